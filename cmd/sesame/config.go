@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole server configuration. Every key is documented in
+// config.example.yaml; every key can also come from the environment as
+// SESAME_ plus its path in upper case (http.read_timeout is
+// SESAME_HTTP_READ_TIMEOUT).
+type Config struct {
+	Listen    string `yaml:"listen"`
+	DataDir   string `yaml:"data_dir"`
+	PublicURL string `yaml:"public_url"`
+	Log       struct {
+		Level  string `yaml:"level"`
+		Format string `yaml:"format"`
+	} `yaml:"log"`
+	HTTP struct {
+		TrustedProxies    []string      `yaml:"trusted_proxies"`
+		ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+		ReadTimeout       time.Duration `yaml:"read_timeout"`
+		WriteTimeout      time.Duration `yaml:"write_timeout"`
+		IdleTimeout       time.Duration `yaml:"idle_timeout"`
+		ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	} `yaml:"http"`
+	Storage struct {
+		MaxUploadSize ByteSize `yaml:"max_upload_size"`
+	} `yaml:"storage"`
+	Transfer struct {
+		DestURLTTL   time.Duration `yaml:"dest_url_ttl"`
+		UploadURLTTL time.Duration `yaml:"upload_url_ttl"`
+	} `yaml:"transfer"`
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	var c Config
+	c.Listen = "127.0.0.1:8080"
+	c.DataDir = "./sesame-data"
+	c.Log.Level = "info"
+	c.Log.Format = "text"
+	c.HTTP.ReadHeaderTimeout = 10 * time.Second
+	c.HTTP.ReadTimeout = 2 * time.Hour
+	c.HTTP.WriteTimeout = 2 * time.Hour
+	c.HTTP.IdleTimeout = 2 * time.Minute
+	c.HTTP.ShutdownTimeout = 30 * time.Second
+	c.Storage.MaxUploadSize = 10 << 30
+	c.Transfer.DestURLTTL = time.Hour
+	c.Transfer.UploadURLTTL = time.Hour
+	return c
+}
+
+// ByteSize is a number of bytes, written as 1048576, "512MiB" or "10GB".
+type ByteSize int64
+
+var byteUnits = map[string]int64{
+	"": 1, "b": 1,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+}
+
+// ParseByteSize reads a size such as "512MiB".
+func ParseByteSize(s string) (ByteSize, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := s, ""
+	if i >= 0 {
+		num, unit = s[:i], strings.ToLower(strings.TrimSpace(s[i:]))
+	}
+	mul, ok := byteUnits[unit]
+	f, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || f < 0 {
+		return 0, fmt.Errorf("%q is not a size (use bytes, or units such as 512MiB or 10GB)", s)
+	}
+	return ByteSize(f * float64(mul)), nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*b = v
+	return nil
+}
+
+// ParseConfig reads YAML over the defaults. Unknown keys are errors.
+func ParseConfig(r io.Reader, base Config) (Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return base, fmt.Errorf("config: read: %w", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return base, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&base); err != nil && !errors.Is(err, io.EOF) {
+		return base, fmt.Errorf("config: %w", err)
+	}
+	return base, nil
+}
+
+// envKeys lists every configuration key as its environment variable name,
+// with a setter for it.
+func envKeys(c *Config) map[string]func(string) error {
+	out := map[string]func(string) error{}
+	var walk func(v reflect.Value, prefix string)
+	walk = func(v reflect.Value, prefix string) {
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			name := prefix + "_" + strings.ToUpper(tag)
+			fv := v.Field(i)
+			if fv.Kind() == reflect.Struct {
+				walk(fv, name)
+				continue
+			}
+			out[name] = func(s string) error { return setValue(fv, s) }
+		}
+	}
+	walk(reflect.ValueOf(c).Elem(), "SESAME")
+	return out
+}
+
+func setValue(v reflect.Value, s string) error {
+	switch v.Interface().(type) {
+	case string:
+		v.SetString(s)
+	case time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(d))
+	case ByteSize:
+		b, err := ParseByteSize(s)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(b))
+	case []string:
+		var list []string
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				list = append(list, p)
+			}
+		}
+		v.Set(reflect.ValueOf(list))
+	case bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		v.SetBool(b)
+	case int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(n))
+	default:
+		return fmt.Errorf("unsupported type %s", v.Type())
+	}
+	return nil
+}
+
+// notConfig lists SESAME_ variables that are not configuration keys.
+var notConfig = map[string]bool{"SESAME_TOKEN": true}
+
+// ApplyEnv overrides c from SESAME_* variables. It returns the names of
+// SESAME_ variables that match no key, so the caller can warn about typos.
+func ApplyEnv(c *Config, environ []string) (unknown []string, err error) {
+	keys := envKeys(c)
+	var problems []error
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, "SESAME_") || notConfig[k] || strings.HasPrefix(k, "SESAME_TEST_") {
+			continue
+		}
+		set, known := keys[k]
+		if !known {
+			unknown = append(unknown, k)
+			continue
+		}
+		if err := set(v); err != nil {
+			problems = append(problems, fmt.Errorf("config: %s: %w", k, err))
+		}
+	}
+	sort.Strings(unknown)
+	return unknown, errors.Join(problems...)
+}
+
+// Validate checks the configuration as a whole and reports every problem.
+func (c *Config) Validate() error {
+	var problems []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		problems = append(problems, fmt.Errorf("listen: %q is not host:port", c.Listen))
+	}
+	if c.DataDir == "" {
+		problems = append(problems, errors.New("data_dir: must not be empty"))
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		problems = append(problems, fmt.Errorf("public_url: %q must start with http:// or https://", c.PublicURL))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, fmt.Errorf("log.level: %q must be debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		problems = append(problems, fmt.Errorf("log.format: %q must be text or json", c.Log.Format))
+	}
+	for _, p := range c.HTTP.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				problems = append(problems, fmt.Errorf("http.trusted_proxies: %q is not an IP address or CIDR range", p))
+			}
+		}
+	}
+	for name, d := range map[string]time.Duration{
+		"http.read_header_timeout": c.HTTP.ReadHeaderTimeout, "http.idle_timeout": c.HTTP.IdleTimeout,
+		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "transfer.dest_url_ttl": c.Transfer.DestURLTTL,
+		"transfer.upload_url_ttl": c.Transfer.UploadURLTTL,
+	} {
+		if d <= 0 {
+			problems = append(problems, fmt.Errorf("%s: must be positive", name))
+		}
+	}
+	if c.HTTP.ReadTimeout < 0 || c.HTTP.WriteTimeout < 0 {
+		problems = append(problems, errors.New("http.read_timeout and http.write_timeout must not be negative"))
+	}
+	if c.Storage.MaxUploadSize < 0 {
+		problems = append(problems, errors.New("storage.max_upload_size: must not be negative"))
+	}
+	return errors.Join(problems...)
+}
+
+// PublicBase returns public_url, or one derived from the listen address.
+func (c *Config) PublicBase() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return "http://" + c.Listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

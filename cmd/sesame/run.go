@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/gateway"
+	"github.com/sesame-share/sesame/store"
+)
+
+const usage = `sesame: a self-hosted secure-share gateway
+
+Usage:
+  sesame [serve] [--config FILE] [--listen ADDR] [--data DIR] [--public-url URL]
+  sesame token create --name NAME --scopes SCOPE[,SCOPE...] [--expires 90d] [--data DIR]
+  sesame token list [--data DIR]
+  sesame token revoke ID [--data DIR]
+  sesame migrate [--data DIR]
+
+Scopes: objects:read objects:write links:read links:write links:send audit:read admin
+Every configuration key can also be set as SESAME_<PATH> (smtp.host is SESAME_SMTP_HOST).
+`
+
+// globals are the flags every command takes.
+type globals struct {
+	config    string
+	data      string
+	listen    string
+	publicURL string
+}
+
+func (g *globals) register(fs *flag.FlagSet, serve bool) {
+	fs.StringVar(&g.config, "config", "", "YAML configuration file")
+	fs.StringVar(&g.data, "data", "", "data directory (database, blobs, secret key)")
+	if serve {
+		fs.StringVar(&g.listen, "listen", "", "address to listen on, host:port")
+		fs.StringVar(&g.publicURL, "public-url", "", "base URL of every link the server hands out")
+	}
+}
+
+// load builds the configuration: defaults, then the file, then the
+// environment, then flags.
+func (g *globals) load(environ []string, stderr io.Writer) (Config, error) {
+	cfg := DefaultConfig()
+	if g.config != "" {
+		f, err := os.Open(g.config)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		cfg, err = ParseConfig(f, cfg)
+		f.Close()
+		if err != nil {
+			return cfg, fmt.Errorf("%s: %w", g.config, err)
+		}
+	}
+	unknown, err := ApplyEnv(&cfg, environ)
+	if err != nil {
+		return cfg, err
+	}
+	for _, k := range unknown {
+		fmt.Fprintf(stderr, "sesame: warning: %s is not a configuration key; ignored\n", k)
+	}
+	if g.data != "" {
+		cfg.DataDir = g.data
+	}
+	if g.listen != "" {
+		cfg.Listen = g.listen
+	}
+	if g.publicURL != "" {
+		cfg.PublicURL = g.publicURL
+	}
+	return cfg, cfg.Validate()
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated already
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// run is the whole program, minus the process: tests call it directly.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, environ, stdout, stderr)
+	case "token":
+		return runToken(ctx, args, environ, stdout, stderr)
+	case "migrate":
+		var g globals
+		fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		g.register(fs, false)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		cfg, err := g.load(environ, stderr)
+		if err != nil {
+			return err
+		}
+		st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: newLogger(cfg, stderr)})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, "sesame: database is up to date in", cfg.DataDir)
+		return st.Close()
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	var g globals
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.register(fs, true)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := g.load(environ, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := firstToken(ctx, st, stdout); err != nil {
+		return err
+	}
+	srv, err := gateway.New(gateway.Config{
+		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
+		PublicURL: cfg.PublicBase(), MaxUploadSize: int64(cfg.Storage.MaxUploadSize),
+		DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL,
+		TrustedProxies: cfg.HTTP.TrustedProxies, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("sesame listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBase(), "data_dir", cfg.DataDir)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", cfg.HTTP.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// firstToken creates and prints an admin token when the server has none,
+// so that a fresh install can be used at once. The secret is never shown again.
+func firstToken(ctx context.Context, st *store.Store, stdout io.Writer) error {
+	tokens, err := st.FindTokens(ctx)
+	if err != nil || len(tokens) > 0 {
+		return err
+	}
+	t, secret, err := st.CreateToken(ctx, "admin", []sesame.Scope{sesame.ScopeAdmin}, time.Time{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nCreated the first API token (%s, scope admin). It is shown only this once:\n\n    %s\n\n", t.ID, secret)
+	return nil
+}
+
+func runToken(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("token: say create, list or revoke")
+	}
+	sub, args := args[0], args[1:]
+	var g globals
+	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.register(fs, false)
+	name := fs.String("name", "", "a name for the token (create)")
+	scopes := fs.String("scopes", "", "comma-separated scopes (create)")
+	expires := fs.String("expires", "", "lifetime such as 90d or 12h; empty: never (create)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := g.load(environ, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: newLogger(cfg, stderr)})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch sub {
+	case "create":
+		var list []sesame.Scope
+		for _, s := range strings.Split(*scopes, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				list = append(list, sesame.Scope(s))
+			}
+		}
+		var exp time.Time
+		if *expires != "" {
+			d, err := parseLifetime(*expires)
+			if err != nil {
+				return err
+			}
+			exp = time.Now().Add(d)
+		}
+		t, secret, err := st.CreateToken(ctx, *name, list, exp)
+		if err != nil {
+			return cliErr(err)
+		}
+		fmt.Fprintln(stdout, secret)
+		fmt.Fprintf(stderr, "Created token %s (%s) with scopes %s. The secret above is shown only once.\n", t.ID, t.Name, *scopes)
+		return nil
+	case "list":
+		tokens, err := st.FindTokens(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
+		now := time.Now()
+		for _, t := range tokens {
+			scopes := make([]string, len(t.Scopes))
+			for i, s := range t.Scopes {
+				scopes[i] = string(s)
+			}
+			status := "active"
+			switch {
+			case !t.Revoked.IsZero():
+				status = "revoked"
+			case !t.Expires.IsZero() && !now.Before(t.Expires):
+				status = "expired"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, strings.Join(scopes, ","), day(t.Created), day(t.Expires), day(t.LastUsed), status)
+		}
+		return tw.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			return errors.New("token revoke: give exactly one token id")
+		}
+		if err := st.RevokeToken(ctx, fs.Arg(0)); err != nil {
+			return cliErr(err)
+		}
+		fmt.Fprintln(stderr, "Revoked", fs.Arg(0))
+		return nil
+	}
+	return fmt.Errorf("token: unknown subcommand %q (say create, list or revoke)", sub)
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+// parseLifetime reads "90d", "2w" or any Go duration such as "12h".
+func parseLifetime(s string) (time.Duration, error) {
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.Atoi(n)
+			if err != nil || v <= 0 {
+				return 0, fmt.Errorf("--expires: %q is not a lifetime such as 90d", s)
+			}
+			return time.Duration(v) * unit, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--expires: %q is not a lifetime such as 90d or 12h", s)
+	}
+	return d, nil
+}
+
+// cliErr shows a user-facing message instead of the internal chain.
+func cliErr(err error) error {
+	if e := sesame.AsError(err); e != nil && e.Message != "" {
+		return errors.New(e.Message)
+	}
+	return err
+}

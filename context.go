@@ -1,0 +1,32 @@
+package sesame
+
+import "context"
+
+type ctxKey int
+
+const (
+	tokenKey ctxKey = iota
+	requestIDKey
+)
+
+// WithToken returns a context carrying the authenticated API token.
+func WithToken(ctx context.Context, t *Token) context.Context {
+	return context.WithValue(ctx, tokenKey, t)
+}
+
+// TokenFrom returns the authenticated API token, or nil.
+func TokenFrom(ctx context.Context) *Token {
+	t, _ := ctx.Value(tokenKey).(*Token)
+	return t
+}
+
+// WithRequestID returns a context carrying the request id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey, id)
+}
+
+// RequestIDFrom returns the request id, or "".
+func RequestIDFrom(ctx context.Context) string {
+	s, _ := ctx.Value(requestIDKey).(string)
+	return s
+}

@@ -1,0 +1,206 @@
+package gateway
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/sesame-share/sesame"
+)
+
+var filterOps = map[string]sesame.Op{
+	"":         sesame.OpEq,
+	"contains": sesame.OpContains,
+	"in":       sesame.OpIn,
+	"gt":       sesame.OpGt,
+	"gte":      sesame.OpGte,
+	"lt":       sesame.OpLt,
+	"lte":      sesame.OpLte,
+}
+
+// parseFilter reads a Pangea filter object: "<f>", "<f>__contains",
+// "<f>__in", "<f>__gt|gte|lt|lte" and "tags", over the given fields.
+// aliases maps alternative field names to their canonical ones. Numbers may
+// arrive as JSON numbers or as strings; times are compared as instants.
+func parseFilter(raw map[string]json.RawMessage, fields map[string]sesame.FieldType, aliases map[string]string) ([]sesame.Cond, error) {
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var conds []sesame.Cond
+	var problems []sesame.FieldError
+	for _, key := range keys {
+		src := "/filter/" + key
+		v := raw[key]
+		if string(v) == "null" {
+			continue
+		}
+		base, opName, _ := strings.Cut(key, "__")
+		if a, ok := aliases[base]; ok {
+			base = a
+		}
+		ft, known := fields[base]
+		op, knownOp := filterOps[opName]
+		if !known || !knownOp {
+			problems = append(problems, sesame.FieldError{Code: "UnexpectedProperty", Detail: fmt.Sprintf("%s is not a filter this list supports", key), Source: src})
+			continue
+		}
+		cond, fe := parseCond(base, op, ft, v, src)
+		if fe != nil {
+			problems = append(problems, *fe)
+			continue
+		}
+		conds = append(conds, cond)
+	}
+	if len(problems) > 0 {
+		return nil, &sesame.Error{Kind: sesame.Invalid, Message: problems[0].Detail, Fields: problems}
+	}
+	return conds, nil
+}
+
+func parseCond(field string, op sesame.Op, ft sesame.FieldType, v json.RawMessage, src string) (sesame.Cond, *sesame.FieldError) {
+	c := sesame.Cond{Field: field, Op: op}
+	bad := func(code, format string, args ...any) (sesame.Cond, *sesame.FieldError) {
+		return c, &sesame.FieldError{Code: code, Detail: fmt.Sprintf(format, args...), Source: src}
+	}
+	key := strings.TrimPrefix(src, "/filter/")
+	switch ft {
+	case sesame.FieldTags:
+		if op != sesame.OpEq {
+			return bad("UnexpectedProperty", "tags takes no operator")
+		}
+		vals, ok := stringList(v)
+		if !ok {
+			return bad("InvalidArray", "%s must be an array of strings", key)
+		}
+		c.Op, c.Values = sesame.OpAllTags, vals
+		return c, nil
+	case sesame.FieldPath:
+		var s string
+		if op != sesame.OpEq || json.Unmarshal(v, &s) != nil {
+			return bad("InvalidString", "%s must be a folder path string", key)
+		}
+		if _, err := sesame.SplitPath(src, s); err != nil {
+			fe := sesame.AsError(err).Fields[0]
+			return c, &fe
+		}
+		c.Op, c.Values = sesame.OpFolder, []string{s}
+		return c, nil
+	case sesame.FieldString:
+		switch op {
+		case sesame.OpEq:
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				return bad("InvalidString", "%s must be a string", key)
+			}
+			c.Values = []string{s}
+		case sesame.OpContains, sesame.OpIn:
+			vals, ok := stringList(v)
+			if !ok {
+				return bad("InvalidArray", "%s must be an array of strings", key)
+			}
+			c.Values = vals
+		default:
+			return bad("UnexpectedProperty", "%s: %s compares only with equality, __contains and __in", key, field)
+		}
+		if field == "type" {
+			for i, s := range c.Values {
+				if s == "dir" {
+					c.Values[i] = string(sesame.TypeFolder)
+				}
+			}
+		}
+		return c, nil
+	case sesame.FieldNumber:
+		if op == sesame.OpContains || op == sesame.OpIn {
+			return bad("UnexpectedProperty", "%s: %s compares only with equality and ranges", key, field)
+		}
+		n, ok := number(v)
+		if !ok {
+			return bad("InvalidInteger", "%s must be an integer (a number or a string of digits)", key)
+		}
+		c.Values = []string{strconv.FormatInt(n, 10)}
+		return c, nil
+	case sesame.FieldTime:
+		if op == sesame.OpContains || op == sesame.OpIn {
+			return bad("UnexpectedProperty", "%s: %s compares only with equality and ranges", key, field)
+		}
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return bad("BadFormatDateTime", "%s must be an RFC 3339 time string", key)
+		}
+		t, err := sesame.ParseTime(s)
+		if err != nil {
+			return bad("BadFormatDateTime", "%s must be an RFC 3339 time such as 2025-01-31T12:00:00Z", key)
+		}
+		c.Values = []string{sesame.FormatTime(t)}
+		return c, nil
+	}
+	return bad("UnexpectedProperty", "%s is not a filter this list supports", key)
+}
+
+// stringList accepts an array of strings, or one string as a list of one.
+func stringList(v json.RawMessage) ([]string, bool) {
+	var list []string
+	if json.Unmarshal(v, &list) == nil {
+		return list, true
+	}
+	var one string
+	if json.Unmarshal(v, &one) == nil {
+		return []string{one}, true
+	}
+	return nil, false
+}
+
+// number accepts an integer as a JSON number or a string of digits.
+func number(v json.RawMessage) (int64, bool) {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		return n, err == nil
+	}
+	var n json.Number
+	if json.Unmarshal(v, &n) != nil {
+		return 0, false
+	}
+	i, err := n.Int64()
+	if err != nil {
+		f, ferr := n.Float64()
+		if ferr != nil || f != float64(int64(f)) {
+			return 0, false
+		}
+		i = int64(f)
+	}
+	return i, true
+}
+
+type cursorToken struct {
+	OrderBy string `json:"o"`
+	Desc    bool   `json:"d,omitempty"`
+	Value   string `json:"v"`
+	ID      string `json:"i"`
+}
+
+// encodeCursor renders a page cursor as an opaque string.
+func encodeCursor(c *sesame.Cursor) string {
+	b, _ := json.Marshal(cursorToken{OrderBy: c.OrderBy, Desc: c.Desc, Value: c.Value, ID: c.ID}) // plain strings always marshal
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor parses a string made by encodeCursor.
+func decodeCursor(s string) (*sesame.Cursor, error) {
+	bad := sesame.FieldErr("BadFormat", "/last", "last is not a cursor returned by an earlier page")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad
+	}
+	var t cursorToken
+	if err := json.Unmarshal(b, &t); err != nil || t.ID == "" {
+		return nil, bad
+	}
+	return &sesame.Cursor{OrderBy: t.OrderBy, Desc: t.Desc, Value: t.Value, ID: t.ID}, nil
+}

@@ -1,0 +1,112 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sesame-share/sesame"
+)
+
+const (
+	ctxRequestID   = "sesame.request_id"
+	ctxRequestTime = "sesame.request_time"
+)
+
+// requestID stamps every request with a Pangea-style id, echoed in the
+// x-request-id header.
+func (s *Server) requestID(c *gin.Context) {
+	id := sesame.NewID(sesame.PrefixRequest)
+	c.Set(ctxRequestID, id)
+	c.Set(ctxRequestTime, s.now())
+	c.Header("x-request-id", id)
+	c.Request = c.Request.WithContext(sesame.WithRequestID(c.Request.Context(), id))
+	c.Next()
+}
+
+// accessLog logs one line per request. It logs the route pattern, never the
+// raw path, because transfer URLs carry secrets.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "(no route)"
+	}
+	s.log.Info("http", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
+		"bytes", c.Writer.Size(), "duration_ms", time.Since(start).Milliseconds(), "request_id", c.GetString(ctxRequestID))
+}
+
+// recovery turns a panic into a logged 500 envelope that says nothing internal.
+func (s *Server) recovery(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !c.Writer.Written() {
+				_, env := s.errorEnvelope(c, &sesame.Error{Kind: sesame.Internal})
+				c.AbortWithStatusJSON(http.StatusInternalServerError, env)
+				return
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+// auth requires a live API token with the scope.
+func (s *Server) auth(scope sesame.Scope) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.GetHeader("Authorization")
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			secret, ok = strings.CutPrefix(h, "bearer ")
+		}
+		if !ok || secret == "" {
+			s.fail(c, &sesame.Error{Kind: sesame.Unauthenticated, Message: "Not authorized: send an API token as 'Authorization: Bearer sst_...'."})
+			return
+		}
+		t, err := s.cfg.Tokens.Authenticate(c.Request.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if !t.Has(scope) {
+			s.fail(c, &sesame.Error{Kind: sesame.Forbidden, Message: fmt.Sprintf("This token lacks the %s scope.", scope),
+				Fields: []sesame.FieldError{{Code: "Forbidden", Detail: fmt.Sprintf("the token needs the %s scope", scope), Source: ""}}})
+			return
+		}
+		c.Request = c.Request.WithContext(sesame.WithToken(c.Request.Context(), t))
+		c.Next()
+	}
+}
+
+// readJSON reads the capped body and decodes it into v.
+func (s *Server) readJSON(c *gin.Context, v any) error {
+	body, err := readCapped(c.Request, maxJSONBody)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, v)
+}
+
+func readCapped(r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, &sesame.Error{Kind: sesame.TooLarge, Message: fmt.Sprintf("The request body is larger than %d bytes.", limit),
+			Fields: []sesame.FieldError{{Code: "IsTooBig", Detail: fmt.Sprintf("JSON bodies are limited to %d bytes", limit), Source: "/"}}}
+	case err != nil:
+		return nil, &sesame.Error{Kind: sesame.Invalid, Message: "The request body could not be read.", Err: err}
+	}
+	return body, nil
+}

@@ -1,0 +1,384 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sesame-share/sesame"
+)
+
+type putRequest struct {
+	common
+	TransferMethod    *string           `json:"transfer_method"`
+	Name              *string           `json:"name"`
+	ParentID          *string           `json:"parent_id"`
+	Folder            *string           `json:"folder"`
+	Path              *string           `json:"path"`
+	Size              *int64            `json:"size"`
+	CRC32C            *string           `json:"crc32c"`
+	SHA256            *string           `json:"sha256"`
+	MD5               *string           `json:"md5"`
+	SHA1              *string           `json:"sha1"`
+	SHA512            *string           `json:"sha512"`
+	Format            *string           `json:"format"`
+	MimeType          *string           `json:"mimetype"`
+	Metadata          map[string]string `json:"metadata"`
+	Tags              []string          `json:"tags"`
+	Password          *string           `json:"password"`
+	PasswordAlgorithm *string           `json:"password_algorithm"`
+	FileTTL           *string           `json:"file_ttl"`
+	SourceURL         *string           `json:"source_url"`
+}
+
+var hashLens = map[string]int{"crc32c": 8, "md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+
+// spec validates a put request and turns it into a FileCreate. fallbackName
+// is the multipart file name, used when the request names no file.
+func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
+	if err := r.check(); err != nil {
+		return sesame.FileCreate{}, err
+	}
+	if r.Password != nil || r.PasswordAlgorithm != nil {
+		return sesame.FileCreate{}, sesame.FieldErr("UnexpectedProperty", "/password", "password-protected files are not supported by this server")
+	}
+	if r.FileTTL != nil && *r.FileTTL != "never" && *r.FileTTL != "inherited" {
+		return sesame.FileCreate{}, sesame.FieldErr("UnexpectedProperty", "/file_ttl", "file_ttl is not supported by this server; files are kept until deleted")
+	}
+	if err := checkMetaTags("/", r.Metadata, r.Tags); err != nil {
+		return sesame.FileCreate{}, err
+	}
+	d := sesame.Declared{Size: r.Size, MimeType: deref(r.MimeType), Format: deref(r.Format)}
+	if r.Size != nil && *r.Size < 0 {
+		return sesame.FileCreate{}, sesame.FieldErr("NotWithinRange", "/size", "size must not be negative")
+	}
+	for _, h := range []struct {
+		field string
+		v     *string
+		dst   *string
+	}{{"crc32c", r.CRC32C, &d.CRC32C}, {"sha256", r.SHA256, &d.SHA256}, {"md5", r.MD5, &d.MD5}, {"sha1", r.SHA1, &d.SHA1}, {"sha512", r.SHA512, &d.SHA512}} {
+		v := strings.ToLower(deref(h.v))
+		if v == "" {
+			continue
+		}
+		if len(v) != hashLens[h.field] || strings.Trim(v, "0123456789abcdef") != "" {
+			return sesame.FileCreate{}, sesame.FieldErr("DoesNotMatchPattern", "/"+h.field, "%s must be %d hex digits", h.field, hashLens[h.field])
+		}
+		*h.dst = v
+	}
+	name := r.Name
+	if (name == nil || *name == "") && (r.Path == nil || *r.Path == "") && (r.Folder == nil || strings.Trim(*r.Folder, "/") == "") &&
+		fallbackName != "" && fallbackName != "blob" {
+		name = &fallbackName
+	}
+	p, err := placement(r.bucket(), name, r.ParentID, r.Folder, r.Path)
+	if err != nil {
+		return sesame.FileCreate{}, err
+	}
+	if err := sesame.CheckName(p.NameSource, p.Name); err != nil {
+		return sesame.FileCreate{}, err
+	}
+	return sesame.FileCreate{Placement: p, Metadata: r.Metadata, Tags: r.Tags, Declared: d}, nil
+}
+
+func (s *Server) handlePut(c *gin.Context) {
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if mt == "multipart/form-data" {
+		s.putMultipart(c)
+		return
+	}
+	var req putRequest
+	if err := s.readJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	switch tm := deref(req.TransferMethod); tm {
+	case sesame.TransferPostURL, sesame.TransferPutURL, "direct":
+		if tm == "direct" {
+			tm = sesame.TransferPostURL
+		}
+		s.putAnnounce(c, &req, tm)
+	case "", sesame.TransferMultipart:
+		s.fail(c, sesame.FieldErr("FieldRequired", "/file", "a multipart upload needs a multipart/form-data body with a 'request' part and a file part"))
+	case sesame.TransferSourceURL:
+		s.fail(c, sesame.FieldErr("NotEnumMember", "/transfer_method", "transfer_method source-url is not supported by this server; use multipart, post-url or put-url"))
+	default:
+		s.fail(c, sesame.FieldErr("NotEnumMember", "/transfer_method", "transfer_method must be multipart, post-url or put-url, not %q", tm))
+	}
+}
+
+// putMultipart reads the 'request' JSON part and the first other part, the
+// payload, which streams to staging while it is hashed.
+func (s *Server) putMultipart(c *gin.Context) {
+	ctx := c.Request.Context()
+	if s.cfg.MaxUploadSize > 0 {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxUploadSize+maxJSONBody)
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		s.fail(c, &sesame.Error{Kind: sesame.Invalid, Message: "The multipart body could not be read.", Err: errors.Join(errInvalidPayload, err),
+			Fields: []sesame.FieldError{{Code: "InvalidPayloadReceived", Detail: "the multipart body could not be read", Source: "/"}}})
+		return
+	}
+	var (
+		req     *putRequest
+		upload  *sesame.Upload
+		payName string
+	)
+	discard := func() {
+		if upload != nil {
+			if err := s.cfg.Blobs.Discard(ctx, upload); err != nil {
+				s.log.Warn("discard upload", "error", err)
+			}
+		}
+	}
+	for req == nil || upload == nil {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			discard()
+			s.fail(c, multipartErr(err))
+			return
+		}
+		if part.FormName() == "request" && req == nil {
+			body, err := io.ReadAll(io.LimitReader(part, maxJSONBody+1))
+			if err != nil {
+				discard()
+				s.fail(c, multipartErr(err))
+				return
+			}
+			if len(body) > maxJSONBody {
+				discard()
+				s.fail(c, sesame.FieldErr("IsTooBig", "/", "the request part is larger than %d bytes", maxJSONBody))
+				return
+			}
+			req = &putRequest{}
+			if err := decodeJSON(body, req); err != nil {
+				discard()
+				s.fail(c, err)
+				return
+			}
+			if tm := deref(req.TransferMethod); tm != "" && tm != sesame.TransferMultipart {
+				discard()
+				s.fail(c, sesame.FieldErr("NotEnumMember", "/transfer_method", "a multipart body goes with transfer_method multipart, not %q", tm))
+				return
+			}
+			continue
+		}
+		if upload != nil {
+			continue // only the first payload part counts
+		}
+		payName = part.FileName()
+		if req != nil {
+			// Reject a bad request before reading the bytes.
+			if _, err := req.spec(payName); err != nil {
+				s.fail(c, err)
+				return
+			}
+		}
+		upload, err = s.cfg.Blobs.Stage(ctx, part, payName, s.cfg.MaxUploadSize)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	if req == nil {
+		discard()
+		s.fail(c, sesame.FieldErr("FieldRequired", "/request", "the multipart body needs a 'request' part holding the JSON request"))
+		return
+	}
+	if upload == nil {
+		s.fail(c, sesame.FieldErr("FieldRequired", "/file", "the multipart body needs a file part after the 'request' part"))
+		return
+	}
+	spec, err := req.spec(payName)
+	if err != nil {
+		discard()
+		s.fail(c, err)
+		return
+	}
+	o, err := s.cfg.Writer.CreateFile(ctx, spec, upload)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.ok(c, "Object created", gin.H{"object": viewObject(o)})
+}
+
+func multipartErr(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &sesame.Error{Kind: sesame.TooLarge, Message: fmt.Sprintf("The upload is larger than the limit of %d bytes.", mbe.Limit), Err: err}
+	}
+	return &sesame.Error{Kind: sesame.Invalid, Message: "The multipart body is malformed or was cut off.", Err: errors.Join(errInvalidPayload, err),
+		Fields: []sesame.FieldError{{Code: "InvalidPayloadReceived", Detail: "the multipart body is malformed or was cut off", Source: "/"}}}
+}
+
+// acceptedResult is the body of a 202 reply for an announced upload.
+type acceptedResult struct {
+	TTLMins      int               `json:"ttl_mins"`
+	RetryCounter int               `json:"retry_counter"`
+	Location     string            `json:"location"`
+	PostURL      string            `json:"post_url,omitempty"`
+	PostFormData map[string]string `json:"post_form_data,omitempty"`
+	PutURL       string            `json:"put_url,omitempty"`
+}
+
+// putAnnounce starts a post-url or put-url upload: it records the request
+// and answers 202 with a single-use URL to send the bytes to.
+func (s *Server) putAnnounce(c *gin.Context, req *putRequest, method string) {
+	spec, err := req.spec("")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	tok := sesame.TokenFrom(c.Request.Context())
+	p := &sesame.PendingUpload{ID: c.GetString(ctxRequestID), TokenID: tok.ID, Method: method, Spec: spec, Expires: s.now().Add(s.cfg.UploadURLTTL)}
+	secret, err := s.cfg.Uploads.CreatePendingUpload(c.Request.Context(), p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	res := s.accepted(p)
+	url := s.cfg.PublicURL + "/upload/" + secret
+	if method == sesame.TransferPostURL {
+		res.PostURL, res.PostFormData = url, map[string]string{}
+	} else {
+		res.PutURL = url
+	}
+	c.JSON(http.StatusAccepted, s.stamp(c, "Accepted", "Upload URL created; send the file to it, then poll location", res))
+}
+
+func (s *Server) accepted(p *sesame.PendingUpload) acceptedResult {
+	mins := int(p.Expires.Sub(s.now()).Minutes())
+	return acceptedResult{TTLMins: max(mins, 0), RetryCounter: 0, Location: s.cfg.PublicURL + "/request/" + p.ID}
+}
+
+// handleUploadPost receives the bytes of a post-url upload: form fields,
+// then a file part.
+func (s *Server) handleUploadPost(c *gin.Context) {
+	p, ok := s.claimUpload(c, sesame.TransferPostURL)
+	if !ok {
+		return
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		s.finishUpload(c, p, nil, "", multipartErr(err))
+		return
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			s.finishUpload(c, p, nil, "", sesame.FieldErr("FieldRequired", "/file", "the form needs a 'file' part"))
+			return
+		}
+		if err != nil {
+			s.finishUpload(c, p, nil, "", multipartErr(err))
+			return
+		}
+		if part.FileName() == "" && part.FormName() != "file" {
+			continue // a post_form_data field
+		}
+		name := part.FileName()
+		u, err := s.cfg.Blobs.Stage(c.Request.Context(), part, name, s.cfg.MaxUploadSize)
+		s.finishUpload(c, p, u, name, err)
+		return
+	}
+}
+
+// handleUploadPut receives the raw bytes of a put-url upload.
+func (s *Server) handleUploadPut(c *gin.Context) {
+	p, ok := s.claimUpload(c, sesame.TransferPutURL)
+	if !ok {
+		return
+	}
+	u, err := s.cfg.Blobs.Stage(c.Request.Context(), c.Request.Body, "", s.cfg.MaxUploadSize)
+	s.finishUpload(c, p, u, "", err)
+}
+
+func (s *Server) claimUpload(c *gin.Context, method string) (*sesame.PendingUpload, bool) {
+	p, err := s.cfg.Uploads.ClaimPendingUpload(c.Request.Context(), c.Param("secret"))
+	if err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	if p.Method != method {
+		err := sesame.Errorf(sesame.Invalid, "This upload URL takes a %s request.", map[string]string{sesame.TransferPostURL: "POST", sesame.TransferPutURL: "PUT"}[p.Method])
+		s.finishUpload(c, p, nil, "", err)
+		return nil, false
+	}
+	if s.cfg.MaxUploadSize > 0 {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxUploadSize+maxJSONBody)
+	}
+	return p, true
+}
+
+// finishUpload commits a staged upload for a pending request, records the
+// outcome for polling, and answers the uploader.
+func (s *Server) finishUpload(c *gin.Context, p *sesame.PendingUpload, u *sesame.Upload, name string, err error) {
+	ctx := c.Request.Context()
+	var o *sesame.Object
+	if err == nil {
+		spec := p.Spec
+		o, err = s.cfg.Writer.CreateFile(ctx, spec, u)
+	}
+	failure := (*sesame.Error)(nil)
+	objectID := ""
+	if err != nil {
+		failure = sesame.AsError(err)
+		if failure == nil || failure.Kind == sesame.Internal {
+			failure = &sesame.Error{Kind: sesame.Internal}
+		}
+	} else {
+		objectID = o.ID
+	}
+	// Record the outcome even when the uploader has hung up.
+	if ferr := s.cfg.Uploads.FinishPendingUpload(context.WithoutCancel(ctx), p.ID, objectID, failure); ferr != nil {
+		s.log.Error("finish pending upload", "request_id", p.ID, "error", ferr)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.ok(c, "Upload received", gin.H{})
+}
+
+// handleRequestPoll answers GET /request/{id}: 202 while an announced upload
+// waits for its bytes, then the put result.
+func (s *Server) handleRequestPoll(c *gin.Context) {
+	ctx := c.Request.Context()
+	tok := sesame.TokenFrom(ctx)
+	p, err := s.cfg.Uploads.PendingUploadByID(ctx, tok.ID, c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// The poll answers under the original request id.
+	c.Set(ctxRequestID, p.ID)
+	c.Header("x-request-id", p.ID)
+	switch p.Status {
+	case sesame.PendingDone:
+		o, err := s.cfg.Objects.ObjectByID(ctx, p.Spec.BucketID, p.ObjectID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.ok(c, "Object created", gin.H{"object": viewObject(o)})
+	case sesame.PendingFailed:
+		s.fail(c, p.Failure)
+	default:
+		if !s.now().Before(p.Expires) {
+			s.fail(c, sesame.FieldErr("BadState", "/", "the upload URL expired before the file arrived"))
+			return
+		}
+		c.JSON(http.StatusAccepted, s.stamp(c, "Accepted", "Waiting for the file to be uploaded", s.accepted(p)))
+	}
+}

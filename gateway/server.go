@@ -1,0 +1,103 @@
+// Package gateway serves sesame over HTTP with gin: the Pangea-compatible
+// JSON API, the transfer URLs it hands out, and health checks. It depends
+// only on the roles in package sesame, never on their implementations.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sesame-share/sesame"
+)
+
+// Config carries what a Server needs. Every role is required.
+type Config struct {
+	Objects sesame.ObjectReader
+	Writer  sesame.ObjectWriter
+	Blobs   sesame.BlobStore
+	Tokens  sesame.TokenStore
+	Uploads sesame.PendingUploads
+	Grants  sesame.Grants
+	// Ready reports whether the server can take traffic (for /readyz).
+	Ready func(ctx context.Context) error
+
+	// PublicURL is the base of every URL the server hands out, such as
+	// "https://share.example.com".
+	PublicURL string
+	// MaxUploadSize caps one uploaded file, in bytes (0: no cap).
+	MaxUploadSize int64
+	// DestURLTTL is how long a dest-url download link works.
+	DestURLTTL time.Duration
+	// UploadURLTTL is how long a post-url or put-url upload link works.
+	UploadURLTTL time.Duration
+	// TrustedProxies may set X-Forwarded-For; empty trusts none.
+	TrustedProxies []string
+
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server is the HTTP face of sesame.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	engine  *gin.Engine
+	handler http.Handler
+}
+
+// maxJSONBody caps every JSON request body.
+const maxJSONBody = 1 << 20
+
+// New validates cfg and builds the router.
+func New(cfg Config) (*Server, error) {
+	var problems []error
+	if cfg.Objects == nil || cfg.Writer == nil || cfg.Blobs == nil || cfg.Tokens == nil || cfg.Uploads == nil || cfg.Grants == nil {
+		problems = append(problems, errors.New("gateway: every storage role is required"))
+	}
+	if cfg.PublicURL == "" || !(strings.HasPrefix(cfg.PublicURL, "http://") || strings.HasPrefix(cfg.PublicURL, "https://")) {
+		problems = append(problems, errors.New("gateway: PublicURL must be an http or https URL"))
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, err
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.DestURLTTL <= 0 {
+		cfg.DestURLTTL = time.Hour
+	}
+	if cfg.UploadURLTTL <= 0 {
+		cfg.UploadURLTTL = time.Hour
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func(context.Context) error { return nil }
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.ContextWithFallback = true
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	e.RemoveExtraSlash = true
+	s.engine = e
+	s.routes()
+	// Browsers may not drive state-changing requests across origins; API
+	// clients (which send no Sec-Fetch-Site or Origin) are unaffected.
+	s.handler = http.NewCrossOriginProtection().Handler(e)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

@@ -1,0 +1,257 @@
+package sesame
+
+import (
+	"context"
+	"io"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ObjectType tells files from folders.
+type ObjectType string
+
+// The object types, as reported on the wire.
+const (
+	TypeFile   ObjectType = "file"
+	TypeFolder ObjectType = "folder"
+)
+
+// Limits on names and paths.
+const (
+	MaxNameLen     = 255 // bytes in one name
+	MaxPathLen     = 256 // characters in a full path
+	MaxMetadata    = 256 // entries
+	MaxMetaKeyLen  = 64
+	MaxTags        = 256
+	MaxTagLen      = 64
+	RootParentID   = ""
+	RootFolderPath = "/"
+)
+
+// Object is a file or a folder in a bucket's tree.
+type Object struct {
+	ID       string
+	BucketID string
+	ParentID string // "" for the root
+	Name     string
+	Type     ObjectType
+	Path     string // full path, "/a/b/c.txt"
+	Size     int64
+	MimeType string
+	MD5      string
+	SHA1     string
+	SHA256   string
+	SHA512   string
+	CRC32C   string
+	Metadata map[string]string // nil until set
+	Tags     []string          // nil until set
+	BlobKey  string
+	Created  time.Time
+	Updated  time.Time
+}
+
+// Folder returns the path of the folder that contains o ("/" for the root).
+func (o *Object) Folder() string { return path.Dir(o.Path) }
+
+// IsFolder reports whether o is a folder.
+func (o *Object) IsFolder() bool { return o.Type == TypeFolder }
+
+// CheckName validates one path segment and returns a FieldError-carrying
+// Invalid error pointing at source when it is unusable.
+func CheckName(source, name string) error {
+	switch {
+	case name == "":
+		return FieldErr("FieldRequired", source, "%s must not be empty", fieldName(source))
+	case !utf8.ValidString(name):
+		return FieldErr("InvalidString", source, "%s must be valid UTF-8", fieldName(source))
+	case len(name) > MaxNameLen:
+		return FieldErr("AboveMaxLength", source, "%s must be at most %d bytes", fieldName(source), MaxNameLen)
+	case strings.ContainsRune(name, '/'):
+		return FieldErr("DoesNotMatchPattern", source, "%s must not contain '/'", fieldName(source))
+	case name == "." || name == "..":
+		return FieldErr("DoesNotMatchPattern", source, "%s must not be '.' or '..'", fieldName(source))
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return FieldErr("DoesNotMatchPattern", source, "%s must not contain control characters", fieldName(source))
+		}
+	}
+	return nil
+}
+
+// SplitPath validates a slash-separated path and returns its segments. The
+// empty string and "/" are the root (no segments). A trailing slash is
+// allowed. Empty segments ("a//b"), "." and ".." are rejected.
+func SplitPath(source, p string) ([]string, error) {
+	if utf8.RuneCountInString(p) > MaxPathLen {
+		return nil, FieldErr("AboveMaxLength", source, "%s must be at most %d characters", fieldName(source), MaxPathLen)
+	}
+	trimmed := strings.TrimSuffix(strings.TrimPrefix(p, "/"), "/")
+	if trimmed == "" {
+		return nil, nil
+	}
+	segs := strings.Split(trimmed, "/")
+	for _, s := range segs {
+		if s == "" {
+			return nil, FieldErr("DoesNotMatchPattern", source, "%s must not contain empty segments", fieldName(source))
+		}
+		if err := CheckName(source, s); err != nil {
+			return nil, err
+		}
+	}
+	return segs, nil
+}
+
+func fieldName(source string) string {
+	if source == "" || source == "/" {
+		return "the value"
+	}
+	return strings.TrimPrefix(source, "/")
+}
+
+// Placement says where a new object goes: under the folder named by ParentID
+// or ParentPath (both may be set, and must then agree), with Name. Missing
+// folders on ParentPath are created.
+type Placement struct {
+	BucketID      string
+	ParentID      string
+	HasParentID   bool
+	ParentPath    string
+	HasParentPath bool
+	ParentSource  string // JSON pointer of the field that named the parent path
+	Name          string
+	NameSource    string
+}
+
+// FolderCreate is a request to make a folder.
+type FolderCreate struct {
+	Placement
+	Metadata map[string]string
+	Tags     []string
+}
+
+// FileCreate is a request to store a staged upload as a file. Declared
+// values (size, hashes, type) are checked against what was received.
+type FileCreate struct {
+	Placement
+	Metadata map[string]string
+	Tags     []string
+	Declared Declared
+}
+
+// Declared holds what a client says about an upload; empty means unsaid.
+type Declared struct {
+	Size     *int64
+	MD5      string
+	SHA1     string
+	SHA256   string
+	SHA512   string
+	CRC32C   string
+	MimeType string
+	Format   string
+}
+
+// ObjectUpdate changes an object. A nil pointer leaves a field alone.
+type ObjectUpdate struct {
+	BucketID       string
+	Name           *string
+	ParentID       *string // move
+	ParentPath     *string // move, by path; must agree with ParentID if both set
+	Metadata       map[string]string
+	SetMetadata    bool
+	AddMetadata    map[string]string
+	RemoveMetadata map[string]string
+	Tags           []string
+	SetTags        bool
+	AddTags        []string
+	RemoveTags     []string
+	UpdatedAt      *time.Time // optimistic lock
+}
+
+// ObjectFilter selects objects for FindObjects.
+type ObjectFilter struct {
+	BucketID string
+	Conds    []Cond
+	OrderBy  string // an ObjectOrderFields key
+	Desc     bool
+	Size     int
+	After    *Cursor
+}
+
+// ObjectPage is one page of FindObjects.
+type ObjectPage struct {
+	Objects []*Object
+	Count   int
+	Next    *Cursor // nil on the last page
+}
+
+// ArchiveEntry is one member of an archive: an object and its path inside it.
+type ArchiveEntry struct {
+	Object *Object
+	Name   string // slash-separated, relative; folders end in "/"
+}
+
+// Upload is a payload that has been received in full into temporary storage
+// and hashed, but is not yet visible as an object.
+type Upload struct {
+	Ref      string // opaque to all but the BlobStore that made it
+	Size     int64
+	MD5      string
+	SHA1     string
+	SHA256   string
+	SHA512   string
+	CRC32C   string
+	MimeType string // sniffed from the first bytes and the file name
+}
+
+// Blob is a stored payload, open for reading.
+type Blob interface {
+	io.ReadSeekCloser
+	Size() int64
+	ModTime() time.Time
+}
+
+// BlobStore holds payload bytes.
+type BlobStore interface {
+	// Stage reads r to the end into temporary storage while hashing it. It
+	// returns TooLarge past max bytes (when max > 0) and NoSpace when the disk
+	// is full; nothing is left behind on error.
+	Stage(ctx context.Context, r io.Reader, name string, max int64) (*Upload, error)
+	// Discard removes a staged upload that will not be committed.
+	Discard(ctx context.Context, u *Upload) error
+	// OpenBlob opens a committed blob. NotFound if it is gone.
+	OpenBlob(ctx context.Context, key string) (Blob, error)
+}
+
+// ObjectReader reads the object tree.
+type ObjectReader interface {
+	Buckets(ctx context.Context) ([]*Bucket, error)
+	// ObjectByID returns NotFound for an unknown id.
+	ObjectByID(ctx context.Context, bucketID, id string) (*Object, error)
+	// ObjectByPath returns NotFound when nothing is at the path.
+	ObjectByPath(ctx context.Context, bucketID, path string) (*Object, error)
+	// FindObjects returns one page; Invalid for a bad cursor.
+	FindObjects(ctx context.Context, f ObjectFilter) (*ObjectPage, error)
+	// ArchiveEntries expands files and folders (recursively) into the members
+	// of an archive, in a stable order. NotFound names a missing id.
+	ArchiveEntries(ctx context.Context, bucketID string, ids []string) ([]ArchiveEntry, error)
+}
+
+// ObjectWriter changes the object tree.
+type ObjectWriter interface {
+	// CreateFolder makes a folder and any missing parents. Conflict when the
+	// name is taken; Invalid when the parent is unusable.
+	CreateFolder(ctx context.Context, in FolderCreate) (*Object, error)
+	// CreateFile commits u as a new file, atomically: on any error u is
+	// discarded and nothing becomes visible. Invalid when a declared value
+	// does not match.
+	CreateFile(ctx context.Context, in FileCreate, u *Upload) (*Object, error)
+	// UpdateObject renames, moves or retags. Conflict on a stale UpdatedAt
+	// or a name clash.
+	UpdateObject(ctx context.Context, id string, upd ObjectUpdate) (*Object, error)
+	// DeleteObject removes an object (a folder with its contents only when
+	// force is set; otherwise Conflict) and returns how many were removed.
+	DeleteObject(ctx context.Context, bucketID, id string, force bool) (int, error)
+}

@@ -1,0 +1,755 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/sesame-share/sesame"
+)
+
+const objectCols = `id, bucket_id, parent_id, name, type, path, size, mime_type, md5, sha1, sha256, sha512, crc32c, metadata, tags, blob_key, created_at, updated_at`
+
+type objectRow struct {
+	ID       string         `db:"id"`
+	BucketID string         `db:"bucket_id"`
+	ParentID string         `db:"parent_id"`
+	Name     string         `db:"name"`
+	Type     string         `db:"type"`
+	Path     string         `db:"path"`
+	Size     int64          `db:"size"`
+	MimeType string         `db:"mime_type"`
+	MD5      string         `db:"md5"`
+	SHA1     string         `db:"sha1"`
+	SHA256   string         `db:"sha256"`
+	SHA512   string         `db:"sha512"`
+	CRC32C   string         `db:"crc32c"`
+	Metadata sql.NullString `db:"metadata"`
+	Tags     sql.NullString `db:"tags"`
+	BlobKey  string         `db:"blob_key"`
+	Created  string         `db:"created_at"`
+	Updated  string         `db:"updated_at"`
+}
+
+func (r *objectRow) object() *sesame.Object {
+	o := &sesame.Object{
+		ID: r.ID, BucketID: r.BucketID, ParentID: r.ParentID, Name: r.Name, Type: sesame.ObjectType(r.Type),
+		Path: r.Path, Size: r.Size, MimeType: r.MimeType, MD5: r.MD5, SHA1: r.SHA1, SHA256: r.SHA256,
+		SHA512: r.SHA512, CRC32C: r.CRC32C, BlobKey: r.BlobKey,
+		Created: parseTime(r.Created), Updated: parseTime(r.Updated),
+	}
+	if r.Metadata.Valid {
+		o.Metadata = map[string]string{}
+		_ = json.Unmarshal([]byte(r.Metadata.String), &o.Metadata) // written by encodeJSON
+	}
+	if r.Tags.Valid {
+		o.Tags = []string{}
+		_ = json.Unmarshal([]byte(r.Tags.String), &o.Tags) // written by encodeJSON
+	}
+	return o
+}
+
+func encodeJSON[T any](v T, set bool) sql.NullString {
+	if !set {
+		return sql.NullString{}
+	}
+	b, _ := json.Marshal(v) // maps of strings and string slices always marshal
+	return sql.NullString{String: string(b), Valid: true}
+}
+
+func (st *Store) bucketOrDefault(id string) string {
+	if id == "" {
+		return st.bucket
+	}
+	return id
+}
+
+// Buckets implements sesame.ObjectReader.
+func (st *Store) Buckets(ctx context.Context) ([]*sesame.Bucket, error) {
+	var rows []struct {
+		ID      string `db:"id"`
+		Name    string `db:"name"`
+		Default bool   `db:"is_default"`
+	}
+	if err := st.db.SelectContext(ctx, &rows, `SELECT id, name, is_default FROM buckets ORDER BY created_at, id`); err != nil {
+		return nil, fmt.Errorf("store: buckets: %w", err)
+	}
+	out := make([]*sesame.Bucket, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, &sesame.Bucket{ID: r.ID, Name: r.Name, Default: r.Default,
+			TransferMethods: []string{sesame.TransferMultipart, sesame.TransferPostURL, sesame.TransferPutURL, sesame.TransferDestURL}})
+	}
+	return out, nil
+}
+
+func (st *Store) checkBucket(ctx context.Context, q sqlx.QueryerContext, id string) error {
+	if id == "" || id == st.bucket {
+		return nil
+	}
+	var n int
+	if err := sqlx.GetContext(ctx, q, &n, `SELECT COUNT(*) FROM buckets WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("store: bucket: %w", err)
+	}
+	if n == 0 {
+		e := sesame.FieldErr("DoesNotExist", "/bucket_id", "bucket %s does not exist", id)
+		return e.WithKind(sesame.NotFound)
+	}
+	return nil
+}
+
+func objectByID(ctx context.Context, q sqlx.QueryerContext, bucketID, id string) (*sesame.Object, error) {
+	var r objectRow
+	err := sqlx.GetContext(ctx, q, &r, `SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND id = ?`, bucketID, id)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return r.object(), nil
+}
+
+func objectByPath(ctx context.Context, q sqlx.QueryerContext, bucketID, p string) (*sesame.Object, error) {
+	var r objectRow
+	err := sqlx.GetContext(ctx, q, &r, `SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path = ?`, bucketID, p)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return r.object(), nil
+}
+
+func notFound(what, source, id string) error {
+	e := sesame.FieldErr("DoesNotExist", source, "%s %s does not exist", what, id)
+	return e.WithKind(sesame.NotFound)
+}
+
+// ObjectByID implements sesame.ObjectReader.
+func (st *Store) ObjectByID(ctx context.Context, bucketID, id string) (*sesame.Object, error) {
+	bucketID = st.bucketOrDefault(bucketID)
+	o, err := objectByID(ctx, st.db, bucketID, id)
+	if sesame.KindOf(err) == sesame.NotFound {
+		return nil, notFound("object", "/id", id)
+	}
+	return o, err
+}
+
+// ObjectByPath implements sesame.ObjectReader.
+func (st *Store) ObjectByPath(ctx context.Context, bucketID, p string) (*sesame.Object, error) {
+	bucketID = st.bucketOrDefault(bucketID)
+	segs, err := sesame.SplitPath("/path", p)
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		return nil, sesame.FieldErr("BadState", "/path", "the root folder is not an object")
+	}
+	o, err := objectByPath(ctx, st.db, bucketID, "/"+strings.Join(segs, "/"))
+	if sesame.KindOf(err) == sesame.NotFound {
+		return nil, notFound("path", "/path", p)
+	}
+	return o, err
+}
+
+// resolveParent finds (and, where a path names it, creates) the folder a new
+// or moved object goes into. It returns the folder's id ("" for the root)
+// and its path ("/" for the root).
+func (st *Store) resolveParent(ctx context.Context, tx *sqlx.Tx, bucketID string, p sesame.Placement) (string, string, error) {
+	id, dir := sesame.RootParentID, sesame.RootFolderPath
+	if p.HasParentID && p.ParentID != "" {
+		o, err := objectByID(ctx, tx, bucketID, p.ParentID)
+		if sesame.KindOf(err) == sesame.NotFound {
+			return "", "", notFound("folder", "/parent_id", p.ParentID)
+		}
+		if err != nil {
+			return "", "", err
+		}
+		if !o.IsFolder() {
+			return "", "", sesame.FieldErr("BadState", "/parent_id", "parent_id %s is a file, not a folder", p.ParentID)
+		}
+		id, dir = o.ID, o.Path
+	}
+	if p.HasParentPath {
+		src := p.ParentSource
+		if src == "" {
+			src = "/folder"
+		}
+		segs, err := sesame.SplitPath(src, p.ParentPath)
+		if err != nil {
+			return "", "", err
+		}
+		pid, pdir, err := st.mkdirs(ctx, tx, bucketID, segs, src)
+		if err != nil {
+			return "", "", err
+		}
+		if p.HasParentID && pid != id {
+			return "", "", sesame.FieldErr("MutuallyExclusive", src, "%s names a different folder from parent_id", strings.TrimPrefix(src, "/"))
+		}
+		id, dir = pid, pdir
+	}
+	return id, dir, nil
+}
+
+// mkdirs walks segs from the root, creating missing folders.
+func (st *Store) mkdirs(ctx context.Context, tx *sqlx.Tx, bucketID string, segs []string, source string) (string, string, error) {
+	id, dir := sesame.RootParentID, sesame.RootFolderPath
+	now := sesame.FormatTime(st.nowUTC())
+	for _, name := range segs {
+		p := path.Join(dir, name)
+		var r struct {
+			ID   string `db:"id"`
+			Type string `db:"type"`
+		}
+		err := tx.GetContext(ctx, &r, `SELECT id, type FROM objects WHERE bucket_id = ? AND parent_id = ? AND name = ?`, bucketID, id, name)
+		switch {
+		case err == sql.ErrNoRows:
+			r.ID = sesame.NewID(sesame.PrefixObject)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO objects (id, bucket_id, parent_id, name, type, path, created_at, updated_at) VALUES (?, ?, ?, ?, 'folder', ?, ?, ?)`,
+				r.ID, bucketID, id, name, p, now, now); err != nil {
+				return "", "", fmt.Errorf("store: create folder %s: %w", p, err)
+			}
+		case err != nil:
+			return "", "", fmt.Errorf("store: find folder %s: %w", p, err)
+		case r.Type != string(sesame.TypeFolder):
+			return "", "", sesame.FieldErr("BadState", source, "%s is a file, not a folder", p)
+		}
+		id, dir = r.ID, p
+	}
+	return id, dir, nil
+}
+
+func nameTaken(source, name, dir string) error {
+	e := sesame.FieldErr("BadState", source, "an object named %q already exists in %s", name, dir)
+	return e.WithKind(sesame.Conflict)
+}
+
+func (st *Store) insertObject(ctx context.Context, tx *sqlx.Tx, o *sesame.Object, nameSource string) error {
+	if len([]rune(o.Path)) > sesame.MaxPathLen {
+		return sesame.FieldErr("AboveMaxLength", nameSource, "the full path must be at most %d characters", sesame.MaxPathLen)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.ID, o.BucketID, o.ParentID, o.Name, o.Type, o.Path, o.Size, o.MimeType, o.MD5, o.SHA1, o.SHA256, o.SHA512, o.CRC32C,
+		encodeJSON(o.Metadata, o.Metadata != nil), encodeJSON(o.Tags, o.Tags != nil), o.BlobKey,
+		sesame.FormatTime(o.Created), sesame.FormatTime(o.Updated))
+	if sesame.KindOf(translate(err)) == sesame.Conflict {
+		return nameTaken(nameSource, o.Name, path.Dir(o.Path))
+	}
+	if err != nil {
+		return fmt.Errorf("store: insert object: %w", err)
+	}
+	return nil
+}
+
+func nameSource(p sesame.Placement) string {
+	if p.NameSource != "" {
+		return p.NameSource
+	}
+	return "/name"
+}
+
+// CreateFolder implements sesame.ObjectWriter.
+func (st *Store) CreateFolder(ctx context.Context, in sesame.FolderCreate) (*sesame.Object, error) {
+	bucketID := st.bucketOrDefault(in.BucketID)
+	if err := st.checkBucket(ctx, st.db, bucketID); err != nil {
+		return nil, err
+	}
+	if err := sesame.CheckName(nameSource(in.Placement), in.Name); err != nil {
+		return nil, err
+	}
+	var out *sesame.Object
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		pid, dir, err := st.resolveParent(ctx, tx, bucketID, in.Placement)
+		if err != nil {
+			return err
+		}
+		now := st.nowUTC()
+		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: pid, Name: in.Name,
+			Type: sesame.TypeFolder, Path: path.Join(dir, in.Name), Metadata: in.Metadata, Tags: in.Tags, Created: now, Updated: now}
+		if err := st.insertObject(ctx, tx, o, nameSource(in.Placement)); err != nil {
+			return err
+		}
+		out = o
+		return nil
+	})
+	return out, err
+}
+
+// CreateFile implements sesame.ObjectWriter.
+func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame.Upload) (obj *sesame.Object, err error) {
+	committed := false
+	defer func() {
+		if !committed {
+			if derr := st.Discard(ctx, u); derr != nil {
+				st.log.Warn("discard upload", "error", derr)
+			}
+		}
+	}()
+	bucketID := st.bucketOrDefault(in.BucketID)
+	if err := st.checkBucket(ctx, st.db, bucketID); err != nil {
+		return nil, err
+	}
+	if err := sesame.CheckName(nameSource(in.Placement), in.Name); err != nil {
+		return nil, err
+	}
+	if err := checkDeclared(in.Declared, u); err != nil {
+		return nil, err
+	}
+	key := sesame.NewID("")
+	err = st.withTx(ctx, func(tx *sqlx.Tx) error {
+		pid, dir, err := st.resolveParent(ctx, tx, bucketID, in.Placement)
+		if err != nil {
+			return err
+		}
+		now := st.nowUTC()
+		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: pid, Name: in.Name,
+			Type: sesame.TypeFile, Path: path.Join(dir, in.Name), Size: u.Size, MimeType: u.MimeType,
+			MD5: u.MD5, SHA1: u.SHA1, SHA256: u.SHA256, SHA512: u.SHA512, CRC32C: u.CRC32C,
+			Metadata: in.Metadata, Tags: in.Tags, BlobKey: key, Created: now, Updated: now}
+		if err := st.insertObject(ctx, tx, o, nameSource(in.Placement)); err != nil {
+			return err
+		}
+		// The blob moves into place inside the transaction: if the commit
+		// fails it is removed below, and if the process dies first the next
+		// start sweeps it.
+		if err := st.commitBlob(u, key); err != nil {
+			return err
+		}
+		committed = true
+		obj = o
+		return nil
+	})
+	if err != nil && committed {
+		st.removeBlob(key)
+		committed = false
+		obj = nil
+	}
+	return obj, err
+}
+
+// checkDeclared compares what the client said about an upload with what arrived.
+func checkDeclared(d sesame.Declared, u *sesame.Upload) error {
+	if d.Size != nil && *d.Size != u.Size {
+		return sesame.FieldErr("BadState", "/size", "size is %d but %d bytes were received", *d.Size, u.Size)
+	}
+	for _, h := range []struct{ field, want, got string }{
+		{"md5", d.MD5, u.MD5}, {"sha1", d.SHA1, u.SHA1}, {"sha256", d.SHA256, u.SHA256},
+		{"sha512", d.SHA512, u.SHA512}, {"crc32c", d.CRC32C, u.CRC32C},
+	} {
+		if h.want != "" && !strings.EqualFold(h.want, h.got) {
+			return sesame.FieldErr("BadState", "/"+h.field, "%s does not match the received bytes (got %s)", h.field, h.got)
+		}
+	}
+	if d.MimeType != "" {
+		want, got := mediaType(d.MimeType), mediaType(u.MimeType)
+		if want != got && got != "application/octet-stream" && got != "text/plain" {
+			return sesame.FieldErr("BadState", "/mimetype", "mimetype is %s but the content is %s", d.MimeType, got)
+		}
+	}
+	if d.Format != "" {
+		if got := formatOf(u.MimeType); got != "" && !strings.EqualFold(got, d.Format) {
+			return sesame.FieldErr("BadState", "/format", "format is %s but the content is %s", d.Format, got)
+		}
+	}
+	return nil
+}
+
+func mediaType(s string) string {
+	base, _, _ := strings.Cut(s, ";")
+	return strings.ToLower(strings.TrimSpace(base))
+}
+
+// formatOf maps a sniffed MIME type to Pangea's Format names, for the types
+// that sniffing recognises with confidence.
+func formatOf(mimeType string) string {
+	switch mediaType(mimeType) {
+	case "application/pdf":
+		return "PDF"
+	case "image/png":
+		return "PNG"
+	case "image/jpeg":
+		return "JPG"
+	case "image/gif":
+		return "GIF"
+	case "image/webp":
+		return "WEBP"
+	case "image/bmp":
+		return "BMP"
+	case "application/zip":
+		return "ZIP"
+	case "application/x-gzip":
+		return "GZ"
+	case "application/wasm":
+		return "WASM"
+	case "audio/wave":
+		return "WAV"
+	case "video/webm":
+		return "WEBM"
+	case "font/woff":
+		return "WOFF"
+	case "font/woff2":
+		return "WOFF2"
+	}
+	return ""
+}
+
+// UpdateObject implements sesame.ObjectWriter.
+func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectUpdate) (*sesame.Object, error) {
+	bucketID := st.bucketOrDefault(upd.BucketID)
+	var out *sesame.Object
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		o, err := objectByID(ctx, tx, bucketID, id)
+		if sesame.KindOf(err) == sesame.NotFound {
+			return notFound("object", "/id", id)
+		}
+		if err != nil {
+			return err
+		}
+		if upd.UpdatedAt != nil && !upd.UpdatedAt.Equal(o.Updated) {
+			e := sesame.FieldErr("BadState", "/updated_at", "the object was changed at %s; reload it and try again", sesame.FormatTime(o.Updated))
+			return e.WithKind(sesame.Conflict)
+		}
+		oldPath := o.Path
+		parentID, dir := o.ParentID, path.Dir(o.Path)
+		if upd.ParentID != nil || upd.ParentPath != nil {
+			p := sesame.Placement{}
+			if upd.ParentID != nil {
+				p.HasParentID, p.ParentID = true, *upd.ParentID
+			}
+			if upd.ParentPath != nil {
+				p.HasParentPath, p.ParentPath, p.ParentSource = true, *upd.ParentPath, "/folder"
+			}
+			if parentID, dir, err = st.resolveParent(ctx, tx, bucketID, p); err != nil {
+				return err
+			}
+			if o.IsFolder() && (dir == o.Path || strings.HasPrefix(dir, o.Path+"/")) {
+				src := "/parent_id"
+				if upd.ParentID == nil {
+					src = "/folder"
+				}
+				return sesame.FieldErr("BadState", src, "a folder cannot be moved into itself")
+			}
+		}
+		name := o.Name
+		if upd.Name != nil {
+			if err := sesame.CheckName("/name", *upd.Name); err != nil {
+				return err
+			}
+			name = *upd.Name
+		}
+		o.ParentID, o.Name, o.Path = parentID, name, path.Join(dir, name)
+		if len([]rune(o.Path)) > sesame.MaxPathLen {
+			return sesame.FieldErr("AboveMaxLength", "/name", "the full path must be at most %d characters", sesame.MaxPathLen)
+		}
+		applyMetadata(o, upd)
+		applyTags(o, upd)
+		prev := o.Updated
+		o.Updated = st.nowUTC()
+		if !o.Updated.After(prev) {
+			// updated_at is the optimistic lock, so every update must move it.
+			o.Updated = prev.Add(time.Microsecond)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE objects SET parent_id = ?, name = ?, path = ?, metadata = ?, tags = ?, updated_at = ? WHERE id = ?`,
+			o.ParentID, o.Name, o.Path, encodeJSON(o.Metadata, o.Metadata != nil), encodeJSON(o.Tags, o.Tags != nil), sesame.FormatTime(o.Updated), o.ID)
+		if sesame.KindOf(translate(err)) == sesame.Conflict {
+			return nameTaken("/name", o.Name, dir)
+		}
+		if err != nil {
+			return fmt.Errorf("store: update object: %w", err)
+		}
+		if o.IsFolder() && o.Path != oldPath {
+			// Descendants keep their place in the tree; their paths follow.
+			lo, hi := subtree(oldPath)
+			if _, err := tx.ExecContext(ctx, `UPDATE objects SET path = ? || substr(path, ?) WHERE bucket_id = ? AND path >= ? AND path < ?`,
+				o.Path, len(oldPath)+1, bucketID, lo, hi); err != nil {
+				return fmt.Errorf("store: move subtree: %w", err)
+			}
+		}
+		out = o
+		return nil
+	})
+	return out, err
+}
+
+func applyMetadata(o *sesame.Object, upd sesame.ObjectUpdate) {
+	if upd.SetMetadata {
+		o.Metadata = maps(upd.Metadata)
+	}
+	if len(upd.AddMetadata) > 0 {
+		if o.Metadata == nil {
+			o.Metadata = map[string]string{}
+		}
+		for k, v := range upd.AddMetadata {
+			o.Metadata[k] = v
+		}
+	}
+	for k, v := range upd.RemoveMetadata {
+		if cur, ok := o.Metadata[k]; ok && cur == v {
+			delete(o.Metadata, k)
+		}
+	}
+}
+
+func maps(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func applyTags(o *sesame.Object, upd sesame.ObjectUpdate) {
+	if upd.SetTags {
+		o.Tags = dedupe(upd.Tags)
+	}
+	for _, t := range upd.AddTags {
+		if o.Tags == nil {
+			o.Tags = []string{}
+		}
+		if !slices.Contains(o.Tags, t) {
+			o.Tags = append(o.Tags, t)
+		}
+	}
+	if len(upd.RemoveTags) > 0 && o.Tags != nil {
+		o.Tags = slices.DeleteFunc(o.Tags, func(t string) bool { return slices.Contains(upd.RemoveTags, t) })
+	}
+}
+
+func dedupe(tags []string) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// subtree returns the bounds of the paths strictly below p, for an index
+// range scan: every descendant's path starts with p+"/", and '0' is the
+// byte after '/'.
+func subtree(p string) (string, string) {
+	return p + "/", p + "0"
+}
+
+// DeleteObject implements sesame.ObjectWriter.
+func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bool) (int, error) {
+	bucketID = st.bucketOrDefault(bucketID)
+	var keys []string
+	count := 0
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		o, err := objectByID(ctx, tx, bucketID, id)
+		if sesame.KindOf(err) == sesame.NotFound {
+			return notFound("object", "/id", id)
+		}
+		if err != nil {
+			return err
+		}
+		keys = keys[:0]
+		if o.BlobKey != "" {
+			keys = append(keys, o.BlobKey)
+		}
+		count = 1
+		if o.IsFolder() {
+			lo, hi := subtree(o.Path)
+			var below []string
+			if err := tx.SelectContext(ctx, &below, `SELECT blob_key FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`, bucketID, lo, hi); err != nil {
+				return fmt.Errorf("store: list subtree: %w", err)
+			}
+			if len(below) > 0 && !force {
+				e := sesame.FieldErr("BadState", "/force", "the folder %s holds %d objects; set force to delete them too", o.Path, len(below))
+				return e.WithKind(sesame.Conflict)
+			}
+			for _, k := range below {
+				if k != "" {
+					keys = append(keys, k)
+				}
+			}
+			count += len(below)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`, bucketID, lo, hi); err != nil {
+				return fmt.Errorf("store: delete subtree: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = ?`, o.ID); err != nil {
+			return fmt.Errorf("store: delete object: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	// Blobs go after the rows: an open download keeps reading its file,
+	// and a crash in between leaves orphans that the next start sweeps.
+	for _, k := range keys {
+		st.removeBlob(k)
+	}
+	return count, nil
+}
+
+// ArchiveEntries implements sesame.ObjectReader.
+func (st *Store) ArchiveEntries(ctx context.Context, bucketID string, ids []string) ([]sesame.ArchiveEntry, error) {
+	bucketID = st.bucketOrDefault(bucketID)
+	var out []sesame.ArchiveEntry
+	seen := map[string]bool{}
+	top := map[string]int{}
+	for i, id := range ids {
+		o, err := objectByID(ctx, st.db, bucketID, id)
+		if sesame.KindOf(err) == sesame.NotFound {
+			return nil, notFound("object", fmt.Sprintf("/ids/%d", i), id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if seen[o.ID] {
+			continue
+		}
+		name := uniqueName(top, o.Name)
+		if !o.IsFolder() {
+			seen[o.ID] = true
+			out = append(out, sesame.ArchiveEntry{Object: o, Name: name})
+			continue
+		}
+		seen[o.ID] = true
+		out = append(out, sesame.ArchiveEntry{Object: o, Name: name + "/"})
+		lo, hi := subtree(o.Path)
+		var rows []objectRow
+		if err := st.db.SelectContext(ctx, &rows, `SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path >= ? AND path < ? ORDER BY path`, bucketID, lo, hi); err != nil {
+			return nil, fmt.Errorf("store: archive subtree: %w", err)
+		}
+		for i := range rows {
+			d := rows[i].object()
+			if seen[d.ID] {
+				continue
+			}
+			seen[d.ID] = true
+			rel := name + strings.TrimPrefix(d.Path, o.Path)
+			if d.IsFolder() {
+				rel += "/"
+			}
+			out = append(out, sesame.ArchiveEntry{Object: d, Name: rel})
+		}
+	}
+	return out, nil
+}
+
+// uniqueName gives two top-level members with one name distinct names:
+// "a.txt", then "a (1).txt".
+func uniqueName(used map[string]int, name string) string {
+	n, ok := used[name]
+	used[name] = n + 1
+	if !ok {
+		return name
+	}
+	ext := path.Ext(name)
+	for {
+		cand := fmt.Sprintf("%s (%d)%s", strings.TrimSuffix(name, ext), n, ext)
+		if _, taken := used[cand]; !taken {
+			used[cand] = 1
+			return cand
+		}
+		n++
+	}
+}
+
+// objectColumns maps filter and order fields to columns.
+var objectColumns = map[string]string{
+	"id": "id", "name": "name", "parent_id": "parent_id", "type": "type", "path": "path",
+	"size": "size", "created_at": "created_at", "updated_at": "updated_at",
+}
+
+// FindObjects implements sesame.ObjectReader.
+func (st *Store) FindObjects(ctx context.Context, f sesame.ObjectFilter) (*sesame.ObjectPage, error) {
+	bucketID := st.bucketOrDefault(f.BucketID)
+	if err := st.checkBucket(ctx, st.db, bucketID); err != nil {
+		return nil, err
+	}
+	q := &query{}
+	q.add("bucket_id = ?", bucketID)
+	for _, c := range f.Conds {
+		switch ft := sesame.ObjectFields[c.Field]; ft {
+		case sesame.FieldTags:
+			for _, t := range c.Values {
+				q.add("EXISTS (SELECT 1 FROM json_each(objects.tags) WHERE value = ?)", t)
+			}
+		case sesame.FieldPath:
+			segs, err := sesame.SplitPath("/filter/folder", c.Values[0])
+			if err != nil {
+				return nil, err
+			}
+			if len(segs) == 0 {
+				q.add("parent_id = ''")
+				continue
+			}
+			q.add("parent_id = (SELECT id FROM objects AS f WHERE f.bucket_id = objects.bucket_id AND f.path = ? AND f.type = 'folder')", "/"+strings.Join(segs, "/"))
+		default:
+			col, ok := objectColumns[c.Field]
+			if !ok {
+				return nil, fmt.Errorf("store: unknown object filter field %q", c.Field)
+			}
+			if err := q.addCond(col, ft, c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	page := &sesame.ObjectPage{}
+	if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM objects`+q.sql(), q.args...); err != nil {
+		return nil, fmt.Errorf("store: count objects: %w", err)
+	}
+	orderBy := f.OrderBy
+	col, ok := objectColumns[orderBy]
+	if !ok || orderBy == "path" {
+		orderBy, col = "created_at", "created_at"
+	}
+	if f.After != nil {
+		if f.After.OrderBy != orderBy || f.After.Desc != f.Desc {
+			return nil, sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order; repeat the first request's order and order_by")
+		}
+		if err := q.addKeyset(col, col == "size", f.After); err != nil {
+			return nil, err
+		}
+	}
+	dir := "ASC"
+	if f.Desc {
+		dir = "DESC"
+	}
+	size := f.Size
+	if size <= 0 {
+		size = 50
+	}
+	order := " ORDER BY " + col + " " + dir
+	if col != "id" {
+		order += ", id " + dir
+	}
+	var rows []objectRow
+	if err := st.db.SelectContext(ctx, &rows, `SELECT `+objectCols+` FROM objects`+q.sql()+order+` LIMIT ?`, append(q.args, size+1)...); err != nil {
+		return nil, fmt.Errorf("store: find objects: %w", err)
+	}
+	for i := range rows {
+		if i == size {
+			last := page.Objects[size-1]
+			page.Next = &sesame.Cursor{OrderBy: orderBy, Desc: f.Desc, Value: orderValue(last, orderBy), ID: last.ID}
+			break
+		}
+		page.Objects = append(page.Objects, rows[i].object())
+	}
+	return page, nil
+}
+
+func orderValue(o *sesame.Object, field string) string {
+	switch field {
+	case "id":
+		return o.ID
+	case "name":
+		return o.Name
+	case "parent_id":
+		return o.ParentID
+	case "type":
+		return string(o.Type)
+	case "size":
+		return fmt.Sprint(o.Size)
+	case "updated_at":
+		return sesame.FormatTime(o.Updated)
+	}
+	return sesame.FormatTime(o.Created)
+}

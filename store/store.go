@@ -1,0 +1,251 @@
+// Package store implements the sesame storage roles (sesame.ObjectReader,
+// sesame.ObjectWriter, sesame.BlobStore, sesame.TokenStore,
+// sesame.PendingUploads and sesame.Grants) on SQLite through sqlx, with
+// payloads as files on the local disk.
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/mattn/go-sqlite3"
+
+	"github.com/sesame-share/sesame"
+)
+
+//go:embed migrations/sqlite/*.sql
+var migrations embed.FS
+
+// Config says where the store keeps its files.
+type Config struct {
+	// DataDir holds the database, the blobs and the secret key.
+	DataDir string
+	// Logger receives background problems; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is the SQLite and local-disk implementation of the storage roles.
+type Store struct {
+	db      *sqlx.DB
+	dir     string
+	keys    *Keys
+	log     *slog.Logger
+	now     func() time.Time
+	bucket  string // the default bucket id
+	blobDir string
+	tmpDir  string
+}
+
+var (
+	_ sesame.ObjectReader   = (*Store)(nil)
+	_ sesame.ObjectWriter   = (*Store)(nil)
+	_ sesame.BlobStore      = (*Store)(nil)
+	_ sesame.TokenStore     = (*Store)(nil)
+	_ sesame.PendingUploads = (*Store)(nil)
+	_ sesame.Grants         = (*Store)(nil)
+)
+
+// DSN returns the SQLite connection string for a database file, with the
+// per-connection settings in it so that every pooled connection has them.
+func DSN(path string) string {
+	return "file:" + path + "?_foreign_keys=1&_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate"
+}
+
+// Open opens (creating if needed) the store in cfg.DataDir, applies pending
+// migrations, loads or generates the secret key and sweeps what an earlier
+// crash left behind.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	st := &Store{dir: cfg.DataDir, log: cfg.Logger, now: cfg.Now}
+	if st.log == nil {
+		st.log = slog.Default()
+	}
+	if st.now == nil {
+		st.now = time.Now
+	}
+	st.blobDir = filepath.Join(cfg.DataDir, "blobs")
+	st.tmpDir = filepath.Join(cfg.DataDir, "tmp")
+	for _, d := range []string{cfg.DataDir, st.blobDir, st.tmpDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("store: create %s: %w", d, err)
+		}
+	}
+	keys, err := LoadKeys(filepath.Join(cfg.DataDir, "secret.key"))
+	if err != nil {
+		return nil, err
+	}
+	st.keys = keys
+	db, err := sqlx.Open("sqlite3", DSN(filepath.Join(cfg.DataDir, "sesame.db")))
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	st.db = db
+	if err := st.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := st.ensureBucket(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := st.sweep(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Close closes the database.
+func (st *Store) Close() error { return st.db.Close() }
+
+// Ping reports whether the database answers and the data directory is writable.
+func (st *Store) Ping(ctx context.Context) error {
+	if err := st.db.PingContext(ctx); err != nil {
+		return &sesame.Error{Kind: sesame.Unavailable, Message: "The database is not answering.", Err: err}
+	}
+	f, err := os.CreateTemp(st.tmpDir, "ping-*")
+	if err != nil {
+		return &sesame.Error{Kind: sesame.Unavailable, Message: "The data directory is not writable.", Err: err}
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// DefaultBucket returns the id of the default bucket.
+func (st *Store) DefaultBucket() string { return st.bucket }
+
+func (st *Store) migrate(ctx context.Context) error {
+	if _, err := st.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
+	if err != nil {
+		return fmt.Errorf("store: list migrations: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("store: migration %s: bad number: %w", base, err)
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("store: read %s: %w", base, err)
+		}
+		err = st.withTx(ctx, func(tx *sqlx.Tx) error {
+			var n int
+			if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, sesame.FormatTime(st.now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: apply %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+func (st *Store) ensureBucket(ctx context.Context) error {
+	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &st.bucket, `SELECT id FROM buckets WHERE is_default = 1`)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: default bucket: %w", err)
+		}
+		st.bucket = sesame.NewID(sesame.PrefixBucket)
+		_, err = tx.ExecContext(ctx, `INSERT INTO buckets (id, name, is_default, created_at) VALUES (?, 'default', 1, ?)`, st.bucket, sesame.FormatTime(st.now()))
+		return err
+	})
+}
+
+func (st *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := st.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return translate(fmt.Errorf("store: begin: %w", err))
+	}
+	defer tx.Rollback() // no-op after Commit
+	if err := fn(tx); err != nil {
+		return translate(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return translate(fmt.Errorf("store: commit: %w", err))
+	}
+	return nil
+}
+
+// translate classifies driver errors by code.
+func translate(err error) error {
+	if err == nil || sesame.AsError(err) != nil {
+		return err
+	}
+	var se sqlite3.Error
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return &sesame.Error{Kind: sesame.NotFound, Err: err}
+	case errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey):
+		return &sesame.Error{Kind: sesame.Conflict, Err: err}
+	case errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked):
+		return &sesame.Error{Kind: sesame.Unavailable, Message: "The server is busy; try again.", Err: err}
+	case errors.As(err, &se) && se.Code == sqlite3.ErrFull:
+		return &sesame.Error{Kind: sesame.NoSpace, Message: "The server has no space left.", Err: err}
+	}
+	return err
+}
+
+// mac returns the keyed MAC of a secret for one purpose, for lookups that
+// never store the secret itself.
+func (st *Store) mac(purpose, secret string) []byte {
+	h := hmac.New(sha256.New, st.keys.MAC)
+	h.Write([]byte(purpose))
+	h.Write([]byte{0})
+	h.Write([]byte(secret))
+	return h.Sum(nil)
+}
+
+func (st *Store) nowUTC() time.Time { return st.now().UTC().Truncate(time.Microsecond) }
+
+func nullTime(t time.Time) sql.NullString {
+	if t.IsZero() {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: sesame.FormatTime(t), Valid: true}
+}
+
+func parseNullTime(s sql.NullString) time.Time {
+	if !s.Valid {
+		return time.Time{}
+	}
+	t, _ := time.Parse(sesame.TimeLayout, s.String) // written by FormatTime
+	return t
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(sesame.TimeLayout, s) // written by FormatTime
+	return t
+}

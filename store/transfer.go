@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/sesame-share/sesame"
+)
+
+// pendingSpec is how a pending upload's request is kept.
+type pendingSpec struct {
+	Placement sesame.Placement
+	Metadata  map[string]string
+	Tags      []string
+	Declared  sesame.Declared
+}
+
+type failureJSON struct {
+	Kind    sesame.Kind
+	Message string
+	Fields  []sesame.FieldError
+}
+
+type pendingRow struct {
+	ID       string         `db:"id"`
+	TokenID  string         `db:"token_id"`
+	Method   string         `db:"method"`
+	Spec     string         `db:"spec"`
+	Expires  string         `db:"expires_at"`
+	Status   string         `db:"status"`
+	ObjectID string         `db:"object_id"`
+	Failure  sql.NullString `db:"failure"`
+	Created  string         `db:"created_at"`
+}
+
+const pendingCols = `id, token_id, method, spec, expires_at, status, object_id, failure, created_at`
+
+func (r *pendingRow) pending() (*sesame.PendingUpload, error) {
+	var spec pendingSpec
+	if err := json.Unmarshal([]byte(r.Spec), &spec); err != nil {
+		return nil, fmt.Errorf("store: pending upload %s: %w", r.ID, err)
+	}
+	p := &sesame.PendingUpload{ID: r.ID, TokenID: r.TokenID, Method: r.Method, Expires: parseTime(r.Expires),
+		Status: r.Status, ObjectID: r.ObjectID, Created: parseTime(r.Created),
+		Spec: sesame.FileCreate{Placement: spec.Placement, Metadata: spec.Metadata, Tags: spec.Tags, Declared: spec.Declared}}
+	if r.Failure.Valid {
+		var f failureJSON
+		if err := json.Unmarshal([]byte(r.Failure.String), &f); err != nil {
+			return nil, fmt.Errorf("store: pending upload %s failure: %w", r.ID, err)
+		}
+		p.Failure = &sesame.Error{Kind: f.Kind, Message: f.Message, Fields: f.Fields}
+	}
+	return p, nil
+}
+
+// CreatePendingUpload implements sesame.PendingUploads.
+func (st *Store) CreatePendingUpload(ctx context.Context, p *sesame.PendingUpload) (string, error) {
+	spec, err := json.Marshal(pendingSpec{Placement: p.Spec.Placement, Metadata: p.Spec.Metadata, Tags: p.Spec.Tags, Declared: p.Spec.Declared})
+	if err != nil {
+		return "", fmt.Errorf("store: pending spec: %w", err)
+	}
+	now := st.nowUTC()
+	p.Created, p.Status = now, sesame.PendingWaiting
+	secret := newSecret("")
+	_, err = st.db.ExecContext(ctx, `INSERT INTO pending_uploads (id, token_id, secret_mac, method, spec, expires_at, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.TokenID, st.mac("upload url", secret), p.Method, string(spec), sesame.FormatTime(p.Expires), p.Status, sesame.FormatTime(now))
+	if err != nil {
+		return "", fmt.Errorf("store: create pending upload: %w", translate(err))
+	}
+	st.expireTransfers(ctx, now)
+	return secret, nil
+}
+
+// ClaimPendingUpload implements sesame.PendingUploads. The claim is one
+// conditional UPDATE, so two uploads to one URL cannot both win.
+func (st *Store) ClaimPendingUpload(ctx context.Context, secret string) (*sesame.PendingUpload, error) {
+	var r pendingRow
+	err := st.db.GetContext(ctx, &r, `UPDATE pending_uploads SET status = ? WHERE secret_mac = ? AND status = ? AND expires_at > ? RETURNING `+pendingCols,
+		sesame.PendingBusy, st.mac("upload url", secret), sesame.PendingWaiting, sesame.FormatTime(st.nowUTC()))
+	if err == sql.ErrNoRows {
+		return nil, sesame.Errorf(sesame.NotFound, "This upload URL is unknown, used or expired.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: claim upload: %w", translate(err))
+	}
+	return r.pending()
+}
+
+// FinishPendingUpload implements sesame.PendingUploads. The URL stays used
+// either way; polling reports the object or the failure.
+func (st *Store) FinishPendingUpload(ctx context.Context, id, objectID string, failure *sesame.Error) error {
+	status, fail := sesame.PendingDone, sql.NullString{}
+	if failure != nil {
+		status = sesame.PendingFailed
+		b, _ := json.Marshal(failureJSON{Kind: failure.Kind, Message: failure.Message, Fields: failure.Fields}) // plain values
+		fail = sql.NullString{String: string(b), Valid: true}
+	}
+	_, err := st.db.ExecContext(ctx, `UPDATE pending_uploads SET status = ?, object_id = ?, failure = ? WHERE id = ?`, status, objectID, fail, id)
+	if err != nil {
+		return fmt.Errorf("store: finish upload: %w", translate(err))
+	}
+	return nil
+}
+
+// PendingUploadByID implements sesame.PendingUploads.
+func (st *Store) PendingUploadByID(ctx context.Context, tokenID, id string) (*sesame.PendingUpload, error) {
+	var r pendingRow
+	err := st.db.GetContext(ctx, &r, `SELECT `+pendingCols+` FROM pending_uploads WHERE id = ? AND token_id = ?`, id, tokenID)
+	if err == sql.ErrNoRows {
+		return nil, sesame.Errorf(sesame.NotFound, "No request has the id %s.", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: pending upload: %w", translate(err))
+	}
+	return r.pending()
+}
+
+// CreateGrant implements sesame.Grants.
+func (st *Store) CreateGrant(ctx context.Context, g *sesame.Grant) (string, error) {
+	ids, _ := json.Marshal(g.ObjectIDs) // a string slice always marshals
+	secret := newSecret("")
+	now := st.nowUTC()
+	_, err := st.db.ExecContext(ctx, `INSERT INTO download_grants (secret_mac, bucket_id, object_ids, archive, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		st.mac("download url", secret), st.bucketOrDefault(g.BucketID), string(ids), g.Archive, sesame.FormatTime(g.Expires), sesame.FormatTime(now))
+	if err != nil {
+		return "", fmt.Errorf("store: create grant: %w", translate(err))
+	}
+	return secret, nil
+}
+
+// GrantBySecret implements sesame.Grants.
+func (st *Store) GrantBySecret(ctx context.Context, secret string) (*sesame.Grant, error) {
+	var r struct {
+		BucketID  string `db:"bucket_id"`
+		ObjectIDs string `db:"object_ids"`
+		Archive   string `db:"archive"`
+		Expires   string `db:"expires_at"`
+	}
+	err := st.db.GetContext(ctx, &r, `SELECT bucket_id, object_ids, archive, expires_at FROM download_grants WHERE secret_mac = ? AND expires_at > ?`,
+		st.mac("download url", secret), sesame.FormatTime(st.nowUTC()))
+	if err == sql.ErrNoRows {
+		return nil, sesame.Errorf(sesame.NotFound, "This download URL is unknown or expired.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: grant: %w", translate(err))
+	}
+	g := &sesame.Grant{BucketID: r.BucketID, Archive: r.Archive, Expires: parseTime(r.Expires)}
+	if err := json.Unmarshal([]byte(r.ObjectIDs), &g.ObjectIDs); err != nil {
+		return nil, fmt.Errorf("store: grant ids: %w", err)
+	}
+	return g, nil
+}
+
+// expireTransfers deletes expired upload requests and download grants. It
+// runs now and then as new ones are made, so the tables stay small.
+func (st *Store) expireTransfers(ctx context.Context, now time.Time) {
+	cutoff := sesame.FormatTime(now.Add(-24 * time.Hour))
+	if _, err := st.db.ExecContext(ctx, `DELETE FROM pending_uploads WHERE expires_at < ?`, cutoff); err != nil {
+		st.log.Warn("expire pending uploads", "error", err)
+	}
+	if _, err := st.db.ExecContext(ctx, `DELETE FROM download_grants WHERE expires_at < ?`, sesame.FormatTime(now)); err != nil {
+		st.log.Warn("expire download grants", "error", err)
+	}
+}
