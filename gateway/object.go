@@ -155,7 +155,9 @@ func placement(bucketID string, name, parentID, folder, fullPath *string) (sesam
 			return p, sesame.FieldErr("MutuallyExclusive", "/folder", "send either path or folder, not both")
 		}
 		return p, splitFull("/path", *fullPath)
-	case (name == nil || *name == "") && folder != nil && strings.Trim(*folder, "/") != "":
+	case (name == nil || *name == "") && folder != nil && strings.Trim(*folder, "/") != "" && !strings.HasSuffix(*folder, "/"):
+		// A v1 folder with no name is the full path of the new object; a
+		// trailing slash marks it as the parent instead.
 		return p, splitFull("/folder", *folder)
 	}
 	if folder != nil {
@@ -269,11 +271,11 @@ func (s *Server) target(c *gin.Context, bucketID string, id, p *string) (*sesame
 type listRequest struct {
 	common
 	Filter                   map[string]json.RawMessage `json:"filter"`
-	Order                    *string        `json:"order"`
-	OrderBy                  *string        `json:"order_by"`
-	Size                     *int           `json:"size"`
-	Last                     *string        `json:"last"`
-	IncludeExternalBucketKey *bool          `json:"include_external_bucket_key"`
+	Order                    *string                    `json:"order"`
+	OrderBy                  *string                    `json:"order_by"`
+	Size                     *int                       `json:"size"`
+	Last                     *string                    `json:"last"`
+	IncludeExternalBucketKey *bool                      `json:"include_external_bucket_key"`
 }
 
 // paging validates order, order_by, size and last, shared by every list.

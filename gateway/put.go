@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strings"
@@ -73,7 +74,7 @@ func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
 		*h.dst = v
 	}
 	name := r.Name
-	if (name == nil || *name == "") && (r.Path == nil || *r.Path == "") && (r.Folder == nil || strings.Trim(*r.Folder, "/") == "") &&
+	if (name == nil || *name == "") && (r.Path == nil || *r.Path == "") && (r.Folder == nil || strings.Trim(*r.Folder, "/") == "" || strings.HasSuffix(*r.Folder, "/")) &&
 		fallbackName != "" && fallbackName != "blob" {
 		name = &fallbackName
 	}
@@ -224,12 +225,12 @@ func multipartErr(err error) error {
 
 // acceptedResult is the body of a 202 reply for an announced upload.
 type acceptedResult struct {
-	TTLMins      int               `json:"ttl_mins"`
-	RetryCounter int               `json:"retry_counter"`
-	Location     string            `json:"location"`
-	PostURL      string            `json:"post_url,omitempty"`
-	PostFormData map[string]string `json:"post_form_data,omitempty"`
-	PutURL       string            `json:"put_url,omitempty"`
+	TTLMins      int    `json:"ttl_mins"`
+	RetryCounter int    `json:"retry_counter"`
+	Location     string `json:"location"`
+	PostURL      string `json:"post_url,omitempty"`
+	PostFormData any    `json:"post_form_data,omitempty"` // an object, even when empty
+	PutURL       string `json:"put_url,omitempty"`
 }
 
 // putAnnounce starts a post-url or put-url upload: it records the request
@@ -258,7 +259,7 @@ func (s *Server) putAnnounce(c *gin.Context, req *putRequest, method string) {
 }
 
 func (s *Server) accepted(p *sesame.PendingUpload) acceptedResult {
-	mins := int(p.Expires.Sub(s.now()).Minutes())
+	mins := int(math.Ceil(p.Expires.Sub(s.now()).Minutes()))
 	return acceptedResult{TTLMins: max(mins, 0), RetryCounter: 0, Location: s.cfg.PublicURL + "/request/" + p.ID}
 }
 

@@ -1,0 +1,108 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/store"
+)
+
+func newInternalServer(t *testing.T, logs io.Writer) *Server {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, err := New(Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, PublicURL: "http://sesame.test", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRecovery_PanicIsA500EnvelopeWithoutDetail(t *testing.T) {
+	var logs bytes.Buffer
+	s := newInternalServer(t, &logs)
+	s.engine.POST("/v1/boom", func(*gin.Context) { panic("db password is hunter2") })
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/v1/boom", strings.NewReader("{}")))
+	if w.Code != http.StatusInternalServerError {
+		t.Fatalf("got %d, want 500", w.Code)
+	}
+	var env envelope
+	if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil {
+		t.Fatalf("not an envelope: %s", w.Body)
+	}
+	if env.Status != "InternalError" || strings.Contains(w.Body.String(), "hunter2") {
+		t.Fatalf("got %s", w.Body)
+	}
+	if !strings.Contains(logs.String(), "hunter2") || !strings.Contains(logs.String(), env.RequestID) {
+		t.Fatalf("the panic was not logged with its request id: %s", logs.String())
+	}
+}
+
+func TestErrorEnvelope_StatusOfEveryKind(t *testing.T) {
+	s := newInternalServer(t, io.Discard)
+	cases := []struct {
+		kind   sesame.Kind
+		code   int
+		status string
+	}{
+		{sesame.Internal, 500, "InternalError"},
+		{sesame.Invalid, 400, "ValidationError"},
+		{sesame.NotFound, 404, "NotFound"},
+		{sesame.Conflict, 409, "ValidationError"},
+		{sesame.Unauthenticated, 401, "Unauthorized"},
+		{sesame.Forbidden, 403, "Forbidden"},
+		{sesame.TooManyAttempts, 429, "TooManyRequests"},
+		{sesame.Unavailable, 503, "ServiceNotAvailable"},
+		{sesame.TooLarge, 413, "ValidationError"},
+		{sesame.NoSpace, 507, "InsufficientStorage"},
+	}
+	for _, tt := range cases {
+		for name, err := range map[string]error{
+			"Plain":   &sesame.Error{Kind: tt.kind, Message: "Safe words.", Err: errors.New("internal words")},
+			"Wrapped": fmt.Errorf("layer: %w", &sesame.Error{Kind: tt.kind, Message: "Safe words.", Err: errors.New("internal words")}),
+		} {
+			t.Run(tt.kind.String()+"/"+name, func(t *testing.T) {
+				c, _ := gin.CreateTestContext(httptest.NewRecorder())
+				c.Request = httptest.NewRequest(http.MethodPost, "/", nil)
+				code, env := s.errorEnvelope(c, err)
+				if code != tt.code || env.Status != tt.status {
+					t.Fatalf("got %d %s, want %d %s", code, env.Status, tt.code, tt.status)
+				}
+				b, _ := json.Marshal(env)
+				if strings.Contains(string(b), "internal words") {
+					t.Fatalf("internal text leaked: %s", b)
+				}
+				if tt.kind != sesame.Internal && env.Summary != "Safe words." {
+					t.Fatalf("summary %q", env.Summary)
+				}
+				res := env.Result.(errorResult)
+				if len(res.Errors) == 0 || res.Errors[0].Code == "" || res.Errors[0].Detail == "" {
+					t.Fatalf("errors %+v", res.Errors)
+				}
+			})
+		}
+	}
+	// A plain Go error is an Internal fault.
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = httptest.NewRequest(http.MethodPost, "/", nil)
+	if code, env := s.errorEnvelope(c, errors.New("sql: connection refused")); code != 500 || strings.Contains(env.Summary, "sql") {
+		t.Fatalf("got %d %q", code, env.Summary)
+	}
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Enforces the import direction of STYLE.md §3: the core imports nothing of
+# ours; store, notify and authenticators import only the core and templates;
+# gateway never imports an adapter. Test imports are exempt (.Imports leaves
+# them out).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mod=$(go list -m)
+fail=0
+while read -r pkg imports; do
+  rel=${pkg#"$mod"}; rel=${rel#/}
+  for imp in $imports; do
+    case $imp in "$mod"|"$mod"/*) ;; *) continue ;; esac
+    dep=${imp#"$mod"}; dep=${dep#/}
+    [ -z "$dep" ] && dep=.
+    top=${rel%%/*}; [ -z "$rel" ] && top=.
+    deptop=${dep%%/*}
+    allowed=""
+    case $top in
+      .|templates) allowed="" ;;
+      store|notify|authenticators) allowed=". templates" ;;
+      gateway) allowed=". templates" ;;
+      cmd) allowed="*" ;;
+      scripts) allowed="*" ;;
+      *) allowed=". templates" ;;
+    esac
+    # A package may import its own subpackages.
+    if [ "$deptop" = "$top" ] && [ "$top" != "." ]; then continue; fi
+    if [ "$allowed" = "*" ]; then continue; fi
+    ok=0
+    for a in $allowed; do [ "$deptop" = "$a" ] && ok=1; done
+    if [ $ok = 0 ]; then
+      echo "import rule: ${rel:-sesame (root)} must not import ${dep}" >&2
+      fail=1
+    fi
+  done
+done < <(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./...)
+if [ $fail = 0 ]; then echo "check-imports: ok"; fi
+exit $fail
