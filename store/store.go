@@ -90,7 +90,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	st.keys = keys
-	db, err := sqlx.Open("sqlite3", DSN(filepath.Join(cfg.DataDir, "sesame.db")))
+	dbPath := filepath.Join(cfg.DataDir, "sesame.db")
+	// Create the file first so that it (and the WAL files SQLite derives
+	// from it) is readable by the owner only.
+	f, err := os.OpenFile(dbPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: create database: %w", err)
+	}
+	f.Close()
+	db, err := sqlx.Open("sqlite3", DSN(dbPath))
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}

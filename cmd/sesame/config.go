@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"reflect"
 	"sort"
@@ -81,7 +82,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 	}
 	mul, ok := byteUnits[unit]
 	f, err := strconv.ParseFloat(num, 64)
-	if !ok || err != nil || f < 0 {
+	if !ok || err != nil || f < 0 || f*float64(mul) >= math.MaxInt64 {
 		return 0, fmt.Errorf("%q is not a size (use bytes, or units such as 512MiB or 10GB)", s)
 	}
 	return ByteSize(f * float64(mul)), nil
@@ -233,13 +234,16 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	for name, d := range map[string]time.Duration{
-		"http.read_header_timeout": c.HTTP.ReadHeaderTimeout, "http.idle_timeout": c.HTTP.IdleTimeout,
-		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "transfer.dest_url_ttl": c.Transfer.DestURLTTL,
-		"transfer.upload_url_ttl": c.Transfer.UploadURLTTL,
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"http.read_header_timeout", c.HTTP.ReadHeaderTimeout}, {"http.idle_timeout", c.HTTP.IdleTimeout},
+		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout}, {"transfer.dest_url_ttl", c.Transfer.DestURLTTL},
+		{"transfer.upload_url_ttl", c.Transfer.UploadURLTTL},
 	} {
-		if d <= 0 {
-			problems = append(problems, fmt.Errorf("%s: must be positive", name))
+		if f.d <= 0 {
+			problems = append(problems, fmt.Errorf("%s: must be positive", f.name))
 		}
 	}
 	if c.HTTP.ReadTimeout < 0 || c.HTTP.WriteTimeout < 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -30,7 +31,7 @@ Usage:
   sesame migrate [--data DIR]
 
 Scopes: objects:read objects:write links:read links:write links:send audit:read admin
-Every configuration key can also be set as SESAME_<PATH> (smtp.host is SESAME_SMTP_HOST).
+Every configuration key can also be set as SESAME_<PATH> (http.read_timeout is SESAME_HTTP_READ_TIMEOUT).
 `
 
 // globals are the flags every command takes.
@@ -97,7 +98,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // run is the whole program, minus the process: tests call it directly.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "-h" || args[0] == "--help") {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -214,6 +215,9 @@ func runToken(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return errors.New("token: say create, list or revoke")
 	}
 	sub, args := args[0], args[1:]
+	if sub != "create" && sub != "list" && sub != "revoke" {
+		return fmt.Errorf("token: unknown subcommand %q (say create, list or revoke)", sub)
+	}
 	var g globals
 	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -221,8 +225,20 @@ func runToken(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	name := fs.String("name", "", "a name for the token (create)")
 	scopes := fs.String("scopes", "", "comma-separated scopes (create)")
 	expires := fs.String("expires", "", "lifetime such as 90d or 12h; empty: never (create)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	// Flags may follow the id (token revoke ID --data DIR), so parse
+	// around positional arguments.
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
+	if sub != "revoke" && len(pos) > 0 {
+		return fmt.Errorf("token %s: unexpected argument %q", sub, pos[0])
 	}
 	cfg, err := g.load(environ, stderr)
 	if err != nil {
@@ -280,13 +296,13 @@ func runToken(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		}
 		return tw.Flush()
 	case "revoke":
-		if fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return errors.New("token revoke: give exactly one token id")
 		}
-		if err := st.RevokeToken(ctx, fs.Arg(0)); err != nil {
+		if err := st.RevokeToken(ctx, pos[0]); err != nil {
 			return cliErr(err)
 		}
-		fmt.Fprintln(stderr, "Revoked", fs.Arg(0))
+		fmt.Fprintln(stderr, "Revoked", pos[0])
 		return nil
 	}
 	return fmt.Errorf("token: unknown subcommand %q (say create, list or revoke)", sub)
@@ -304,7 +320,7 @@ func parseLifetime(s string) (time.Duration, error) {
 	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
 		if n, ok := strings.CutSuffix(s, suffix); ok {
 			v, err := strconv.Atoi(n)
-			if err != nil || v <= 0 {
+			if err != nil || v <= 0 || int64(v) > math.MaxInt64/int64(unit) {
 				return 0, fmt.Errorf("--expires: %q is not a lifetime such as 90d", s)
 			}
 			return time.Duration(v) * unit, nil

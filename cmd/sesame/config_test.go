@@ -1,0 +1,633 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+)
+
+// configKey is one leaf of Config: its YAML path ("http.read_timeout"), its
+// environment variable and its value.
+type configKey struct {
+	path string
+	env  string
+	v    reflect.Value
+}
+
+// configKeys walks c by its yaml tags, independently of envKeys, so that the
+// two can be checked against each other.
+func configKeys(t *testing.T, c *Config) []configKey {
+	t.Helper()
+	var out []configKey
+	var walk func(v reflect.Value, path []string)
+	walk = func(v reflect.Value, path []string) {
+		for i := 0; i < v.NumField(); i++ {
+			tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+			if tag == "" || tag == "-" {
+				t.Fatalf("Config field %s has no yaml tag", v.Type().Field(i).Name)
+			}
+			p := append(append([]string(nil), path...), tag)
+			if f := v.Field(i); f.Kind() == reflect.Struct {
+				walk(f, p)
+			} else {
+				out = append(out, configKey{path: strings.Join(p, "."), env: "SESAME_" + strings.ToUpper(strings.Join(p, "_")), v: f})
+			}
+		}
+	}
+	walk(reflect.ValueOf(c).Elem(), nil)
+	return out
+}
+
+const fullYAML = `# every key, none at its default
+listen: 0.0.0.0:9000
+data_dir: /var/lib/sesame
+public_url: https://share.example.com/
+log:
+  level: debug
+  format: json
+http:
+  trusted_proxies: [10.0.0.1, 10.0.0.0/8]
+  read_header_timeout: 5s
+  read_timeout: 1h30m
+  write_timeout: 45m
+  idle_timeout: 90s
+  shutdown_timeout: 7s
+storage:
+  max_upload_size: 512MiB
+transfer:
+  dest_url_ttl: 15m
+  upload_url_ttl: 20m
+`
+
+func fullConfig() Config {
+	var c Config
+	c.Listen = "0.0.0.0:9000"
+	c.DataDir = "/var/lib/sesame"
+	c.PublicURL = "https://share.example.com/"
+	c.Log.Level = "debug"
+	c.Log.Format = "json"
+	c.HTTP.TrustedProxies = []string{"10.0.0.1", "10.0.0.0/8"}
+	c.HTTP.ReadHeaderTimeout = 5 * time.Second
+	c.HTTP.ReadTimeout = 90 * time.Minute
+	c.HTTP.WriteTimeout = 45 * time.Minute
+	c.HTTP.IdleTimeout = 90 * time.Second
+	c.HTTP.ShutdownTimeout = 7 * time.Second
+	c.Storage.MaxUploadSize = 512 << 20
+	c.Transfer.DestURLTTL = 15 * time.Minute
+	c.Transfer.UploadURLTTL = 20 * time.Minute
+	return c
+}
+
+func TestParseConfigFull(t *testing.T) {
+	want := fullConfig()
+	// The file only proves that it sets every key if no value in it is the
+	// default; a key added to Config without being added here fails too.
+	def := DefaultConfig()
+	defKeys := configKeys(t, &def)
+	for i, k := range configKeys(t, &want) {
+		if reflect.DeepEqual(k.v.Interface(), defKeys[i].v.Interface()) {
+			t.Errorf("fullYAML leaves %s at its default %v; give it another value", k.path, k.v.Interface())
+		}
+	}
+
+	got, err := ParseConfig(strings.NewReader(fullYAML), DefaultConfig())
+	if err != nil {
+		t.Fatalf("ParseConfig: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ParseConfig mismatch (-want +got):\n%s", diff)
+	}
+	if err := got.Validate(); err != nil {
+		t.Errorf("Validate of the full file: %v", err)
+	}
+}
+
+func TestParseConfigKeepsDefaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		yaml   string
+		mutate func(*Config)
+	}{
+		{"empty", "", func(*Config) {}},
+		{"only comments", "# nothing\n\n", func(*Config) {}},
+		{"one top-level key", "listen: 127.0.0.1:9999\n", func(c *Config) { c.Listen = "127.0.0.1:9999" }},
+		{"one nested key", "http:\n  read_timeout: 1s\n", func(c *Config) { c.HTTP.ReadTimeout = time.Second }},
+		{"byte size as an integer", "storage: {max_upload_size: 1048576}\n", func(c *Config) { c.Storage.MaxUploadSize = 1 << 20 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := DefaultConfig()
+			tt.mutate(&want)
+			got, err := ParseConfig(strings.NewReader(tt.yaml), DefaultConfig())
+			if err != nil {
+				t.Fatalf("ParseConfig: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("ParseConfig mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseConfigRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // substrings of the error
+	}{
+		{"unknown top-level key", "listen: 127.0.0.1:8080\nsmtp_host: mail.example.com\n", []string{"smtp_host", "line 2"}},
+		{"unknown nested key, flow style", "listen: 127.0.0.1:8080\nhttp: {read_timout: 1s}\n", []string{"read_timout", "line 2"}},
+		{"unknown nested key, block style", "log:\n  level: info\n  colour: true\n", []string{"colour", "line 3"}},
+		{"bad duration", "http:\n  idle_timeout: soon\n", []string{"soon", "line 2"}},
+		{"bare number as a duration", "http:\n  idle_timeout: 30\n", []string{"30", "line 2"}},
+		{"bad byte size", "storage:\n  max_upload_size: ten\n", []string{`"ten" is not a size`, "line 2"}},
+		{"negative byte size", "storage:\n  max_upload_size: -1\n", []string{`"-1" is not a size`, "line 2"}},
+		{"not a mapping", "- listen\n", []string{"line 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig(strings.NewReader(tt.yaml), DefaultConfig())
+			if err == nil {
+				t.Fatalf("ParseConfig(%q): got nil error, want one containing %q", tt.yaml, tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("ParseConfig(%q): got error %q, want it to contain %q", tt.yaml, err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want ByteSize
+	}{
+		{"1048576", 1048576},
+		{"0", 0},
+		{"512MiB", 512 << 20},
+		{"512 MiB", 512 << 20},
+		{"512mib", 512 << 20},
+		{"10GB", 10_000_000_000},
+		{"1.5GiB", 3 << 29},
+		{"2KiB", 2048},
+		{"3kb", 3000},
+		{"1TiB", 1 << 40},
+		{"7B", 7},
+	}
+	for _, tt := range tests {
+		got, err := ParseByteSize(tt.in)
+		if err != nil {
+			t.Errorf("ParseByteSize(%q): %v", tt.in, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("ParseByteSize(%q): got %d, want %d", tt.in, got, tt.want)
+		}
+	}
+	for _, in := range []string{"ten", "-1", "-1MiB", "", "MiB", "10XB", "1.2.3", "10 GB extra", "99999999999TiB"} {
+		if got, err := ParseByteSize(in); err == nil {
+			t.Errorf("ParseByteSize(%q): got %d, want an error", in, got)
+		}
+	}
+}
+
+func TestByteSizeYAML(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want ByteSize
+	}{{"1048576", 1 << 20}, {`"512MiB"`, 512 << 20}, {"10GB", 10e9}, {"1.5GiB", 3 << 29}} {
+		var got struct {
+			Size ByteSize `yaml:"size"`
+		}
+		if err := yaml.Unmarshal([]byte("size: "+tt.in), &got); err != nil {
+			t.Errorf("size: %s: %v", tt.in, err)
+			continue
+		}
+		if got.Size != tt.want {
+			t.Errorf("size: %s: got %d, want %d", tt.in, got.Size, tt.want)
+		}
+	}
+	for _, in := range []string{"ten", "-1", "[1]"} {
+		var got struct {
+			Size ByteSize `yaml:"size"`
+		}
+		if err := yaml.Unmarshal([]byte("size: "+in), &got); err == nil {
+			t.Errorf("size: %s: got %d, want an error", in, got.Size)
+		}
+	}
+}
+
+func TestEnvKeysMatchConfig(t *testing.T) {
+	var c Config
+	var want []string
+	for _, k := range configKeys(t, &c) {
+		want = append(want, k.env)
+	}
+	var got []string
+	for k := range envKeys(&c) {
+		got = append(got, k)
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("envKeys mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// envCases sets every key from the environment; TestApplyEnvEveryKey checks
+// that no key is missing.
+var envCases = []struct {
+	env    string
+	value  string
+	mutate func(*Config)
+}{
+	{"SESAME_LISTEN", "0.0.0.0:9000", func(c *Config) { c.Listen = "0.0.0.0:9000" }},
+	{"SESAME_DATA_DIR", "/srv/sesame", func(c *Config) { c.DataDir = "/srv/sesame" }},
+	{"SESAME_PUBLIC_URL", "https://share.example.com", func(c *Config) { c.PublicURL = "https://share.example.com" }},
+	{"SESAME_LOG_LEVEL", "debug", func(c *Config) { c.Log.Level = "debug" }},
+	{"SESAME_LOG_FORMAT", "json", func(c *Config) { c.Log.Format = "json" }},
+	{"SESAME_HTTP_TRUSTED_PROXIES", "10.0.0.1,10.0.0.0/8", func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.1", "10.0.0.0/8"} }},
+	{"SESAME_HTTP_READ_HEADER_TIMEOUT", "3s", func(c *Config) { c.HTTP.ReadHeaderTimeout = 3 * time.Second }},
+	{"SESAME_HTTP_READ_TIMEOUT", "5s", func(c *Config) { c.HTTP.ReadTimeout = 5 * time.Second }},
+	{"SESAME_HTTP_WRITE_TIMEOUT", "6m", func(c *Config) { c.HTTP.WriteTimeout = 6 * time.Minute }},
+	{"SESAME_HTTP_IDLE_TIMEOUT", "7s", func(c *Config) { c.HTTP.IdleTimeout = 7 * time.Second }},
+	{"SESAME_HTTP_SHUTDOWN_TIMEOUT", "8s", func(c *Config) { c.HTTP.ShutdownTimeout = 8 * time.Second }},
+	{"SESAME_STORAGE_MAX_UPLOAD_SIZE", "1GiB", func(c *Config) { c.Storage.MaxUploadSize = 1 << 30 }},
+	{"SESAME_TRANSFER_DEST_URL_TTL", "10m", func(c *Config) { c.Transfer.DestURLTTL = 10 * time.Minute }},
+	{"SESAME_TRANSFER_UPLOAD_URL_TTL", "11m", func(c *Config) { c.Transfer.UploadURLTTL = 11 * time.Minute }},
+}
+
+func TestApplyEnvEveryKey(t *testing.T) {
+	covered := map[string]bool{}
+	for _, tt := range envCases {
+		covered[tt.env] = true
+		t.Run(tt.env, func(t *testing.T) {
+			want := DefaultConfig()
+			tt.mutate(&want)
+			got := DefaultConfig()
+			unknown, err := ApplyEnv(&got, []string{"HOME=/root", tt.env + "=" + tt.value})
+			if err != nil {
+				t.Fatalf("ApplyEnv: %v", err)
+			}
+			if len(unknown) != 0 {
+				t.Errorf("ApplyEnv: got unknown %q, want none", unknown)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("ApplyEnv mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	var c Config
+	for k := range envKeys(&c) {
+		if !covered[k] {
+			t.Errorf("envCases has no case for %s", k)
+		}
+	}
+}
+
+func TestApplyEnvOverFile(t *testing.T) {
+	c, err := ParseConfig(strings.NewReader(fullYAML), DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fullConfig()
+	want.HTTP.ReadTimeout = 5 * time.Second
+	want.HTTP.TrustedProxies = []string{"192.168.0.0/16"}
+	want.Log.Level = "warn"
+	_, err = ApplyEnv(&c, []string{"SESAME_HTTP_READ_TIMEOUT=5s", "SESAME_HTTP_TRUSTED_PROXIES= 192.168.0.0/16 ,", "SESAME_LOG_LEVEL=warn"})
+	if err != nil {
+		t.Fatalf("ApplyEnv: %v", err)
+	}
+	if diff := cmp.Diff(want, c); diff != "" {
+		t.Errorf("ApplyEnv mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestApplyEnvUnknown(t *testing.T) {
+	c := DefaultConfig()
+	environ := []string{
+		"SESAME_TOKEN=sst_secret",      // the client's token, not a key
+		"SESAME_TEST_POSTGRES_DSN=x",   // test settings
+		"SESAME_SMTP_HOST=mail",        // no such key
+		"SESAME_HTTP_READ_TIMOUT=5s",   // a typo
+		"SESAME_LISTEN=127.0.0.1:7000", // known
+		"PATH=/usr/bin",                // not ours
+		"sesame_listen=127.0.0.1:7001", // not ours: case matters
+		"SESAME_LOG",                   // no '=': ignored
+	}
+	unknown, err := ApplyEnv(&c, environ)
+	if err != nil {
+		t.Fatalf("ApplyEnv: %v", err)
+	}
+	if diff := cmp.Diff([]string{"SESAME_HTTP_READ_TIMOUT", "SESAME_SMTP_HOST"}, unknown); diff != "" {
+		t.Errorf("unknown mismatch (-want +got):\n%s", diff)
+	}
+	if c.Listen != "127.0.0.1:7000" {
+		t.Errorf("Listen: got %q, want %q", c.Listen, "127.0.0.1:7000")
+	}
+}
+
+func TestApplyEnvBadValues(t *testing.T) {
+	c := DefaultConfig()
+	_, err := ApplyEnv(&c, []string{
+		"SESAME_HTTP_READ_TIMEOUT=soon",
+		"SESAME_STORAGE_MAX_UPLOAD_SIZE=ten",
+		"SESAME_TRANSFER_DEST_URL_TTL=-",
+		"SESAME_LOG_LEVEL=debug",
+	})
+	if err == nil {
+		t.Fatal("ApplyEnv: got nil error, want one")
+	}
+	for _, w := range []string{"SESAME_HTTP_READ_TIMEOUT", "soon", "SESAME_STORAGE_MAX_UPLOAD_SIZE", "ten", "SESAME_TRANSFER_DEST_URL_TTL"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("ApplyEnv: got error %q, want it to contain %q", err, w)
+		}
+	}
+	if strings.Contains(err.Error(), "SESAME_LOG_LEVEL") {
+		t.Errorf("ApplyEnv: error %q names the good variable SESAME_LOG_LEVEL", err)
+	}
+}
+
+// writeFile writes a file in a fresh temp dir and returns its path.
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadPrecedence(t *testing.T) {
+	file := writeFile(t, "sesame.yaml", `listen: 127.0.0.1:1111
+data_dir: /file/data
+public_url: http://file.example
+log:
+  level: warn
+  format: json
+`)
+	env := []string{
+		"SESAME_LISTEN=127.0.0.1:2222",
+		"SESAME_DATA_DIR=/env/data",
+		"SESAME_PUBLIC_URL=http://env.example",
+		"SESAME_LOG_LEVEL=debug",
+	}
+	tests := []struct {
+		name    string
+		g       globals
+		environ []string
+		mutate  func(*Config)
+	}{
+		{"defaults", globals{}, nil, func(*Config) {}},
+		{"file over defaults", globals{config: file}, nil, func(c *Config) {
+			c.Listen, c.DataDir, c.PublicURL, c.Log.Level, c.Log.Format = "127.0.0.1:1111", "/file/data", "http://file.example", "warn", "json"
+		}},
+		{"environment over file", globals{config: file}, env, func(c *Config) {
+			c.Listen, c.DataDir, c.PublicURL, c.Log.Level, c.Log.Format = "127.0.0.1:2222", "/env/data", "http://env.example", "debug", "json"
+		}},
+		{"flags over environment", globals{config: file, listen: "127.0.0.1:3333", data: "/flag/data", publicURL: "http://flag.example"}, env, func(c *Config) {
+			c.Listen, c.DataDir, c.PublicURL, c.Log.Level, c.Log.Format = "127.0.0.1:3333", "/flag/data", "http://flag.example", "debug", "json"
+		}},
+		{"one flag", globals{config: file, data: "/flag/data"}, env, func(c *Config) {
+			c.Listen, c.DataDir, c.PublicURL, c.Log.Level, c.Log.Format = "127.0.0.1:2222", "/flag/data", "http://env.example", "debug", "json"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := DefaultConfig()
+			tt.mutate(&want)
+			var stderr strings.Builder
+			got, err := tt.g.load(tt.environ, &stderr)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("load mismatch (-want +got):\n%s", diff)
+			}
+			if stderr.Len() != 0 {
+				t.Errorf("load wrote %q to stderr, want nothing", stderr.String())
+			}
+		})
+	}
+}
+
+func TestLoadWarnsAndFails(t *testing.T) {
+	t.Run("unknown variable warns", func(t *testing.T) {
+		var stderr strings.Builder
+		g := globals{}
+		if _, err := g.load([]string{"SESAME_LISTN=127.0.0.1:1", "SESAME_TOKEN=sst_x"}, &stderr); err != nil {
+			t.Fatalf("load: %v", err)
+		}
+		if !strings.Contains(stderr.String(), "SESAME_LISTN is not a configuration key") {
+			t.Errorf("stderr: got %q, want a warning about SESAME_LISTN", stderr.String())
+		}
+		if strings.Contains(stderr.String(), "SESAME_TOKEN") {
+			t.Errorf("stderr: got %q, want no warning about SESAME_TOKEN", stderr.String())
+		}
+	})
+	tests := []struct {
+		name    string
+		g       globals
+		environ []string
+		want    []string
+	}{
+		{"unknown key in the file", globals{config: writeFile(t, "bad.yaml", "smtp_host: x\n")}, nil, []string{"bad.yaml", "smtp_host", "line 1"}},
+		{"missing file", globals{config: filepath.Join(t.TempDir(), "nope.yaml")}, nil, []string{"nope.yaml"}},
+		{"bad environment value", globals{}, []string{"SESAME_HTTP_IDLE_TIMEOUT=forever"}, []string{"SESAME_HTTP_IDLE_TIMEOUT"}},
+		{"invalid after the environment", globals{}, []string{"SESAME_LOG_LEVEL=loud"}, []string{"log.level", "loud"}},
+		{"invalid after the flags", globals{listen: "nowhere"}, nil, []string{"listen", "nowhere"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.g.load(tt.environ, &strings.Builder{})
+			if err == nil {
+				t.Fatalf("load: got nil error, want one containing %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("load: got error %q, want it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestExampleConfigDocumentsEveryKey checks that config.example.yaml at the
+// repository root names every key (uncommented, so that ParseConfig checks it
+// too) and is itself a valid configuration.
+func TestExampleConfigDocumentsEveryKey(t *testing.T) {
+	const path = "../../config.example.yaml"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("config.example.yaml must exist at the repository root and document every configuration key: %v", err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		t.Fatalf("%s is not YAML: %v", path, err)
+	}
+	present := map[string]bool{}
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, prefix)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := prefix + n.Content[i].Value
+				present[p] = true
+				walk(n.Content[i+1], p+".")
+			}
+		}
+	}
+	walk(&root, "")
+
+	var c Config
+	paths := map[string]string{} // env name to YAML path
+	for _, k := range configKeys(t, &c) {
+		paths[k.env] = k.path
+	}
+	var names []string
+	for env := range envKeys(&c) {
+		names = append(names, env)
+	}
+	sort.Strings(names)
+	for _, env := range names {
+		p, ok := paths[env]
+		if !ok {
+			t.Errorf("envKeys has %s, which matches no yaml path in Config", env)
+			continue
+		}
+		if !present[p] {
+			t.Errorf("%s does not document the key %s (%s): add it, uncommented, with its default", path, p, env)
+		}
+	}
+
+	cfg, err := ParseConfig(strings.NewReader(string(data)), DefaultConfig())
+	if err != nil {
+		t.Fatalf("%s does not parse: %v", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("%s is not a valid configuration: %v", path, err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	if err := func() error { c := DefaultConfig(); return c.Validate() }(); err != nil {
+		t.Fatalf("DefaultConfig().Validate(): %v", err)
+	}
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   []string // substrings of the error; nil: valid
+	}{
+		{"full config", func(c *Config) { *c = fullConfig() }, nil},
+		{"listen with empty host", func(c *Config) { c.Listen = ":8080" }, nil},
+		{"listen IPv6", func(c *Config) { c.Listen = "[::1]:8080" }, nil},
+		{"zero read and write timeouts mean none", func(c *Config) { c.HTTP.ReadTimeout, c.HTTP.WriteTimeout = 0, 0 }, nil},
+		{"zero upload cap means none", func(c *Config) { c.Storage.MaxUploadSize = 0 }, nil},
+		{"IPv6 proxy", func(c *Config) { c.HTTP.TrustedProxies = []string{"::1", "fd00::/8"} }, nil},
+
+		{"listen without port", func(c *Config) { c.Listen = "127.0.0.1" }, []string{"listen", `"127.0.0.1"`, "host:port"}},
+		{"listen empty", func(c *Config) { c.Listen = "" }, []string{"listen", "host:port"}},
+		{"data_dir empty", func(c *Config) { c.DataDir = "" }, []string{"data_dir", "empty"}},
+		{"public_url ftp", func(c *Config) { c.PublicURL = "ftp://share.example.com" }, []string{"public_url", "ftp://share.example.com", "http:// or https://"}},
+		{"public_url without scheme", func(c *Config) { c.PublicURL = "share.example.com" }, []string{"public_url", "http:// or https://"}},
+		{"log level", func(c *Config) { c.Log.Level = "verbose" }, []string{"log.level", `"verbose"`}},
+		{"log level empty", func(c *Config) { c.Log.Level = "" }, []string{"log.level"}},
+		{"log format", func(c *Config) { c.Log.Format = "xml" }, []string{"log.format", `"xml"`, "text or json"}},
+		{"trusted proxy hostname", func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.1", "proxy.local"} }, []string{"http.trusted_proxies", `"proxy.local"`}},
+		{"trusted proxy bad CIDR", func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.0/33"} }, []string{"http.trusted_proxies", `"10.0.0.0/33"`}},
+		{"read_header_timeout zero", func(c *Config) { c.HTTP.ReadHeaderTimeout = 0 }, []string{"http.read_header_timeout", "positive"}},
+		{"idle_timeout negative", func(c *Config) { c.HTTP.IdleTimeout = -time.Second }, []string{"http.idle_timeout", "positive"}},
+		{"shutdown_timeout zero", func(c *Config) { c.HTTP.ShutdownTimeout = 0 }, []string{"http.shutdown_timeout", "positive"}},
+		{"dest_url_ttl zero", func(c *Config) { c.Transfer.DestURLTTL = 0 }, []string{"transfer.dest_url_ttl", "positive"}},
+		{"upload_url_ttl negative", func(c *Config) { c.Transfer.UploadURLTTL = -time.Minute }, []string{"transfer.upload_url_ttl", "positive"}},
+		{"read_timeout negative", func(c *Config) { c.HTTP.ReadTimeout = -1 }, []string{"http.read_timeout", "negative"}},
+		{"write_timeout negative", func(c *Config) { c.HTTP.WriteTimeout = -1 }, []string{"http.write_timeout", "negative"}},
+		{"max_upload_size negative", func(c *Config) { c.Storage.MaxUploadSize = -1 }, []string{"storage.max_upload_size", "negative"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.mutate(&c)
+			err := c.Validate()
+			if tt.want == nil {
+				if err != nil {
+					t.Errorf("Validate: got %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate: got nil, want an error containing %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate: got %q, want it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	c := DefaultConfig()
+	c.Listen = "nowhere"
+	c.PublicURL = "gopher://x"
+	c.Log.Level = "loud"
+	c.Log.Format = "xml"
+	c.HTTP.TrustedProxies = []string{"proxy.local"}
+	c.HTTP.IdleTimeout = 0
+	c.Transfer.DestURLTTL = -time.Second
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("Validate: got nil, want an error")
+	}
+	want := []string{"listen:", "public_url:", "log.level:", "log.format:", "http.trusted_proxies:", "http.idle_timeout:", "transfer.dest_url_ttl:"}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("Validate: got %q, want it to contain %q", err, w)
+		}
+	}
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		t.Fatalf("Validate: got %T, want an errors.Join error", err)
+	}
+	if got := len(joined.Unwrap()); got != len(want) {
+		t.Errorf("Validate: got %d problems, want %d: %v", got, len(want), err)
+	}
+}
+
+func TestPublicBase(t *testing.T) {
+	tests := []struct {
+		listen, publicURL, want string
+	}{
+		{"127.0.0.1:8080", "", "http://127.0.0.1:8080"},
+		{"0.0.0.0:9000", "", "http://localhost:9000"},
+		{"[::]:9000", "", "http://localhost:9000"},
+		{":9000", "", "http://localhost:9000"},
+		{"[::1]:9000", "", "http://[::1]:9000"},
+		{"share.internal:80", "", "http://share.internal:80"},
+		{"0.0.0.0:9000", "https://share.example.com/", "https://share.example.com"},
+		{"0.0.0.0:9000", "https://share.example.com", "https://share.example.com"},
+		{"127.0.0.1:8080", "https://example.com/sesame//", "https://example.com/sesame"},
+	}
+	for _, tt := range tests {
+		c := DefaultConfig()
+		c.Listen, c.PublicURL = tt.listen, tt.publicURL
+		if got := c.PublicBase(); got != tt.want {
+			t.Errorf("PublicBase(listen %q, public_url %q): got %q, want %q", tt.listen, tt.publicURL, got, tt.want)
+		}
+	}
+}
