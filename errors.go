@@ -21,6 +21,7 @@ const (
 	Unavailable                 // a dependency failed; retryable
 	TooLarge                    // the payload is bigger than a limit allows
 	NoSpace                     // the server has no room left to store the payload
+	Unprocessable               // well-formed, but contradicts an earlier request (a reused idempotency key)
 )
 
 var kindNames = [...]string{
@@ -34,6 +35,7 @@ var kindNames = [...]string{
 	Unavailable:     "unavailable",
 	TooLarge:        "too large",
 	NoSpace:         "no space",
+	Unprocessable:   "unprocessable",
 }
 
 func (k Kind) String() string {

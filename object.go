@@ -48,6 +48,7 @@ type Object struct {
 	Metadata map[string]string // nil until set
 	Tags     []string          // nil until set
 	BlobKey  string
+	LinkIDs  []string // live links that share the object
 	Created  time.Time
 	Updated  time.Time
 }

@@ -48,6 +48,7 @@ var statusOf = map[sesame.Kind]struct {
 	sesame.Unavailable:     {http.StatusServiceUnavailable, "ServiceNotAvailable", "ServiceNotAvailable", "The service is temporarily unavailable."},
 	sesame.TooLarge:        {http.StatusRequestEntityTooLarge, "ValidationError", "IsTooBig", "The request is too large."},
 	sesame.NoSpace:         {http.StatusInsufficientStorage, "InsufficientStorage", "InsufficientStorage", "The server has no space left for this upload."},
+	sesame.Unprocessable:   {http.StatusUnprocessableEntity, "ValidationError", "BadState", "The request contradicts an earlier one."},
 }
 
 // errInvalidPayload marks a body that is not JSON at all.

@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/authenticators"
 	"github.com/sesame-share/sesame/store"
 )
 
@@ -27,7 +28,9 @@ func newInternalServer(t *testing.T, logs io.Writer) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := New(Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, PublicURL: "http://sesame.test", Logger: log})
+	s, err := New(Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st,
+		Links:      &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
+		LinkReader: st, Audit: st, Idempotency: st, PublicURL: "http://sesame.test", Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/authenticators"
 	"github.com/sesame-share/sesame/gateway"
 	"github.com/sesame-share/sesame/store"
 )
@@ -43,6 +44,8 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	env.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(env.srv.Close)
 	cfg := gateway.Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
+		Links:      &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
+		LinkReader: st, Audit: st, Idempotency: st,
 		PublicURL: env.srv.URL, MaxUploadSize: 64 << 20, Logger: log}
 	for _, o := range opts {
 		o(&cfg)

@@ -28,13 +28,14 @@ type objectView struct {
 	Metadata          map[string]string `json:"metadata,omitempty"`
 	Tags              []string          `json:"tags,omitempty"`
 	MetadataProtected map[string]string `json:"metadata_protected,omitempty"`
+	ShareLinkIDs      []string          `json:"share_link_ids,omitempty"`
 }
 
 func viewObject(o *sesame.Object) objectView {
 	v := objectView{
 		ID: o.ID, Type: string(o.Type), Name: o.Name, Folder: o.Folder(), ParentID: o.ParentID,
 		CreatedAt: sesame.FormatTime(o.Created), UpdatedAt: sesame.FormatTime(o.Updated),
-		Size: o.Size, BillableSize: o.Size, Metadata: o.Metadata, Tags: o.Tags,
+		Size: o.Size, BillableSize: o.Size, Metadata: o.Metadata, Tags: o.Tags, ShareLinkIDs: o.LinkIDs,
 	}
 	if o.Type == sesame.TypeFile {
 		v.MD5, v.SHA256, v.SHA512, v.CRC32C = o.MD5, o.SHA256, o.SHA512, o.CRC32C
@@ -235,6 +236,7 @@ func (s *Server) handleFolderCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.auditObject(c, o.ID)
 	s.ok(c, "Folder created", gin.H{"object": viewObject(o)})
 }
 
@@ -433,6 +435,7 @@ func (s *Server) handleUpdate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.auditObject(c, o.ID)
 	o, err = s.cfg.Writer.UpdateObject(c.Request.Context(), o.ID, upd)
 	if err != nil {
 		s.fail(c, err)
@@ -463,6 +466,7 @@ func (s *Server) handleDelete(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.auditObject(c, o.ID)
 	n, err := s.cfg.Writer.DeleteObject(c.Request.Context(), req.bucket(), o.ID, deref(req.Force))
 	if err != nil {
 		s.fail(c, err)

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -211,6 +210,7 @@ func (s *Server) putMultipart(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.auditObject(c, o.ID)
 	s.ok(c, "Object created", gin.H{"object": viewObject(o)})
 }
 
@@ -311,6 +311,7 @@ func (s *Server) claimUpload(c *gin.Context, method string) (*sesame.PendingUplo
 		s.fail(c, err)
 		return nil, false
 	}
+	c.Set(ctxAuditActor, p.TokenID)
 	if p.Method != method {
 		err := sesame.Errorf(sesame.Invalid, "This upload URL takes a %s request.", map[string]string{sesame.TransferPostURL: "POST", sesame.TransferPutURL: "PUT"}[p.Method])
 		s.finishUpload(c, p, nil, "", err)
@@ -340,9 +341,10 @@ func (s *Server) finishUpload(c *gin.Context, p *sesame.PendingUpload, u *sesame
 		}
 	} else {
 		objectID = o.ID
+		s.auditObject(c, o.ID)
 	}
 	// Record the outcome even when the uploader has hung up.
-	if ferr := s.cfg.Uploads.FinishPendingUpload(context.WithoutCancel(ctx), p.ID, objectID, failure); ferr != nil {
+	if ferr := s.cfg.Uploads.FinishPendingUpload(contextWithoutCancel(c), p.ID, objectID, failure); ferr != nil {
 		s.log.Error("finish pending upload", "request_id", p.ID, "error", ferr)
 	}
 	if err != nil {

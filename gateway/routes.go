@@ -17,20 +17,30 @@ func (s *Server) routes() {
 
 	for _, prefix := range []string{"/v1", "/v1beta"} {
 		g := e.Group(prefix)
-		g.POST("/buckets", s.auth(sesame.ScopeObjectsRead), s.handleBuckets)
-		g.POST("/folder/create", s.auth(sesame.ScopeObjectsWrite), s.handleFolderCreate)
-		g.POST("/put", s.auth(sesame.ScopeObjectsWrite), s.handlePut)
-		g.POST("/get", s.auth(sesame.ScopeObjectsRead), s.handleGet)
-		g.POST("/get_archive", s.auth(sesame.ScopeObjectsRead), s.handleGetArchive)
-		g.POST("/list", s.auth(sesame.ScopeObjectsRead), s.handleList)
-		g.POST("/update", s.auth(sesame.ScopeObjectsWrite), s.handleUpdate)
-		g.POST("/delete", s.auth(sesame.ScopeObjectsWrite), s.handleDelete)
+		read, write := s.auth(sesame.ScopeObjectsRead), s.auth(sesame.ScopeObjectsWrite)
+		g.POST("/buckets", read, s.handleBuckets)
+		g.POST("/folder/create", write, s.idempotent, s.audited("folder.create"), s.handleFolderCreate)
+		g.POST("/put", write, s.idempotent, s.audited("object.put"), s.handlePut)
+		g.POST("/get", read, s.handleGet)
+		g.POST("/get_archive", read, s.handleGetArchive)
+		g.POST("/list", read, s.handleList)
+		g.POST("/update", write, s.audited("object.update"), s.handleUpdate)
+		g.POST("/delete", write, s.audited("object.delete"), s.handleDelete)
+
+		lread, lwrite := s.auth(sesame.ScopeLinksRead), s.auth(sesame.ScopeLinksWrite)
+		g.POST("/share/link/create", lwrite, s.idempotent, s.audited("link.create"), s.handleLinkCreate)
+		g.POST("/share/link/get", lread, s.handleLinkGet)
+		g.POST("/share/link/list", lread, s.handleLinkList)
+		g.POST("/share/link/update", lwrite, s.audited("link.update"), s.handleLinkUpdate)
+		g.POST("/share/link/delete", lwrite, s.audited("link.delete"), s.handleLinkDelete)
+
+		g.POST("/audit/list", s.auth(sesame.ScopeAuditRead), s.handleAuditList)
 	}
 	e.GET("/request/:id", s.auth(sesame.ScopeObjectsWrite), s.handleRequestPoll)
 
 	// Capability URLs: the secret in the path is the credential.
-	e.POST("/upload/:secret", s.handleUploadPost)
-	e.PUT("/upload/:secret", s.handleUploadPut)
+	e.POST("/upload/:secret", s.audited("object.put"), s.handleUploadPost)
+	e.PUT("/upload/:secret", s.audited("object.put"), s.handleUploadPut)
 	e.GET("/dl/:secret", s.handleDownload)
 	e.HEAD("/dl/:secret", s.handleDownload)
 	e.GET("/dl/:secret/:name", s.handleDownload)

@@ -24,6 +24,14 @@ type Config struct {
 	Tokens  sesame.TokenStore
 	Uploads sesame.PendingUploads
 	Grants  sesame.Grants
+	// Links applies the link rules on create and update; LinkReader reads
+	// and deletes links.
+	Links      *sesame.LinkService
+	LinkReader sesame.LinkStore
+	// Audit receives an event for every mutation.
+	Audit sesame.AuditLog
+	// Idempotency backs the Idempotency-Key header.
+	Idempotency sesame.IdempotencyStore
 	// Ready reports whether the server can take traffic (for /readyz).
 	Ready func(ctx context.Context) error
 
@@ -58,7 +66,8 @@ const maxJSONBody = 1 << 20
 // New validates cfg and builds the router.
 func New(cfg Config) (*Server, error) {
 	var problems []error
-	if cfg.Objects == nil || cfg.Writer == nil || cfg.Blobs == nil || cfg.Tokens == nil || cfg.Uploads == nil || cfg.Grants == nil {
+	if cfg.Objects == nil || cfg.Writer == nil || cfg.Blobs == nil || cfg.Tokens == nil || cfg.Uploads == nil || cfg.Grants == nil ||
+		cfg.Links == nil || cfg.LinkReader == nil || cfg.Audit == nil || cfg.Idempotency == nil {
 		problems = append(problems, errors.New("gateway: every storage role is required"))
 	}
 	if cfg.PublicURL == "" || !(strings.HasPrefix(cfg.PublicURL, "http://") || strings.HasPrefix(cfg.PublicURL, "https://")) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -134,7 +135,10 @@ func (st *Store) ObjectByID(ctx context.Context, bucketID, id string) (*sesame.O
 	if sesame.KindOf(err) == sesame.NotFound {
 		return nil, notFound("object", "/id", id)
 	}
-	return o, err
+	if err != nil {
+		return nil, err
+	}
+	return o, attachLinks(ctx, st.db, o)
 }
 
 // ObjectByPath implements sesame.ObjectReader.
@@ -151,7 +155,10 @@ func (st *Store) ObjectByPath(ctx context.Context, bucketID, p string) (*sesame.
 	if sesame.KindOf(err) == sesame.NotFound {
 		return nil, notFound("path", "/path", p)
 	}
-	return o, err
+	if err != nil {
+		return nil, err
+	}
+	return o, attachLinks(ctx, st.db, o)
 }
 
 // resolveParent finds (and, where a path names it, creates) the folder a new
@@ -461,14 +468,23 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 		}
 		if o.IsFolder() && o.Path != oldPath {
 			// Descendants keep their place in the tree; their paths follow.
+			// SQLite's length and substr count characters, not bytes.
 			lo, hi := subtree(oldPath)
+			oldLen, newLen := utf8.RuneCountInString(oldPath), utf8.RuneCountInString(o.Path)
+			var longest sql.NullInt64
+			if err := tx.GetContext(ctx, &longest, `SELECT MAX(length(path)) FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`, bucketID, lo, hi); err != nil {
+				return fmt.Errorf("store: subtree paths: %w", err)
+			}
+			if longest.Valid && int(longest.Int64)-oldLen+newLen > sesame.MaxPathLen {
+				return sesame.FieldErr("AboveMaxLength", "/name", "the move would give an object inside the folder a path longer than %d characters", sesame.MaxPathLen)
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE objects SET path = ? || substr(path, ?) WHERE bucket_id = ? AND path >= ? AND path < ?`,
-				o.Path, len(oldPath)+1, bucketID, lo, hi); err != nil {
+				o.Path, oldLen+1, bucketID, lo, hi); err != nil {
 				return fmt.Errorf("store: move subtree: %w", err)
 			}
 		}
 		out = o
-		return nil
+		return attachLinks(ctx, tx, o)
 	})
 	return out, err
 }
@@ -567,9 +583,15 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 				}
 			}
 			count += len(below)
+			if err := st.unlinkObjects(ctx, tx, `bucket_id = ? AND path >= ? AND path < ?`, bucketID, lo, hi); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`, bucketID, lo, hi); err != nil {
 				return fmt.Errorf("store: delete subtree: %w", err)
 			}
+		}
+		if err := st.unlinkObjects(ctx, tx, `id = ?`, o.ID); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = ?`, o.ID); err != nil {
 			return fmt.Errorf("store: delete object: %w", err)
@@ -733,7 +755,7 @@ func (st *Store) FindObjects(ctx context.Context, f sesame.ObjectFilter) (*sesam
 		}
 		page.Objects = append(page.Objects, rows[i].object())
 	}
-	return page, nil
+	return page, attachLinks(ctx, st.db, page.Objects...)
 }
 
 func orderValue(o *sesame.Object, field string) string {

@@ -8,12 +8,15 @@ import (
 	"math"
 	"net"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sesame-share/sesame"
 )
 
 // Config is the whole server configuration. Every key is documented in
@@ -43,6 +46,13 @@ type Config struct {
 		DestURLTTL   time.Duration `yaml:"dest_url_ttl"`
 		UploadURLTTL time.Duration `yaml:"upload_url_ttl"`
 	} `yaml:"transfer"`
+	Links struct {
+		DefaultExpiry         time.Duration `yaml:"default_expiry"`
+		MaxExpiry             time.Duration `yaml:"max_expiry"`
+		DefaultMaxAccessCount int           `yaml:"default_max_access_count"`
+		MaxAccessCount        int           `yaml:"max_access_count"`
+		SMSCountries          []string      `yaml:"sms_countries"`
+	} `yaml:"links"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -60,6 +70,11 @@ func DefaultConfig() Config {
 	c.Storage.MaxUploadSize = 10 << 30
 	c.Transfer.DestURLTTL = time.Hour
 	c.Transfer.UploadURLTTL = time.Hour
+	p := sesame.DefaultLinkPolicy()
+	c.Links.DefaultExpiry = p.DefaultExpiry
+	c.Links.MaxExpiry = p.MaxExpiry
+	c.Links.DefaultMaxAccessCount = p.DefaultMaxAccess
+	c.Links.MaxAccessCount = p.MaxAccessCount
 	return c
 }
 
@@ -249,10 +264,33 @@ func (c *Config) Validate() error {
 	if c.HTTP.ReadTimeout < 0 || c.HTTP.WriteTimeout < 0 {
 		problems = append(problems, errors.New("http.read_timeout and http.write_timeout must not be negative"))
 	}
+	if c.Links.DefaultExpiry <= 0 || c.Links.MaxExpiry <= 0 {
+		problems = append(problems, errors.New("links.default_expiry and links.max_expiry must be positive"))
+	} else if c.Links.DefaultExpiry > c.Links.MaxExpiry {
+		problems = append(problems, fmt.Errorf("links.default_expiry (%s) must not exceed links.max_expiry (%s)", c.Links.DefaultExpiry, c.Links.MaxExpiry))
+	}
+	if c.Links.DefaultMaxAccessCount < 1 || c.Links.MaxAccessCount < 1 {
+		problems = append(problems, errors.New("links.default_max_access_count and links.max_access_count must be at least 1"))
+	} else if c.Links.DefaultMaxAccessCount > c.Links.MaxAccessCount {
+		problems = append(problems, fmt.Errorf("links.default_max_access_count (%d) must not exceed links.max_access_count (%d)", c.Links.DefaultMaxAccessCount, c.Links.MaxAccessCount))
+	}
+	for _, p := range c.Links.SMSCountries {
+		if !callingCode.MatchString(p) {
+			problems = append(problems, fmt.Errorf("links.sms_countries: %q is not a calling code such as +1 or +44", p))
+		}
+	}
 	if c.Storage.MaxUploadSize < 0 {
 		problems = append(problems, errors.New("storage.max_upload_size: must not be negative"))
 	}
 	return errors.Join(problems...)
+}
+
+var callingCode = regexp.MustCompile(`^\+[1-9][0-9]{0,3}$`)
+
+// LinkPolicy returns the link rules of the configuration.
+func (c *Config) LinkPolicy() sesame.LinkPolicy {
+	return sesame.LinkPolicy{DefaultExpiry: c.Links.DefaultExpiry, MaxExpiry: c.Links.MaxExpiry,
+		DefaultMaxAccess: c.Links.DefaultMaxAccessCount, MaxAccessCount: c.Links.MaxAccessCount, SMSCountries: c.Links.SMSCountries}
 }
 
 // PublicBase returns public_url, or one derived from the listen address.

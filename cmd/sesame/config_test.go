@@ -65,6 +65,12 @@ storage:
 transfer:
   dest_url_ttl: 15m
   upload_url_ttl: 20m
+links:
+  default_expiry: 48h
+  max_expiry: 240h
+  default_max_access_count: 3
+  max_access_count: 50
+  sms_countries: ["+1", "+44"]
 `
 
 func fullConfig() Config {
@@ -83,6 +89,11 @@ func fullConfig() Config {
 	c.Storage.MaxUploadSize = 512 << 20
 	c.Transfer.DestURLTTL = 15 * time.Minute
 	c.Transfer.UploadURLTTL = 20 * time.Minute
+	c.Links.DefaultExpiry = 48 * time.Hour
+	c.Links.MaxExpiry = 240 * time.Hour
+	c.Links.DefaultMaxAccessCount = 3
+	c.Links.MaxAccessCount = 50
+	c.Links.SMSCountries = []string{"+1", "+44"}
 	return c
 }
 
@@ -265,6 +276,11 @@ var envCases = []struct {
 	{"SESAME_STORAGE_MAX_UPLOAD_SIZE", "1GiB", func(c *Config) { c.Storage.MaxUploadSize = 1 << 30 }},
 	{"SESAME_TRANSFER_DEST_URL_TTL", "10m", func(c *Config) { c.Transfer.DestURLTTL = 10 * time.Minute }},
 	{"SESAME_TRANSFER_UPLOAD_URL_TTL", "11m", func(c *Config) { c.Transfer.UploadURLTTL = 11 * time.Minute }},
+	{"SESAME_LINKS_DEFAULT_EXPIRY", "24h", func(c *Config) { c.Links.DefaultExpiry = 24 * time.Hour }},
+	{"SESAME_LINKS_MAX_EXPIRY", "48h", func(c *Config) { c.Links.MaxExpiry = 48 * time.Hour }},
+	{"SESAME_LINKS_DEFAULT_MAX_ACCESS_COUNT", "4", func(c *Config) { c.Links.DefaultMaxAccessCount = 4 }},
+	{"SESAME_LINKS_MAX_ACCESS_COUNT", "40", func(c *Config) { c.Links.MaxAccessCount = 40 }},
+	{"SESAME_LINKS_SMS_COUNTRIES", "+1, +353", func(c *Config) { c.Links.SMSCountries = []string{"+1", "+353"} }},
 }
 
 func TestApplyEnvEveryKey(t *testing.T) {
@@ -557,6 +573,11 @@ func TestValidate(t *testing.T) {
 		{"read_timeout negative", func(c *Config) { c.HTTP.ReadTimeout = -1 }, []string{"http.read_timeout", "negative"}},
 		{"write_timeout negative", func(c *Config) { c.HTTP.WriteTimeout = -1 }, []string{"http.write_timeout", "negative"}},
 		{"max_upload_size negative", func(c *Config) { c.Storage.MaxUploadSize = -1 }, []string{"storage.max_upload_size", "negative"}},
+		{"default expiry past max", func(c *Config) { c.Links.DefaultExpiry = 1000 * time.Hour }, []string{"links.default_expiry", "links.max_expiry"}},
+		{"max expiry zero", func(c *Config) { c.Links.MaxExpiry = 0 }, []string{"links.max_expiry", "positive"}},
+		{"default access past max", func(c *Config) { c.Links.DefaultMaxAccessCount = 5000 }, []string{"links.default_max_access_count", "must not exceed"}},
+		{"access cap zero", func(c *Config) { c.Links.MaxAccessCount = 0 }, []string{"links.max_access_count", "at least 1"}},
+		{"sms country", func(c *Config) { c.Links.SMSCountries = []string{"+1", "UK"} }, []string{"links.sms_countries", `"UK"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

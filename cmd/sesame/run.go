@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/authenticators"
 	"github.com/sesame-share/sesame/gateway"
 	"github.com/sesame-share/sesame/store"
 )
@@ -155,6 +156,8 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	}
 	srv, err := gateway.New(gateway.Config{
 		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
+		Links:      &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: cfg.LinkPolicy()},
+		LinkReader: st, Audit: st, Idempotency: st,
 		PublicURL: cfg.PublicBase(), MaxUploadSize: int64(cfg.Storage.MaxUploadSize),
 		DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL,
 		TrustedProxies: cfg.HTTP.TrustedProxies, Logger: log,

@@ -1,0 +1,132 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"hash"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sesame-share/sesame"
+)
+
+// maxReplayBody caps a response kept for replay; a larger one is not kept.
+const maxReplayBody = 4 << 20
+
+func contextWithoutCancel(c *gin.Context) context.Context {
+	return context.WithoutCancel(c.Request.Context())
+}
+
+// captureWriter keeps a copy of the response for an idempotency record.
+type captureWriter struct {
+	gin.ResponseWriter
+	buf      bytes.Buffer
+	overflow bool
+}
+
+func (w *captureWriter) Write(b []byte) (int, error) {
+	if !w.overflow {
+		if w.buf.Len()+len(b) > maxReplayBody {
+			w.overflow = true
+			w.buf.Reset()
+		} else {
+			w.buf.Write(b)
+		}
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *captureWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+type hashingBody struct {
+	io.Reader
+	io.Closer
+}
+
+// idempotent gives a route Stripe's Idempotency-Key semantics, per token:
+// the first request with a key runs and its response is kept for 24 h; a
+// repeat with the same body gets that response again; a repeat with
+// another body gets 422; a repeat while the first still runs gets 409.
+func (s *Server) idempotent(c *gin.Context) {
+	key := c.GetHeader("Idempotency-Key")
+	if key == "" || s.cfg.Idempotency == nil {
+		c.Next()
+		return
+	}
+	if len(key) > 255 {
+		s.fail(c, sesame.FieldErr("AboveMaxLength", "", "the Idempotency-Key header must be at most 255 characters"))
+		return
+	}
+	ctx := c.Request.Context()
+	tok := sesame.TokenFrom(ctx)
+	route := c.FullPath()
+	h := sha256.New()
+	h.Write([]byte(route + "\x00"))
+	prev, err := s.cfg.Idempotency.BeginIdempotent(ctx, tok.ID, key, route)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if prev != nil {
+		if prev.State != sesame.IdempotencyDone {
+			s.fail(c, &sesame.Error{Kind: sesame.Conflict, Message: "A request with this Idempotency-Key is still in progress; retry later."})
+			return
+		}
+		if _, err := io.Copy(h, c.Request.Body); err != nil {
+			s.fail(c, readErr(err))
+			return
+		}
+		if prev.Route != route || !bytes.Equal(h.Sum(nil), prev.Fingerprint) {
+			s.fail(c, &sesame.Error{Kind: sesame.Unprocessable, Message: "This Idempotency-Key was used with a different request; use a new key for a new request."})
+			return
+		}
+		c.Header("Idempotent-Replayed", "true")
+		c.Data(prev.Status, "application/json; charset=utf-8", prev.Body)
+		c.Abort()
+		return
+	}
+	body := c.Request.Body
+	c.Request.Body = hashingBody{Reader: io.TeeReader(body, h), Closer: body}
+	w := &captureWriter{ResponseWriter: c.Writer}
+	c.Writer = w
+	c.Next()
+	status := w.Status()
+	bg := contextWithoutCancel(c)
+	if status >= 500 || w.overflow || ctx.Err() != nil {
+		if err := s.cfg.Idempotency.AbandonIdempotent(bg, tok.ID, key); err != nil {
+			s.log.Error("abandon idempotency key", "error", err)
+		}
+		return
+	}
+	// The fingerprint covers the whole body, read or not by the handler.
+	if _, err := io.Copy(io.Discard, c.Request.Body); err != nil {
+		s.log.Warn("drain body for idempotency", "error", err)
+	}
+	if err := s.cfg.Idempotency.FinishIdempotent(bg, tok.ID, key, sum(h), status, w.buf.Bytes()); err != nil {
+		s.log.Error("finish idempotency key", "error", err)
+	}
+}
+
+func sum(h hash.Hash) []byte { return h.Sum(nil) }
+
+func readErr(err error) error {
+	if _, ok := err.(*http.MaxBytesError); ok {
+		return &sesame.Error{Kind: sesame.TooLarge, Message: "The request body is too large.", Err: err}
+	}
+	return &sesame.Error{Kind: sesame.Invalid, Message: "The request body could not be read.", Err: err}
+}
+
+func uniq(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

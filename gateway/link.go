@@ -1,0 +1,375 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sesame-share/sesame"
+)
+
+type authView struct {
+	AuthType    string `json:"auth_type"`
+	AuthContext string `json:"auth_context"`
+}
+
+// linkView is a share link on the wire. get returns byte for byte what
+// create returned, apart from counters.
+type linkView struct {
+	ID             string     `json:"id"`
+	BucketID       string     `json:"bucket_id"`
+	Targets        []string   `json:"targets"`
+	LinkType       string     `json:"link_type"`
+	AccessCount    int        `json:"access_count"`
+	MaxAccessCount int        `json:"max_access_count"`
+	CreatedAt      string     `json:"created_at"`
+	ExpiresAt      string     `json:"expires_at"`
+	LastAccessedAt string     `json:"last_accessed_at,omitempty"`
+	Authenticators []authView `json:"authenticators"`
+	Link           string     `json:"link"`
+	Title          string     `json:"title,omitempty"`
+	Message        string     `json:"message,omitempty"`
+	Tags           []string   `json:"tags,omitempty"`
+	NotifyEmail    string     `json:"notify_email,omitempty"`
+	RecipientEmail string     `json:"recipient_email,omitempty"`
+	SenderEmail    string     `json:"sender_email,omitempty"`
+	SenderName     string     `json:"sender_name,omitempty"`
+	MaxDownloads   int        `json:"max_downloads,omitempty"`
+	DownloadCount  int        `json:"download_count"`
+}
+
+func (s *Server) viewLink(l *sesame.Link) linkView {
+	v := linkView{
+		ID: l.ID, BucketID: l.BucketID, Targets: l.Targets, LinkType: string(l.Type), AccessCount: l.AccessCount,
+		MaxAccessCount: l.MaxAccessCount, CreatedAt: sesame.FormatTime(l.Created), ExpiresAt: sesame.FormatTime(l.Expires),
+		Link: s.cfg.PublicURL + "/s/" + l.Token, Title: l.Title, Message: l.Message, Tags: l.Tags, NotifyEmail: l.NotifyEmail,
+		RecipientEmail: l.RecipientEmail, SenderEmail: l.SenderEmail, SenderName: l.SenderName,
+		MaxDownloads: l.MaxDownloads, DownloadCount: l.Downloads,
+	}
+	if !l.LastAccessed.IsZero() {
+		v.LastAccessedAt = sesame.FormatTime(l.LastAccessed)
+	}
+	if v.Targets == nil {
+		v.Targets = []string{}
+	}
+	v.Authenticators = make([]authView, len(l.Authenticators))
+	for i, a := range l.Authenticators {
+		ctx := a.Context
+		if a.Type == sesame.AuthPassword {
+			ctx = sesame.RedactedAuthContext
+		}
+		v.Authenticators[i] = authView{AuthType: string(a.Type), AuthContext: ctx}
+	}
+	return v
+}
+
+func (s *Server) viewLinks(links []*sesame.Link) []linkView {
+	out := make([]linkView, len(links))
+	for i, l := range links {
+		out[i] = s.viewLink(l)
+	}
+	return out
+}
+
+type authInput struct {
+	AuthType    *string `json:"auth_type"`
+	AuthContext *string `json:"auth_context"`
+}
+
+type sendParams struct {
+	RecipientEmail *string `json:"recipient_email"`
+	SenderEmail    *string `json:"sender_email"`
+	SenderName     *string `json:"sender_name"`
+}
+
+type linkCreateItem struct {
+	Targets        []string    `json:"targets"`
+	LinkType       *string     `json:"link_type"`
+	Authenticators []authInput `json:"authenticators"`
+	ExpiresAt      *string     `json:"expires_at"`
+	MaxAccessCount *int        `json:"max_access_count"`
+	MaxDownloads   *int        `json:"max_downloads"`
+	Title          *string     `json:"title"`
+	Message        *string     `json:"message"`
+	Tags           []string    `json:"tags"`
+	NotifyEmail    *string     `json:"notify_email"`
+	SendParams     *sendParams `json:"send_params"`
+	TenantID       *string     `json:"tenant_id"`
+}
+
+type linkCreateRequest struct {
+	BucketID *string          `json:"bucket_id"`
+	TenantID *string          `json:"tenant_id"`
+	ConfigID *string          `json:"config_id"`
+	Links    []linkCreateItem `json:"links"`
+}
+
+func authInputs(src string, in []authInput) ([]sesame.AuthenticatorInput, error) {
+	if in == nil {
+		return nil, sesame.FieldErr("FieldRequired", src, "authenticators is required: say how the recipient signs in")
+	}
+	out := make([]sesame.AuthenticatorInput, len(in))
+	for i, a := range in {
+		p := fmt.Sprintf("%s/%d", src, i)
+		if a.AuthType == nil {
+			return nil, sesame.FieldErr("FieldRequired", p+"/auth_type", "auth_type is required")
+		}
+		if a.AuthContext == nil {
+			return nil, sesame.FieldErr("FieldRequired", p+"/auth_context", "auth_context is required")
+		}
+		out[i] = sesame.AuthenticatorInput{Type: sesame.AuthType(*a.AuthType), Context: *a.AuthContext}
+	}
+	return out, nil
+}
+
+func parseTimeField(src string, v *string) (time.Time, error) {
+	if v == nil || *v == "" {
+		return time.Time{}, nil
+	}
+	t, err := sesame.ParseTime(*v)
+	if err != nil {
+		return t, sesame.FieldErr("BadFormatDateTime", src, "%s must be an RFC 3339 time such as 2025-01-31T12:00:00Z", src[1:])
+	}
+	return t, nil
+}
+
+func (s *Server) handleLinkCreate(c *gin.Context) {
+	var req linkCreateRequest
+	if err := s.readJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if req.Links == nil {
+		s.fail(c, sesame.FieldErr("FieldRequired", "/links", "links is required"))
+		return
+	}
+	tok := sesame.TokenFrom(c.Request.Context())
+	items := make([]sesame.LinkCreate, len(req.Links))
+	for i, it := range req.Links {
+		src := fmt.Sprintf("/links/%d", i)
+		if it.Targets == nil {
+			s.fail(c, sesame.FieldErr("FieldRequired", src+"/targets", "targets is required: name the files or folders to share"))
+			return
+		}
+		if it.SendParams != nil {
+			s.fail(c, sesame.FieldErr("UnexpectedProperty", src+"/send_params", "send_params is not supported yet; create the link, then call share/link/send"))
+			return
+		}
+		auths, err := authInputs(src+"/authenticators", it.Authenticators)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		exp, err := parseTimeField(src+"/expires_at", it.ExpiresAt)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		items[i] = sesame.LinkCreate{BucketID: deref(req.BucketID), Type: sesame.LinkType(deref(it.LinkType)), Targets: it.Targets,
+			Authenticators: auths, Title: deref(it.Title), Message: deref(it.Message), Tags: it.Tags, NotifyEmail: deref(it.NotifyEmail),
+			Expires: exp, MaxAccessCount: it.MaxAccessCount, MaxDownloads: it.MaxDownloads, CreatedBy: tok.ID, Source: src}
+	}
+	links, err := s.cfg.Links.Create(c.Request.Context(), items)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, l := range links {
+		s.auditLink(c, l.ID)
+	}
+	s.ok(c, fmt.Sprintf("Created %d share links", len(links)), gin.H{"share_link_objects": s.viewLinks(links)})
+}
+
+type linkIDRequest struct {
+	ID       *string `json:"id"`
+	BucketID *string `json:"bucket_id"`
+	TenantID *string `json:"tenant_id"`
+	ConfigID *string `json:"config_id"`
+}
+
+func (s *Server) linkByID(c *gin.Context, id *string) (*sesame.Link, error) {
+	if id == nil || *id == "" {
+		return nil, sesame.FieldErr("FieldRequired", "/id", "id is required")
+	}
+	if err := checkID("/id", sesame.PrefixLink, *id); err != nil {
+		return nil, err
+	}
+	return s.cfg.LinkReader.LinkByID(c.Request.Context(), *id)
+}
+
+func (s *Server) handleLinkGet(c *gin.Context) {
+	var req linkIDRequest
+	if err := s.readJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	l, err := s.linkByID(c, req.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.ok(c, "Share link found", gin.H{"share_link_object": s.viewLink(l)})
+}
+
+type linkListRequest struct {
+	BucketID *string                    `json:"bucket_id"`
+	TenantID *string                    `json:"tenant_id"`
+	ConfigID *string                    `json:"config_id"`
+	Filter   map[string]json.RawMessage `json:"filter"`
+	Order    *string                    `json:"order"`
+	OrderBy  *string                    `json:"order_by"`
+	Size     *int                       `json:"size"`
+	Last     *string                    `json:"last"`
+}
+
+// objectOnlyOrders are object order_by values that the Node SDK's types
+// also offer for links; they fall back to created_at.
+var objectOnlyOrders = []string{"name", "parent_id", "type", "updated_at"}
+
+func (s *Server) handleLinkList(c *gin.Context) {
+	var req linkListRequest
+	if err := s.readJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	conds, err := parseFilter(req.Filter, sesame.LinkFields, sesame.LinkFieldAliases)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	desc, by, size, after, err := paging(req.Order, req.OrderBy, req.Size, req.Last, append(slices.Clone(sesame.LinkOrderFields), objectOnlyOrders...), decodeCursor)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if slices.Contains(objectOnlyOrders, by) {
+		by = "created_at"
+	}
+	page, err := s.cfg.LinkReader.FindLinks(c.Request.Context(), sesame.LinkFilter{BucketID: deref(req.BucketID), Conds: conds, OrderBy: by, Desc: desc, Size: size, After: after})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	res := gin.H{"count": page.Count, "share_link_objects": s.viewLinks(page.Links)}
+	if page.Next != nil {
+		res["last"] = encodeCursor(page.Next)
+	}
+	s.ok(c, fmt.Sprintf("Listed %d of %d share links", len(page.Links), page.Count), res)
+}
+
+type linkDeleteRequest struct {
+	IDs      []string `json:"ids"`
+	BucketID *string  `json:"bucket_id"`
+	TenantID *string  `json:"tenant_id"`
+	ConfigID *string  `json:"config_id"`
+}
+
+func (s *Server) handleLinkDelete(c *gin.Context) {
+	var req linkDeleteRequest
+	if err := s.readJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	switch {
+	case req.IDs == nil:
+		s.fail(c, sesame.FieldErr("FieldRequired", "/ids", "ids is required"))
+		return
+	case len(req.IDs) == 0:
+		s.fail(c, sesame.FieldErr("BelowMinItems", "/ids", "ids must name at least one link"))
+		return
+	case len(req.IDs) > 100:
+		s.fail(c, sesame.FieldErr("AboveMaxItems", "/ids", "ids may name at most 100 links"))
+		return
+	}
+	for i, id := range req.IDs {
+		if err := checkID(fmt.Sprintf("/ids/%d", i), sesame.PrefixLink, id); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	links, err := s.cfg.LinkReader.DeleteLinks(c.Request.Context(), uniq(req.IDs))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, l := range links {
+		s.auditLink(c, l.ID)
+	}
+	s.ok(c, fmt.Sprintf("Deleted %d share links", len(links)), gin.H{"share_link_objects": s.viewLinks(links)})
+}
+
+type linkUpdateRequest struct {
+	ID             *string         `json:"id"`
+	BucketID       *string         `json:"bucket_id"`
+	TenantID       *string         `json:"tenant_id"`
+	ConfigID       *string         `json:"config_id"`
+	Targets        []string        `json:"targets"`
+	AddTargets     []string        `json:"add_targets"`
+	RemoveTargets  []string        `json:"remove_targets"`
+	Authenticators []authInput     `json:"authenticators"`
+	ExpiresAt      *string         `json:"expires_at"`
+	MaxAccessCount *int            `json:"max_access_count"`
+	MaxDownloads   json.RawMessage `json:"max_downloads"`
+	Title          *string         `json:"title"`
+	Message        *string         `json:"message"`
+	Tags           []string        `json:"tags"`
+}
+
+func (s *Server) handleLinkUpdate(c *gin.Context) {
+	var req linkUpdateRequest
+	if err := s.readJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if req.ID == nil || *req.ID == "" {
+		s.fail(c, sesame.FieldErr("FieldRequired", "/id", "id is required"))
+		return
+	}
+	if err := checkID("/id", sesame.PrefixLink, *req.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	upd := sesame.LinkUpdate{Targets: req.Targets, SetTargets: req.Targets != nil, AddTargets: req.AddTargets, RemoveTargets: req.RemoveTargets,
+		MaxAccessCount: req.MaxAccessCount, Title: req.Title, Message: req.Message, Tags: req.Tags, SetTags: req.Tags != nil}
+	if req.Authenticators != nil {
+		auths, err := authInputs("/authenticators", req.Authenticators)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		upd.Authenticators = auths
+	}
+	if req.ExpiresAt != nil {
+		t, err := parseTimeField("/expires_at", req.ExpiresAt)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if t.IsZero() {
+			s.fail(c, sesame.FieldErr("BadFormatDateTime", "/expires_at", "expires_at must be an RFC 3339 time"))
+			return
+		}
+		upd.Expires = &t
+	}
+	if len(req.MaxDownloads) > 0 {
+		// null (or 0) removes the cap.
+		n := 0
+		if string(req.MaxDownloads) != "null" {
+			if err := json.Unmarshal(req.MaxDownloads, &n); err != nil {
+				s.fail(c, sesame.FieldErr("InvalidInteger", "/max_downloads", "max_downloads must be an integer, or null to remove the cap"))
+				return
+			}
+		}
+		upd.MaxDownloads = &n
+	}
+	l, err := s.cfg.Links.Update(c.Request.Context(), *req.ID, upd)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.auditLink(c, l.ID)
+	s.ok(c, "Share link updated", gin.H{"share_link_object": s.viewLink(l)})
+}

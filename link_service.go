@@ -1,0 +1,372 @@
+package sesame
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// LinkPolicy holds the operator's rules for new links.
+type LinkPolicy struct {
+	DefaultExpiry    time.Duration // when a link names no expiry
+	MaxExpiry        time.Duration // later expiries are clamped to this
+	DefaultMaxAccess int           // when a link names no access cap
+	MaxAccessCount   int           // larger caps are clamped to this
+	// SMSCountries lists the calling-code prefixes ("+1", "+44") that SMS
+	// codes may go to; empty allows every country.
+	SMSCountries []string
+}
+
+// DefaultLinkPolicy returns the rules used when none are configured.
+func DefaultLinkPolicy() LinkPolicy {
+	return LinkPolicy{DefaultExpiry: 7 * 24 * time.Hour, MaxExpiry: 30 * 24 * time.Hour, DefaultMaxAccess: 10, MaxAccessCount: 1000}
+}
+
+// LinkService applies the link rules (validation, defaults, clamping,
+// password hashing) and stores the result. It is the one place that
+// creates and changes links, for the API and for MCP tools alike.
+type LinkService struct {
+	Store  LinkStore
+	Hasher PasswordHasher
+	Policy LinkPolicy
+	Now    func() time.Time
+}
+
+func (s *LinkService) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Microsecond)
+	}
+	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+// Create validates every item, then stores them all or none. Errors point
+// at the offending field with a JSON pointer below each item's Source.
+func (s *LinkService) Create(ctx context.Context, items []LinkCreate) ([]*Link, error) {
+	if len(items) == 0 {
+		return nil, FieldErr("BelowMinItems", "/links", "links must hold at least one link")
+	}
+	if len(items) > MaxLinksPerCreate {
+		return nil, FieldErr("AboveMaxItems", "/links", "links may hold at most %d links", MaxLinksPerCreate)
+	}
+	now := s.now()
+	hashed := make([][]LinkAuthenticator, len(items))
+	for i := range items {
+		it := &items[i]
+		if it.Source == "" {
+			it.Source = fmt.Sprintf("/links/%d", i)
+		}
+		if err := s.checkCreate(it, now); err != nil {
+			return nil, err
+		}
+	}
+	for i := range items {
+		auths, err := s.hashAuthenticators(ctx, items[i].Authenticators)
+		if err != nil {
+			return nil, err
+		}
+		hashed[i] = auths
+	}
+	return s.Store.CreateLinks(ctx, items, hashed, now)
+}
+
+func (s *LinkService) checkCreate(it *LinkCreate, now time.Time) error {
+	src := it.Source
+	switch it.Type {
+	case "":
+		it.Type = LinkDownload
+	case LinkDownload, LinkUpload, LinkEditor:
+	default:
+		return FieldErr("NotEnumMember", src+"/link_type", "link_type must be download, upload or editor, not %q", it.Type)
+	}
+	if err := checkTargets(src+"/targets", it.Targets, true); err != nil {
+		return err
+	}
+	if err := s.checkAuthenticators(src+"/authenticators", it.Authenticators); err != nil {
+		return err
+	}
+	if err := checkText(src, it.Title, it.Message, it.Tags); err != nil {
+		return err
+	}
+	if it.NotifyEmail != "" && !ValidEmail(it.NotifyEmail) {
+		return FieldErr("BadFormatEmail", src+"/notify_email", "notify_email must be one email address such as bob@example.com")
+	}
+	exp, err := s.expiry(src+"/expires_at", it.Expires, now)
+	if err != nil {
+		return err
+	}
+	it.Expires = exp
+	n, err := s.accessCap(src+"/max_access_count", it.MaxAccessCount)
+	if err != nil {
+		return err
+	}
+	it.MaxAccessCount = &n
+	if it.MaxDownloads != nil && *it.MaxDownloads < 1 {
+		return FieldErr("NotWithinRange", src+"/max_downloads", "max_downloads must be at least 1 (leave it out for no cap)")
+	}
+	return nil
+}
+
+func checkTargets(src string, targets []string, required bool) error {
+	if required && len(targets) == 0 {
+		return FieldErr("BelowMinItems", src, "targets must name at least one file or folder")
+	}
+	if len(targets) > MaxTargets {
+		return FieldErr("AboveMaxItems", src, "targets may name at most %d objects", MaxTargets)
+	}
+	seen := map[string]bool{}
+	for i, t := range targets {
+		p := fmt.Sprintf("%s/%d", src, i)
+		if !ValidID(PrefixObject, t) {
+			return FieldErr("DoesNotExist", p, "target %q does not exist", t).WithKind(NotFound)
+		}
+		if seen[t] {
+			return FieldErr("ItemNotUnique", p, "target %s is listed twice", t)
+		}
+		seen[t] = true
+	}
+	return nil
+}
+
+func checkText(src, title, message string, tags []string) error {
+	if utf8.RuneCountInString(title) > MaxTitleLen {
+		return FieldErr("AboveMaxLength", src+"/title", "title must be at most %d characters", MaxTitleLen)
+	}
+	if utf8.RuneCountInString(message) > MaxMessageLen {
+		return FieldErr("AboveMaxLength", src+"/message", "message must be at most %d characters", MaxMessageLen)
+	}
+	if len(tags) > MaxTags {
+		return FieldErr("AboveMaxItems", src+"/tags", "at most %d tags", MaxTags)
+	}
+	for i, t := range tags {
+		if t == "" || utf8.RuneCountInString(t) > MaxTagLen {
+			return FieldErr("AboveMaxLength", fmt.Sprintf("%s/tags/%d", src, i), "tags must be 1 to %d characters", MaxTagLen)
+		}
+	}
+	return nil
+}
+
+func (s *LinkService) expiry(src string, t, now time.Time) (time.Time, error) {
+	if t.IsZero() {
+		return now.Add(s.Policy.DefaultExpiry), nil
+	}
+	if !t.After(now) {
+		return t, FieldErr("NotWithinRange", src, "expires_at must be in the future")
+	}
+	if limit := now.Add(s.Policy.MaxExpiry); t.After(limit) {
+		return limit, nil
+	}
+	return t.UTC().Truncate(time.Microsecond), nil
+}
+
+func (s *LinkService) accessCap(src string, n *int) (int, error) {
+	if n == nil {
+		return s.Policy.DefaultMaxAccess, nil
+	}
+	if *n < 1 {
+		return 0, FieldErr("NotWithinRange", src, "max_access_count must be at least 1")
+	}
+	return min(*n, s.Policy.MaxAccessCount), nil
+}
+
+// checkAuthenticators applies the authenticator rules and normalises
+// phone numbers in place.
+func (s *LinkService) checkAuthenticators(src string, auths []AuthenticatorInput) error {
+	if len(auths) == 0 {
+		return FieldErr("BelowMinItems", src, "authenticators must hold at least one way to sign in")
+	}
+	if len(auths) > MaxAuthenticators {
+		return FieldErr("AboveMaxItems", src, "authenticators may hold at most %d entries", MaxAuthenticators)
+	}
+	hasOTP := false
+	for _, a := range auths {
+		hasOTP = hasOTP || a.Type == AuthEmailOTP || a.Type == AuthSMSOTP
+	}
+	seen := map[string]bool{}
+	for i := range auths {
+		a := &auths[i]
+		p := fmt.Sprintf("%s/%d", src, i)
+		switch a.Type {
+		case AuthPassword:
+			n := utf8.RuneCountInString(a.Context)
+			min := MinPasswordAlone
+			if hasOTP {
+				min = MinPasswordWithOTP
+			}
+			if n < min {
+				why := "a password that is the only authenticator"
+				if hasOTP {
+					why = "a password beside an email or SMS code"
+				}
+				return FieldErr("BelowMinLength", p+"/auth_context", "%s needs at least %d characters", why, min)
+			}
+			if n > MaxPasswordLen {
+				return FieldErr("AboveMaxLength", p+"/auth_context", "a password must be at most %d characters", MaxPasswordLen)
+			}
+		case AuthEmailOTP:
+			if !ValidEmail(a.Context) {
+				return FieldErr("BadFormatEmail", p+"/auth_context", "email_otp needs one email address such as bob@example.com")
+			}
+		case AuthSMSOTP:
+			phone, ok := NormalizePhone(a.Context)
+			if !ok {
+				return FieldErr("DoesNotMatchPattern", p+"/auth_context", "sms_otp needs a phone number in E.164 form such as +14155550123")
+			}
+			if !s.smsAllowed(phone) {
+				return FieldErr("NotEnumMember", p+"/auth_context", "SMS codes cannot be sent to %s: its country is not allowed on this server", MaskPhone(phone))
+			}
+			a.Context = phone
+		case "social":
+			return FieldErr("NotEnumMember", p+"/auth_type", "auth_type social is not supported by this server; use password, email_otp or sms_otp")
+		default:
+			return FieldErr("NotEnumMember", p+"/auth_type", "auth_type must be password, email_otp or sms_otp, not %q", a.Type)
+		}
+		key := string(a.Type) + "\x00" + strings.ToLower(a.Context)
+		if a.Type != AuthPassword && seen[key] {
+			return FieldErr("ItemNotUnique", p, "the same authenticator is listed twice")
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+func (s *LinkService) smsAllowed(phone string) bool {
+	if len(s.Policy.SMSCountries) == 0 {
+		return true
+	}
+	for _, p := range s.Policy.SMSCountries {
+		if strings.HasPrefix(phone, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *LinkService) hashAuthenticators(ctx context.Context, in []AuthenticatorInput) ([]LinkAuthenticator, error) {
+	out := make([]LinkAuthenticator, len(in))
+	for i, a := range in {
+		out[i] = LinkAuthenticator{ID: NewID("lau_"), Position: i, Type: a.Type, Context: a.Context}
+		if a.Type == AuthPassword {
+			phc, err := s.Hasher.Hash(ctx, a.Context)
+			if err != nil {
+				return nil, fmt.Errorf("sesame: hash password: %w", err)
+			}
+			out[i].Context = phc
+		}
+	}
+	return out, nil
+}
+
+// Update validates and applies upd. A later expiry reactivates an expired
+// link; new authenticators end every open session of the link.
+func (s *LinkService) Update(ctx context.Context, id string, upd LinkUpdate) (*Link, error) {
+	now := s.now()
+	if upd.SetTargets {
+		if err := checkTargets("/targets", upd.Targets, true); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkTargets("/add_targets", upd.AddTargets, false); err != nil {
+		return nil, err
+	}
+	if upd.Expires != nil {
+		t, err := s.expiry("/expires_at", *upd.Expires, now)
+		if err != nil {
+			return nil, err
+		}
+		upd.Expires = &t
+	}
+	if upd.MaxAccessCount != nil {
+		n, err := s.accessCap("/max_access_count", upd.MaxAccessCount)
+		if err != nil {
+			return nil, err
+		}
+		upd.MaxAccessCount = &n
+	}
+	if upd.MaxDownloads != nil && *upd.MaxDownloads < 0 {
+		return nil, FieldErr("NotWithinRange", "/max_downloads", "max_downloads must be at least 1, or 0 to remove the cap")
+	}
+	if err := checkText("", deref(upd.Title), deref(upd.Message), upd.Tags); err != nil {
+		return nil, err
+	}
+	var hashed []LinkAuthenticator
+	if upd.Authenticators != nil {
+		if err := s.checkAuthenticators("/authenticators", upd.Authenticators); err != nil {
+			return nil, err
+		}
+		h, err := s.hashAuthenticators(ctx, upd.Authenticators)
+		if err != nil {
+			return nil, err
+		}
+		hashed = h
+	}
+	return s.Store.UpdateLink(ctx, id, upd, hashed, now)
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// ValidEmail reports whether s is exactly one addr-spec (no display name,
+// no list).
+func ValidEmail(s string) bool {
+	if s == "" || len(s) > 254 || strings.ContainsAny(s, "<>,;\r\n ") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return false
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// NormalizePhone returns the E.164 form of a phone number written with
+// optional spaces, dashes, dots or parentheses ("+1-808-555-0173").
+func NormalizePhone(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "+") {
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteByte('+')
+	for _, r := range s[1:] {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return "", false
+		}
+	}
+	out := b.String()
+	digits := len(out) - 1
+	if digits < 8 || digits > 15 || out[1] == '0' {
+		return "", false
+	}
+	return out, true
+}
+
+// MaskEmail shows enough of an address to recognise it: b•••@example.com.
+func MaskEmail(s string) string {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" {
+		return "•••"
+	}
+	r, _ := utf8.DecodeRuneInString(local)
+	return string(r) + "•••@" + domain
+}
+
+// MaskPhone shows the country code and the last three digits: +44•••••123.
+func MaskPhone(s string) string {
+	if len(s) < 7 {
+		return "•••"
+	}
+	return s[:3] + strings.Repeat("•", len(s)-6) + s[len(s)-3:]
+}

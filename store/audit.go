@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/sesame-share/sesame"
+)
+
+var (
+	_ sesame.LinkStore        = (*Store)(nil)
+	_ sesame.AuditLog         = (*Store)(nil)
+	_ sesame.IdempotencyStore = (*Store)(nil)
+)
+
+// Audit implements sesame.AuditLog.
+func (st *Store) Audit(ctx context.Context, events ...*sesame.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+		for _, e := range events {
+			if e.Time.IsZero() {
+				e.Time = st.nowUTC()
+			}
+			detail := "{}"
+			if len(e.Detail) > 0 {
+				b, _ := json.Marshal(e.Detail) // a string map always marshals
+				detail = string(b)
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (time, actor, actor_type, action, link_id, object_id, ip, outcome, request_id, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sesame.FormatTime(e.Time), e.Actor, e.ActorType, e.Action, e.LinkID, e.ObjectID, e.IP, e.Outcome, e.RequestID, detail)
+			if err != nil {
+				return fmt.Errorf("store: audit: %w", err)
+			}
+			e.ID, _ = res.LastInsertId()
+		}
+		return nil
+	})
+}
+
+var auditColumns = map[string]string{
+	"link_id": "link_id", "object_id": "object_id", "action": "action", "actor": "actor",
+	"actor_type": "actor_type", "outcome": "outcome", "request_id": "request_id", "time": "time",
+}
+
+// FindAudit implements sesame.AuditLog. Events come in id order (the order
+// they were written), newest first when f.Desc.
+func (st *Store) FindAudit(ctx context.Context, f sesame.AuditFilter) (*sesame.AuditPage, error) {
+	q := &query{}
+	for _, c := range f.Conds {
+		col, ok := auditColumns[c.Field]
+		if !ok {
+			return nil, fmt.Errorf("store: unknown audit filter field %q", c.Field)
+		}
+		if err := q.addCond(col, sesame.AuditFields[c.Field], c); err != nil {
+			return nil, err
+		}
+	}
+	page := &sesame.AuditPage{}
+	if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM audit_events`+q.sql(), q.args...); err != nil {
+		return nil, fmt.Errorf("store: count audit: %w", err)
+	}
+	if f.After != nil {
+		if f.After.OrderBy != "id" || f.After.Desc != f.Desc {
+			return nil, sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order")
+		}
+		id, err := strconv.ParseInt(f.After.ID, 10, 64)
+		if err != nil {
+			return nil, sesame.FieldErr("BadFormat", "/last", "last is not a cursor returned by an earlier page")
+		}
+		if f.Desc {
+			q.add("id < ?", id)
+		} else {
+			q.add("id > ?", id)
+		}
+	}
+	dir := "ASC"
+	if f.Desc {
+		dir = "DESC"
+	}
+	size := f.Size
+	if size <= 0 {
+		size = 50
+	}
+	var rows []struct {
+		ID        int64  `db:"id"`
+		Time      string `db:"time"`
+		Actor     string `db:"actor"`
+		ActorType string `db:"actor_type"`
+		Action    string `db:"action"`
+		LinkID    string `db:"link_id"`
+		ObjectID  string `db:"object_id"`
+		IP        string `db:"ip"`
+		Outcome   string `db:"outcome"`
+		RequestID string `db:"request_id"`
+		Detail    string `db:"detail"`
+	}
+	err := st.db.SelectContext(ctx, &rows, `SELECT id, time, actor, actor_type, action, link_id, object_id, ip, outcome, request_id, detail FROM audit_events`+
+		q.sql()+` ORDER BY id `+dir+` LIMIT ?`, append(q.args, size+1)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: find audit: %w", err)
+	}
+	for i, r := range rows {
+		if i == size {
+			page.Next = &sesame.Cursor{OrderBy: "id", Desc: f.Desc, ID: strconv.FormatInt(rows[size-1].ID, 10)}
+			break
+		}
+		e := &sesame.AuditEvent{ID: r.ID, Time: parseTime(r.Time), Actor: r.Actor, ActorType: r.ActorType, Action: r.Action,
+			LinkID: r.LinkID, ObjectID: r.ObjectID, IP: r.IP, Outcome: r.Outcome, RequestID: r.RequestID}
+		if r.Detail != "" && r.Detail != "{}" {
+			_ = json.Unmarshal([]byte(r.Detail), &e.Detail) // written by Audit
+		}
+		page.Events = append(page.Events, e)
+	}
+	return page, nil
+}

@@ -1,0 +1,575 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/sesame-share/sesame"
+)
+
+const linkCols = `id, bucket_id, link_type, token_sealed, title, message, tags, notify_email, recipient_email, sender_email, sender_name,
+expires_at, max_access_count, access_count, max_downloads, downloads, last_accessed_at, auth_epoch, created_by, created_at, updated_at, deleted_at`
+
+type linkRow struct {
+	ID             string         `db:"id"`
+	BucketID       string         `db:"bucket_id"`
+	Type           string         `db:"link_type"`
+	TokenSealed    []byte         `db:"token_sealed"`
+	Title          string         `db:"title"`
+	Message        string         `db:"message"`
+	Tags           sql.NullString `db:"tags"`
+	NotifyEmail    string         `db:"notify_email"`
+	RecipientEmail string         `db:"recipient_email"`
+	SenderEmail    string         `db:"sender_email"`
+	SenderName     string         `db:"sender_name"`
+	Expires        string         `db:"expires_at"`
+	MaxAccessCount int            `db:"max_access_count"`
+	AccessCount    int            `db:"access_count"`
+	MaxDownloads   int            `db:"max_downloads"`
+	Downloads      int            `db:"downloads"`
+	LastAccessed   string         `db:"last_accessed_at"`
+	AuthEpoch      int            `db:"auth_epoch"`
+	CreatedBy      string         `db:"created_by"`
+	Created        string         `db:"created_at"`
+	Updated        string         `db:"updated_at"`
+	Deleted        sql.NullString `db:"deleted_at"`
+}
+
+func (st *Store) linkFromRow(r *linkRow) (*sesame.Link, error) {
+	tok, err := st.unseal(r.TokenSealed, []byte(r.ID))
+	if err != nil {
+		return nil, err
+	}
+	l := &sesame.Link{
+		ID: r.ID, BucketID: r.BucketID, Type: sesame.LinkType(r.Type), Title: r.Title, Message: r.Message,
+		NotifyEmail: r.NotifyEmail, RecipientEmail: r.RecipientEmail, SenderEmail: r.SenderEmail, SenderName: r.SenderName,
+		Expires: parseTime(r.Expires), MaxAccessCount: r.MaxAccessCount, AccessCount: r.AccessCount,
+		MaxDownloads: r.MaxDownloads, Downloads: r.Downloads, AuthEpoch: r.AuthEpoch, CreatedBy: r.CreatedBy,
+		Created: parseTime(r.Created), Updated: parseTime(r.Updated), Deleted: parseNullTime(r.Deleted), Token: string(tok),
+	}
+	if r.LastAccessed != "" {
+		l.LastAccessed = parseTime(r.LastAccessed)
+	}
+	if r.Tags.Valid {
+		l.Tags = decodeStrings(r.Tags.String)
+	}
+	return l, nil
+}
+
+// loadLinks reads links by id with their targets and authenticators, in
+// the order of ids.
+func (st *Store) loadLinks(ctx context.Context, q sqlx.QueryerContext, ids []string, includeDeleted bool) ([]*sesame.Link, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	query, args, err := sqlx.In(`SELECT `+linkCols+` FROM links WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: links query: %w", err)
+	}
+	var rows []linkRow
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("store: load links: %w", err)
+	}
+	byID := make(map[string]*sesame.Link, len(rows))
+	for i := range rows {
+		if rows[i].Deleted.Valid && !includeDeleted {
+			continue
+		}
+		l, err := st.linkFromRow(&rows[i])
+		if err != nil {
+			return nil, err
+		}
+		byID[l.ID] = l
+	}
+	query, args, _ = sqlx.In(`SELECT link_id, object_id FROM link_targets WHERE link_id IN (?) ORDER BY link_id, position`, ids)
+	var targets []struct {
+		LinkID   string `db:"link_id"`
+		ObjectID string `db:"object_id"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &targets, query, args...); err != nil {
+		return nil, fmt.Errorf("store: link targets: %w", err)
+	}
+	for _, t := range targets {
+		if l := byID[t.LinkID]; l != nil {
+			l.Targets = append(l.Targets, t.ObjectID)
+		}
+	}
+	query, args, _ = sqlx.In(`SELECT id, link_id, position, auth_type, context FROM link_authenticators WHERE link_id IN (?) ORDER BY link_id, position`, ids)
+	var auths []struct {
+		ID       string `db:"id"`
+		LinkID   string `db:"link_id"`
+		Position int    `db:"position"`
+		Type     string `db:"auth_type"`
+		Context  string `db:"context"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &auths, query, args...); err != nil {
+		return nil, fmt.Errorf("store: link authenticators: %w", err)
+	}
+	for _, a := range auths {
+		if l := byID[a.LinkID]; l != nil {
+			l.Authenticators = append(l.Authenticators, sesame.LinkAuthenticator{ID: a.ID, Position: a.Position, Type: sesame.AuthType(a.Type), Context: a.Context})
+		}
+	}
+	out := make([]*sesame.Link, 0, len(ids))
+	for _, id := range ids {
+		if l := byID[id]; l != nil {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// checkLinkTargets verifies that every target exists in the bucket, and
+// that upload links point at folders only.
+func checkLinkTargets(ctx context.Context, tx *sqlx.Tx, bucketID string, typ sesame.LinkType, targets []string, src string) error {
+	for i, id := range targets {
+		var kind string
+		err := tx.GetContext(ctx, &kind, `SELECT type FROM objects WHERE bucket_id = ? AND id = ?`, bucketID, id)
+		if err == sql.ErrNoRows {
+			return notFound("target", fmt.Sprintf("%s/%d", src, i), id)
+		}
+		if err != nil {
+			return fmt.Errorf("store: link target: %w", err)
+		}
+		if typ == sesame.LinkUpload && kind != string(sesame.TypeFolder) {
+			return sesame.FieldErr("BadState", fmt.Sprintf("%s/%d", src, i), "upload links take folders only; %s is a file", id)
+		}
+	}
+	return nil
+}
+
+func insertTargets(ctx context.Context, tx *sqlx.Tx, linkID string, targets []string) error {
+	for i, t := range targets {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO link_targets (link_id, object_id, position) VALUES (?, ?, ?)`, linkID, t, i); err != nil {
+			return fmt.Errorf("store: insert link target: %w", err)
+		}
+	}
+	return nil
+}
+
+func insertTags(ctx context.Context, tx *sqlx.Tx, linkID string, tags []string) error {
+	for _, t := range dedupe(tags) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO link_tags (link_id, tag) VALUES (?, ?)`, linkID, t); err != nil {
+			return fmt.Errorf("store: insert link tag: %w", err)
+		}
+	}
+	return nil
+}
+
+func insertAuthenticators(ctx context.Context, tx *sqlx.Tx, linkID string, auths []sesame.LinkAuthenticator) error {
+	for i, a := range auths {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO link_authenticators (id, link_id, position, auth_type, context) VALUES (?, ?, ?, ?, ?)`,
+			a.ID, linkID, i, a.Type, a.Context); err != nil {
+			return fmt.Errorf("store: insert authenticator: %w", err)
+		}
+	}
+	return nil
+}
+
+// CreateLinks implements sesame.LinkStore.
+func (st *Store) CreateLinks(ctx context.Context, in []sesame.LinkCreate, hashed [][]sesame.LinkAuthenticator, now time.Time) ([]*sesame.Link, error) {
+	ids := make([]string, len(in))
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		for i, it := range in {
+			bucketID := st.bucketOrDefault(it.BucketID)
+			if err := st.checkBucket(ctx, tx, bucketID); err != nil {
+				return err
+			}
+			if err := checkLinkTargets(ctx, tx, bucketID, it.Type, it.Targets, it.Source+"/targets"); err != nil {
+				return err
+			}
+			id := sesame.NewID(sesame.PrefixLink)
+			token := newSecret("")
+			sealed, err := st.seal([]byte(token), []byte(id))
+			if err != nil {
+				return err
+			}
+			maxDownloads := 0
+			if it.MaxDownloads != nil {
+				maxDownloads = *it.MaxDownloads
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO links (id, bucket_id, link_type, token_mac, token_sealed, first_target, title, message, tags,
+notify_email, expires_at, max_access_count, max_downloads, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				id, bucketID, it.Type, st.mac("link token", token), sealed, it.Targets[0], it.Title, it.Message,
+				encodeJSON(dedupe(it.Tags), it.Tags != nil), it.NotifyEmail, sesame.FormatTime(it.Expires), *it.MaxAccessCount,
+				maxDownloads, it.CreatedBy, sesame.FormatTime(now), sesame.FormatTime(now))
+			if err != nil {
+				return fmt.Errorf("store: insert link: %w", err)
+			}
+			if err := insertTargets(ctx, tx, id, it.Targets); err != nil {
+				return err
+			}
+			if err := insertTags(ctx, tx, id, it.Tags); err != nil {
+				return err
+			}
+			if err := insertAuthenticators(ctx, tx, id, hashed[i]); err != nil {
+				return err
+			}
+			ids[i] = id
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st.loadLinks(ctx, st.db, ids, false)
+}
+
+// LinkByID implements sesame.LinkStore.
+func (st *Store) LinkByID(ctx context.Context, id string) (*sesame.Link, error) {
+	links, err := st.loadLinks(ctx, st.db, []string{id}, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(links) == 0 {
+		return nil, notFound("link", "/id", id)
+	}
+	return links[0], nil
+}
+
+// LinkByToken returns the live-or-expired (not deleted) link whose URL
+// secret is token. NotFound otherwise.
+func (st *Store) LinkByToken(ctx context.Context, token string) (*sesame.Link, error) {
+	var id string
+	err := st.db.GetContext(ctx, &id, `SELECT id FROM links WHERE token_mac = ? AND deleted_at IS NULL`, st.mac("link token", token))
+	if err == sql.ErrNoRows {
+		return nil, sesame.Errorf(sesame.NotFound, "This link does not exist.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: link by token: %w", err)
+	}
+	return st.LinkByID(ctx, id)
+}
+
+// UpdateLink implements sesame.LinkStore.
+func (st *Store) UpdateLink(ctx context.Context, id string, upd sesame.LinkUpdate, hashed []sesame.LinkAuthenticator, now time.Time) (*sesame.Link, error) {
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		links, err := st.loadLinks(ctx, tx, []string{id}, false)
+		if err != nil {
+			return err
+		}
+		if len(links) == 0 {
+			return notFound("link", "/id", id)
+		}
+		l := links[0]
+		targets := l.Targets
+		if upd.SetTargets {
+			if err := checkLinkTargets(ctx, tx, l.BucketID, l.Type, upd.Targets, "/targets"); err != nil {
+				return err
+			}
+			targets = upd.Targets
+		}
+		if len(upd.AddTargets) > 0 {
+			if err := checkLinkTargets(ctx, tx, l.BucketID, l.Type, upd.AddTargets, "/add_targets"); err != nil {
+				return err
+			}
+			for _, t := range upd.AddTargets {
+				if !contains(targets, t) {
+					targets = append(targets, t)
+				}
+			}
+		}
+		if len(upd.RemoveTargets) > 0 {
+			kept := targets[:0:0]
+			for _, t := range targets {
+				if !contains(upd.RemoveTargets, t) {
+					kept = append(kept, t)
+				}
+			}
+			targets = kept
+		}
+		if len(targets) == 0 {
+			return sesame.FieldErr("BelowMinItems", "/remove_targets", "a link needs at least one target; delete the link instead")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM link_targets WHERE link_id = ?`, id); err != nil {
+			return fmt.Errorf("store: reset targets: %w", err)
+		}
+		if err := insertTargets(ctx, tx, id, targets); err != nil {
+			return err
+		}
+		if upd.Expires != nil {
+			l.Expires = *upd.Expires
+		}
+		if upd.MaxAccessCount != nil {
+			l.MaxAccessCount = *upd.MaxAccessCount
+		}
+		if upd.MaxDownloads != nil {
+			l.MaxDownloads = *upd.MaxDownloads
+		}
+		if upd.Title != nil {
+			l.Title = *upd.Title
+		}
+		if upd.Message != nil {
+			l.Message = *upd.Message
+		}
+		if upd.SetTags {
+			l.Tags = dedupe(upd.Tags)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM link_tags WHERE link_id = ?`, id); err != nil {
+				return fmt.Errorf("store: reset tags: %w", err)
+			}
+			if err := insertTags(ctx, tx, id, l.Tags); err != nil {
+				return err
+			}
+		}
+		epoch := l.AuthEpoch
+		if hashed != nil {
+			epoch++
+			if _, err := tx.ExecContext(ctx, `DELETE FROM link_authenticators WHERE link_id = ?`, id); err != nil {
+				return fmt.Errorf("store: reset authenticators: %w", err)
+			}
+			if err := insertAuthenticators(ctx, tx, id, hashed); err != nil {
+				return err
+			}
+		} else {
+			// Any update lifts the lock that repeated sign-in failures set.
+			if _, err := tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0, locked_at = NULL WHERE link_id = ?`, id); err != nil {
+				return fmt.Errorf("store: unlock authenticators: %w", err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE links SET first_target = ?, title = ?, message = ?, tags = ?, expires_at = ?, max_access_count = ?,
+max_downloads = ?, auth_epoch = ?, updated_at = ? WHERE id = ?`,
+			targets[0], l.Title, l.Message, encodeJSON(l.Tags, l.Tags != nil), sesame.FormatTime(l.Expires), l.MaxAccessCount,
+			l.MaxDownloads, epoch, sesame.FormatTime(now), id)
+		if err != nil {
+			return fmt.Errorf("store: update link: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st.LinkByID(ctx, id)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// DeleteLinks implements sesame.LinkStore.
+func (st *Store) DeleteLinks(ctx context.Context, ids []string) ([]*sesame.Link, error) {
+	var out []*sesame.Link
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		links, err := st.loadLinks(ctx, tx, ids, false)
+		if err != nil {
+			return err
+		}
+		found := map[string]bool{}
+		for _, l := range links {
+			found[l.ID] = true
+		}
+		for i, id := range ids {
+			if !found[id] {
+				return notFound("link", fmt.Sprintf("/ids/%d", i), id)
+			}
+		}
+		now := sesame.FormatTime(st.nowUTC())
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE links SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, now, id); err != nil {
+				return fmt.Errorf("store: delete link: %w", err)
+			}
+		}
+		out = links
+		return nil
+	})
+	return out, err
+}
+
+// unlinkObjects removes objects from every link's targets and deletes the
+// links left with none, inside the caller's transaction.
+func (st *Store) unlinkObjects(ctx context.Context, tx *sqlx.Tx, where string, args ...any) error {
+	var affected []string
+	if err := tx.SelectContext(ctx, &affected, `SELECT DISTINCT link_id FROM link_targets WHERE object_id IN (SELECT id FROM objects WHERE `+where+`)`, args...); err != nil {
+		return fmt.Errorf("store: find links of deleted objects: %w", err)
+	}
+	if len(affected) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM link_targets WHERE object_id IN (SELECT id FROM objects WHERE `+where+`)`, args...); err != nil {
+		return fmt.Errorf("store: unlink deleted objects: %w", err)
+	}
+	now := sesame.FormatTime(st.nowUTC())
+	for _, id := range affected {
+		var first sql.NullString
+		if err := tx.GetContext(ctx, &first, `SELECT object_id FROM link_targets WHERE link_id = ? ORDER BY position LIMIT 1`, id); err != nil && err != sql.ErrNoRows {
+			return fmt.Errorf("store: remaining targets: %w", err)
+		}
+		if !first.Valid {
+			_, err := tx.ExecContext(ctx, `UPDATE links SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, now, now, id)
+			if err != nil {
+				return fmt.Errorf("store: delete emptied link: %w", err)
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE links SET first_target = ?, updated_at = ? WHERE id = ?`, first.String, now, id); err != nil {
+			return fmt.Errorf("store: update first target: %w", err)
+		}
+	}
+	return nil
+}
+
+// attachLinks fills LinkIDs of objs with the live links that share them.
+func attachLinks(ctx context.Context, q sqlx.QueryerContext, objs ...*sesame.Object) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(objs))
+	byID := make(map[string]*sesame.Object, len(objs))
+	for i, o := range objs {
+		ids[i] = o.ID
+		byID[o.ID] = o
+	}
+	query, args, err := sqlx.In(`SELECT t.object_id, t.link_id FROM link_targets t JOIN links l ON l.id = t.link_id
+WHERE l.deleted_at IS NULL AND t.object_id IN (?) ORDER BY t.link_id`, ids)
+	if err != nil {
+		return fmt.Errorf("store: share links query: %w", err)
+	}
+	var rows []struct {
+		ObjectID string `db:"object_id"`
+		LinkID   string `db:"link_id"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
+		return fmt.Errorf("store: share links: %w", err)
+	}
+	for _, r := range rows {
+		o := byID[r.ObjectID]
+		o.LinkIDs = append(o.LinkIDs, r.LinkID)
+	}
+	return nil
+}
+
+// linkColumns maps filter and order fields to columns.
+var linkColumns = map[string]string{
+	"id": "id", "bucket_id": "bucket_id", "storage_pool_id": "bucket_id", "link_type": "link_type", "title": "title",
+	"message": "message", "recipient_email": "recipient_email", "sender_email": "sender_email", "notify_email": "notify_email",
+	"access_count": "access_count", "max_access_count": "max_access_count", "created_at": "created_at",
+	"expires_at": "expires_at", "last_accessed_at": "last_accessed_at", "target": "first_target", "link": "id",
+}
+
+// linkToken extracts the secret from a link URL (".../s/<token>").
+func linkToken(s string) string {
+	if u, err := url.Parse(s); err == nil && u.Path != "" {
+		s = u.Path
+	}
+	i := strings.LastIndex(s, "/s/")
+	if i < 0 {
+		return s
+	}
+	return strings.Trim(s[i+3:], "/")
+}
+
+// FindLinks implements sesame.LinkStore.
+func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.LinkPage, error) {
+	bucketID := st.bucketOrDefault(f.BucketID)
+	q := &query{}
+	q.add("bucket_id = ?", bucketID)
+	q.add("deleted_at IS NULL")
+	for _, c := range f.Conds {
+		switch c.Field {
+		case "tags":
+			for _, t := range c.Values {
+				q.add("id IN (SELECT link_id FROM link_tags WHERE tag = ?)", t)
+			}
+		case "target_id":
+			switch c.Op {
+			case sesame.OpContains:
+				for _, v := range c.Values {
+					q.add(`EXISTS (SELECT 1 FROM link_targets t WHERE t.link_id = links.id AND t.object_id LIKE ? ESCAPE '\')`, "%"+likeEscaper.Replace(v)+"%")
+				}
+			default:
+				sub := &query{}
+				if err := sub.addCond("object_id", sesame.FieldString, c); err != nil {
+					return nil, err
+				}
+				q.add("id IN (SELECT link_id FROM link_targets WHERE "+strings.Join(sub.where, " AND ")+")", sub.args...)
+			}
+		case "link":
+			if c.Op == sesame.OpContains {
+				return nil, sesame.FieldErr("UnexpectedProperty", "/filter/link__contains", "link__contains is not supported because link secrets are stored sealed; use link or link__in with whole URLs")
+			}
+			macs := make([]any, len(c.Values))
+			marks := make([]string, len(c.Values))
+			for i, v := range c.Values {
+				macs[i], marks[i] = st.mac("link token", linkToken(v)), "?"
+			}
+			q.add("token_mac IN ("+strings.Join(marks, ", ")+")", macs...)
+		default:
+			col, ok := linkColumns[c.Field]
+			if !ok {
+				return nil, fmt.Errorf("store: unknown link filter field %q", c.Field)
+			}
+			if err := q.addCond(col, sesame.LinkFields[c.Field], c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	page := &sesame.LinkPage{}
+	if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM links`+q.sql(), q.args...); err != nil {
+		return nil, fmt.Errorf("store: count links: %w", err)
+	}
+	orderBy := f.OrderBy
+	col, ok := linkColumns[orderBy]
+	if !ok {
+		orderBy, col = "created_at", "created_at"
+	}
+	if f.After != nil {
+		if f.After.OrderBy != orderBy || f.After.Desc != f.Desc {
+			return nil, sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order; repeat the first request's order and order_by")
+		}
+		if err := q.addKeyset(col, col == "access_count" || col == "max_access_count", f.After); err != nil {
+			return nil, err
+		}
+	}
+	dir := "ASC"
+	if f.Desc {
+		dir = "DESC"
+	}
+	size := f.Size
+	if size <= 0 {
+		size = 50
+	}
+	order := " ORDER BY " + col + " " + dir
+	if col != "id" {
+		order += ", id " + dir
+	}
+	var rows []struct {
+		ID    string `db:"id"`
+		Value string `db:"v"`
+	}
+	sel := `SELECT id, CAST(` + col + ` AS TEXT) AS v FROM links`
+	if err := st.db.SelectContext(ctx, &rows, sel+q.sql()+order+` LIMIT ?`, append(q.args, size+1)...); err != nil {
+		return nil, fmt.Errorf("store: find links: %w", err)
+	}
+	ids := make([]string, 0, len(rows))
+	for i, r := range rows {
+		if i == size {
+			last := rows[size-1]
+			page.Next = &sesame.Cursor{OrderBy: orderBy, Desc: f.Desc, Value: last.Value, ID: last.ID}
+			break
+		}
+		ids = append(ids, r.ID)
+	}
+	links, err := st.loadLinks(ctx, st.db, ids, false)
+	if err != nil {
+		return nil, err
+	}
+	page.Links = links
+	return page, nil
+}
+
+func decodeStrings(s string) []string {
+	out := []string{}
+	_ = json.Unmarshal([]byte(s), &out) // written by encodeJSON
+	return out
+}
