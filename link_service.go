@@ -141,7 +141,10 @@ func checkText(src, title, message string, tags []string) error {
 		return FieldErr("AboveMaxItems", src+"/tags", "at most %d tags", MaxTags)
 	}
 	for i, t := range tags {
-		if t == "" || utf8.RuneCountInString(t) > MaxTagLen {
+		if t == "" {
+			return FieldErr("BelowMinLength", fmt.Sprintf("%s/tags/%d", src, i), "tags must not be empty")
+		}
+		if utf8.RuneCountInString(t) > MaxTagLen {
 			return FieldErr("AboveMaxLength", fmt.Sprintf("%s/tags/%d", src, i), "tags must be 1 to %d characters", MaxTagLen)
 		}
 	}

@@ -256,3 +256,21 @@ type ObjectWriter interface {
 	// force is set; otherwise Conflict) and returns how many were removed.
 	DeleteObject(ctx context.Context, bucketID, id string, force bool) (int, error)
 }
+
+// formats lists Pangea's file format names, the values put's format field may take.
+var formats = strings.Fields(`3G2 3GP 3MF 7Z A AAC ACCDB AIFF AMF AMR APE ASF ATOM AU AVI AVIF BIN BMP BPG BZ2 CAB CLASS
+CPIO CRX CSV DAE DBF DCM DEB DJVU DLL DOC DOCX DWG EOT EPUB EXE FDF FITS FLAC FLV GBR GEOJSON GIF GLB GML GPX GZ HAR HDR
+HEIC HEIF HTML ICNS ICO ICS ISO JAR JP2 JPF JPG JPM JS JSON JXL JXR KML LIT LNK LUA LZ M3U M4A MACHO MDB MIDI MKV MOBI MOV
+MP3 MP4 MPC MPEG MQV MRC MSG MSI NDJSON NES ODC ODF ODG ODP ODS ODT OGA OGV OTF OTG OTP OTS OTT OWL P7S PAT PDF PHP PL PNG
+PPT PPTX PS PSD PUB PY QCP RAR RMVB RPM RSS RTF SHP SHX SO SQLITE SRT SVG SWF SXC TAR TCL TCX TIFF TORRENT TSV TTC TTF TXT
+VCF VOC VTT WARC WASM WAV WEBM WEBP WOFF WOFF2 X3D XAR XCF XFDF XLF XLS XLSX XML XPM XZ ZIP ZST`)
+
+// KnownFormat reports whether f is one of Pangea's format names.
+func KnownFormat(f string) bool {
+	for _, x := range formats {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}

@@ -52,7 +52,11 @@ func (s *Server) handleGet(c *gin.Context) {
 		return
 	}
 	if o.IsFolder() {
-		s.fail(c, sesame.FieldErr("BadState", "/id", "%s is a folder; download folders with get_archive", o.Path))
+		src := "/id"
+		if req.ID == nil || *req.ID == "" {
+			src = "/path"
+		}
+		s.fail(c, sesame.FieldErr("BadState", src, "%s is a folder; download folders with get_archive", o.Path))
 		return
 	}
 	if tm == sesame.TransferDestURL {

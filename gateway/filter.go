@@ -34,7 +34,7 @@ func parseFilter(raw map[string]json.RawMessage, fields map[string]sesame.FieldT
 	var conds []sesame.Cond
 	var problems []sesame.FieldError
 	for _, key := range keys {
-		src := "/filter/" + key
+		src := "/filter/" + pointerEscaper.Replace(key)
 		v := raw[key]
 		if string(v) == "null" {
 			continue

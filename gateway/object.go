@@ -116,7 +116,10 @@ func checkMetaTags(prefix string, meta map[string]string, tags []string) error {
 		return sesame.FieldErr("AboveMaxItems", prefix+"tags", "at most %d tags", sesame.MaxTags)
 	}
 	for i, t := range tags {
-		if t == "" || len([]rune(t)) > sesame.MaxTagLen {
+		if t == "" {
+			return sesame.FieldErr("BelowMinLength", fmt.Sprintf("%stags/%d", prefix, i), "tags must not be empty")
+		}
+		if len([]rune(t)) > sesame.MaxTagLen {
 			return sesame.FieldErr("AboveMaxLength", fmt.Sprintf("%stags/%d", prefix, i), "tags must be 1 to %d characters", sesame.MaxTagLen)
 		}
 	}
@@ -377,9 +380,14 @@ func (s *Server) handleUpdate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if req.AddPassword != nil || req.RemovePassword != nil || req.AddPasswordAlgorithm != nil {
-		s.fail(c, sesame.FieldErr("UnexpectedProperty", "/add_password", "password-protected files are not supported by this server"))
-		return
+	for _, f := range []struct {
+		src string
+		set bool
+	}{{"/add_password", req.AddPassword != nil}, {"/add_password_algorithm", req.AddPasswordAlgorithm != nil}, {"/remove_password", req.RemovePassword != nil}} {
+		if f.set {
+			s.fail(c, sesame.FieldErr("UnexpectedProperty", f.src, "password-protected files are not supported by this server"))
+			return
+		}
 	}
 	if req.FileTTL != nil {
 		s.fail(c, sesame.FieldErr("UnexpectedProperty", "/file_ttl", "file_ttl is not supported by this server; files are kept until deleted"))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -45,8 +46,14 @@ func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
 	if err := r.check(); err != nil {
 		return sesame.FileCreate{}, err
 	}
-	if r.Password != nil || r.PasswordAlgorithm != nil {
+	if r.Password != nil {
 		return sesame.FileCreate{}, sesame.FieldErr("UnexpectedProperty", "/password", "password-protected files are not supported by this server")
+	}
+	if r.PasswordAlgorithm != nil {
+		return sesame.FileCreate{}, sesame.FieldErr("UnexpectedProperty", "/password_algorithm", "password-protected files are not supported by this server")
+	}
+	if r.Format != nil && !sesame.KnownFormat(*r.Format) {
+		return sesame.FileCreate{}, sesame.FieldErr("NotEnumMember", "/format", "format %q is not a known file format (use upper case, such as PDF or PNG)", *r.Format)
 	}
 	if r.FileTTL != nil && *r.FileTTL != "never" && *r.FileTTL != "inherited" {
 		return sesame.FileCreate{}, sesame.FieldErr("UnexpectedProperty", "/file_ttl", "file_ttl is not supported by this server; files are kept until deleted")
@@ -130,6 +137,7 @@ func (s *Server) putMultipart(c *gin.Context) {
 		req     *putRequest
 		upload  *sesame.Upload
 		payName string
+		atEnd   bool
 	)
 	discard := func() {
 		if upload != nil {
@@ -141,6 +149,7 @@ func (s *Server) putMultipart(c *gin.Context) {
 	for req == nil || upload == nil {
 		part, err := mr.NextPart()
 		if err == io.EOF {
+			atEnd = true
 			break
 		}
 		if err != nil {
@@ -157,7 +166,7 @@ func (s *Server) putMultipart(c *gin.Context) {
 			}
 			if len(body) > maxJSONBody {
 				discard()
-				s.fail(c, sesame.FieldErr("IsTooBig", "/", "the request part is larger than %d bytes", maxJSONBody))
+				s.fail(c, sesame.FieldErr("IsTooBig", "/", "the request part is larger than %d bytes", maxJSONBody).WithKind(sesame.TooLarge))
 				return
 			}
 			req = &putRequest{}
@@ -195,6 +204,17 @@ func (s *Server) putMultipart(c *gin.Context) {
 		s.fail(c, sesame.FieldErr("FieldRequired", "/request", "the multipart body needs a 'request' part holding the JSON request"))
 		return
 	}
+	// Read to the closing boundary: a body cut off after the payload is
+	// still a broken upload.
+	if upload == nil {
+		s.fail(c, sesame.FieldErr("FieldRequired", "/file", "the multipart body needs a file part after the 'request' part"))
+		return
+	}
+	if err := drainIfOpen(mr, atEnd); err != nil {
+		discard()
+		s.fail(c, multipartErr(err))
+		return
+	}
 	if upload == nil {
 		s.fail(c, sesame.FieldErr("FieldRequired", "/file", "the multipart body needs a file part after the 'request' part"))
 		return
@@ -212,6 +232,29 @@ func (s *Server) putMultipart(c *gin.Context) {
 	}
 	s.auditObject(c, o.ID)
 	s.ok(c, "Object created", gin.H{"object": viewObject(o)})
+}
+
+func drainIfOpen(mr *multipart.Reader, atEnd bool) error {
+	if atEnd {
+		return nil
+	}
+	return drainParts(mr)
+}
+
+// drainParts reads the rest of a multipart body up to its closing boundary.
+func drainParts(mr *multipart.Reader) error {
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, p); err != nil {
+			return err
+		}
+	}
 }
 
 func multipartErr(err error) error {
@@ -240,6 +283,34 @@ func (s *Server) putAnnounce(c *gin.Context, req *putRequest, method string) {
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	if method == sesame.TransferPostURL {
+		// The reference makes these required for post-url: the bytes
+		// arrive later, without the client's credentials.
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"size", req.Size != nil}, {"sha256", req.SHA256 != nil}, {"crc32c", req.CRC32C != nil}} {
+			if !f.set {
+				s.fail(c, sesame.FieldErr("FieldRequired", "/"+f.name, "%s is required with transfer_method post-url", f.name))
+				return
+			}
+		}
+	}
+	// Fail now, not after the upload, when the parent cannot exist.
+	if spec.HasParentID && spec.ParentID != "" {
+		parent, err := s.cfg.Objects.ObjectByID(c.Request.Context(), spec.BucketID, spec.ParentID)
+		if err != nil {
+			if sesame.KindOf(err) == sesame.NotFound {
+				err = sesame.FieldErr("DoesNotExist", "/parent_id", "folder %s does not exist", spec.ParentID).WithKind(sesame.NotFound)
+			}
+			s.fail(c, err)
+			return
+		}
+		if !parent.IsFolder() {
+			s.fail(c, sesame.FieldErr("BadState", "/parent_id", "parent_id %s is a file, not a folder", spec.ParentID))
+			return
+		}
 	}
 	tok := sesame.TokenFrom(c.Request.Context())
 	p := &sesame.PendingUpload{ID: c.GetString(ctxRequestID), TokenID: tok.ID, Method: method, Spec: spec, Expires: s.now().Add(s.cfg.UploadURLTTL)}
@@ -290,6 +361,14 @@ func (s *Server) handleUploadPost(c *gin.Context) {
 		}
 		name := part.FileName()
 		u, err := s.cfg.Blobs.Stage(c.Request.Context(), part, name, s.cfg.MaxUploadSize)
+		if err == nil {
+			if derr := drainParts(mr); derr != nil {
+				if e := s.cfg.Blobs.Discard(c.Request.Context(), u); e != nil {
+					s.log.Warn("discard upload", "error", e)
+				}
+				u, err = nil, multipartErr(derr)
+			}
+		}
 		s.finishUpload(c, p, u, name, err)
 		return
 	}

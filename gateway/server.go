@@ -5,6 +5,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -104,8 +105,23 @@ func New(cfg Config) (*Server, error) {
 	s.routes()
 	// Browsers may not drive state-changing requests across origins; API
 	// clients (which send no Sec-Fetch-Site or Origin) are unaffected.
-	s.handler = http.NewCrossOriginProtection().Handler(e)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.denyCrossOrigin))
+	s.handler = cop.Handler(e)
 	return s, nil
+}
+
+// denyCrossOrigin answers a cross-origin browser request that would change
+// state, in the same envelope as every other error.
+func (s *Server) denyCrossOrigin(w http.ResponseWriter, r *http.Request) {
+	id := sesame.NewID(sesame.PrefixRequest)
+	now := sesame.FormatTime(s.now())
+	msg := "Cross-origin requests from browsers are refused."
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("x-request-id", id)
+	w.WriteHeader(http.StatusForbidden)
+	_ = json.NewEncoder(w).Encode(envelope{RequestID: id, RequestTime: now, ResponseTime: now, Status: "Forbidden", Summary: msg,
+		Result: errorResult{Errors: []errorItem{{Code: "Forbidden", Detail: msg, Source: ""}}}}) // the client may have gone
 }
 
 // ServeHTTP implements http.Handler.

@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"bytes"
+	"fmt"
+	"hash/crc32"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,7 +26,8 @@ func (e *testEnv) poll(location, token string) *reply {
 func TestPostURLUpload(t *testing.T) {
 	e := newTestEnv(t)
 	data := randomBytes(t, 150_000)
-	r := e.post("/v1/put", map[string]any{"transfer_method": "post-url", "folder": "/inbox", "name": "a.bin", "sha256": hexSHA256(data), "size": len(data)})
+	r := e.post("/v1/put", map[string]any{"transfer_method": "post-url", "folder": "/inbox", "name": "a.bin", "sha256": hexSHA256(data), "size": len(data),
+		"crc32c": fmt.Sprintf("%08x", crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))})
 	if r.Code != http.StatusAccepted || r.Status != "Accepted" {
 		t.Fatalf("got %d %s, want 202 Accepted: %s", r.Code, r.Status, r.Raw)
 	}

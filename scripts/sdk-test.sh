@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SDK conformance test: builds sesame, starts it on a free loopback port with a
-# throwaway data directory and an admin token, and runs scripts/sdk/conformance.mjs
+# throwaway data directory and an admin token, and runs scripts/sdk/conformance.mjs and
+# scripts/sdk/links.mjs
 # (node:test + the official pangea-node-sdk 5.6.0, pinned by scripts/sdk/package-lock.json).
 #
 # Usage: scripts/sdk-test.sh [extra `node --test` args, e.g. --test-name-pattern=list]
@@ -92,6 +93,9 @@ if [[ -z "$ready" ]]; then
   exit 1
 fi
 
-# --- run the conformance test --------------------------------------------------------------
-echo "sdk-test: running node --test $sdk_dir/conformance.mjs" >&2
-SESAME_URL="$base_url" SESAME_TOKEN="$token" node --test "$@" "$sdk_dir/conformance.mjs"
+# --- run the conformance tests -------------------------------------------------------------
+# conformance.mjs: object-store methods; links.mjs: share-link methods + Idempotency-Key.
+# The files use disjoint folders and tags, so node may run them in parallel.
+test_files=("$sdk_dir/conformance.mjs" "$sdk_dir/links.mjs")
+echo "sdk-test: running node --test ${test_files[*]}" >&2
+SESAME_URL="$base_url" SESAME_TOKEN="$token" node --test "$@" "${test_files[@]}"

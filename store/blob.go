@@ -64,7 +64,7 @@ func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64)
 			return fail(err)
 		}
 		buf := bufs[turn%2]
-		n, rerr := io.ReadFull(r, buf)
+		n, rerr := fill(r, buf)
 		wg.Wait() // the previous chunk is hashed and written; its buffer is free
 		for _, e := range errs {
 			if e != nil {
@@ -88,7 +88,7 @@ func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64)
 				}()
 			}
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+		if rerr == io.EOF {
 			break
 		}
 		if rerr != nil {
@@ -120,6 +120,22 @@ func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64)
 	u.CRC32C = hex.EncodeToString(hashes[4].Sum(nil))
 	u.MimeType = sniffType(sniff, name)
 	return u, nil
+}
+
+// fill reads into buf until it is full or the reader stops. Unlike
+// io.ReadFull it passes io.EOF through only for a clean end, so that a
+// reader's own io.ErrUnexpectedEOF (a multipart part cut off before its
+// boundary, a body shorter than its Content-Length) stays an error.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // readErr classifies a failure to read the client's bytes.

@@ -491,7 +491,7 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 
 func applyMetadata(o *sesame.Object, upd sesame.ObjectUpdate) {
 	if upd.SetMetadata {
-		o.Metadata = maps(upd.Metadata)
+		o.Metadata = copyMap(upd.Metadata)
 	}
 	if len(upd.AddMetadata) > 0 {
 		if o.Metadata == nil {
@@ -508,11 +508,13 @@ func applyMetadata(o *sesame.Object, upd sesame.ObjectUpdate) {
 	}
 }
 
-func maps(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
+// copyMap copies m, so that later edits never reach the caller's map.
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
 	}
-	return m
+	return out
 }
 
 func applyTags(o *sesame.Object, upd sesame.ObjectUpdate) {

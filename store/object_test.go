@@ -449,43 +449,82 @@ func TestStore_UpdateObject(t *testing.T) {
 	})
 
 	t.Run("MoveFolderNonASCII", func(t *testing.T) {
-		// SQLite's substr counts characters, so the byte length of a
-		// non-ASCII folder path must not be used to cut descendants' paths.
+		// Regression: SQLite's substr counts characters, and the byte
+		// length of a non-ASCII folder path once cut descendants' paths
+		// short ("/ä/c.txt" renamed to "/b" became "/bc.txt").
 		ts := newTestStore(t)
-		f := ts.putFile(t, "/ä", "c.txt", []byte("x"))
-		dir := ts.byPath(t, "/ä")
-		if _, err := ts.UpdateObject(ctx, dir.ID, sesame.ObjectUpdate{Name: ptr("b")}); err != nil {
-			t.Fatal(err)
-		}
-		if got := ts.byID(t, f.ID).Path; got != "/b/c.txt" {
-			t.Errorf("BUG: after renaming /ä to /b the child's path is %q, want /b/c.txt", got)
-		}
-		g := ts.putFile(t, "/x", "d.txt", []byte("y"))
-		x := ts.byPath(t, "/x")
-		if _, err := ts.UpdateObject(ctx, x.ID, sesame.ObjectUpdate{ParentPath: ptr("/日本")}); err != nil {
-			t.Fatal(err)
-		}
-		if got := ts.byID(t, g.ID).Path; got != "/日本/x/d.txt" {
-			t.Errorf("moving /x under /日本: child's path is %q, want /日本/x/d.txt", got)
+		for _, tt := range []struct {
+			name      string
+			file      string // created first, with its folders
+			folder    string // the folder to change
+			upd       sesame.ObjectUpdate
+			wantChild string // where file ends up
+		}{
+			{"RenameTwoByte", "/ä/c.txt", "/ä", sesame.ObjectUpdate{Name: ptr("b")}, "/b/c.txt"},
+			{"RenameThreeByte", "/日本/sub/report.txt", "/日本", sesame.ObjectUpdate{Name: ptr("jp")}, "/jp/sub/report.txt"},
+			{"RenameToNonASCII", "/abc/d.txt", "/abc", sesame.ObjectUpdate{Name: ptr("é")}, "/é/d.txt"},
+			{"MoveUnderNonASCIIAncestor", "/ö/x/f.txt", "/ö/x", sesame.ObjectUpdate{ParentPath: ptr("/z")}, "/z/x/f.txt"},
+			{"MoveIntoNonASCII", "/y/g.txt", "/y", sesame.ObjectUpdate{ParentPath: ptr("/日本語")}, "/日本語/y/g.txt"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				i := strings.LastIndex(tt.file, "/")
+				f := ts.putFile(t, tt.file[:i], tt.file[i+1:], []byte(tt.file))
+				dir := ts.byPath(t, tt.folder)
+				if _, err := ts.UpdateObject(ctx, dir.ID, tt.upd); err != nil {
+					t.Fatal(err)
+				}
+				if got := ts.byID(t, f.ID).Path; got != tt.wantChild {
+					t.Errorf("got descendant path %q, want %q", got, tt.wantChild)
+				}
+				if got := ts.byPath(t, tt.wantChild); got.ID != f.ID {
+					t.Errorf("at %s got %s, want %s", tt.wantChild, got.ID, f.ID)
+				}
+				ts.wantNoPath(t, tt.file)
+			})
 		}
 	})
 
 	t.Run("MoveFolderDescendantPathTooLong", func(t *testing.T) {
-		// MaxPathLen holds for every object, so a move that would push a
-		// descendant past it must fail and change nothing.
-		ts := newTestStore(t)
-		long := ts.putFile(t, "/"+strings.Repeat("d", 100), strings.Repeat("f", 150), []byte("x")) // 252 characters
-		d := ts.byPath(t, "/"+strings.Repeat("d", 100))
-		deep := ts.mkdir(t, "/", strings.Repeat("e", 10))
-		_, err := ts.UpdateObject(ctx, d.ID, sesame.ObjectUpdate{ParentID: &deep.ID})
-		if err == nil {
-			got := ts.byID(t, long.ID).Path
-			t.Errorf("BUG: the move succeeded and left a descendant with a %d-character path (max %d)", utf8.RuneCountInString(got), sesame.MaxPathLen)
-			return
-		}
-		wantErr(t, err, sesame.Invalid, "", "AboveMaxLength")
-		if got := ts.byID(t, long.ID).Path; got != long.Path {
-			t.Errorf("descendant's path is %q after the failed move, want it unchanged", got)
+		// Regression: MaxPathLen holds for every object, so a move or
+		// rename that would push a descendant past it fails and changes
+		// nothing. The limit counts characters, not bytes.
+		for _, tt := range []struct {
+			name string
+			char string // the folder's name is made of this
+		}{{"ASCII", "d"}, {"TwoByte", "é"}} {
+			t.Run(tt.name, func(t *testing.T) {
+				ts := newTestStore(t)
+				folder := "/" + strings.Repeat(tt.char, 100)
+				f := ts.putFile(t, folder, strings.Repeat("f", 150), []byte("x")) // 252 characters
+				d := ts.byPath(t, folder)
+				unchanged := func(t *testing.T) {
+					t.Helper()
+					if got := ts.byID(t, f.ID).Path; got != f.Path {
+						t.Errorf("descendant's path is %q after the failed update, want it unchanged", got)
+					}
+					if got := ts.byID(t, d.ID).Path; got != d.Path {
+						t.Errorf("folder's path is %q after the failed update, want it unchanged", got)
+					}
+				}
+
+				deep := ts.mkdir(t, "/", strings.Repeat("e", 10))
+				_, err := ts.UpdateObject(ctx, d.ID, sesame.ObjectUpdate{ParentID: &deep.ID}) // 263 characters
+				wantErr(t, err, sesame.Invalid, "", "AboveMaxLength")
+				unchanged(t)
+
+				_, err = ts.UpdateObject(ctx, d.ID, sesame.ObjectUpdate{Name: ptr(strings.Repeat(tt.char, 105))}) // 257
+				wantErr(t, err, sesame.Invalid, "", "AboveMaxLength")
+				unchanged(t)
+
+				got, err := ts.UpdateObject(ctx, d.ID, sesame.ObjectUpdate{Name: ptr(strings.Repeat(tt.char, 104))}) // exactly 256
+				if err != nil {
+					t.Fatalf("rename to a descendant path of exactly %d characters: %v", sesame.MaxPathLen, err)
+				}
+				child := ts.byID(t, f.ID).Path
+				if n := utf8.RuneCountInString(child); n != sesame.MaxPathLen || !strings.HasPrefix(child, got.Path+"/") {
+					t.Errorf("got descendant path of %d characters under %q, want %d", n, got.Path, sesame.MaxPathLen)
+				}
+			})
 		}
 	})
 
@@ -552,6 +591,26 @@ func TestStore_UpdateObject(t *testing.T) {
 		}
 		if len(got.Metadata) != 0 || len(ts.byID(t, f.ID).Metadata) != 0 {
 			t.Errorf("got metadata %v after setting none, want empty", got.Metadata)
+		}
+	})
+
+	t.Run("MetadataInputNotModified", func(t *testing.T) {
+		// The caller's maps are read, never written: with Metadata set
+		// and Add/RemoveMetadata in the same update, the store must not
+		// apply the additions and removals to the caller's Metadata map.
+		ts := newTestStore(t)
+		f := ts.putFile(t, "/", "f.txt", []byte("x"))
+		set := map[string]string{"a": "1"}
+		got, err := ts.UpdateObject(ctx, f.ID, sesame.ObjectUpdate{SetMetadata: true, Metadata: set,
+			AddMetadata: map[string]string{"b": "2"}, RemoveMetadata: map[string]string{"a": "1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(map[string]string{"b": "2"}, got.Metadata); diff != "" {
+			t.Errorf("metadata (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(map[string]string{"a": "1"}, set); diff != "" {
+			t.Errorf("the caller's Metadata map was changed (-want +got):\n%s", diff)
 		}
 	})
 
@@ -830,4 +889,33 @@ func TestStore_ArchiveEntries(t *testing.T) {
 		_, err = ts.ArchiveEntries(ctx, "", []string{"not-an-id"})
 		wantErr(t, err, sesame.NotFound, "/ids/0", "")
 	})
+}
+
+func TestStore_ObjectByPath(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestStore(t)
+	f := ts.putFile(t, "/a/b", "c.txt", []byte("x"))
+	for _, p := range []string{"/a/b/c.txt", "a/b/c.txt", "/a/b/c.txt/"} {
+		if got := ts.byPath(t, p); got.ID != f.ID {
+			t.Errorf("ObjectByPath(%q) = %s, want %s", p, got.ID, f.ID)
+		}
+	}
+	for _, tt := range []struct {
+		name, path string
+		kind       sesame.Kind
+	}{
+		{"Missing", "/a/b/d.txt", sesame.NotFound},
+		{"CaseDiffers", "/A/b/c.txt", sesame.NotFound},
+		{"Root", "/", sesame.Invalid},
+		{"Empty", "", sesame.Invalid},
+		{"DotDot", "/a/b/../b/c.txt", sesame.Invalid},
+		{"DoubleSlash", "/a//b/c.txt", sesame.Invalid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ts.ObjectByPath(ctx, "", tt.path)
+			wantErr(t, err, tt.kind, "/path", "")
+		})
+	}
+	_, err := ts.ObjectByID(ctx, "", sesame.NewID(sesame.PrefixObject))
+	wantErr(t, err, sesame.NotFound, "/id", "DoesNotExist")
 }

@@ -257,3 +257,6 @@ func parseTime(s string) time.Time {
 	t, _ := time.Parse(sesame.TimeLayout, s) // written by FormatTime
 	return t
 }
+
+// DataDir returns the directory the store keeps its files in.
+func (st *Store) DataDir() string { return st.dir }

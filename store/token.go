@@ -61,7 +61,7 @@ func (st *Store) CreateToken(ctx context.Context, name string, scopes []sesame.S
 	if !expires.IsZero() && !expires.After(now) {
 		return nil, "", sesame.FieldErr("NotWithinRange", "/expires", "the expiry must be in the future")
 	}
-	t := &sesame.Token{ID: sesame.NewID(sesame.PrefixToken), Name: name, Scopes: scopes, Created: now, Expires: expires.UTC()}
+	t := &sesame.Token{ID: sesame.NewID(sesame.PrefixToken), Name: name, Scopes: scopes, Created: now, Expires: expires.UTC().Truncate(time.Microsecond)}
 	secret := newSecret(sesame.TokenPrefix)
 	_, err := st.db.ExecContext(ctx, `INSERT INTO api_tokens (id, name, mac, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		t.ID, t.Name, st.mac("api token", secret), strings.Join(names, ","), sesame.FormatTime(now), nullTime(expires))
