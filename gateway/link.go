@@ -290,13 +290,14 @@ func (s *Server) handleLinkDelete(c *gin.Context) {
 			return
 		}
 	}
-	links, err := s.cfg.LinkReader.DeleteLinks(c.Request.Context(), uniq(req.IDs))
+	ids := uniq(req.IDs)
+	for _, id := range ids {
+		s.auditLink(c, id)
+	}
+	links, err := s.cfg.LinkReader.DeleteLinks(c.Request.Context(), ids)
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	for _, l := range links {
-		s.auditLink(c, l.ID)
 	}
 	s.ok(c, fmt.Sprintf("Deleted %d share links", len(links)), gin.H{"share_link_objects": s.viewLinks(links)})
 }
@@ -332,6 +333,7 @@ func (s *Server) handleLinkUpdate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.auditLink(c, *req.ID)
 	upd := sesame.LinkUpdate{Targets: req.Targets, SetTargets: req.Targets != nil, AddTargets: req.AddTargets, RemoveTargets: req.RemoveTargets,
 		MaxAccessCount: req.MaxAccessCount, Title: req.Title, Message: req.Message, Tags: req.Tags, SetTags: req.Tags != nil}
 	if req.Authenticators != nil {
@@ -370,6 +372,5 @@ func (s *Server) handleLinkUpdate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.auditLink(c, l.ID)
 	s.ok(c, "Share link updated", gin.H{"share_link_object": s.viewLink(l)})
 }
