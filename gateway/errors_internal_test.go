@@ -17,6 +17,7 @@ import (
 
 	"github.com/sesame-share/sesame"
 	"github.com/sesame-share/sesame/authenticators"
+	"github.com/sesame-share/sesame/notify"
 	"github.com/sesame-share/sesame/store"
 )
 
@@ -30,7 +31,7 @@ func newInternalServer(t *testing.T, logs io.Writer) *Server {
 	t.Cleanup(func() { st.Close() })
 	s, err := New(Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st,
 		Links:      &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
-		LinkReader: st, Audit: st, Idempotency: st, PublicURL: "http://sesame.test", Logger: log})
+		LinkReader: st, Audit: st, Idempotency: st, Mailer: newMailer(t, st), Outbox: st, PublicURL: "http://sesame.test", Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,4 +109,13 @@ func TestErrorEnvelope_StatusOfEveryKind(t *testing.T) {
 	if code, env := s.errorEnvelope(c, errors.New("sql: connection refused")); code != 500 || strings.Contains(env.Summary, "sql") {
 		t.Fatalf("got %d %q", code, env.Summary)
 	}
+}
+
+func newMailer(t *testing.T, st *store.Store) *notify.Mailer {
+	t.Helper()
+	m, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: "http://sesame.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

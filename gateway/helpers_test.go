@@ -17,6 +17,7 @@ import (
 	"github.com/sesame-share/sesame"
 	"github.com/sesame-share/sesame/authenticators"
 	"github.com/sesame-share/sesame/gateway"
+	"github.com/sesame-share/sesame/notify"
 	"github.com/sesame-share/sesame/store"
 )
 
@@ -45,7 +46,7 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Cleanup(env.srv.Close)
 	cfg := gateway.Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
-		LinkReader: st, Audit: st, Idempotency: st,
+		LinkReader: st, Audit: st, Idempotency: st, Mailer: env.mailer(), Outbox: st,
 		PublicURL: env.srv.URL, MaxUploadSize: 64 << 20, Logger: log}
 	for _, o := range opts {
 		o(&cfg)
@@ -57,6 +58,15 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	handler = s
 	env.token = env.newToken(sesame.ScopeAdmin)
 	return env
+}
+
+func (e *testEnv) mailer() *notify.Mailer {
+	e.t.Helper()
+	m, err := notify.NewMailer(notify.MailerConfig{Links: e.st, Sends: e.st, PublicURL: e.srv.URL})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
 }
 
 func (e *testEnv) newToken(scopes ...sesame.Scope) string {

@@ -155,8 +155,22 @@ func (s *Server) handleLinkCreate(c *gin.Context) {
 			return
 		}
 		if it.SendParams != nil {
-			s.fail(c, sesame.FieldErr("UnexpectedProperty", src+"/send_params", "send_params is not supported yet; create the link, then call share/link/send"))
-			return
+			if it.SendParams.RecipientEmail == nil {
+				s.fail(c, sesame.FieldErr("FieldRequired", src+"/send_params/recipient_email", "recipient_email is required in send_params"))
+				return
+			}
+			if it.SendParams.SenderEmail == nil {
+				s.fail(c, sesame.FieldErr("FieldRequired", src+"/send_params/sender_email", "sender_email is required in send_params"))
+				return
+			}
+			if !sesame.ValidEmail(*it.SendParams.RecipientEmail) {
+				s.fail(c, sesame.FieldErr("BadFormatEmail", src+"/send_params/recipient_email", "recipient_email must be one address such as bob@example.com"))
+				return
+			}
+			if !sesame.ValidEmail(*it.SendParams.SenderEmail) {
+				s.fail(c, sesame.FieldErr("BadFormatEmail", src+"/send_params/sender_email", "sender_email must be one address such as alice@example.com"))
+				return
+			}
 		}
 		auths, err := authInputs(src+"/authenticators", it.Authenticators)
 		if err != nil {
@@ -179,6 +193,20 @@ func (s *Server) handleLinkCreate(c *gin.Context) {
 	}
 	for _, l := range links {
 		s.auditLink(c, l.ID)
+	}
+	// send_params queue the same email share/link/send would.
+	for i, it := range req.Links {
+		if it.SendParams == nil {
+			continue
+		}
+		sent, err := s.cfg.Mailer.SendLinks(c.Request.Context(), sesame.LinkSendRequest{
+			Items:       []sesame.LinkSend{{LinkID: links[i].ID, Email: *it.SendParams.RecipientEmail}},
+			SenderEmail: *it.SendParams.SenderEmail, SenderName: deref(it.SendParams.SenderName)})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		links[i] = sent[0]
 	}
 	s.ok(c, fmt.Sprintf("Created %d share links", len(links)), gin.H{"share_link_objects": s.viewLinks(links)})
 }

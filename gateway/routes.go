@@ -33,6 +33,8 @@ func (s *Server) routes() {
 		g.POST("/share/link/list", lread, s.handleLinkList)
 		g.POST("/share/link/update", lwrite, s.audited("link.update"), s.handleLinkUpdate)
 		g.POST("/share/link/delete", lwrite, s.audited("link.delete"), s.handleLinkDelete)
+		g.POST("/share/link/send", s.auth(sesame.ScopeLinksSend), s.idempotent, s.audited("link.send"), s.handleLinkSend)
+		g.POST("/notifications/list", s.auth(sesame.ScopeAuditRead), s.handleNotificationList)
 
 		g.POST("/audit/list", s.auth(sesame.ScopeAuditRead), s.handleAuditList)
 	}

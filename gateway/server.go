@@ -33,6 +33,9 @@ type Config struct {
 	Audit sesame.AuditLog
 	// Idempotency backs the Idempotency-Key header.
 	Idempotency sesame.IdempotencyStore
+	// Mailer emails links; Outbox shows delivery status.
+	Mailer sesame.LinkMailer
+	Outbox sesame.Outbox
 	// Ready reports whether the server can take traffic (for /readyz).
 	Ready func(ctx context.Context) error
 
@@ -68,7 +71,7 @@ const maxJSONBody = 1 << 20
 func New(cfg Config) (*Server, error) {
 	var problems []error
 	if cfg.Objects == nil || cfg.Writer == nil || cfg.Blobs == nil || cfg.Tokens == nil || cfg.Uploads == nil || cfg.Grants == nil ||
-		cfg.Links == nil || cfg.LinkReader == nil || cfg.Audit == nil || cfg.Idempotency == nil {
+		cfg.Links == nil || cfg.LinkReader == nil || cfg.Audit == nil || cfg.Idempotency == nil || cfg.Mailer == nil || cfg.Outbox == nil {
 		problems = append(problems, errors.New("gateway: every storage role is required"))
 	}
 	if cfg.PublicURL == "" || !(strings.HasPrefix(cfg.PublicURL, "http://") || strings.HasPrefix(cfg.PublicURL, "https://")) {

@@ -53,6 +53,35 @@ type Config struct {
 		MaxAccessCount        int           `yaml:"max_access_count"`
 		SMSCountries          []string      `yaml:"sms_countries"`
 	} `yaml:"links"`
+	Notify struct {
+		Email          string        `yaml:"email"`
+		SMS            string        `yaml:"sms"`
+		SMSDailyBudget int           `yaml:"sms_daily_budget"`
+		Interval       time.Duration `yaml:"interval"`
+	} `yaml:"notify"`
+	SMTP struct {
+		Host     string `yaml:"host"`
+		Port     int    `yaml:"port"`
+		TLS      string `yaml:"tls"`
+		Username string `yaml:"username"`
+		Password string `yaml:"password"`
+		From     string `yaml:"from"`
+		FromName string `yaml:"from_name"`
+	} `yaml:"smtp"`
+	Twilio struct {
+		AccountSID          string `yaml:"account_sid"`
+		APIKey              string `yaml:"api_key"`
+		APISecret           string `yaml:"api_secret"`
+		AuthToken           string `yaml:"auth_token"`
+		From                string `yaml:"from"`
+		MessagingServiceSID string `yaml:"messaging_service_sid"`
+		BaseURL             string `yaml:"base_url"`
+	} `yaml:"twilio"`
+	Branding struct {
+		ProductName string `yaml:"product_name"`
+		AccentColor string `yaml:"accent_color"`
+		LogoURL     string `yaml:"logo_url"`
+	} `yaml:"branding"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -75,6 +104,15 @@ func DefaultConfig() Config {
 	c.Links.MaxExpiry = p.MaxExpiry
 	c.Links.DefaultMaxAccessCount = p.DefaultMaxAccess
 	c.Links.MaxAccessCount = p.MaxAccessCount
+	c.Notify.Email = "log"
+	c.Notify.SMS = "log"
+	c.Notify.SMSDailyBudget = 200
+	c.Notify.Interval = time.Second
+	c.SMTP.Port = 587
+	c.SMTP.TLS = "mandatory"
+	c.SMTP.FromName = "sesame"
+	c.Branding.ProductName = "sesame"
+	c.Branding.AccentColor = "#2563eb"
 	return c
 }
 
@@ -279,11 +317,63 @@ func (c *Config) Validate() error {
 			problems = append(problems, fmt.Errorf("links.sms_countries: %q is not a calling code such as +1 or +44", p))
 		}
 	}
+	switch c.Notify.Email {
+	case "log":
+	case "smtp":
+		if c.SMTP.Host == "" {
+			problems = append(problems, errors.New("smtp.host: required when notify.email is smtp"))
+		}
+		if c.SMTP.From == "" {
+			problems = append(problems, errors.New("smtp.from: required when notify.email is smtp"))
+		}
+	default:
+		problems = append(problems, fmt.Errorf("notify.email: %q must be log or smtp", c.Notify.Email))
+	}
+	switch c.SMTP.TLS {
+	case "mandatory", "opportunistic", "none":
+	default:
+		problems = append(problems, fmt.Errorf("smtp.tls: %q must be mandatory, opportunistic or none", c.SMTP.TLS))
+	}
+	if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
+		problems = append(problems, fmt.Errorf("smtp.port: %d is not a port", c.SMTP.Port))
+	}
+	switch c.Notify.SMS {
+	case "log":
+	case "twilio":
+		if c.Twilio.AccountSID == "" {
+			problems = append(problems, errors.New("twilio.account_sid: required when notify.sms is twilio"))
+		}
+		if !(c.Twilio.APIKey != "" && c.Twilio.APISecret != "") && c.Twilio.AuthToken == "" {
+			problems = append(problems, errors.New("twilio: set api_key and api_secret, or auth_token, when notify.sms is twilio"))
+		}
+		if c.Twilio.From == "" && c.Twilio.MessagingServiceSID == "" {
+			problems = append(problems, errors.New("twilio: set from or messaging_service_sid"))
+		}
+	default:
+		problems = append(problems, fmt.Errorf("notify.sms: %q must be log or twilio", c.Notify.SMS))
+	}
+	if c.Notify.SMSDailyBudget < 0 {
+		problems = append(problems, errors.New("notify.sms_daily_budget: must not be negative"))
+	}
+	if c.Notify.Interval <= 0 {
+		problems = append(problems, errors.New("notify.interval: must be positive"))
+	}
+	if !hexColour.MatchString(c.Branding.AccentColor) {
+		problems = append(problems, fmt.Errorf("branding.accent_color: %q must be a colour such as #2563eb", c.Branding.AccentColor))
+	}
+	if c.Branding.LogoURL != "" && !strings.HasPrefix(c.Branding.LogoURL, "https://") && !strings.HasPrefix(c.Branding.LogoURL, "/") {
+		problems = append(problems, fmt.Errorf("branding.logo_url: %q must be an https URL or a path on this server", c.Branding.LogoURL))
+	}
+	if strings.TrimSpace(c.Branding.ProductName) == "" {
+		problems = append(problems, errors.New("branding.product_name: must not be empty"))
+	}
 	if c.Storage.MaxUploadSize < 0 {
 		problems = append(problems, errors.New("storage.max_upload_size: must not be negative"))
 	}
 	return errors.Join(problems...)
 }
+
+var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 var callingCode = regexp.MustCompile(`^\+[1-9][0-9]{0,3}$`)
 

@@ -71,6 +71,31 @@ links:
   default_max_access_count: 3
   max_access_count: 50
   sms_countries: ["+1", "+44"]
+notify:
+  email: smtp
+  sms: twilio
+  sms_daily_budget: 50
+  interval: 3s
+smtp:
+  host: mail.example.com
+  port: 465
+  tls: opportunistic
+  username: mailer
+  password: hunter2
+  from: share@example.com
+  from_name: Example Share
+twilio:
+  account_sid: AC123
+  api_key: SK123
+  api_secret: sekrit
+  auth_token: tok
+  from: "+15005550006"
+  messaging_service_sid: MG123
+  base_url: https://twilio.test
+branding:
+  product_name: Example Share
+  accent_color: "#112233"
+  logo_url: https://example.com/logo.png
 `
 
 func fullConfig() Config {
@@ -94,6 +119,12 @@ func fullConfig() Config {
 	c.Links.DefaultMaxAccessCount = 3
 	c.Links.MaxAccessCount = 50
 	c.Links.SMSCountries = []string{"+1", "+44"}
+	c.Notify.Email, c.Notify.SMS, c.Notify.SMSDailyBudget, c.Notify.Interval = "smtp", "twilio", 50, 3*time.Second
+	c.SMTP.Host, c.SMTP.Port, c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = "mail.example.com", 465, "opportunistic", "mailer", "hunter2"
+	c.SMTP.From, c.SMTP.FromName = "share@example.com", "Example Share"
+	c.Twilio.AccountSID, c.Twilio.APIKey, c.Twilio.APISecret, c.Twilio.AuthToken = "AC123", "SK123", "sekrit", "tok"
+	c.Twilio.From, c.Twilio.MessagingServiceSID, c.Twilio.BaseURL = "+15005550006", "MG123", "https://twilio.test"
+	c.Branding.ProductName, c.Branding.AccentColor, c.Branding.LogoURL = "Example Share", "#112233", "https://example.com/logo.png"
 	return c
 }
 
@@ -281,6 +312,27 @@ var envCases = []struct {
 	{"SESAME_LINKS_DEFAULT_MAX_ACCESS_COUNT", "4", func(c *Config) { c.Links.DefaultMaxAccessCount = 4 }},
 	{"SESAME_LINKS_MAX_ACCESS_COUNT", "40", func(c *Config) { c.Links.MaxAccessCount = 40 }},
 	{"SESAME_LINKS_SMS_COUNTRIES", "+1, +353", func(c *Config) { c.Links.SMSCountries = []string{"+1", "+353"} }},
+	{"SESAME_NOTIFY_EMAIL", "smtp", func(c *Config) { c.Notify.Email = "smtp" }},
+	{"SESAME_NOTIFY_SMS", "twilio", func(c *Config) { c.Notify.SMS = "twilio" }},
+	{"SESAME_NOTIFY_SMS_DAILY_BUDGET", "7", func(c *Config) { c.Notify.SMSDailyBudget = 7 }},
+	{"SESAME_NOTIFY_INTERVAL", "2s", func(c *Config) { c.Notify.Interval = 2 * time.Second }},
+	{"SESAME_SMTP_HOST", "smtp.example.org", func(c *Config) { c.SMTP.Host = "smtp.example.org" }},
+	{"SESAME_SMTP_PORT", "2525", func(c *Config) { c.SMTP.Port = 2525 }},
+	{"SESAME_SMTP_TLS", "none", func(c *Config) { c.SMTP.TLS = "none" }},
+	{"SESAME_SMTP_USERNAME", "u", func(c *Config) { c.SMTP.Username = "u" }},
+	{"SESAME_SMTP_PASSWORD", "p w", func(c *Config) { c.SMTP.Password = "p w" }},
+	{"SESAME_SMTP_FROM", "f@example.org", func(c *Config) { c.SMTP.From = "f@example.org" }},
+	{"SESAME_SMTP_FROM_NAME", "F", func(c *Config) { c.SMTP.FromName = "F" }},
+	{"SESAME_TWILIO_ACCOUNT_SID", "AC9", func(c *Config) { c.Twilio.AccountSID = "AC9" }},
+	{"SESAME_TWILIO_API_KEY", "SK9", func(c *Config) { c.Twilio.APIKey = "SK9" }},
+	{"SESAME_TWILIO_API_SECRET", "s9", func(c *Config) { c.Twilio.APISecret = "s9" }},
+	{"SESAME_TWILIO_AUTH_TOKEN", "t9", func(c *Config) { c.Twilio.AuthToken = "t9" }},
+	{"SESAME_TWILIO_FROM", "+15005550001", func(c *Config) { c.Twilio.From = "+15005550001" }},
+	{"SESAME_TWILIO_MESSAGING_SERVICE_SID", "MG9", func(c *Config) { c.Twilio.MessagingServiceSID = "MG9" }},
+	{"SESAME_TWILIO_BASE_URL", "http://127.0.0.1:9", func(c *Config) { c.Twilio.BaseURL = "http://127.0.0.1:9" }},
+	{"SESAME_BRANDING_PRODUCT_NAME", "Acme", func(c *Config) { c.Branding.ProductName = "Acme" }},
+	{"SESAME_BRANDING_ACCENT_COLOR", "#000000", func(c *Config) { c.Branding.AccentColor = "#000000" }},
+	{"SESAME_BRANDING_LOGO_URL", "/logo.svg", func(c *Config) { c.Branding.LogoURL = "/logo.svg" }},
 }
 
 func TestApplyEnvEveryKey(t *testing.T) {
@@ -334,7 +386,7 @@ func TestApplyEnvUnknown(t *testing.T) {
 	environ := []string{
 		"SESAME_TOKEN=sst_secret",      // the client's token, not a key
 		"SESAME_TEST_POSTGRES_DSN=x",   // test settings
-		"SESAME_SMTP_HOST=mail",        // no such key
+		"SESAME_SMTP_HOSTNAME=mail",    // no such key
 		"SESAME_HTTP_READ_TIMOUT=5s",   // a typo
 		"SESAME_LISTEN=127.0.0.1:7000", // known
 		"PATH=/usr/bin",                // not ours
@@ -345,7 +397,7 @@ func TestApplyEnvUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ApplyEnv: %v", err)
 	}
-	if diff := cmp.Diff([]string{"SESAME_HTTP_READ_TIMOUT", "SESAME_SMTP_HOST"}, unknown); diff != "" {
+	if diff := cmp.Diff([]string{"SESAME_HTTP_READ_TIMOUT", "SESAME_SMTP_HOSTNAME"}, unknown); diff != "" {
 		t.Errorf("unknown mismatch (-want +got):\n%s", diff)
 	}
 	if c.Listen != "127.0.0.1:7000" {
@@ -578,6 +630,18 @@ func TestValidate(t *testing.T) {
 		{"default access past max", func(c *Config) { c.Links.DefaultMaxAccessCount = 5000 }, []string{"links.default_max_access_count", "must not exceed"}},
 		{"access cap zero", func(c *Config) { c.Links.MaxAccessCount = 0 }, []string{"links.max_access_count", "at least 1"}},
 		{"sms country", func(c *Config) { c.Links.SMSCountries = []string{"+1", "UK"} }, []string{"links.sms_countries", `"UK"`}},
+		{"notify email", func(c *Config) { c.Notify.Email = "pigeon" }, []string{"notify.email", `"pigeon"`}},
+		{"smtp without host", func(c *Config) { c.Notify.Email = "smtp"; c.SMTP.From = "a@example.com" }, []string{"smtp.host", "required"}},
+		{"smtp without from", func(c *Config) { c.Notify.Email = "smtp"; c.SMTP.Host = "mail" }, []string{"smtp.from", "required"}},
+		{"smtp tls", func(c *Config) { c.SMTP.TLS = "maybe" }, []string{"smtp.tls", `"maybe"`}},
+		{"smtp port", func(c *Config) { c.SMTP.Port = 70000 }, []string{"smtp.port"}},
+		{"notify sms", func(c *Config) { c.Notify.SMS = "fax" }, []string{"notify.sms", `"fax"`}},
+		{"twilio without credentials", func(c *Config) { c.Notify.SMS = "twilio"; c.Twilio.AccountSID = "AC1"; c.Twilio.From = "+15005550006" }, []string{"twilio", "auth_token"}},
+		{"twilio without sid", func(c *Config) { c.Notify.SMS = "twilio"; c.Twilio.AuthToken = "t"; c.Twilio.From = "+15005550006" }, []string{"twilio.account_sid"}},
+		{"twilio without sender", func(c *Config) { c.Notify.SMS = "twilio"; c.Twilio.AccountSID = "AC1"; c.Twilio.AuthToken = "t" }, []string{"twilio", "messaging_service_sid"}},
+		{"sms budget", func(c *Config) { c.Notify.SMSDailyBudget = -1 }, []string{"notify.sms_daily_budget"}},
+		{"accent", func(c *Config) { c.Branding.AccentColor = "blue" }, []string{"branding.accent_color", `"blue"`}},
+		{"logo", func(c *Config) { c.Branding.LogoURL = "http://x/logo.png" }, []string{"branding.logo_url"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

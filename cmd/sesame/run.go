@@ -19,6 +19,7 @@ import (
 	"github.com/sesame-share/sesame"
 	"github.com/sesame-share/sesame/authenticators"
 	"github.com/sesame-share/sesame/gateway"
+	"github.com/sesame-share/sesame/notify"
 	"github.com/sesame-share/sesame/store"
 )
 
@@ -154,10 +155,24 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err := firstToken(ctx, st, stdout); err != nil {
 		return err
 	}
+	email, sms, err := transports(cfg, log)
+	if err != nil {
+		return err
+	}
+	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, Audit: st,
+		SMSDailyBudget: cfg.Notify.SMSDailyBudget, Interval: cfg.Notify.Interval, Logger: log})
+	if err != nil {
+		return err
+	}
+	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: cfg.PublicBase(),
+		Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, Wake: worker.Wake})
+	if err != nil {
+		return err
+	}
 	srv, err := gateway.New(gateway.Config{
 		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: cfg.LinkPolicy()},
-		LinkReader: st, Audit: st, Idempotency: st,
+		LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st,
 		PublicURL: cfg.PublicBase(), MaxUploadSize: int64(cfg.Storage.MaxUploadSize),
 		DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL,
 		TrustedProxies: cfg.HTTP.TrustedProxies, Logger: log,
@@ -165,6 +180,16 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	wctx, stopWorker := context.WithCancel(ctx)
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		worker.Run(wctx)
+	}()
+	defer func() {
+		stopWorker()
+		<-workerDone
+	}()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -195,6 +220,28 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return err
 	}
 	return nil
+}
+
+// transports builds the email and SMS transports the configuration names.
+func transports(cfg Config, log *slog.Logger) (email, sms sesame.Notifier, err error) {
+	email, sms = notify.NewLog(log), notify.NewLog(log)
+	if cfg.Notify.Email == "smtp" {
+		email, err = notify.NewSMTP(notify.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
+			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From, FromName: cfg.SMTP.FromName, Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+	} else {
+		log.Info("notify.email is log: emails are written to this log, not sent")
+	}
+	if cfg.Notify.SMS == "twilio" {
+		sms, err = notify.NewTwilio(notify.TwilioConfig{AccountSID: cfg.Twilio.AccountSID, APIKey: cfg.Twilio.APIKey, APISecret: cfg.Twilio.APISecret,
+			AuthToken: cfg.Twilio.AuthToken, From: cfg.Twilio.From, MessagingServiceSID: cfg.Twilio.MessagingServiceSID, BaseURL: cfg.Twilio.BaseURL})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return email, sms, nil
 }
 
 // firstToken creates and prints an admin token when the server has none,

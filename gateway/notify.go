@@ -1,0 +1,144 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/sesame-share/sesame"
+)
+
+type linkSendItem struct {
+	ID    *string `json:"id"`
+	Email *string `json:"email"`
+}
+
+type linkSendRequest struct {
+	Links       []linkSendItem `json:"links"`
+	SenderEmail *string        `json:"sender_email"`
+	SenderName  *string        `json:"sender_name"`
+	BucketID    *string        `json:"bucket_id"`
+	TenantID    *string        `json:"tenant_id"`
+	ConfigID    *string        `json:"config_id"`
+}
+
+func (r *linkSendRequest) toDomain() (sesame.LinkSendRequest, error) {
+	var out sesame.LinkSendRequest
+	if r.Links == nil {
+		return out, sesame.FieldErr("FieldRequired", "/links", "links is required: name each link and its recipient")
+	}
+	if r.SenderEmail == nil {
+		return out, sesame.FieldErr("FieldRequired", "/sender_email", "sender_email is required")
+	}
+	for i, it := range r.Links {
+		if it.ID == nil {
+			return out, sesame.FieldErr("FieldRequired", fmt.Sprintf("/links/%d/id", i), "id is required")
+		}
+		if it.Email == nil {
+			return out, sesame.FieldErr("FieldRequired", fmt.Sprintf("/links/%d/email", i), "email is required")
+		}
+		out.Items = append(out.Items, sesame.LinkSend{LinkID: *it.ID, Email: *it.Email})
+	}
+	out.SenderEmail, out.SenderName = *r.SenderEmail, deref(r.SenderName)
+	return out, nil
+}
+
+// handleLinkSend emails links: one message per item, queued in the outbox
+// in the same transaction that records the send.
+func (s *Server) handleLinkSend(c *gin.Context) {
+	var req linkSendRequest
+	if err := s.readJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	send, err := req.toDomain()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, it := range send.Items {
+		s.auditLink(c, it.LinkID)
+	}
+	links, err := s.cfg.Mailer.SendLinks(c.Request.Context(), send)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.ok(c, fmt.Sprintf("Queued %d emails", len(links)), gin.H{"share_link_objects": s.viewLinks(links)})
+}
+
+type notificationView struct {
+	ID          string `json:"id"`
+	Channel     string `json:"channel"`
+	Recipient   string `json:"recipient"`
+	Kind        string `json:"kind,omitempty"`
+	Status      string `json:"status"`
+	Attempts    int    `json:"attempts"`
+	LastError   string `json:"last_error,omitempty"`
+	ProviderID  string `json:"provider_id,omitempty"`
+	LinkID      string `json:"link_id,omitempty"`
+	CreatedAt   string `json:"created_at"`
+	NextAttempt string `json:"next_attempt_at,omitempty"`
+	SentAt      string `json:"sent_at,omitempty"`
+}
+
+type notificationListRequest struct {
+	Filter map[string]json.RawMessage `json:"filter"`
+	Order  *string                    `json:"order"`
+	Size   *int                       `json:"size"`
+	Last   *string                    `json:"last"`
+}
+
+// handleNotificationList shows delivery status, newest first, with
+// recipients masked.
+func (s *Server) handleNotificationList(c *gin.Context) {
+	var req notificationListRequest
+	if err := s.readJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	conds, err := parseFilter(req.Filter, sesame.NotificationFields, nil)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	order := req.Order
+	if order == nil {
+		d := "desc"
+		order = &d
+	}
+	desc, _, size, after, err := paging(order, nil, req.Size, req.Last, []string{"created_at"}, decodeCursor)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page, err := s.cfg.Outbox.FindNotifications(c.Request.Context(), sesame.NotificationFilter{Conds: conds, Desc: desc, Size: size, After: after})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]notificationView, len(page.Notifications))
+	for i, n := range page.Notifications {
+		v := notificationView{ID: n.ID, Channel: string(n.Message.Channel), Kind: n.Message.Kind, Status: n.Status, Attempts: n.Attempts,
+			LastError: n.LastError, ProviderID: n.ProviderID, LinkID: n.Message.LinkID, CreatedAt: sesame.FormatTime(n.Created)}
+		if n.Message.Channel == sesame.ChannelSMS {
+			v.Recipient = sesame.MaskPhone(n.Message.To)
+		} else {
+			v.Recipient = sesame.MaskEmail(n.Message.To)
+		}
+		if n.Status == sesame.OutboxQueued {
+			v.NextAttempt = sesame.FormatTime(n.NextAttempt)
+		}
+		if !n.Sent.IsZero() {
+			v.SentAt = sesame.FormatTime(n.Sent)
+		}
+		out[i] = v
+	}
+	res := gin.H{"count": page.Count, "notifications": out}
+	if page.Next != nil {
+		res["last"] = encodeCursor(page.Next)
+	}
+	c.JSON(http.StatusOK, s.stamp(c, "Success", fmt.Sprintf("Listed %d of %d notifications", len(out), page.Count), res))
+}

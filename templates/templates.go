@@ -1,0 +1,12 @@
+// Package templates holds every page and message body sesame renders,
+// embedded in the binary: recipient pages (layouts/, pages/) and
+// notification bodies (messages/). The packages that know what a message
+// means render it; nothing is read from disk at run time.
+package templates
+
+import "embed"
+
+// FS holds the templates.
+//
+//go:embed messages/*
+var FS embed.FS
