@@ -275,3 +275,5 @@ func wantError(t *testing.T, r *reply, code int, status, errCode, source string)
 	}
 	t.Fatalf("no error %s at %q in %s", errCode, source, r.Raw)
 }
+
+func timeNowPlus(d time.Duration) time.Time { return time.Now().Add(d) }

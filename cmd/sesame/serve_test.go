@@ -312,3 +312,37 @@ func TestServeBadConfig(t *testing.T) {
 		t.Errorf("serve with a bad config created %s (stat: %v)", dir, err)
 	}
 }
+
+// TestServeLogTransport shows that with no configuration a sent link is
+// written to the server log, link URL included, so that a new user can
+// follow it without a mail server.
+func TestServeLogTransport(t *testing.T) {
+	s := startServe(t, t.TempDir())
+	admin := tokenRE.FindString(s.stdout.String())
+	folder := decodeResult(t, call(t, postJSON(t, s.base+"/v1/folder/create", `{"folder":"/shared"}`), admin))
+	env := call(t, postJSON(t, s.base+"/v1/share/link/create", `{"links":[{"targets":["`+folder.Object.ID+`"],"title":"Holiday photos",
+		"authenticators":[{"auth_type":"email_otp","auth_context":"bob@example.com"}]}]}`), admin)
+	var created struct {
+		Links []struct {
+			ID   string `json:"id"`
+			Link string `json:"link"`
+		} `json:"share_link_objects"`
+	}
+	if err := json.Unmarshal(env.Result, &created); err != nil || len(created.Links) != 1 {
+		t.Fatalf("create: %v %s", err, env.Result)
+	}
+	call(t, postJSON(t, s.base+"/v1/share/link/send", `{"links":[{"id":"`+created.Links[0].ID+`","email":"bob@example.com"}],"sender_email":"alice@example.com","sender_name":"Alice"}`), admin)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.stderr.String(), created.Links[0].Link) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the email never reached the log; stderr:\n%s", s.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	log := s.stderr.String()
+	for _, want := range []string{"to=bob@example.com", "Holiday photos", "Alice"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the logged email lacks %q", want)
+		}
+	}
+}
