@@ -140,6 +140,9 @@ type FileCreate struct {
 	Metadata map[string]string
 	Tags     []string
 	Declared Declared
+	// AutoRename picks a free name ("report (1).pdf") instead of failing
+	// when the name is taken.
+	AutoRename bool
 }
 
 // Declared holds what a client says about an upload; empty means unsaid.

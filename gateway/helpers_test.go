@@ -44,8 +44,10 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	var handler http.Handler
 	env.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(env.srv.Close)
+	hasher := authenticators.NewPassword()
 	cfg := gateway.Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
-		Links:      &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
+		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy()},
+		Portal:     portalConfig(t, st, hasher),
 		LinkReader: st, Audit: st, Idempotency: st, Mailer: env.mailer(), Outbox: st,
 		PublicURL: env.srv.URL, MaxUploadSize: 64 << 20, Logger: log}
 	for _, o := range opts {
@@ -277,3 +279,21 @@ func wantError(t *testing.T, r *reply, code int, status, errCode, source string)
 }
 
 func timeNowPlus(d time.Duration) time.Time { return time.Now().Add(d) }
+
+// portalConfig wires the recipient pages to the store, with real
+// authenticators whose messages go to the store's outbox.
+func portalConfig(t *testing.T, st *store.Store, hasher *authenticators.Password) gateway.PortalConfig {
+	t.Helper()
+	email, err := authenticators.NewEmailOTP(authenticators.OTPConfig{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sms, err := authenticators.NewSMSOTP(authenticators.OTPConfig{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gateway.PortalConfig{Finder: st, Sessions: st, Failures: st, Backoff: st, Claims: st, SessionUploads: st, UploadTotals: st,
+		Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
+			sesame.AuthEmailOTP: email, sesame.AuthSMSOTP: sms},
+		CSRFKey: st.CSRFKey(), FreeBytes: st.FreeBytes}
+}

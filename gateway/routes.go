@@ -48,6 +48,27 @@ func (s *Server) routes() {
 	e.GET("/dl/:secret/:name", s.handleDownload)
 	e.HEAD("/dl/:secret/:name", s.handleDownload)
 
+	// The recipient portal.
+	e.GET("/static/*file", s.handleStatic)
+	e.GET("/s/:token", s.handlePortalShow)
+	e.POST("/s/:token/password", s.handlePortalPassword)
+	e.POST("/s/:token/code/send", s.handlePortalCodeSend)
+	e.POST("/s/:token/code/verify", s.handlePortalCodeVerify)
+	e.POST("/s/:token/leave", s.handlePortalLeave)
+	e.GET("/s/:token/d/:id", s.handlePortalFolder)
+	e.GET("/s/:token/f/:id", s.handlePortalFile)
+	e.HEAD("/s/:token/f/:id", s.handlePortalFile)
+	e.GET("/s/:token/v/:id", s.handlePortalPreview)
+	e.GET("/s/:token/th/:id", s.handlePortalThumb)
+	e.GET("/s/:token/zip", s.handlePortalZip)
+	e.POST("/s/:token/zip", s.handlePortalZip)
+	e.POST("/s/:token/upload", s.handlePortalUpload)
+	e.POST("/s/:token/mkdir", s.handlePortalMkdir)
+	e.GET("/s/:token/rename/:id", s.handlePortalConfirm)
+	e.POST("/s/:token/rename", s.handlePortalRename)
+	e.GET("/s/:token/delete/:id", s.handlePortalConfirm)
+	e.POST("/s/:token/delete", s.handlePortalDelete)
+
 	e.NoRoute(func(c *gin.Context) {
 		s.fail(c, &sesame.Error{Kind: sesame.NotFound, Message: "There is no endpoint at " + c.Request.Method + " " + c.Request.URL.Path + "."})
 	})

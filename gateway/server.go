@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	htmltemplate "html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -36,6 +38,8 @@ type Config struct {
 	// Mailer emails links; Outbox shows delivery status.
 	Mailer sesame.LinkMailer
 	Outbox sesame.Outbox
+	// Portal serves the recipient pages under /s/.
+	Portal PortalConfig
 	// Ready reports whether the server can take traffic (for /readyz).
 	Ready func(ctx context.Context) error
 
@@ -57,11 +61,14 @@ type Config struct {
 
 // Server is the HTTP face of sesame.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
-	engine  *gin.Engine
-	handler http.Handler
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	engine   *gin.Engine
+	handler  http.Handler
+	pages    map[string]*htmltemplate.Template
+	deadPage []byte
+	brandCSS []byte
 }
 
 // maxJSONBody caps every JSON request body.
@@ -77,8 +84,24 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PublicURL == "" || !(strings.HasPrefix(cfg.PublicURL, "http://") || strings.HasPrefix(cfg.PublicURL, "https://")) {
 		problems = append(problems, errors.New("gateway: PublicURL must be an http or https URL"))
 	}
+	pc := cfg.Portal
+	if pc.Finder == nil || pc.Sessions == nil || pc.Failures == nil || pc.Backoff == nil || pc.Claims == nil ||
+		pc.SessionUploads == nil || pc.UploadTotals == nil || len(pc.CSRFKey) < 32 {
+		problems = append(problems, errors.New("gateway: the portal needs its stores and a CSRF key of 32 bytes"))
+	}
+	for _, t := range []sesame.AuthType{sesame.AuthPassword, sesame.AuthEmailOTP, sesame.AuthSMSOTP} {
+		if pc.Authenticators[t] == nil {
+			problems = append(problems, fmt.Errorf("gateway: no authenticator for %s", t))
+		}
+	}
 	if err := errors.Join(problems...); err != nil {
 		return nil, err
+	}
+	if cfg.Portal.Product == "" {
+		cfg.Portal.Product = "sesame"
+	}
+	if cfg.Portal.Accent == "" {
+		cfg.Portal.Accent = "#2563eb"
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.DestURLTTL <= 0 {
@@ -105,6 +128,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	e.RemoveExtraSlash = true
 	s.engine = e
+	if err := s.parsePages(); err != nil {
+		return nil, err
+	}
 	s.routes()
 	// Browsers may not drive state-changing requests across origins; API
 	// clients (which send no Sec-Fetch-Site or Origin) are unaffected.

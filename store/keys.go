@@ -16,6 +16,8 @@ type Keys struct {
 	MAC []byte
 	// Seal keys AES-256-GCM for values that must be read back.
 	Seal []byte
+	// CSRF keys the tokens of the recipient pages' forms.
+	CSRF []byte
 }
 
 // LoadKeys reads the 32-byte master key at path, creating it (mode 0600) on
@@ -58,6 +60,9 @@ func LoadKeys(path string) (*Keys, error) {
 		return nil, err
 	}
 	if k.Seal, err = derive("sesame seal v1"); err != nil {
+		return nil, err
+	}
+	if k.CSRF, err = derive("sesame csrf v1"); err != nil {
 		return nil, err
 	}
 	return k, nil

@@ -318,9 +318,9 @@ func (st *Store) UpdateLink(ctx context.Context, id string, upd sesame.LinkUpdat
 				return err
 			}
 		}
-		epoch := l.AuthEpoch
+		// Any change to a link ends the sessions opened under its old terms.
+		epoch := l.AuthEpoch + 1
 		if hashed != nil {
-			epoch++
 			if _, err := tx.ExecContext(ctx, `DELETE FROM link_authenticators WHERE link_id = ?`, id); err != nil {
 				return fmt.Errorf("store: reset authenticators: %w", err)
 			}

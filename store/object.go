@@ -310,8 +310,14 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		if err != nil {
 			return err
 		}
+		name := in.Name
+		if in.AutoRename {
+			if name, err = freeName(ctx, tx, bucketID, pid, name); err != nil {
+				return err
+			}
+		}
 		now := st.nowUTC()
-		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: pid, Name: in.Name,
+		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: pid, Name: name,
 			Type: sesame.TypeFile, Path: path.Join(dir, in.Name), Size: u.Size, MimeType: u.MimeType,
 			MD5: u.MD5, SHA1: u.SHA1, SHA256: u.SHA256, SHA512: u.SHA512, CRC32C: u.CRC32C,
 			Metadata: in.Metadata, Tags: in.Tags, BlobKey: key, Created: now, Updated: now}
@@ -334,6 +340,28 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		obj = nil
 	}
 	return obj, err
+}
+
+// freeName returns name, or the first of "name (1).ext", "name (2).ext", …
+// that no sibling in the folder has.
+func freeName(ctx context.Context, tx *sqlx.Tx, bucketID, parentID, name string) (string, error) {
+	ext := path.Ext(name)
+	if ext == name {
+		ext = ""
+	}
+	stem := strings.TrimSuffix(name, ext)
+	cand := name
+	for i := 1; i < 10000; i++ {
+		var n int
+		if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM objects WHERE bucket_id = ? AND parent_id = ? AND name = ?`, bucketID, parentID, cand); err != nil {
+			return "", fmt.Errorf("store: free name: %w", err)
+		}
+		if n == 0 {
+			return cand, nil
+		}
+		cand = fmt.Sprintf("%s (%d)%s", stem, i, ext)
+	}
+	return "", sesame.Errorf(sesame.Conflict, "Too many files are named %s here.", name)
 }
 
 // checkDeclared compares what the client said about an upload with what arrived.

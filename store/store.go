@@ -258,5 +258,8 @@ func parseTime(s string) time.Time {
 	return t
 }
 
+// CSRFKey returns the key for the recipient pages' CSRF tokens.
+func (st *Store) CSRFKey() []byte { return st.keys.CSRF }
+
 // DataDir returns the directory the store keeps its files in.
 func (st *Store) DataDir() string { return st.dir }

@@ -1,12 +1,13 @@
 // Package templates holds every page and message body sesame renders,
-// embedded in the binary: recipient pages (layouts/, pages/) and
-// notification bodies (messages/). The packages that know what a message
-// means render it; nothing is read from disk at run time.
+// embedded in the binary: recipient pages (layouts/, pages/), their static
+// assets (static/) and notification bodies (messages/). The packages that
+// know what a message means render it; nothing is read from disk at run
+// time.
 package templates
 
 import "embed"
 
-// FS holds the templates.
+// FS holds the templates and static assets.
 //
-//go:embed messages/*
+//go:embed messages/* layouts/*.html pages/*.html static/*
 var FS embed.FS

@@ -77,6 +77,11 @@ type Config struct {
 		MessagingServiceSID string `yaml:"messaging_service_sid"`
 		BaseURL             string `yaml:"base_url"`
 	} `yaml:"twilio"`
+	Portal struct {
+		MaxLinkBytes ByteSize `yaml:"max_link_bytes"`
+		MaxLinkFiles int      `yaml:"max_link_files"`
+		MinFreeSpace ByteSize `yaml:"min_free_space"`
+	} `yaml:"portal"`
 	Branding struct {
 		ProductName string `yaml:"product_name"`
 		AccentColor string `yaml:"accent_color"`
@@ -111,6 +116,8 @@ func DefaultConfig() Config {
 	c.SMTP.Port = 587
 	c.SMTP.TLS = "mandatory"
 	c.SMTP.FromName = "sesame"
+	c.Portal.MaxLinkFiles = 1000
+	c.Portal.MinFreeSpace = 256 << 20
 	c.Branding.ProductName = "sesame"
 	c.Branding.AccentColor = "#2563eb"
 	return c
@@ -366,6 +373,9 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Branding.ProductName) == "" {
 		problems = append(problems, errors.New("branding.product_name: must not be empty"))
+	}
+	if c.Portal.MaxLinkBytes < 0 || c.Portal.MaxLinkFiles < 0 || c.Portal.MinFreeSpace < 0 {
+		problems = append(problems, errors.New("portal.max_link_bytes, portal.max_link_files and portal.min_free_space must not be negative"))
 	}
 	if c.Storage.MaxUploadSize < 0 {
 		problems = append(problems, errors.New("storage.max_upload_size: must not be negative"))

@@ -92,6 +92,10 @@ twilio:
   from: "+15005550006"
   messaging_service_sid: MG123
   base_url: https://twilio.test
+portal:
+  max_link_bytes: 2GiB
+  max_link_files: 20
+  min_free_space: 1GiB
 branding:
   product_name: Example Share
   accent_color: "#112233"
@@ -125,6 +129,7 @@ func fullConfig() Config {
 	c.Twilio.AccountSID, c.Twilio.APIKey, c.Twilio.APISecret, c.Twilio.AuthToken = "AC123", "SK123", "sekrit", "tok"
 	c.Twilio.From, c.Twilio.MessagingServiceSID, c.Twilio.BaseURL = "+15005550006", "MG123", "https://twilio.test"
 	c.Branding.ProductName, c.Branding.AccentColor, c.Branding.LogoURL = "Example Share", "#112233", "https://example.com/logo.png"
+	c.Portal.MaxLinkBytes, c.Portal.MaxLinkFiles, c.Portal.MinFreeSpace = 2<<30, 20, 1<<30
 	return c
 }
 
@@ -330,6 +335,9 @@ var envCases = []struct {
 	{"SESAME_TWILIO_FROM", "+15005550001", func(c *Config) { c.Twilio.From = "+15005550001" }},
 	{"SESAME_TWILIO_MESSAGING_SERVICE_SID", "MG9", func(c *Config) { c.Twilio.MessagingServiceSID = "MG9" }},
 	{"SESAME_TWILIO_BASE_URL", "http://127.0.0.1:9", func(c *Config) { c.Twilio.BaseURL = "http://127.0.0.1:9" }},
+	{"SESAME_PORTAL_MAX_LINK_BYTES", "5GB", func(c *Config) { c.Portal.MaxLinkBytes = 5e9 }},
+	{"SESAME_PORTAL_MAX_LINK_FILES", "9", func(c *Config) { c.Portal.MaxLinkFiles = 9 }},
+	{"SESAME_PORTAL_MIN_FREE_SPACE", "1MiB", func(c *Config) { c.Portal.MinFreeSpace = 1 << 20 }},
 	{"SESAME_BRANDING_PRODUCT_NAME", "Acme", func(c *Config) { c.Branding.ProductName = "Acme" }},
 	{"SESAME_BRANDING_ACCENT_COLOR", "#000000", func(c *Config) { c.Branding.AccentColor = "#000000" }},
 	{"SESAME_BRANDING_LOGO_URL", "/logo.svg", func(c *Config) { c.Branding.LogoURL = "/logo.svg" }},

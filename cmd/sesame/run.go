@@ -169,10 +169,26 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	hasher := authenticators.NewPassword()
+	otpCfg := authenticators.OTPConfig{Store: st, Product: cfg.Branding.ProductName, Wake: worker.Wake}
+	emailOTP, err := authenticators.NewEmailOTP(otpCfg)
+	if err != nil {
+		return err
+	}
+	smsOTP, err := authenticators.NewSMSOTP(otpCfg)
+	if err != nil {
+		return err
+	}
 	srv, err := gateway.New(gateway.Config{
 		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
-		Links:      &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: cfg.LinkPolicy()},
+		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: cfg.LinkPolicy()},
 		LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st,
+		Portal: gateway.PortalConfig{Finder: st, Sessions: st, Failures: st, Backoff: st, Claims: st, SessionUploads: st, UploadTotals: st,
+			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
+				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP},
+			CSRFKey: st.CSRFKey(), Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, LogoURL: cfg.Branding.LogoURL,
+			MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes), MaxLinkFiles: cfg.Portal.MaxLinkFiles, MinFreeBytes: int64(cfg.Portal.MinFreeSpace),
+			FreeBytes: st.FreeBytes},
 		PublicURL: cfg.PublicBase(), MaxUploadSize: int64(cfg.Storage.MaxUploadSize),
 		DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL,
 		TrustedProxies: cfg.HTTP.TrustedProxies, Logger: log,

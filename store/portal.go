@@ -1,0 +1,350 @@
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"database/sql"
+	"fmt"
+	"math"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/sesame-share/sesame"
+)
+
+var (
+	_ sesame.SessionStore   = (*Store)(nil)
+	_ sesame.AuthFailures   = (*Store)(nil)
+	_ sesame.Backoff        = (*Store)(nil)
+	_ sesame.ChallengeStore = (*Store)(nil)
+	_ sesame.DownloadClaims = (*Store)(nil)
+	_ sesame.SessionUploads = (*Store)(nil)
+	_ sesame.LinkFinder     = (*Store)(nil)
+)
+
+var errDead = sesame.Errorf(sesame.NotFound, "This link does not exist.")
+
+// SignIn implements sesame.SessionStore.
+func (st *Store) SignIn(ctx context.Context, l *sesame.Link, authID, ip, userAgent string, now time.Time) (*sesame.Session, string, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	secret := newSecret("")
+	var sess *sesame.Session
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		// One conditional UPDATE: never past max_access_count, never on a
+		// dead link, whatever runs at the same time.
+		var row struct {
+			Epoch   int    `db:"auth_epoch"`
+			Expires string `db:"expires_at"`
+		}
+		err := tx.GetContext(ctx, &row, `UPDATE links SET access_count = access_count + 1, last_accessed_at = ?
+WHERE id = ? AND deleted_at IS NULL AND expires_at > ? AND access_count < max_access_count RETURNING auth_epoch, expires_at`,
+			sesame.FormatTime(now), l.ID, sesame.FormatTime(now))
+		if err == sql.ErrNoRows {
+			return errDead
+		}
+		if err != nil {
+			return fmt.Errorf("store: claim access: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0 WHERE id = ?`, authID); err != nil {
+			return fmt.Errorf("store: reset failures: %w", err)
+		}
+		exp := now.Add(sesame.SessionMaxAge)
+		if le := parseTime(row.Expires); le.Before(exp) {
+			exp = le
+		}
+		sess = &sesame.Session{ID: sesame.NewID("ses_"), LinkID: l.ID, AuthenticatorID: authID, AuthEpoch: row.Epoch,
+			Created: now, Expires: exp, LastSeen: now, IP: ip, UserAgent: truncate(userAgent, 256)}
+		_, err = tx.ExecContext(ctx, `INSERT INTO sessions (secret_mac, id, link_id, authenticator_id, auth_epoch, created_at, expires_at, last_seen_at, ip, user_agent)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, st.mac("session", secret), sess.ID, l.ID, authID, row.Epoch, sesame.FormatTime(now),
+			sesame.FormatTime(exp), sesame.FormatTime(now), ip, sess.UserAgent)
+		if err != nil {
+			return fmt.Errorf("store: create session: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return sess, secret, nil
+}
+
+// SessionBySecret implements sesame.SessionStore.
+func (st *Store) SessionBySecret(ctx context.Context, linkID, secret string, epoch int, now time.Time) (*sesame.Session, error) {
+	var r struct {
+		ID       string `db:"id"`
+		LinkID   string `db:"link_id"`
+		AuthID   string `db:"authenticator_id"`
+		Epoch    int    `db:"auth_epoch"`
+		Created  string `db:"created_at"`
+		Expires  string `db:"expires_at"`
+		LastSeen string `db:"last_seen_at"`
+		IP       string `db:"ip"`
+		UA       string `db:"user_agent"`
+	}
+	mac := st.mac("session", secret)
+	err := st.db.GetContext(ctx, &r, `SELECT id, link_id, authenticator_id, auth_epoch, created_at, expires_at, last_seen_at, ip, user_agent
+FROM sessions WHERE secret_mac = ? AND ended_at IS NULL`, mac)
+	if err == sql.ErrNoRows {
+		return nil, errDead
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: session: %w", err)
+	}
+	s := &sesame.Session{ID: r.ID, LinkID: r.LinkID, AuthenticatorID: r.AuthID, AuthEpoch: r.Epoch, Created: parseTime(r.Created),
+		Expires: parseTime(r.Expires), LastSeen: parseTime(r.LastSeen), IP: r.IP, UserAgent: r.UA}
+	if s.LinkID != linkID || s.AuthEpoch != epoch || !now.Before(s.Expires) || now.Sub(s.LastSeen) > sesame.SessionIdle {
+		return nil, errDead
+	}
+	// last_seen_at moves at most once a minute, to keep reads cheap.
+	if now.Sub(s.LastSeen) > time.Minute {
+		if _, err := st.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE secret_mac = ?`, sesame.FormatTime(now), mac); err != nil {
+			return nil, fmt.Errorf("store: touch session: %w", err)
+		}
+		s.LastSeen = now
+	}
+	return s, nil
+}
+
+// EndSession implements sesame.SessionStore.
+func (st *Store) EndSession(ctx context.Context, secret string) error {
+	_, err := st.db.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE secret_mac = ? AND ended_at IS NULL`, sesame.FormatTime(st.nowUTC()), st.mac("session", secret))
+	if err != nil {
+		return fmt.Errorf("store: end session: %w", err)
+	}
+	return nil
+}
+
+// RecordAuthFailure implements sesame.AuthFailures with one UPDATE.
+func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.Time) (int, error) {
+	var n int
+	err := st.db.GetContext(ctx, &n, `UPDATE link_authenticators SET failures = failures + 1,
+locked_at = CASE WHEN failures + 1 >= ? AND locked_at IS NULL THEN ? ELSE locked_at END WHERE id = ? RETURNING failures`,
+		sesame.LockAfterFailures, sesame.FormatTime(now), authID)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: record failure: %w", translate(err))
+	}
+	return n, nil
+}
+
+// LockedAuthenticators implements sesame.AuthFailures.
+func (st *Store) LockedAuthenticators(ctx context.Context, linkID string) (map[string]bool, error) {
+	var ids []string
+	if err := st.db.SelectContext(ctx, &ids, `SELECT id FROM link_authenticators WHERE link_id = ? AND locked_at IS NOT NULL`, linkID); err != nil {
+		return nil, fmt.Errorf("store: locked authenticators: %w", err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// BackoffUntil implements sesame.Backoff.
+func (st *Store) BackoffUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {
+	var until string
+	err := st.db.GetContext(ctx, &until, `SELECT blocked_until FROM backoff WHERE key = ?`, key)
+	if err == sql.ErrNoRows {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: backoff: %w", err)
+	}
+	t := parseTime(until)
+	if !t.After(now) {
+		return time.Time{}, nil
+	}
+	return t, nil
+}
+
+// backoffDelay is the wait after n failures: none for the first
+// FreeFailures, then 1 s doubling up to MaxBackoff.
+func backoffDelay(n int) time.Duration {
+	if n <= sesame.FreeFailures {
+		return 0
+	}
+	d := time.Duration(math.Pow(2, float64(n-sesame.FreeFailures-1))) * time.Second
+	if d > sesame.MaxBackoff || d <= 0 {
+		return sesame.MaxBackoff
+	}
+	return d
+}
+
+// RecordBackoffFailure implements sesame.Backoff.
+func (st *Store) RecordBackoffFailure(ctx context.Context, key string, now time.Time) (time.Time, error) {
+	var until time.Time
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		var n int
+		err := tx.GetContext(ctx, &n, `INSERT INTO backoff (key, failures, blocked_until, updated_at) VALUES (?, 1, ?, ?)
+ON CONFLICT (key) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at RETURNING failures`,
+			key, sesame.FormatTime(now), sesame.FormatTime(now))
+		if err != nil {
+			return fmt.Errorf("store: backoff failure: %w", err)
+		}
+		until = now.Add(backoffDelay(n))
+		_, err = tx.ExecContext(ctx, `UPDATE backoff SET blocked_until = ? WHERE key = ?`, sesame.FormatTime(until), key)
+		return err
+	})
+	return until, err
+}
+
+// ClearBackoff implements sesame.Backoff.
+func (st *Store) ClearBackoff(ctx context.Context, key string) error {
+	if _, err := st.db.ExecContext(ctx, `DELETE FROM backoff WHERE key = ?`, key); err != nil {
+		return fmt.Errorf("store: clear backoff: %w", err)
+	}
+	return nil
+}
+
+// CreateChallenge implements sesame.ChallengeStore.
+func (st *Store) CreateChallenge(ctx context.Context, authID, code string, msg *sesame.Message, now time.Time) error {
+	now = now.UTC().Truncate(time.Microsecond)
+	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+		var recent struct {
+			Count int            `db:"n"`
+			Last  sql.NullString `db:"last"`
+		}
+		err := tx.GetContext(ctx, &recent, `SELECT COUNT(*) AS n, MAX(sent_at) AS last FROM challenges WHERE authenticator_id = ? AND sent_at > ?`,
+			authID, sesame.FormatTime(now.Add(-time.Hour)))
+		if err != nil {
+			return fmt.Errorf("store: recent challenges: %w", err)
+		}
+		if recent.Last.Valid && now.Sub(parseTime(recent.Last.String)) < sesame.MinResendInterval {
+			return sesame.Errorf(sesame.TooManyAttempts, "A code was sent less than a minute ago.")
+		}
+		if recent.Count >= sesame.MaxSendsPerHour {
+			return sesame.Errorf(sesame.TooManyAttempts, "Too many codes were sent in the last hour.")
+		}
+		id := sesame.NewID("chl_")
+		_, err = tx.ExecContext(ctx, `INSERT INTO challenges (id, authenticator_id, code_mac, expires_at, sent_at) VALUES (?, ?, ?, ?, ?)`,
+			id, authID, st.mac("code "+id, code), sesame.FormatTime(now.Add(sesame.CodeTTL)), sesame.FormatTime(now))
+		if err != nil {
+			return fmt.Errorf("store: create challenge: %w", err)
+		}
+		return st.enqueue(ctx, tx, now, msg)
+	})
+}
+
+// VerifyCode implements sesame.ChallengeStore.
+func (st *Store) VerifyCode(ctx context.Context, authID, code string, now time.Time) error {
+	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+		var c struct {
+			ID       string `db:"id"`
+			MAC      []byte `db:"code_mac"`
+			Attempts int    `db:"attempts"`
+		}
+		err := tx.GetContext(ctx, &c, `SELECT id, code_mac, attempts FROM challenges WHERE authenticator_id = ? AND consumed_at IS NULL AND expires_at > ?
+ORDER BY sent_at DESC LIMIT 1`, authID, sesame.FormatTime(now))
+		if err == sql.ErrNoRows {
+			return sesame.Errorf(sesame.Unauthenticated, "That code is not right, or it has expired. Ask for a new one.")
+		}
+		if err != nil {
+			return fmt.Errorf("store: challenge: %w", err)
+		}
+		if c.Attempts >= sesame.MaxCodeAttempts {
+			return sesame.Errorf(sesame.TooManyAttempts, "Too many wrong tries for this code. Ask for a new one.")
+		}
+		if hmac.Equal(st.mac("code "+c.ID, code), c.MAC) {
+			res, err := tx.ExecContext(ctx, `UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL`, sesame.FormatTime(now), c.ID)
+			if err != nil {
+				return fmt.Errorf("store: consume challenge: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return sesame.Errorf(sesame.Unauthenticated, "That code has already been used.")
+			}
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE challenges SET attempts = attempts + 1 WHERE id = ?`, c.ID); err != nil {
+			return fmt.Errorf("store: count attempt: %w", err)
+		}
+		return errWrongCode
+	})
+}
+
+var errWrongCode = sesame.Errorf(sesame.Unauthenticated, "That code is not right.")
+
+// ClaimDownload implements sesame.DownloadClaims.
+func (st *Store) ClaimDownload(ctx context.Context, l *sesame.Link, sessionID, key string) (bool, error) {
+	claimed := false
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO download_claims (session_id, claim_key, link_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			sessionID, key, l.ID, sesame.FormatTime(st.nowUTC()))
+		if err != nil {
+			return fmt.Errorf("store: claim download: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // this session already paid for this file
+		}
+		// One conditional UPDATE against the cap.
+		res, err = tx.ExecContext(ctx, `UPDATE links SET downloads = downloads + 1 WHERE id = ? AND (max_downloads = 0 OR downloads < max_downloads)`, l.ID)
+		if err != nil {
+			return fmt.Errorf("store: count download: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return sesame.Errorf(sesame.Forbidden, "This link has reached its download limit.")
+		}
+		claimed = true
+		return nil
+	})
+	return claimed, err
+}
+
+// RefundDownload implements sesame.DownloadClaims.
+func (st *Store) RefundDownload(ctx context.Context, linkID, sessionID, key string) error {
+	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM download_claims WHERE session_id = ? AND claim_key = ?`, sessionID, key)
+		if err != nil {
+			return fmt.Errorf("store: refund claim: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE links SET downloads = downloads - 1 WHERE id = ? AND downloads > 0`, linkID)
+		return err
+	})
+}
+
+// AddSessionUpload implements sesame.SessionUploads.
+func (st *Store) AddSessionUpload(ctx context.Context, sessionID, objectID string) error {
+	_, err := st.db.ExecContext(ctx, `INSERT INTO session_uploads (session_id, object_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, sessionID, objectID)
+	if err != nil {
+		return fmt.Errorf("store: session upload: %w", err)
+	}
+	return nil
+}
+
+// SessionUploadIDs implements sesame.SessionUploads.
+func (st *Store) SessionUploadIDs(ctx context.Context, sessionID string) ([]string, error) {
+	var ids []string
+	if err := st.db.SelectContext(ctx, &ids, `SELECT object_id FROM session_uploads WHERE session_id = ? ORDER BY rowid`, sessionID); err != nil {
+		return nil, fmt.Errorf("store: session uploads: %w", err)
+	}
+	return ids, nil
+}
+
+// LinkUploadTotals implements sesame.UploadTotals.
+func (st *Store) LinkUploadTotals(ctx context.Context, linkID string) (int, int64, error) {
+	var r struct {
+		Files int   `db:"files"`
+		Bytes int64 `db:"bytes"`
+	}
+	err := st.db.GetContext(ctx, &r, `SELECT COUNT(o.id) AS files, COALESCE(SUM(o.size), 0) AS bytes FROM session_uploads u
+JOIN sessions s ON s.id = u.session_id JOIN objects o ON o.id = u.object_id WHERE s.link_id = ?`, linkID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: upload totals: %w", err)
+	}
+	return r.Files, r.Bytes, nil
+}
+
+// FreeBytes reports the space left for blobs on the data disk.
+func (st *Store) FreeBytes() (int64, error) {
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(st.blobDir, &fs); err != nil {
+		return 0, fmt.Errorf("store: statfs: %w", err)
+	}
+	return int64(fs.Bavail) * int64(fs.Bsize), nil
+}
