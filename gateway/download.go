@@ -370,5 +370,5 @@ func (s *Server) handleDownload(c *gin.Context) {
 	if o.SHA256 != "" {
 		c.Header("ETag", `"`+o.SHA256+`"`)
 	}
-	http.ServeContent(c.Writer, c.Request, "", o.Updated, blob)
+	serveBlob(c, o.Updated, blob)
 }

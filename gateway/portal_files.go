@@ -303,16 +303,12 @@ func (s *Server) claim(c *gin.Context, p *portal, key string) (claimed, ok bool)
 }
 
 // settle refunds a slot whose response carried no bytes, and audits.
-func (s *Server) settle(c *gin.Context, p *portal, key, objectID string, claimed bool) {
-	sent := c.Writer.Size()
-	if sent < 0 {
-		sent = 0
-	}
+func (s *Server) settle(c *gin.Context, p *portal, key, objectID string, claimed bool, sent int64) {
 	outcome := "success"
 	if c.Writer.Status() >= 400 {
 		outcome = fmt.Sprintf("failure:%d", c.Writer.Status())
 	}
-	if claimed && sent == 0 {
+	if claimed && (sent == 0 || c.Writer.Status() >= 400) {
 		if err := s.cfg.Portal.Claims.RefundDownload(contextWithoutCancel(c), p.link.ID, p.sess.ID, key); err != nil {
 			s.log.Error("refund download", "error", err)
 		}
@@ -379,8 +375,8 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 	if o.SHA256 != "" {
 		h.Set("ETag", `"`+o.SHA256+`"`)
 	}
-	http.ServeContent(c.Writer, c.Request, "", o.Updated, blob)
-	s.settle(c, p, o.ID, o.ID, claimed)
+	sent := serveBlob(c, o.Updated, blob)
+	s.settle(c, p, o.ID, o.ID, claimed, sent)
 }
 
 // maxThumbSource bounds the images decoded for thumbnails.
@@ -502,5 +498,5 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 			s.log.Warn("zip stream", "error", err)
 		}
 	}
-	s.settle(c, p, key, "", claimed)
+	s.settle(c, p, key, "", claimed, int64(max(c.Writer.Size(), 0)))
 }

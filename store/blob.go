@@ -224,6 +224,10 @@ type fileBlob struct {
 func (b *fileBlob) Size() int64        { return b.size }
 func (b *fileBlob) ModTime() time.Time { return b.mod }
 
+// OSFile lets the gateway hand the file itself to net/http, which sends
+// it with sendfile(2).
+func (b *fileBlob) OSFile() *os.File { return b.File }
+
 // OpenBlob implements sesame.BlobStore.
 func (st *Store) OpenBlob(ctx context.Context, key string) (sesame.Blob, error) {
 	if len(key) < 8 || strings.ContainsAny(key, `/\.`) {
