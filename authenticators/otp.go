@@ -38,10 +38,14 @@ type OTP struct {
 var _ sesame.Authenticator = (*OTP)(nil)
 
 // NewEmailOTP returns the email_otp authenticator.
-func NewEmailOTP(cfg OTPConfig) (*OTP, error) { return newOTP(cfg, sesame.ChannelEmail, "messages/code_email.txt") }
+func NewEmailOTP(cfg OTPConfig) (*OTP, error) {
+	return newOTP(cfg, sesame.ChannelEmail, "messages/code_email.txt")
+}
 
 // NewSMSOTP returns the sms_otp authenticator.
-func NewSMSOTP(cfg OTPConfig) (*OTP, error) { return newOTP(cfg, sesame.ChannelSMS, "messages/code_sms.txt") }
+func NewSMSOTP(cfg OTPConfig) (*OTP, error) {
+	return newOTP(cfg, sesame.ChannelSMS, "messages/code_sms.txt")
+}
 
 func newOTP(cfg OTPConfig, ch sesame.Channel, name string) (*OTP, error) {
 	if cfg.Store == nil {
@@ -131,7 +135,9 @@ var _ sesame.Authenticator = PasswordAuthenticator{}
 func (PasswordAuthenticator) Method() sesame.AuthType { return sesame.AuthPassword }
 
 // Begin implements sesame.Authenticator; passwords need no message.
-func (PasswordAuthenticator) Begin(context.Context, *sesame.Link, *sesame.LinkAuthenticator) error { return nil }
+func (PasswordAuthenticator) Begin(context.Context, *sesame.Link, *sesame.LinkAuthenticator) error {
+	return nil
+}
 
 // Verify implements sesame.Authenticator.
 func (p PasswordAuthenticator) Verify(ctx context.Context, l *sesame.Link, a *sesame.LinkAuthenticator, answer string) error {
