@@ -72,7 +72,7 @@ type Link struct {
 	Created        time.Time
 	Updated        time.Time
 	Deleted        time.Time // zero while live
-	// AuthEpoch changes whenever the authenticators do; sessions made under
+	// AuthEpoch changes with every update of the link; sessions made under
 	// an older epoch end.
 	AuthEpoch int
 	// Token is the secret of the link's URL, unsealed for the response.
@@ -196,4 +196,11 @@ type PasswordHasher interface {
 	Hash(ctx context.Context, password string) (string, error)
 	// Verify returns Unauthenticated when password does not match phc.
 	Verify(ctx context.Context, phc, password string) error
+}
+
+// LinkRevoker revokes links idempotently.
+type LinkRevoker interface {
+	// RevokeLink deletes a link and returns it; already reports that it had
+	// been deleted before. NotFound only for an id that never existed.
+	RevokeLink(ctx context.Context, id string) (l *Link, already bool, err error)
 }

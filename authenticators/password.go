@@ -41,6 +41,9 @@ func NewPassword() *Password {
 }
 
 func (p *Password) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case p.slots <- struct{}{}:
 		return nil
@@ -59,8 +62,8 @@ func (p *Password) Hash(ctx context.Context, password string) (string, error) {
 	if err := p.acquire(ctx); err != nil {
 		return "", err
 	}
+	defer p.release()
 	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKey)
-	p.release()
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
@@ -92,11 +95,16 @@ func (p *Password) Verify(ctx context.Context, phc, password string) error {
 	if err != nil {
 		return fmt.Errorf("authenticators: argon2 key: %w", err)
 	}
+	// Bound what a stored string can ask for: a corrupt or hostile row
+	// must not panic argon2 or exhaust memory.
+	if t < 1 || t > 10 || threads < 1 || m < 8*uint32(threads) || m > 256*1024 || len(salt) < 8 || len(want) < 16 || len(want) > 64 {
+		return fmt.Errorf("authenticators: argon2 parameters out of range")
+	}
 	if err := p.acquire(ctx); err != nil {
 		return err
 	}
+	defer p.release()
 	got := argon2.IDKey([]byte(password), salt, t, m, threads, uint32(len(want)))
-	p.release()
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return &sesame.Error{Kind: sesame.Unauthenticated, Message: "That password is not right."}
 	}

@@ -35,7 +35,7 @@ func newInternalServer(t *testing.T, logs io.Writer) *Server {
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: authenticators.NewPassword()},
 				sesame.AuthEmailOTP: authenticators.PasswordAuthenticator{}, sesame.AuthSMSOTP: authenticators.PasswordAuthenticator{}},
 			CSRFKey: st.CSRFKey()},
-		LinkReader: st, Audit: st, Idempotency: st, Mailer: newMailer(t, st), Outbox: st, PublicURL: "http://sesame.test", Logger: log})
+		LinkReader: st, Audit: st, Idempotency: st, Mailer: newMailer(t, st), Outbox: st, Revoker: st, PublicURL: "http://sesame.test", Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

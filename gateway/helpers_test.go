@@ -48,7 +48,7 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	cfg := gateway.Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy()},
 		Portal:     portalConfig(t, st, hasher),
-		LinkReader: st, Audit: st, Idempotency: st, Mailer: env.mailer(), Outbox: st,
+		LinkReader: st, Audit: st, Idempotency: st, Mailer: env.mailer(), Outbox: st, Revoker: st,
 		PublicURL: env.srv.URL, MaxUploadSize: 64 << 20, Logger: log}
 	for _, o := range opts {
 		o(&cfg)

@@ -48,6 +48,13 @@ func (s *Server) routes() {
 	e.GET("/dl/:secret/:name", s.handleDownload)
 	e.HEAD("/dl/:secret/:name", s.handleDownload)
 
+	// MCP over streamable HTTP. Any valid token may connect; each tool
+	// checks nothing more because tools a token may not use are not offered.
+	mcpAuth := s.auth("")
+	e.POST("/mcp", mcpAuth, s.handleMCP)
+	e.GET("/mcp", mcpAuth, s.handleMCP)
+	e.DELETE("/mcp", mcpAuth, s.handleMCP)
+
 	// The recipient portal.
 	e.GET("/static/*file", s.handleStatic)
 	e.GET("/s/:token", s.handlePortalShow)

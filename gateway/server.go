@@ -40,6 +40,10 @@ type Config struct {
 	Outbox sesame.Outbox
 	// Portal serves the recipient pages under /s/.
 	Portal PortalConfig
+	// Revoker revokes links for the MCP tools.
+	Revoker sesame.LinkRevoker
+	// Version is reported to MCP clients.
+	Version string
 	// Ready reports whether the server can take traffic (for /readyz).
 	Ready func(ctx context.Context) error
 
@@ -69,6 +73,7 @@ type Server struct {
 	pages    map[string]*htmltemplate.Template
 	deadPage []byte
 	brandCSS []byte
+	mcp      gin.HandlerFunc
 }
 
 // maxJSONBody caps every JSON request body.
@@ -78,7 +83,7 @@ const maxJSONBody = 1 << 20
 func New(cfg Config) (*Server, error) {
 	var problems []error
 	if cfg.Objects == nil || cfg.Writer == nil || cfg.Blobs == nil || cfg.Tokens == nil || cfg.Uploads == nil || cfg.Grants == nil ||
-		cfg.Links == nil || cfg.LinkReader == nil || cfg.Audit == nil || cfg.Idempotency == nil || cfg.Mailer == nil || cfg.Outbox == nil {
+		cfg.Links == nil || cfg.LinkReader == nil || cfg.Audit == nil || cfg.Idempotency == nil || cfg.Mailer == nil || cfg.Outbox == nil || cfg.Revoker == nil {
 		problems = append(problems, errors.New("gateway: every storage role is required"))
 	}
 	if cfg.PublicURL == "" || !(strings.HasPrefix(cfg.PublicURL, "http://") || strings.HasPrefix(cfg.PublicURL, "https://")) {
@@ -131,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.parsePages(); err != nil {
 		return nil, err
 	}
+	s.mcp = s.mcpHandler()
 	s.routes()
 	// Browsers may not drive state-changing requests across origins; API
 	// clients (which send no Sec-Fetch-Site or Origin) are unaffected.

@@ -573,3 +573,28 @@ func decodeStrings(s string) []string {
 	_ = json.Unmarshal([]byte(s), &out) // written by encodeJSON
 	return out
 }
+
+var _ sesame.LinkRevoker = (*Store)(nil)
+
+// RevokeLink implements sesame.LinkRevoker.
+func (st *Store) RevokeLink(ctx context.Context, id string) (*sesame.Link, bool, error) {
+	links, err := st.loadLinks(ctx, st.db, []string{id}, true)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(links) == 0 {
+		return nil, false, notFound("link", "/id", id)
+	}
+	if !links[0].Deleted.IsZero() {
+		return links[0], true, nil
+	}
+	deleted, err := st.DeleteLinks(ctx, []string{id})
+	if sesame.KindOf(err) == sesame.NotFound {
+		// Deleted between the two reads.
+		return links[0], true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return deleted[0], false, nil
+}

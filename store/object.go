@@ -318,7 +318,7 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		}
 		now := st.nowUTC()
 		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: pid, Name: name,
-			Type: sesame.TypeFile, Path: path.Join(dir, in.Name), Size: u.Size, MimeType: u.MimeType,
+			Type: sesame.TypeFile, Path: path.Join(dir, name), Size: u.Size, MimeType: u.MimeType,
 			MD5: u.MD5, SHA1: u.SHA1, SHA256: u.SHA256, SHA512: u.SHA512, CRC32C: u.CRC32C,
 			Metadata: in.Metadata, Tags: in.Tags, BlobKey: key, Created: now, Updated: now}
 		if err := st.insertObject(ctx, tx, o, nameSource(in.Placement)); err != nil {

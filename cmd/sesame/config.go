@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -82,6 +83,9 @@ type Config struct {
 		MaxLinkFiles int      `yaml:"max_link_files"`
 		MinFreeSpace ByteSize `yaml:"min_free_space"`
 	} `yaml:"portal"`
+	MCP struct {
+		UploadRoots []string `yaml:"upload_roots"`
+	} `yaml:"mcp"`
 	Branding struct {
 		ProductName string `yaml:"product_name"`
 		AccentColor string `yaml:"accent_color"`
@@ -376,6 +380,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Portal.MaxLinkBytes < 0 || c.Portal.MaxLinkFiles < 0 || c.Portal.MinFreeSpace < 0 {
 		problems = append(problems, errors.New("portal.max_link_bytes, portal.max_link_files and portal.min_free_space must not be negative"))
+	}
+	for _, r := range c.MCP.UploadRoots {
+		if !filepath.IsAbs(r) {
+			problems = append(problems, fmt.Errorf("mcp.upload_roots: %q must be an absolute directory", r))
+		}
 	}
 	if c.Storage.MaxUploadSize < 0 {
 		problems = append(problems, errors.New("storage.max_upload_size: must not be negative"))

@@ -96,6 +96,8 @@ portal:
   max_link_bytes: 2GiB
   max_link_files: 20
   min_free_space: 1GiB
+mcp:
+  upload_roots: ["/srv/outgoing"]
 branding:
   product_name: Example Share
   accent_color: "#112233"
@@ -130,6 +132,7 @@ func fullConfig() Config {
 	c.Twilio.From, c.Twilio.MessagingServiceSID, c.Twilio.BaseURL = "+15005550006", "MG123", "https://twilio.test"
 	c.Branding.ProductName, c.Branding.AccentColor, c.Branding.LogoURL = "Example Share", "#112233", "https://example.com/logo.png"
 	c.Portal.MaxLinkBytes, c.Portal.MaxLinkFiles, c.Portal.MinFreeSpace = 2<<30, 20, 1<<30
+	c.MCP.UploadRoots = []string{"/srv/outgoing"}
 	return c
 }
 
@@ -338,6 +341,7 @@ var envCases = []struct {
 	{"SESAME_PORTAL_MAX_LINK_BYTES", "5GB", func(c *Config) { c.Portal.MaxLinkBytes = 5e9 }},
 	{"SESAME_PORTAL_MAX_LINK_FILES", "9", func(c *Config) { c.Portal.MaxLinkFiles = 9 }},
 	{"SESAME_PORTAL_MIN_FREE_SPACE", "1MiB", func(c *Config) { c.Portal.MinFreeSpace = 1 << 20 }},
+	{"SESAME_MCP_UPLOAD_ROOTS", "/a,/b", func(c *Config) { c.MCP.UploadRoots = []string{"/a", "/b"} }},
 	{"SESAME_BRANDING_PRODUCT_NAME", "Acme", func(c *Config) { c.Branding.ProductName = "Acme" }},
 	{"SESAME_BRANDING_ACCENT_COLOR", "#000000", func(c *Config) { c.Branding.AccentColor = "#000000" }},
 	{"SESAME_BRANDING_LOGO_URL", "/logo.svg", func(c *Config) { c.Branding.LogoURL = "/logo.svg" }},
@@ -648,6 +652,7 @@ func TestValidate(t *testing.T) {
 		{"twilio without sid", func(c *Config) { c.Notify.SMS = "twilio"; c.Twilio.AuthToken = "t"; c.Twilio.From = "+15005550006" }, []string{"twilio.account_sid"}},
 		{"twilio without sender", func(c *Config) { c.Notify.SMS = "twilio"; c.Twilio.AccountSID = "AC1"; c.Twilio.AuthToken = "t" }, []string{"twilio", "messaging_service_sid"}},
 		{"sms budget", func(c *Config) { c.Notify.SMSDailyBudget = -1 }, []string{"notify.sms_daily_budget"}},
+		{"mcp root", func(c *Config) { c.MCP.UploadRoots = []string{"relative/dir"} }, []string{"mcp.upload_roots", `"relative/dir"`}},
 		{"accent", func(c *Config) { c.Branding.AccentColor = "blue" }, []string{"branding.accent_color", `"blue"`}},
 		{"logo", func(c *Config) { c.Branding.LogoURL = "http://x/logo.png" }, []string{"branding.logo_url"}},
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/sesame-share/sesame/gateway"
 	"github.com/sesame-share/sesame/notify"
 	"github.com/sesame-share/sesame/store"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 const usage = `sesame: a self-hosted secure-share gateway
@@ -30,6 +32,7 @@ Usage:
   sesame token create --name NAME --scopes SCOPE[,SCOPE...] [--expires 90d] [--data DIR]
   sesame token list [--data DIR]
   sesame token revoke ID [--data DIR]
+  sesame mcp [--data DIR]          (MCP over stdio; the token comes from SESAME_TOKEN)
   sesame migrate [--data DIR]
 
 Scopes: objects:read objects:write links:read links:write links:send audit:read admin
@@ -108,6 +111,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return runServe(ctx, args, environ, stdout, stderr)
 	case "token":
 		return runToken(ctx, args, environ, stdout, stderr)
+	case "mcp":
+		return runMCP(ctx, args, environ, os.Stdin, stdout, stderr)
 	case "migrate":
 		var g globals
 		fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
@@ -155,44 +160,7 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err := firstToken(ctx, st, stdout); err != nil {
 		return err
 	}
-	email, sms, err := transports(cfg, log)
-	if err != nil {
-		return err
-	}
-	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, Audit: st,
-		SMSDailyBudget: cfg.Notify.SMSDailyBudget, Interval: cfg.Notify.Interval, Logger: log})
-	if err != nil {
-		return err
-	}
-	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: cfg.PublicBase(),
-		Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, Wake: worker.Wake})
-	if err != nil {
-		return err
-	}
-	hasher := authenticators.NewPassword()
-	otpCfg := authenticators.OTPConfig{Store: st, Product: cfg.Branding.ProductName, Wake: worker.Wake}
-	emailOTP, err := authenticators.NewEmailOTP(otpCfg)
-	if err != nil {
-		return err
-	}
-	smsOTP, err := authenticators.NewSMSOTP(otpCfg)
-	if err != nil {
-		return err
-	}
-	srv, err := gateway.New(gateway.Config{
-		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
-		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: cfg.LinkPolicy()},
-		LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st,
-		Portal: gateway.PortalConfig{Finder: st, Sessions: st, Failures: st, Backoff: st, Claims: st, SessionUploads: st, UploadTotals: st,
-			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
-				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP},
-			CSRFKey: st.CSRFKey(), Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, LogoURL: cfg.Branding.LogoURL,
-			MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes), MaxLinkFiles: cfg.Portal.MaxLinkFiles, MinFreeBytes: int64(cfg.Portal.MinFreeSpace),
-			FreeBytes: st.FreeBytes},
-		PublicURL: cfg.PublicBase(), MaxUploadSize: int64(cfg.Storage.MaxUploadSize),
-		DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL,
-		TrustedProxies: cfg.HTTP.TrustedProxies, Logger: log,
-	})
+	srv, worker, err := build(cfg, st, log)
 	if err != nil {
 		return err
 	}
@@ -236,6 +204,53 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return err
 	}
 	return nil
+}
+
+// build wires the store, the notification transports and worker, the
+// authenticators and the gateway, as serve and mcp both need them.
+func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *notify.Worker, error) {
+	email, sms, err := transports(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, Audit: st,
+		SMSDailyBudget: cfg.Notify.SMSDailyBudget, Interval: cfg.Notify.Interval, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: cfg.PublicBase(),
+		Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, Wake: worker.Wake})
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher := authenticators.NewPassword()
+	otpCfg := authenticators.OTPConfig{Store: st, Product: cfg.Branding.ProductName, Wake: worker.Wake}
+	emailOTP, err := authenticators.NewEmailOTP(otpCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	smsOTP, err := authenticators.NewSMSOTP(otpCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := gateway.New(gateway.Config{
+		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
+		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: cfg.LinkPolicy()},
+		LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st, Revoker: st, Version: version,
+		Portal: gateway.PortalConfig{Finder: st, Sessions: st, Failures: st, Backoff: st, Claims: st, SessionUploads: st, UploadTotals: st,
+			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
+				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP},
+			CSRFKey: st.CSRFKey(), Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, LogoURL: cfg.Branding.LogoURL,
+			MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes), MaxLinkFiles: cfg.Portal.MaxLinkFiles, MinFreeBytes: int64(cfg.Portal.MinFreeSpace),
+			FreeBytes: st.FreeBytes},
+		PublicURL: cfg.PublicBase(), MaxUploadSize: int64(cfg.Storage.MaxUploadSize),
+		DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL,
+		TrustedProxies: cfg.HTTP.TrustedProxies, Logger: log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, worker, nil
 }
 
 // transports builds the email and SMS transports the configuration names.
@@ -406,3 +421,65 @@ func cliErr(err error) error {
 	}
 	return err
 }
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// runMCP serves the MCP tools over stdio, acting as the token in
+// SESAME_TOKEN, against the same database and configuration as serve.
+func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var g globals
+	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.register(fs, false)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := g.load(environ, stderr)
+	if err != nil {
+		return err
+	}
+	secret := ""
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "SESAME_TOKEN="); ok {
+			secret = v
+		}
+	}
+	if secret == "" {
+		return errors.New("mcp: set SESAME_TOKEN to an API token (sesame token create --name agent --scopes links:read,links:write,links:send,objects:read)")
+	}
+	log := newLogger(cfg, stderr)
+	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tok, err := st.Authenticate(ctx, secret)
+	if err != nil {
+		return cliErr(err)
+	}
+	srv, worker, err := build(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	wctx, stopWorker := context.WithCancel(ctx)
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		worker.Run(wctx)
+	}()
+	defer func() {
+		stopWorker()
+		<-workerDone
+	}()
+	server := srv.NewMCPServer(tok, gateway.MCPOptions{Stdio: true, Roots: cfg.MCP.UploadRoots, Version: version})
+	err = server.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}})
+	if err != nil && ctx.Err() == nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("mcp: %w", err)
+	}
+	return nil
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
