@@ -515,7 +515,13 @@ func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.Li
 		}
 	}
 	page := &sesame.LinkPage{}
-	if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM links`+q.sql(), q.args...); err != nil {
+	if len(f.Conds) == 0 {
+		// Unfiltered: the count the triggers keep.
+		err := st.db.GetContext(ctx, &page.Count, `SELECT COALESCE((SELECT live FROM link_counts WHERE bucket_id = ?), 0)`, bucketID)
+		if err != nil {
+			return nil, fmt.Errorf("store: count links: %w", err)
+		}
+	} else if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM links`+q.sql(), q.args...); err != nil {
 		return nil, fmt.Errorf("store: count links: %w", err)
 	}
 	orderBy := f.OrderBy

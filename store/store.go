@@ -115,7 +115,23 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := st.Optimize(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return st, nil
+}
+
+// Optimize refreshes the query planner's statistics where they are stale
+// (PRAGMA optimize, bounded by analysis_limit so it stays fast on large
+// databases). Without them SQLite may walk the created_at index for a
+// target_id or tags filter instead of starting from the few matching rows.
+// serve calls it at startup and every hour.
+func (st *Store) Optimize(ctx context.Context) error {
+	if _, err := st.db.ExecContext(ctx, `PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002`); err != nil {
+		return fmt.Errorf("store: optimize: %w", err)
+	}
+	return nil
 }
 
 // Close closes the database.

@@ -170,6 +170,7 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		defer close(workerDone)
 		worker.Run(wctx)
 	}()
+	go optimizeHourly(wctx, st, log)
 	defer func() {
 		stopWorker()
 		<-workerDone
@@ -273,6 +274,23 @@ func transports(cfg Config, log *slog.Logger) (email, sms sesame.Notifier, err e
 		}
 	}
 	return email, sms, nil
+}
+
+// optimizeHourly keeps the query planner's statistics fresh as links
+// accumulate.
+func optimizeHourly(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := st.Optimize(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("optimize", "error", err)
+			}
+		}
+	}
 }
 
 // firstToken creates and prints an admin token when the server has none,
