@@ -199,6 +199,9 @@ func (s *Server) browse(c *gin.Context, p *portal, folderID string) {
 			cur = parent
 		}
 		chain[len(chain)-1].URL = ""
+		if l.Type == sesame.LinkUpload {
+			pg.Crumbs = nil // an upload link has no overview page above its folder
+		}
 		pg.Crumbs = append(pg.Crumbs, chain...)
 		if l.Type == sesame.LinkUpload {
 			objs = s.sessionUploads(c, p, f.ID)
