@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -30,6 +31,7 @@ type SMTPConfig struct {
 type SMTP struct {
 	cfg    SMTPConfig
 	client *mail.Client
+	log    *slog.Logger
 }
 
 var _ sesame.Notifier = (*SMTP)(nil)
@@ -72,15 +74,14 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify: smtp client: %w", err)
 	}
-	return &SMTP{cfg: cfg, client: c}, nil
+	return &SMTP{cfg: cfg, client: c, log: log}, nil
 }
 
 // Notify implements sesame.Notifier. The returned id is the Message-ID.
 func (s *SMTP) Notify(ctx context.Context, m *sesame.Message) (string, error) {
 	msg := mail.NewMsg()
-	if err := msg.FromFormat(oneLine(s.cfg.FromName), s.cfg.From); err != nil {
-		return "", &sesame.Error{Kind: sesame.Invalid, Message: "The sender address is not valid.", Err: err}
-	}
+	// net/mail quotes and escapes the display name, whatever it holds.
+	msg.FromMailAddress(&netmail.Address{Name: oneLine(s.cfg.FromName), Address: s.cfg.From})
 	if err := msg.To(m.To); err != nil {
 		return "", &sesame.Error{Kind: sesame.Invalid, Message: "The recipient address is not valid.", Err: err}
 	}
@@ -97,6 +98,12 @@ func (s *SMTP) Notify(ctx context.Context, m *sesame.Message) (string, error) {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
 	if err := s.client.DialAndSendWithContext(ctx, msg); err != nil {
+		if msg.IsDelivered() {
+			// The server accepted the message (250 after DATA); only the
+			// goodbye failed. Sending again would deliver it twice.
+			s.log.Warn("smtp: message accepted, then the connection failed", "message_id", msg.GetMessageID(), "error", err)
+			return msg.GetMessageID(), nil
+		}
 		return "", classifySMTP(err)
 	}
 	return msg.GetMessageID(), nil

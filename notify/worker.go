@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/sesame-share/sesame"
@@ -139,6 +140,11 @@ func (w *Worker) deliver(ctx context.Context, n *sesame.Notification) {
 // finish records the outcome of one try in the outbox and the audit trail.
 func (w *Worker) finish(ctx context.Context, n *sesame.Notification, providerID string, sendErr error, permanent bool) {
 	mask := maskRecipient(n.Message)
+	if sendErr != nil {
+		// Providers repeat the recipient in their errors; the listing,
+		// the audit trail and the log show it masked.
+		sendErr = errors.New(strings.ReplaceAll(sendErr.Error(), n.Message.To, mask))
+	}
 	ev := &sesame.AuditEvent{Time: w.cfg.Now(), Actor: "outbox", ActorType: sesame.ActorSystem, LinkID: n.Message.LinkID,
 		Detail: map[string]string{"notification_id": n.ID, "channel": string(n.Message.Channel), "to": mask, "kind": n.Message.Kind, "attempt": fmt.Sprint(n.Attempts)}}
 	var err error
