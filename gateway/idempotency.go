@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"hash"
 	"io"
 	"net/http"
@@ -82,6 +83,12 @@ func (s *Server) idempotent(c *gin.Context) {
 		if prev.Route != route || !bytes.Equal(h.Sum(nil), prev.Fingerprint) {
 			s.fail(c, &sesame.Error{Kind: sesame.Unprocessable, Message: "This Idempotency-Key was used with a different request; use a new key for a new request."})
 			return
+		}
+		var first struct {
+			RequestID string `json:"request_id"`
+		}
+		if json.Unmarshal(prev.Body, &first) == nil && first.RequestID != "" {
+			c.Header("x-request-id", first.RequestID)
 		}
 		c.Header("Idempotent-Replayed", "true")
 		c.Data(prev.Status, "application/json; charset=utf-8", prev.Body)

@@ -133,6 +133,9 @@ func parseTimeField(src string, v *string) (time.Time, error) {
 	if err != nil {
 		return t, sesame.FieldErr("BadFormatDateTime", src, "%s must be an RFC 3339 time such as 2025-01-31T12:00:00Z", src[1:])
 	}
+	if t.IsZero() {
+		return t, sesame.FieldErr("NotWithinRange", src, "%s must be in the future", src[1:])
+	}
 	return t, nil
 }
 
@@ -165,6 +168,10 @@ func (s *Server) handleLinkCreate(c *gin.Context) {
 			}
 			if !sesame.ValidEmail(*it.SendParams.RecipientEmail) {
 				s.fail(c, sesame.FieldErr("BadFormatEmail", src+"/send_params/recipient_email", "recipient_email must be one address such as bob@example.com"))
+				return
+			}
+			if it.SendParams.SenderName != nil && len([]rune(*it.SendParams.SenderName)) > 100 {
+				s.fail(c, sesame.FieldErr("AboveMaxLength", src+"/send_params/sender_name", "sender_name must be at most 100 characters"))
 				return
 			}
 			if !sesame.ValidEmail(*it.SendParams.SenderEmail) {
@@ -263,6 +270,10 @@ func (s *Server) handleLinkList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := (common{BucketID: req.BucketID}).check(); err != nil {
+		s.fail(c, err)
+		return
+	}
 	conds, err := parseFilter(req.Filter, sesame.LinkFields, sesame.LinkFieldAliases)
 	if err != nil {
 		s.fail(c, err)
@@ -324,6 +335,16 @@ func (s *Server) handleLinkDelete(c *gin.Context) {
 	}
 	links, err := s.cfg.LinkReader.DeleteLinks(c.Request.Context(), ids)
 	if err != nil {
+		// The store numbers the ids without repeats; point at the
+		// request's own position of the id.
+		if e := sesame.AsError(err); e != nil {
+			for i, f := range e.Fields {
+				var k int
+				if _, serr := fmt.Sscanf(f.Source, "/ids/%d", &k); serr == nil && k < len(ids) {
+					e.Fields[i].Source = fmt.Sprintf("/ids/%d", slices.Index(req.IDs, ids[k]))
+				}
+			}
+		}
 		s.fail(c, err)
 		return
 	}

@@ -1,11 +1,13 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -631,4 +633,26 @@ func (s *Server) mcpHandler() gin.HandlerFunc {
 	}
 }
 
-func (s *Server) handleMCP(c *gin.Context) { s.mcp(c) }
+// handleMCP refuses a JSON-RPC message that is neither a call nor a
+// reply, which the SDK would otherwise accept silently, then serves MCP.
+func (s *Server) handleMCP(c *gin.Context) {
+	if c.Request.Method == http.MethodPost {
+		body, err := readCapped(c.Request, 4<<20)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		var msg map[string]json.RawMessage
+		if json.Unmarshal(body, &msg) == nil {
+			_, m := msg["method"]
+			_, r := msg["result"]
+			_, e := msg["error"]
+			if !m && !r && !e {
+				s.fail(c, sesame.FieldErr("FieldRequired", "/method", "a JSON-RPC message needs a method (or a result or error)"))
+				return
+			}
+		}
+		c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	s.mcp(c)
+}

@@ -236,6 +236,13 @@ func (s *Server) openLink(c *gin.Context) *portal {
 		return nil
 	}
 	p.link = l
+	if c.Request.Method == http.MethodPost {
+		// ParseForm reads url-encoded bodies only; uploads stream later.
+		if err := c.Request.ParseForm(); err != nil {
+			s.notice(c, nil, http.StatusBadRequest, "The form could not be read", "Go back, reload the page and try again.")
+			return nil
+		}
+	}
 	if secret, err := c.Cookie(s.cookieName("s", l.ID)); err == nil && secret != "" {
 		sess, err := s.cfg.Portal.Sessions.SessionBySecret(ctx, l.ID, secret, l.AuthEpoch, now)
 		if err == nil {

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -47,6 +50,9 @@ func (w *directWriter) ReadFrom(r io.Reader) (int64, error) {
 	return n, err
 }
 
+// maxRanges bounds the ranges one request may ask for.
+const maxRanges = 16
+
 // serveBlob serves a stored file with Range, If-Range and HEAD support,
 // through sendfile when the blob is an open file, and returns the body
 // bytes sent.
@@ -54,6 +60,20 @@ func serveBlob(c *gin.Context, modTime time.Time, blob sesame.Blob) int64 {
 	var content io.ReadSeeker = blob
 	if f, ok := blob.(interface{ OSFile() *os.File }); ok {
 		content = f.OSFile()
+	}
+	if r := c.GetHeader("Range"); r != "" {
+		specs := strings.Split(strings.TrimPrefix(r, "bytes="), ",")
+		switch {
+		case slices.ContainsFunc(specs, func(s string) bool { return strings.TrimSpace(s) == "-0" }):
+			// An empty suffix asks for nothing; net/http would answer an
+			// empty 206 with an impossible Content-Range.
+			c.Header("Content-Range", fmt.Sprintf("bytes */%d", blob.Size()))
+			c.Status(http.StatusRequestedRangeNotSatisfiable)
+			return 0
+		case len(specs) > maxRanges:
+			// Hundreds of tiny ranges cost far more than the file: send it whole.
+			c.Request.Header.Del("Range")
+		}
 	}
 	w := newDirectWriter(c.Writer)
 	http.ServeContent(w, c.Request, "", modTime, content)

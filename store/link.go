@@ -472,6 +472,9 @@ func linkToken(s string) string {
 // FindLinks implements sesame.LinkStore.
 func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.LinkPage, error) {
 	bucketID := st.bucketOrDefault(f.BucketID)
+	if err := st.checkBucket(ctx, st.db, bucketID); err != nil {
+		return nil, err
+	}
 	q := &query{}
 	q.add("bucket_id = ?", bucketID)
 	q.add("deleted_at IS NULL")
