@@ -110,6 +110,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if code >= 500 {
 		s.log.Error("request failed", "request_id", env.RequestID, "route", c.FullPath(), "status", code, "error", err)
 	}
+	if code == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "1")
+	}
 	if c.Writer.Written() {
 		// Headers are gone already (a stream broke midway); all we can do
 		// is stop.

@@ -263,8 +263,14 @@ func (st *Store) sweep(ctx context.Context) error {
 		}
 	}
 	orphans := 0
-	err = filepath.WalkDir(st.blobDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	// The blob directory may be a link to another disk: walk what it
+	// points at, and only ever remove regular files.
+	root, err := filepath.EvalSymlinks(st.blobDir)
+	if err != nil {
+		return fmt.Errorf("store: sweep blobs: %w", err)
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
 			return err
 		}
 		var n int

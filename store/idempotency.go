@@ -65,7 +65,7 @@ func (st *Store) FinishIdempotent(ctx context.Context, tokenID, key string, fing
 	if err != nil {
 		return err
 	}
-	_, err = st.db.ExecContext(ctx, `UPDATE idempotency_keys SET state = ?, fingerprint = ?, status_code = ?, response = ? WHERE token_id = ? AND key = ?`,
+	_, err = st.w.ExecContext(ctx, `UPDATE idempotency_keys SET state = ?, fingerprint = ?, status_code = ?, response = ? WHERE token_id = ? AND key = ?`,
 		sesame.IdempotencyDone, fingerprint, status, sealed, tokenID, key)
 	if err != nil {
 		return fmt.Errorf("store: finish idempotency key: %w", translate(err))
@@ -75,7 +75,7 @@ func (st *Store) FinishIdempotent(ctx context.Context, tokenID, key string, fing
 
 // AbandonIdempotent implements sesame.IdempotencyStore.
 func (st *Store) AbandonIdempotent(ctx context.Context, tokenID, key string) error {
-	_, err := st.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND state = ?`, tokenID, key, sesame.IdempotencyPending)
+	_, err := st.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND state = ?`, tokenID, key, sesame.IdempotencyPending)
 	if err != nil && err != sql.ErrNoRows {
 		return fmt.Errorf("store: abandon idempotency key: %w", translate(err))
 	}

@@ -125,7 +125,7 @@ func (st *Store) RecordLinkSends(ctx context.Context, req sesame.LinkSendRequest
 // two workers never claim one message.
 func (st *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*sesame.Notification, error) {
 	var rows []outboxRow
-	err := st.db.SelectContext(ctx, &rows, `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?
+	err := st.w.SelectContext(ctx, &rows, `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?
 WHERE id IN (SELECT id FROM outbox WHERE status IN (?, ?) AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
 RETURNING `+outboxCols, sesame.OutboxSending, sesame.FormatTime(now.Add(lease)), sesame.OutboxQueued, sesame.OutboxSending, sesame.FormatTime(now), limit)
 	if err != nil {
@@ -144,7 +144,7 @@ RETURNING `+outboxCols, sesame.OutboxSending, sesame.FormatTime(now.Add(lease)),
 
 // MarkSent implements sesame.Outbox.
 func (st *Store) MarkSent(ctx context.Context, id, providerID string, now time.Time) error {
-	_, err := st.db.ExecContext(ctx, `UPDATE outbox SET status = ?, provider_id = ?, sent_at = ?, last_error = '', payload = NULL WHERE id = ?`,
+	_, err := st.w.ExecContext(ctx, `UPDATE outbox SET status = ?, provider_id = ?, sent_at = ?, last_error = '', payload = NULL WHERE id = ?`,
 		sesame.OutboxSent, providerID, sesame.FormatTime(now), id)
 	if err != nil {
 		return fmt.Errorf("store: mark sent: %w", translate(err))
@@ -154,7 +154,7 @@ func (st *Store) MarkSent(ctx context.Context, id, providerID string, now time.T
 
 // MarkRetry implements sesame.Outbox.
 func (st *Store) MarkRetry(ctx context.Context, id, lastError string, next time.Time) error {
-	_, err := st.db.ExecContext(ctx, `UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = ?`,
+	_, err := st.w.ExecContext(ctx, `UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = ?`,
 		sesame.OutboxQueued, truncate(lastError, 500), sesame.FormatTime(next), id, sesame.OutboxSending)
 	if err != nil {
 		return fmt.Errorf("store: mark retry: %w", translate(err))
@@ -164,7 +164,7 @@ func (st *Store) MarkRetry(ctx context.Context, id, lastError string, next time.
 
 // MarkFailed implements sesame.Outbox.
 func (st *Store) MarkFailed(ctx context.Context, id, lastError string) error {
-	_, err := st.db.ExecContext(ctx, `UPDATE outbox SET status = ?, last_error = ?, payload = NULL WHERE id = ?`, sesame.OutboxFailed, truncate(lastError, 500), id)
+	_, err := st.w.ExecContext(ctx, `UPDATE outbox SET status = ?, last_error = ?, payload = NULL WHERE id = ?`, sesame.OutboxFailed, truncate(lastError, 500), id)
 	if err != nil {
 		return fmt.Errorf("store: mark failed: %w", translate(err))
 	}

@@ -99,7 +99,7 @@ FROM sessions WHERE secret_mac = ? AND ended_at IS NULL`, mac)
 	}
 	// last_seen_at moves at most once a minute, to keep reads cheap.
 	if now.Sub(s.LastSeen) > time.Minute {
-		if _, err := st.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE secret_mac = ?`, sesame.FormatTime(now), mac); err != nil {
+		if _, err := st.w.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE secret_mac = ?`, sesame.FormatTime(now), mac); err != nil {
 			return nil, fmt.Errorf("store: touch session: %w", err)
 		}
 		s.LastSeen = now
@@ -109,7 +109,7 @@ FROM sessions WHERE secret_mac = ? AND ended_at IS NULL`, mac)
 
 // EndSession implements sesame.SessionStore.
 func (st *Store) EndSession(ctx context.Context, secret string) error {
-	_, err := st.db.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE secret_mac = ? AND ended_at IS NULL`, sesame.FormatTime(st.nowUTC()), st.mac("session", secret))
+	_, err := st.w.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE secret_mac = ? AND ended_at IS NULL`, sesame.FormatTime(st.nowUTC()), st.mac("session", secret))
 	if err != nil {
 		return fmt.Errorf("store: end session: %w", err)
 	}
@@ -119,7 +119,7 @@ func (st *Store) EndSession(ctx context.Context, secret string) error {
 // RecordAuthFailure implements sesame.AuthFailures with one UPDATE.
 func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.Time) (int, error) {
 	var n int
-	err := st.db.GetContext(ctx, &n, `UPDATE link_authenticators SET failures = failures + 1,
+	err := st.w.GetContext(ctx, &n, `UPDATE link_authenticators SET failures = failures + 1,
 locked_at = CASE WHEN failures + 1 >= ? AND locked_at IS NULL THEN ? ELSE locked_at END WHERE id = ? RETURNING failures`,
 		sesame.LockAfterFailures, sesame.FormatTime(now), authID)
 	if err == sql.ErrNoRows {
@@ -194,7 +194,7 @@ ON CONFLICT (key) DO UPDATE SET failures = failures + 1, updated_at = excluded.u
 
 // ClearBackoff implements sesame.Backoff.
 func (st *Store) ClearBackoff(ctx context.Context, key string) error {
-	if _, err := st.db.ExecContext(ctx, `DELETE FROM backoff WHERE key = ?`, key); err != nil {
+	if _, err := st.w.ExecContext(ctx, `DELETE FROM backoff WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("store: clear backoff: %w", err)
 	}
 	return nil
@@ -310,7 +310,7 @@ func (st *Store) RefundDownload(ctx context.Context, linkID, sessionID, key stri
 
 // AddSessionUpload implements sesame.SessionUploads.
 func (st *Store) AddSessionUpload(ctx context.Context, sessionID, objectID string) error {
-	_, err := st.db.ExecContext(ctx, `INSERT INTO session_uploads (session_id, object_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, sessionID, objectID)
+	_, err := st.w.ExecContext(ctx, `INSERT INTO session_uploads (session_id, object_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, sessionID, objectID)
 	if err != nil {
 		return fmt.Errorf("store: session upload: %w", err)
 	}

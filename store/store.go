@@ -42,7 +42,11 @@ type Config struct {
 
 // Store is the SQLite and local-disk implementation of the storage roles.
 type Store struct {
-	db      *sqlx.DB
+	db      *sqlx.DB // reads, on as many connections as they need
+	// w carries every write on one connection: writers queue in the pool,
+	// in order and within their request's deadline, instead of racing
+	// for SQLite's lock and sleeping in its busy handler.
+	w       *sqlx.DB
 	dir     string
 	keys    *Keys
 	log     *slog.Logger
@@ -102,21 +106,29 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	st.db = db
-	if err := st.migrate(ctx); err != nil {
+	w, err := sqlx.Open("sqlite3", DSN(dbPath))
+	if err != nil {
 		db.Close()
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	st.db, st.w = db, w
+	if err := st.migrate(ctx); err != nil {
+		st.Close()
 		return nil, err
 	}
 	if err := st.ensureBucket(ctx); err != nil {
-		db.Close()
+		st.Close()
 		return nil, err
 	}
 	if err := st.sweep(ctx); err != nil {
-		db.Close()
+		st.Close()
 		return nil, err
 	}
 	if err := st.Optimize(ctx); err != nil {
-		db.Close()
+		st.Close()
 		return nil, err
 	}
 	return st, nil
@@ -128,14 +140,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // target_id or tags filter instead of starting from the few matching rows.
 // serve calls it at startup and every hour.
 func (st *Store) Optimize(ctx context.Context) error {
-	if _, err := st.db.ExecContext(ctx, `PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002`); err != nil {
+	if _, err := st.w.ExecContext(ctx, `PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002`); err != nil {
 		return fmt.Errorf("store: optimize: %w", err)
 	}
 	return nil
 }
 
 // Close closes the database.
-func (st *Store) Close() error { return st.db.Close() }
+func (st *Store) Close() error {
+	return errors.Join(st.w.Close(), st.db.Close())
+}
 
 // Ping reports whether the database answers and the data directory is writable.
 func (st *Store) Ping(ctx context.Context) error {
@@ -154,7 +168,7 @@ func (st *Store) Ping(ctx context.Context) error {
 func (st *Store) DefaultBucket() string { return st.bucket }
 
 func (st *Store) migrate(ctx context.Context) error {
-	if _, err := st.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+	if _, err := st.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
@@ -209,7 +223,7 @@ func (st *Store) ensureBucket(ctx context.Context) error {
 }
 
 func (st *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := st.db.BeginTxx(ctx, nil)
+	tx, err := st.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return translate(fmt.Errorf("store: begin: %w", err))
 	}
