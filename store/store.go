@@ -42,7 +42,7 @@ type Config struct {
 
 // Store is the SQLite and local-disk implementation of the storage roles.
 type Store struct {
-	db      *sqlx.DB // reads, on as many connections as they need
+	db *sqlx.DB // reads, on as many connections as they need
 	// w carries every write on one connection: writers queue in the pool,
 	// in order and within their request's deadline, instead of racing
 	// for SQLite's lock and sleeping in its busy handler.
