@@ -434,7 +434,7 @@ func (s *Server) succeed(c *gin.Context, p *portal, a *sesame.LinkAuthenticator)
 	}
 	p.sess, p.secret = sess, secret
 	s.portalAudit(c, p, "signin", "success", "", map[string]string{"auth_type": string(a.Type)})
-	s.setCookie(c, s.cookieName("s", p.link.ID), secret, int(time.Until(sess.Expires).Seconds()))
+	s.setCookie(c, s.cookieName("s", p.link.ID), secret, int(sess.Expires.Sub(s.now()).Seconds()))
 	c.Redirect(http.StatusSeeOther, p.base)
 }
 

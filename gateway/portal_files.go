@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"mime"
 	"net/http"
+	"path"
 	"sort"
 	"strings"
 
@@ -143,6 +144,16 @@ func typeLabel(o *sesame.Object) string {
 var previewable = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true, "text/plain": true, "application/pdf": true}
 var thumbable = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true}
 
+// activeName reports names a browser might treat as a document with
+// scripts, whatever type was detected; they are never shown inline.
+func activeName(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".svg", ".svgz", ".html", ".htm", ".xhtml", ".xht", ".xml", ".mht", ".mhtml", ".js", ".mjs":
+		return true
+	}
+	return false
+}
+
 func mediaOf(o *sesame.Object) string {
 	mt, _, _ := mime.ParseMediaType(o.MimeType)
 	return mt
@@ -246,7 +257,7 @@ func (s *Server) browse(c *gin.Context, p *portal, folderID string) {
 		} else {
 			it.Size = humanSize(o.Size)
 			it.Download = p.base + "/f/" + o.ID
-			if previewable[mediaOf(o)] {
+			if previewable[mediaOf(o)] && !activeName(o.Name) {
 				it.Preview = p.base + "/v/" + o.ID
 			}
 			if thumbable[mediaOf(o)] && o.Size <= maxThumbSource && l.MaxDownloads == 0 && pg.CanDownload {
@@ -351,7 +362,7 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 		return
 	}
 	mt := mediaOf(o)
-	if inline && !previewable[mt] {
+	if inline && (!previewable[mt] || activeName(o.Name)) {
 		c.Redirect(http.StatusSeeOther, p.base+"/f/"+o.ID)
 		return
 	}
@@ -364,6 +375,10 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 	defer blob.Close()
 	claimed, ok := s.claim(c, p, o.ID)
 	if !ok {
+		return
+	}
+	if c.Request.Context().Err() != nil {
+		s.settle(c, p, o.ID, o.ID, claimed, 0) // the client left before a byte
 		return
 	}
 	h := c.Writer.Header()

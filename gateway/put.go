@@ -186,14 +186,18 @@ func (s *Server) putMultipart(c *gin.Context) {
 			continue // only the first payload part counts
 		}
 		payName = part.FileName()
+		sniffName := payName
 		if req != nil {
 			// Reject a bad request before reading the bytes.
-			if _, err := req.spec(payName); err != nil {
+			spec, err := req.spec(payName)
+			if err != nil {
 				s.fail(c, err)
 				return
 			}
+			// The object's own name tells its type; SDKs name every part "blob".
+			sniffName = spec.Name
 		}
-		upload, err = s.cfg.Blobs.Stage(ctx, part, payName, s.cfg.MaxUploadSize)
+		upload, err = s.cfg.Blobs.Stage(ctx, part, sniffName, s.cfg.MaxUploadSize)
 		if err != nil {
 			s.fail(c, err)
 			return

@@ -45,6 +45,11 @@ func (w *directWriter) WriteString(s string) (int, error) { return w.Write([]byt
 // connection.
 func (w *directWriter) ReadFrom(r io.Reader) (int64, error) {
 	w.ResponseWriter.WriteHeaderNow()
+	// Send the headers first: net/http would otherwise buffer the first
+	// bytes and count them as sent even when the client has gone.
+	if err := http.NewResponseController(w.raw).Flush(); err != nil {
+		return 0, err
+	}
 	n, err := io.Copy(w.raw, r)
 	w.sent += n
 	return n, err

@@ -161,13 +161,14 @@ func (st *Store) BackoffUntil(ctx context.Context, key string, now time.Time) (t
 	return t, nil
 }
 
-// backoffDelay is the wait after n failures: none for the first
-// FreeFailures, then 1 s doubling up to MaxBackoff.
+// backoffDelay is the wait after n failures: none after the first
+// FreeFailures-1, so FreeFailures tries go through at once; then 1 s,
+// doubling up to MaxBackoff.
 func backoffDelay(n int) time.Duration {
-	if n <= sesame.FreeFailures {
+	if n < sesame.FreeFailures {
 		return 0
 	}
-	d := time.Duration(math.Pow(2, float64(n-sesame.FreeFailures-1))) * time.Second
+	d := time.Duration(math.Pow(2, float64(n-sesame.FreeFailures))) * time.Second
 	if d > sesame.MaxBackoff || d <= 0 {
 		return sesame.MaxBackoff
 	}
@@ -231,7 +232,8 @@ func (st *Store) CreateChallenge(ctx context.Context, authID, code string, msg *
 
 // VerifyCode implements sesame.ChallengeStore.
 func (st *Store) VerifyCode(ctx context.Context, authID, code string, now time.Time) error {
-	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+	wrong := false
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
 		var c struct {
 			ID       string `db:"id"`
 			MAC      []byte `db:"code_mac"`
@@ -261,8 +263,14 @@ ORDER BY sent_at DESC LIMIT 1`, authID, sesame.FormatTime(now))
 		if _, err := tx.ExecContext(ctx, `UPDATE challenges SET attempts = attempts + 1 WHERE id = ?`, c.ID); err != nil {
 			return fmt.Errorf("store: count attempt: %w", err)
 		}
-		return errWrongCode
+		// Commit the counted try; the answer is still wrong.
+		wrong = true
+		return nil
 	})
+	if err == nil && wrong {
+		return errWrongCode
+	}
+	return err
 }
 
 var errWrongCode = sesame.Errorf(sesame.Unauthenticated, "That code is not right.")

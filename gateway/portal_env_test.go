@@ -1,0 +1,545 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/textproto"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/authenticators"
+	"github.com/sesame-share/sesame/gateway"
+	"github.com/sesame-share/sesame/store"
+)
+
+// portalClock is the one clock of a portal env: the store, the link service,
+// the code authenticators and the gateway all read it.
+type portalClock struct {
+	mu  sync.Mutex // guards now
+	now time.Time
+}
+
+func (c *portalClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *portalClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// portalEnv is newTestEnv with an injected clock, X-Forwarded-For trusted
+// from the loopback (so a test can play visitors from many addresses), and
+// a hook that reports each request once its handler has returned.
+type portalEnv struct {
+	*testEnv
+	clock  *portalClock
+	served atomic.Pointer[func(*http.Request)]
+}
+
+// portalCheapPasswords makes new link passwords argon2id hashes with tiny
+// parameters. Verification still runs through the real authenticator (it
+// reads the parameters from the PHC string); only the cost drops, for the
+// tests that sign in hundreds of times.
+func portalCheapPasswords(c *gateway.Config) { c.Links.Hasher = portalCheapHasher{} }
+
+type portalCheapHasher struct{}
+
+func (portalCheapHasher) Hash(_ context.Context, password string) (string, error) {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	key := argon2.IDKey([]byte(password), salt, 1, 64, 1, 32)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=64,t=1,p=1$%s$%s", argon2.Version, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+func (portalCheapHasher) Verify(ctx context.Context, phc, password string) error {
+	return authenticators.NewPassword().Verify(ctx, phc, password)
+}
+
+func newPortalEnv(t *testing.T, opts ...envOption) *portalEnv {
+	t.Helper()
+	clk := &portalClock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Logger: log, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := &portalEnv{testEnv: &testEnv{t: t, st: st}, clock: clk}
+	var handler atomic.Pointer[http.Handler]
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*handler.Load()).ServeHTTP(w, r)
+		if f := e.served.Load(); f != nil {
+			(*f)(r)
+		}
+	}))
+	t.Cleanup(e.srv.Close)
+	hasher := authenticators.NewPassword()
+	mail, err := authenticators.NewEmailOTP(authenticators.OTPConfig{Store: st, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sms, err := authenticators.NewSMSOTP(authenticators.OTPConfig{Store: st, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := gateway.PortalConfig{Finder: st, Sessions: st, Failures: st, Backoff: st, Claims: st, SessionUploads: st, UploadTotals: st,
+		Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
+			sesame.AuthEmailOTP: mail, sesame.AuthSMSOTP: sms},
+		CSRFKey: st.CSRFKey(), FreeBytes: st.FreeBytes}
+	cfg := gateway.Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
+		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
+		Portal:     pc,
+		LinkReader: st, Audit: st, Idempotency: st, Mailer: e.mailer(), Outbox: st, Revoker: st,
+		PublicURL: e.srv.URL, MaxUploadSize: 64 << 20, Logger: log, Now: clk.Now,
+		TrustedProxies: []string{"127.0.0.1"}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := gateway.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = s
+	handler.Store(&h)
+	e.token = e.newToken(sesame.ScopeAdmin)
+	return e
+}
+
+// blobGate holds the first read of the next blob opened after arm until
+// the request that opened it is cancelled (its client went away), so a
+// test can drop a download after its slot was claimed and before its first
+// byte. It hides the blob's file, so downloads take the copying path.
+type blobGate struct {
+	armed   atomic.Bool
+	reading chan struct{}
+}
+
+func (g *blobGate) install(c *gateway.Config) { c.Blobs = gatedBlobs{BlobStore: c.Blobs, g: g} }
+
+func (g *blobGate) arm() {
+	g.reading = make(chan struct{})
+	g.armed.Store(true)
+}
+
+type gatedBlobs struct {
+	sesame.BlobStore
+	g *blobGate
+}
+
+func (b gatedBlobs) OpenBlob(ctx context.Context, key string) (sesame.Blob, error) {
+	bl, err := b.BlobStore.OpenBlob(ctx, key)
+	if err != nil || !b.g.armed.CompareAndSwap(true, false) {
+		return bl, err
+	}
+	return &gatedBlob{Blob: bl, ctx: ctx, reading: b.g.reading}, nil
+}
+
+type gatedBlob struct {
+	sesame.Blob
+	ctx     context.Context
+	reading chan struct{}
+	once    sync.Once
+}
+
+func (b *gatedBlob) Read(p []byte) (int, error) {
+	b.once.Do(func() {
+		close(b.reading)
+		select {
+		case <-b.ctx.Done():
+		case <-time.After(20 * time.Second):
+		}
+	})
+	return b.Blob.Read(p)
+}
+
+// onServed calls f after the handler of every request has returned.
+func (e *portalEnv) onServed(f func(*http.Request)) {
+	if f == nil {
+		e.served.Store(nil)
+		return
+	}
+	e.served.Store(&f)
+}
+
+// base is the path of a link's pages: /s/<token>.
+func (e *portalEnv) base(l linkObj) string { return strings.TrimPrefix(l.Link, e.srv.URL) }
+
+// portalLinkState is what share/link/get reports about use.
+type portalLinkState struct {
+	AccessCount    int    `json:"access_count"`
+	MaxAccessCount int    `json:"max_access_count"`
+	LastAccessedAt string `json:"last_accessed_at"`
+	DownloadCount  int    `json:"download_count"`
+	MaxDownloads   int    `json:"max_downloads"`
+}
+
+func (e *portalEnv) linkState(id string) portalLinkState {
+	e.t.Helper()
+	r := e.post("/v1/share/link/get", map[string]any{"id": id})
+	mustOK(e.t, r)
+	var res struct {
+		Link portalLinkState `json:"share_link_object"`
+	}
+	r.into(e.t, &res)
+	return res.Link
+}
+
+func (e *portalEnv) updateLink(body map[string]any) {
+	e.t.Helper()
+	mustOK(e.t, e.post("/v1/share/link/update", body))
+}
+
+func (e *portalEnv) deleteLink(id string) {
+	e.t.Helper()
+	mustOK(e.t, e.post("/v1/share/link/delete", map[string]any{"ids": []string{id}}))
+}
+
+// queued claims every message waiting in the outbox (as a worker would).
+func (e *portalEnv) queued() []*sesame.Notification {
+	e.t.Helper()
+	ns, err := e.st.ClaimDue(context.Background(), e.clock.Now().Add(time.Second), 10000*time.Hour, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ns
+}
+
+var portalCodeRE = regexp.MustCompile(`\b(\d{6})\b`)
+
+// portalCode reads the one-time code from a queued message.
+func portalCode(t *testing.T, n *sesame.Notification) string {
+	t.Helper()
+	m := portalCodeRE.FindStringSubmatch(n.Message.Text)
+	if m == nil {
+		t.Fatalf("no code in message %q", n.Message.Text)
+	}
+	return m[1]
+}
+
+// portalWrongCode returns a 6-digit code that differs from code.
+func portalWrongCode(code string) string {
+	b := []byte(code)
+	b[5] = '0' + (b[5]-'0'+1)%10
+	return string(b)
+}
+
+// portalSessionCookie is the cookie a link's session lives in, over plain http.
+func portalSessionCookie(linkID string) string {
+	return "sesame_s_" + strings.TrimPrefix(linkID, sesame.PrefixLink)[:12]
+}
+
+// portalAudit is an audit event with its detail.
+type portalAuditEvent struct {
+	Action    string            `json:"action"`
+	Actor     string            `json:"actor"`
+	ActorType string            `json:"actor_type"`
+	LinkID    string            `json:"link_id"`
+	ObjectID  string            `json:"object_id"`
+	IP        string            `json:"ip"`
+	Outcome   string            `json:"outcome"`
+	Detail    map[string]string `json:"detail"`
+}
+
+func (e *portalEnv) linkAudit(linkID string) []portalAuditEvent {
+	e.t.Helper()
+	r := e.post("/v1/audit/list", map[string]any{"filter": map[string]any{"link_id": linkID}, "size": 1000, "order": "asc"})
+	mustOK(e.t, r)
+	var res struct {
+		Events []portalAuditEvent `json:"events"`
+	}
+	r.into(e.t, &res)
+	return res.Events
+}
+
+// portalVisitor is one browser: its own cookie jar, no redirect following, and
+// optionally an address sent as X-Forwarded-For (trusted from loopback).
+type portalVisitor struct {
+	e   *portalEnv
+	c   *http.Client
+	jar *cookiejar.Jar
+	ip  string
+}
+
+func (e *portalEnv) visitor() *portalVisitor {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &portalVisitor{e: e, jar: jar, c: &http.Client{Jar: jar, Transport: e.srv.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// portalPage is one response, fully read.
+type portalPage struct {
+	Code   int
+	Header http.Header
+	Body   []byte
+	resp   *http.Response
+}
+
+func (p *portalPage) text() string { return string(p.Body) }
+
+func (p *portalPage) cookie(name string) *http.Cookie {
+	for _, c := range p.resp.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (p *portalPage) String() string {
+	b := p.text()
+	if len(b) > 2000 {
+		b = b[:2000] + "…"
+	}
+	return fmt.Sprintf("%d %v\n%s", p.Code, p.Header, b)
+}
+
+// try sends req as this visitor. It never calls t.Fatal, so goroutines may use it.
+func (v *portalVisitor) try(req *http.Request) (*portalPage, error) {
+	if v.ip != "" {
+		req.Header.Set("X-Forwarded-For", v.ip)
+	}
+	resp, err := v.c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	p := &portalPage{Code: resp.StatusCode, Header: resp.Header, Body: body, resp: resp}
+	portalCheckPage(v.e.t, req, p)
+	return p, nil
+}
+
+func (v *portalVisitor) do(req *http.Request) *portalPage {
+	v.e.t.Helper()
+	p, err := v.try(req)
+	if err != nil {
+		v.e.t.Fatal(err)
+	}
+	return p
+}
+
+func (v *portalVisitor) newRequest(method, path string, body io.Reader) *http.Request {
+	req, err := http.NewRequest(method, v.e.srv.URL+path, body)
+	if err != nil {
+		v.e.t.Fatal(err)
+	}
+	return req
+}
+
+func (v *portalVisitor) get(path string, header ...string) *portalPage {
+	v.e.t.Helper()
+	req := v.newRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return v.do(req)
+}
+
+func portalFormRequest(v *portalVisitor, path string, form url.Values) *http.Request {
+	req := v.newRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}
+
+func (v *portalVisitor) post(path string, form url.Values, header ...string) *portalPage {
+	v.e.t.Helper()
+	req := portalFormRequest(v, path, form)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return v.do(req)
+}
+
+// setCookie puts a cookie in the jar by hand.
+func (v *portalVisitor) setCookie(name, value string) {
+	u, _ := url.Parse(v.e.srv.URL + "/")
+	v.jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
+func (v *portalVisitor) cookieValue(name string) string {
+	u, _ := url.Parse(v.e.srv.URL + "/")
+	for _, c := range v.jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+var portalCSRFRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// portalCSRFOf reads the CSRF token of the first form on a page.
+func portalCSRFOf(t *testing.T, p *portalPage) string {
+	t.Helper()
+	m := portalCSRFRE.FindSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no CSRF token on the page: %s", p)
+	}
+	return string(m[1])
+}
+
+// csrf opens path and returns the CSRF token of its forms.
+func (v *portalVisitor) csrf(path string) string {
+	v.e.t.Helper()
+	p := v.get(path)
+	if p.Code != http.StatusOK {
+		v.e.t.Fatalf("GET %s: %s", path, p)
+	}
+	return portalCSRFOf(v.e.t, p)
+}
+
+// password posts a password for the link's authenticator at index auth,
+// with a fresh CSRF token from the sign-in page.
+func (v *portalVisitor) password(l linkObj, auth int, password string) *portalPage {
+	v.e.t.Helper()
+	base := v.e.base(l)
+	return v.post(base+"/password", url.Values{"csrf": {v.csrf(base)}, "auth": {fmt.Sprint(auth)}, "password": {password}})
+}
+
+// signIn signs in with the password at index 0 and fails the test unless
+// a session starts.
+func (v *portalVisitor) signIn(l linkObj, password string) {
+	v.e.t.Helper()
+	p := v.password(l, 0, password)
+	if p.Code != http.StatusSeeOther || p.Header.Get("Location") != v.e.base(l) || p.cookie(portalSessionCookie(l.ID)) == nil {
+		v.e.t.Fatalf("sign-in did not start a session: %s", p)
+	}
+}
+
+// sendCode asks for a code for the authenticator at index auth.
+func (v *portalVisitor) sendCode(l linkObj, auth int) *portalPage {
+	v.e.t.Helper()
+	base := v.e.base(l)
+	return v.post(base+"/code/send", url.Values{"csrf": {v.csrf(base)}, "auth": {fmt.Sprint(auth)}})
+}
+
+// verifyCode posts a code for the authenticator at index auth.
+func (v *portalVisitor) verifyCode(l linkObj, auth int, code string) *portalPage {
+	v.e.t.Helper()
+	base := v.e.base(l)
+	return v.post(base+"/code/verify", url.Values{"csrf": {v.csrf(base)}, "auth": {fmt.Sprint(auth)}, "code": {code}})
+}
+
+var (
+	portalNonceRE  = regexp.MustCompile(`<script[^>]*\snonce="([^"]+)"`)
+	portalScriptRE = regexp.MustCompile(`<script`)
+)
+
+// portalCheckPage holds every HTML response to the page rules: a CSP with
+// frame-ancestors 'none' whose script nonce is the one in the page, and no
+// referrer. It reports with Errorf so that goroutines may call it.
+func portalCheckPage(t *testing.T, req *http.Request, p *portalPage) {
+	// Pages, not redirects (whose bodies browsers never show) nor downloads.
+	if !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") || p.Code/100 == 3 ||
+		strings.HasPrefix(p.Header.Get("Content-Disposition"), "attachment") {
+		return
+	}
+	where := req.Method + " " + req.URL.Path
+	csp := p.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("%s: CSP %q lacks frame-ancestors 'none'", where, csp)
+	}
+	if got := p.Header.Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("%s: Referrer-Policy %q", where, got)
+	}
+	if req.Method == http.MethodHead {
+		return
+	}
+	scripts := portalScriptRE.FindAllIndex(p.Body, -1)
+	nonces := portalNonceRE.FindAllSubmatch(p.Body, -1)
+	if len(scripts) != len(nonces) {
+		t.Errorf("%s: %d <script> tags but %d with a nonce", where, len(scripts), len(nonces))
+	}
+	for _, m := range nonces {
+		if !strings.Contains(csp, "script-src 'nonce-"+string(m[1])+"'") {
+			t.Errorf("%s: script nonce %q is not the CSP's (%q)", where, m[1], csp)
+		}
+	}
+}
+
+// portalFile is one file part of an upload form.
+type portalFile struct {
+	name string
+	body []byte
+}
+
+// portalUploadForm builds the portal's upload form: csrf, folder, then files.
+func portalUploadForm(t *testing.T, csrf, folder string, files ...portalFile) (string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf", csrf)
+	mw.WriteField("folder", folder)
+	for _, f := range files {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", `form-data; name="file"; `+filenameParam(f.name))
+		h.Set("Content-Type", "application/octet-stream")
+		w, err := mw.CreatePart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(f.body)
+	}
+	mw.Close()
+	return mw.FormDataContentType(), buf.Bytes()
+}
+
+// filenameParam writes a file name the way browsers do (only " and
+// newlines escaped, so a backslash arrives as is), or, for names with
+// control characters that no header line may carry, as RFC 2231
+// filename*=utf-8”…, which Go's multipart reader decodes.
+func filenameParam(name string) string {
+	if !strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
+		return `filename="` + strings.NewReplacer(`"`, "%22", "\n", "%0A", "\r", "%0D").Replace(name) + `"`
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return "filename*=utf-8''" + b.String()
+}
+
+// upload posts files to a folder through the portal form.
+func (v *portalVisitor) upload(l linkObj, csrf, folder string, accept string, files ...portalFile) *portalPage {
+	v.e.t.Helper()
+	ct, body := portalUploadForm(v.e.t, csrf, folder, files...)
+	req := v.newRequest(http.MethodPost, v.e.base(l)+"/upload", bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	return v.do(req)
+}

@@ -1,0 +1,1453 @@
+package gateway_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/gateway"
+)
+
+// childNames lists the names in a folder, sorted, through the API.
+func (e *portalEnv) childNames(parentID string) []string {
+	e.t.Helper()
+	r := e.post("/v1/list", map[string]any{"filter": map[string]any{"parent_id": parentID}, "size": 100})
+	mustOK(e.t, r)
+	var res struct {
+		Objects []object `json:"objects"`
+	}
+	r.into(e.t, &res)
+	names := []string{}
+	for _, o := range res.Objects {
+		names = append(names, o.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (e *portalEnv) object(id string) (object, bool) {
+	e.t.Helper()
+	r := e.post("/v1/get", map[string]any{"id": id})
+	if r.Code != http.StatusOK {
+		return object{}, false
+	}
+	return e.objectOf(r), true
+}
+
+// deadPage fetches the page an unknown link gets.
+func (e *portalEnv) deadPage() *portalPage {
+	e.t.Helper()
+	p := e.visitor().get("/s/" + strings.Repeat("A", 43))
+	if p.Code != http.StatusNotFound {
+		e.t.Fatalf("unknown link: %s", p)
+	}
+	return p
+}
+
+func wantDead(t *testing.T, dead, p *portalPage, what string) {
+	t.Helper()
+	if p.Code != http.StatusNotFound || !bytes.Equal(p.Body, dead.Body) {
+		t.Errorf("%s: want the dead page, got %s", what, p)
+	}
+}
+
+func wantCode(t *testing.T, p *portalPage, code int, what string) {
+	t.Helper()
+	if p.Code != code {
+		t.Fatalf("%s: got %s, want %d", what, p, code)
+	}
+}
+
+// isSignIn reports whether p is the sign-in page (and shows no files).
+func isSignIn(p *portalPage) bool {
+	return p.Code == http.StatusOK && (strings.Contains(p.text(), `/code/send"`) || strings.Contains(p.text(), `/password"`)) &&
+		!strings.Contains(p.text(), `/leave"`)
+}
+
+func isBrowse(p *portalPage) bool {
+	return p.Code == http.StatusOK && strings.Contains(p.text(), `/leave"`) && !strings.Contains(p.text(), `/password"`)
+}
+
+func TestPortal_PasswordSignIn(t *testing.T) {
+	e := newPortalEnv(t)
+	f := e.upload("/share", "report.txt", []byte("hello portal"))
+	docs := e.mkdir("/share/docs")
+	l := e.createLinks(map[string]any{"targets": []string{f.ID, docs.ID}, "authenticators": []any{pw(goodPassword)}, "title": "Q3"})[0]
+	base := e.base(l)
+	name := portalSessionCookie(l.ID)
+	v := e.visitor()
+
+	p := v.get(base)
+	if p.Code != http.StatusOK || !strings.Contains(p.text(), `name="password"`) || strings.Contains(p.text(), "report.txt") {
+		t.Fatalf("sign-in page: %s", p)
+	}
+
+	wrong := v.password(l, 0, "not the password at all")
+	if wrong.Code != http.StatusUnauthorized || !strings.Contains(wrong.text(), "That password is not right.") ||
+		!strings.Contains(wrong.text(), `name="password"`) || wrong.cookie(name) != nil {
+		t.Fatalf("wrong password: %s", wrong)
+	}
+	if st := e.linkState(l.ID); st.AccessCount != 0 || st.LastAccessedAt != "" {
+		t.Fatalf("a failed sign-in changed the link: %+v", st)
+	}
+
+	ok := v.password(l, 0, goodPassword)
+	if ok.Code != http.StatusSeeOther || ok.Header.Get("Location") != base {
+		t.Fatalf("right password: %s", ok)
+	}
+	c := ok.cookie(name)
+	if c == nil {
+		t.Fatalf("no cookie %s in %q", name, ok.Header.Values("Set-Cookie"))
+	}
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || c.Value == "" {
+		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Lax, Path=/, not Secure over http", c)
+	}
+	if c.MaxAge <= 0 || c.MaxAge > int(sesame.SessionMaxAge.Seconds())+1 {
+		t.Errorf("session cookie Max-Age %d, want 1..%d", c.MaxAge, int(sesame.SessionMaxAge.Seconds()))
+	}
+	for _, sc := range ok.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(sc, "__Host-") || strings.Contains(strings.ToLower(sc), "secure") {
+			t.Errorf("over plain http: %q", sc)
+		}
+	}
+
+	b := v.get(base)
+	if !isBrowse(b) {
+		t.Fatalf("browse: %s", b)
+	}
+	upd, _ := sesame.ParseTime(f.UpdatedAt)
+	for _, want := range []string{">report.txt<", "12 B", "text/plain", upd.UTC().Format("2 Jan 2006 15:04"), ">docs<", "Folder",
+		base + "/f/" + f.ID, base + "/d/" + docs.ID} {
+		if !strings.Contains(b.text(), want) {
+			t.Errorf("browse page lacks %q", want)
+		}
+	}
+
+	st := e.linkState(l.ID)
+	if st.AccessCount != 1 {
+		t.Errorf("access_count %d, want 1", st.AccessCount)
+	}
+	if at, err := sesame.ParseTime(st.LastAccessedAt); err != nil || !at.Equal(e.clock.Now().Truncate(time.Microsecond)) {
+		t.Errorf("last_accessed_at %q, want %s", st.LastAccessedAt, e.clock.Now())
+	}
+}
+
+func TestPortal_EmailCodeSignIn(t *testing.T) {
+	e := newPortalEnv(t)
+	f := e.upload("/m", "m.txt", []byte("mail"))
+	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
+	base := e.base(l)
+	name := portalSessionCookie(l.ID)
+	v := e.visitor()
+
+	p := v.get(base)
+	if p.Code != http.StatusOK || !strings.Contains(p.text(), "b•••@example.com") || strings.Contains(p.text(), "bob@example.com") ||
+		strings.Contains(p.text(), `name="code"`) {
+		t.Fatalf("sign-in page: %s", p)
+	}
+	sent := v.sendCode(l, 0)
+	if sent.Code != http.StatusSeeOther || sent.Header.Get("Location") != base+"?sent=0" {
+		t.Fatalf("send: %s", sent)
+	}
+	p = v.get(sent.Header.Get("Location"))
+	if p.Code != http.StatusOK || !strings.Contains(p.text(), "If that address can receive codes, a code is on its way") ||
+		!strings.Contains(p.text(), `name="code"`) {
+		t.Fatalf("after send: %s", p)
+	}
+	msgs := e.queued()
+	if len(msgs) != 1 || msgs[0].Message.To != "bob@example.com" || msgs[0].Message.LinkID != l.ID || msgs[0].Message.Channel != sesame.ChannelEmail {
+		t.Fatalf("queued: %+v", msgs)
+	}
+	code := portalCode(t, msgs[0])
+
+	w := v.verifyCode(l, 0, portalWrongCode(code))
+	if w.Code != http.StatusUnauthorized || !strings.Contains(w.text(), "That code is not right.") || w.cookie(name) != nil {
+		t.Fatalf("wrong code: %s", w)
+	}
+	ok := v.verifyCode(l, 0, code)
+	if ok.Code != http.StatusSeeOther || ok.Header.Get("Location") != base || ok.cookie(name) == nil {
+		t.Fatalf("right code: %s", ok)
+	}
+	if b := v.get(base); !isBrowse(b) || !strings.Contains(b.text(), "m.txt") {
+		t.Fatalf("browse: %s", b)
+	}
+
+	// The code works once.
+	v2 := e.visitor()
+	again := v2.verifyCode(l, 0, code)
+	if again.Code != http.StatusUnauthorized || again.cookie(name) != nil {
+		t.Fatalf("used code again: %s", again)
+	}
+	if p := v2.get(base); !isSignIn(p) || strings.Contains(p.text(), "m.txt") {
+		t.Fatalf("second visitor sees: %s", p)
+	}
+	if st := e.linkState(l.ID); st.AccessCount != 1 {
+		t.Errorf("access_count %d, want 1", st.AccessCount)
+	}
+}
+
+func TestPortal_CodeSendLimits(t *testing.T) {
+	e := newPortalEnv(t)
+	f := e.upload("/m", "m.txt", []byte("mail"))
+	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
+	base := e.base(l)
+	v := e.visitor()
+	const said = "If that address can receive codes, a code is on its way"
+
+	send := func(what string) {
+		t.Helper()
+		p := v.sendCode(l, 0)
+		if p.Code != http.StatusSeeOther || p.Header.Get("Location") != base+"?sent=0" {
+			t.Fatalf("%s: %s", what, p)
+		}
+		if pg := v.get(p.Header.Get("Location")); pg.Code != http.StatusOK || !strings.Contains(pg.text(), said) {
+			t.Fatalf("%s: page %s", what, pg)
+		}
+	}
+	send("first send")
+	e.clock.Add(30 * time.Second)
+	send("second send within 60 s")
+	if n := len(e.queued()); n != 1 {
+		t.Fatalf("two sends within 60 s queued %d messages, want 1", n)
+	}
+	for i := 2; i <= sesame.MaxSendsPerHour; i++ {
+		e.clock.Add(61 * time.Second)
+		send(fmt.Sprintf("send %d", i))
+	}
+	if n := len(e.queued()); n != sesame.MaxSendsPerHour-1 {
+		t.Fatalf("queued %d more messages, want %d", n, sesame.MaxSendsPerHour-1)
+	}
+	e.clock.Add(61 * time.Second)
+	send("sixth send in the hour")
+	if n := len(e.queued()); n != 0 {
+		t.Fatalf("a sixth send in one hour queued %d messages", n)
+	}
+	// An hour after the first send, one more is allowed.
+	e.clock.Add(time.Hour - (30+5*61)*time.Second + time.Second)
+	send("send an hour later")
+	if n := len(e.queued()); n != 1 {
+		t.Fatalf("an hour later queued %d messages, want 1", n)
+	}
+
+	var outcomes []string
+	for _, ev := range e.linkAudit(l.ID) {
+		if ev.Action == "code.send" {
+			outcomes = append(outcomes, ev.Outcome)
+		}
+	}
+	want := []string{"success", "failure:throttled", "success", "success", "success", "success", "failure:throttled", "success"}
+	if diff := cmp.Diff(want, outcomes); diff != "" {
+		t.Errorf("code.send audit outcomes (-want +got):\n%s", diff)
+	}
+}
+
+func TestPortal_CodeWrongTriesSpendCode(t *testing.T) {
+	e := newPortalEnv(t)
+	f := e.upload("/m", "m.txt", []byte("mail"))
+	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
+	name := portalSessionCookie(l.ID)
+	v := e.visitor()
+	v.sendCode(l, 0)
+	code := portalCode(t, e.queued()[0])
+	for i := 1; i <= sesame.MaxCodeAttempts; i++ {
+		v.ip = fmt.Sprintf("10.0.0.%d", i) // the per-address backoff is not what this tests
+		wantCode(t, v.verifyCode(l, 0, portalWrongCode(code)), http.StatusUnauthorized, fmt.Sprintf("wrong try %d", i))
+	}
+	v.ip = "10.0.0.99"
+	p := v.verifyCode(l, 0, code)
+	if p.Code != http.StatusTooManyRequests || !strings.Contains(p.text(), "Too many wrong tries for this code") || p.cookie(name) != nil {
+		t.Fatalf("right code after %d wrong tries: %s", sesame.MaxCodeAttempts, p)
+	}
+	// A new code works.
+	e.clock.Add(sesame.MinResendInterval + time.Second)
+	v.sendCode(l, 0)
+	fresh := portalCode(t, e.queued()[0])
+	if p := v.verifyCode(l, 0, fresh); p.Code != http.StatusSeeOther || p.cookie(name) == nil {
+		t.Fatalf("a fresh code: %s", p)
+	}
+}
+
+func TestPortal_AuthenticatorLock(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	f := e.upload("/m", "m.txt", []byte("mail"))
+	dead := e.deadPage()
+	n := 0
+	// Each try comes from a new address: the lock must hold against
+	// guesses spread over many addresses, which the backoff cannot see.
+	from := func(v *portalVisitor) *portalVisitor {
+		n++
+		v.ip = fmt.Sprintf("10.1.%d.%d", n/200, n%200+1)
+		return v
+	}
+
+	t.Run("codes, and a resend does not reset the count", func(t *testing.T) {
+		l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
+		base := e.base(l)
+		v := e.visitor()
+		v.sendCode(l, 0)
+		c1 := portalCode(t, e.queued()[0])
+		for i := 0; i < 15; i++ { // 5 wrong tries, then 10 on a spent code
+			// (TestPortal_CodeWrongTriesSpendCode pins 401 then 429; here
+			// only the count matters.)
+			if p := from(v).verifyCode(l, 0, portalWrongCode(c1)); p.Code != http.StatusUnauthorized && p.Code != http.StatusTooManyRequests {
+				t.Fatalf("failure %d: %s", i+1, p)
+			}
+		}
+		e.clock.Add(61 * time.Second)
+		v.sendCode(l, 0)
+		c2 := portalCode(t, e.queued()[0])
+		for i := 0; i < 4; i++ {
+			wantCode(t, from(v).verifyCode(l, 0, portalWrongCode(c2)), http.StatusUnauthorized, fmt.Sprintf("failure %d", 16+i))
+		}
+		if p := v.get(base); !isSignIn(p) {
+			t.Fatalf("after 19 failures the link should still be open: %s", p)
+		}
+		e.clock.Add(61 * time.Second)
+		v.sendCode(l, 0) // resending does not reset the failures
+		c3 := portalCode(t, e.queued()[0])
+		wantCode(t, from(v).verifyCode(l, 0, portalWrongCode(c3)), http.StatusUnauthorized, "failure 20")
+
+		// Locked, and the only authenticator: the link is dead, even with the right code.
+		wantDead(t, dead, v.get(base), "locked link")
+		wantDead(t, dead, from(v).post(base+"/code/verify", url.Values{"auth": {"0"}, "code": {c3}}), "right code on a locked link")
+		wantDead(t, dead, e.visitor().get(base), "locked link, new visitor")
+
+		// Updating the link lifts the lock.
+		e.updateLink(map[string]any{"id": l.ID, "title": "unlocked"})
+		if p := v.get(base); !isSignIn(p) {
+			t.Fatalf("after update: %s", p)
+		}
+		e.clock.Add(61 * time.Second)
+		v.sendCode(l, 0)
+		c4 := portalCode(t, e.queued()[0])
+		if p := from(v).verifyCode(l, 0, c4); p.Code != http.StatusSeeOther || p.cookie(portalSessionCookie(l.ID)) == nil {
+			t.Fatalf("sign-in after the lock was lifted: %s", p)
+		}
+	})
+
+	t.Run("password beside a code", func(t *testing.T) {
+		l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword), email("bob@example.com")}})[0]
+		base := e.base(l)
+		v := e.visitor()
+		for i := 0; i < sesame.LockAfterFailures; i++ {
+			wantCode(t, from(v).password(l, 0, fmt.Sprintf("wrong password %d", i)), http.StatusUnauthorized, fmt.Sprintf("failure %d", i+1))
+		}
+		p := v.get(base)
+		if p.Code != http.StatusOK || strings.Contains(p.text(), `name="password"`) || !strings.Contains(p.text(), "/code/send") {
+			t.Fatalf("with the password locked the page should offer only the code: %s", p)
+		}
+		if p := from(v).password(l, 0, goodPassword); p.Code != http.StatusUnauthorized || p.cookie(portalSessionCookie(l.ID)) != nil {
+			t.Fatalf("right password on a locked authenticator: %s", p)
+		}
+		e.updateLink(map[string]any{"id": l.ID, "title": "unlocked"})
+		from(v).signIn(l, goodPassword)
+	})
+}
+
+// retryAfter reads a 429's Retry-After: whole seconds, at least 1.
+func retryAfter(t *testing.T, p *portalPage) int {
+	t.Helper()
+	if p.Code != http.StatusTooManyRequests {
+		t.Fatalf("want 429, got %s", p)
+	}
+	s := p.Header.Get("Retry-After")
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("Retry-After %q, want whole seconds ≥ 1", s)
+	}
+	return n
+}
+
+func TestPortal_Backoff(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	f := e.upload("/b", "b.txt", []byte("b"))
+	l1 := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+	l2 := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+	v := e.visitor()
+	for i := 1; i <= sesame.FreeFailures; i++ {
+		wantCode(t, v.password(l1, 0, "wrong"), http.StatusUnauthorized, fmt.Sprintf("free failure %d", i))
+	}
+	// The clock stands still: the next tries come at once.
+	fourth := v.password(l1, 0, "wrong")
+	if fourth.Code != http.StatusTooManyRequests {
+		t.Errorf("4th attempt after %d free failures: got %d, want 429", sesame.FreeFailures, fourth.Code)
+	}
+	fifth := v.password(l1, 0, goodPassword)
+	wait := retryAfter(t, fifth)
+	if !strings.Contains(fifth.text(), "Too many tries") || fifth.cookie(portalSessionCookie(l1.ID)) != nil {
+		t.Fatalf("throttled page: %s", fifth)
+	}
+	// Another link from the same address is not slowed down.
+	wantCode(t, v.password(l2, 0, "wrong"), http.StatusUnauthorized, "other link, wrong")
+	v.signIn(l2, goodPassword)
+	// Nor is another address on the same link.
+	w := e.visitor()
+	w.ip = "10.2.0.1"
+	wantCode(t, w.password(l1, 0, "wrong"), http.StatusUnauthorized, "other address, wrong")
+	// Once the wait is over, the right password works.
+	e.clock.Add(time.Duration(wait) * time.Second)
+	v.signIn(l1, goodPassword)
+}
+
+func TestPortal_CSRF(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	f := e.upload("/c", "c.txt", []byte("c"))
+	l1 := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+	l2 := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+	b1, b2 := e.base(l1), e.base(l2)
+	v, other := e.visitor(), e.visitor()
+	mine := v.csrf(b1)
+	theirs := other.csrf(b1)
+	otherLink := v.csrf(b2)
+	if mine == theirs || mine == otherLink {
+		t.Fatal("CSRF tokens are not bound to the visitor and the link")
+	}
+	forge := func(s string) string {
+		if s[0] == 'x' {
+			return "y" + s[1:]
+		}
+		return "x" + s[1:]
+	}
+	form := func(csrf string) url.Values {
+		f := url.Values{"auth": {"0"}, "password": {goodPassword}}
+		if csrf != "" {
+			f.Set("csrf", csrf)
+		}
+		return f
+	}
+	for _, tt := range []struct {
+		name string
+		csrf string
+	}{{"no token", ""}, {"another visitor's token", theirs}, {"a token for another link", otherLink}, {"a forged token", forge(mine)}} {
+		p := v.post(b1+"/password", form(tt.csrf))
+		if p.Code != http.StatusForbidden || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(p.text(), "Please try again") || p.cookie(portalSessionCookie(l1.ID)) != nil {
+			t.Errorf("%s: %s", tt.name, p)
+		}
+	}
+	p := v.post(b1+"/password", form(mine), "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	if p.Code != http.StatusForbidden || p.cookie(portalSessionCookie(l1.ID)) != nil {
+		t.Errorf("cross-site POST: %s", p)
+	}
+	p = v.post(b1+"/password", form(mine), "Sec-Fetch-Site", "cross-site")
+	if p.Code != http.StatusForbidden {
+		t.Errorf("cross-site POST without Origin: %s", p)
+	}
+	// None of that was a wrong password, and the right form works.
+	if st := e.linkState(l1.ID); st.AccessCount != 0 {
+		t.Fatalf("access_count %d", st.AccessCount)
+	}
+	if p := v.post(b1+"/password", form(mine)); p.Code != http.StatusSeeOther {
+		t.Fatalf("the visitor's own token: %s", p)
+	}
+	// Signed in, forms need the session's token (not the pre-session one).
+	if p := v.post(b1+"/zip", url.Values{"csrf": {mine}, "id": {f.ID}}); p.Code != http.StatusForbidden {
+		t.Errorf("ZIP with the pre-session token: %s", p)
+	}
+}
+
+func TestPortal_SessionBoundToLink(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	fa := e.upload("/a", "alpha.txt", []byte("a"))
+	fb := e.upload("/b", "bravo.txt", []byte("b"))
+	la := e.createLinks(map[string]any{"targets": []string{fa.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+	lb := e.createLinks(map[string]any{"targets": []string{fb.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+	v := e.visitor()
+	v.signIn(la, goodPassword)
+	secret := v.cookieValue(portalSessionCookie(la.ID))
+	if secret == "" {
+		t.Fatal("no session cookie in the jar")
+	}
+	if p := v.get(e.base(lb)); !isSignIn(p) || strings.Contains(p.text(), "bravo.txt") {
+		t.Fatalf("A's cookie, as is, on B: %s", p)
+	}
+	w := e.visitor()
+	w.setCookie(portalSessionCookie(lb.ID), secret)
+	if p := w.get(e.base(lb)); !isSignIn(p) || strings.Contains(p.text(), "bravo.txt") {
+		t.Fatalf("A's secret under B's cookie name: %s", p)
+	}
+	if p := w.get(e.base(lb) + "/f/" + fb.ID); p.Code != http.StatusSeeOther || p.Header.Get("Location") != e.base(lb) {
+		t.Fatalf("A's secret fetching B's file: %s", p)
+	}
+	if st := e.linkState(lb.ID); st.AccessCount != 0 {
+		t.Fatalf("B's access_count %d", st.AccessCount)
+	}
+}
+
+func TestPortal_SessionsEnd(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	f := e.upload("/e", "e.txt", []byte("e"))
+	dead := e.deadPage()
+	newLink := func() linkObj {
+		return e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+	}
+	signedIn := func(l linkObj) *portalVisitor {
+		v := e.visitor()
+		v.signIn(l, goodPassword)
+		if p := v.get(e.base(l)); !isBrowse(p) {
+			t.Fatalf("browse: %s", p)
+		}
+		return v
+	}
+
+	t.Run("link deleted", func(t *testing.T) {
+		l := newLink()
+		v := signedIn(l)
+		e.deleteLink(l.ID)
+		wantDead(t, dead, v.get(e.base(l)), "after delete")
+		wantDead(t, dead, v.get(e.base(l)+"/f/"+f.ID), "file after delete")
+	})
+	t.Run("link updated", func(t *testing.T) {
+		l := newLink()
+		v := signedIn(l)
+		e.updateLink(map[string]any{"id": l.ID, "title": "new terms"})
+		if p := v.get(e.base(l)); !isSignIn(p) {
+			t.Fatalf("after update: %s", p)
+		}
+		if p := v.get(e.base(l) + "/f/" + f.ID); p.Code != http.StatusSeeOther {
+			t.Fatalf("file after update: %s", p)
+		}
+	})
+	t.Run("leave", func(t *testing.T) {
+		l := newLink()
+		v := signedIn(l)
+		secret := v.cookieValue(portalSessionCookie(l.ID))
+		p := v.post(e.base(l)+"/leave", url.Values{"csrf": {v.csrf(e.base(l))}})
+		if p.Code != http.StatusOK || !strings.Contains(p.text(), "You have left") {
+			t.Fatalf("leave: %s", p)
+		}
+		if c := p.cookie(portalSessionCookie(l.ID)); c == nil || c.MaxAge >= 0 {
+			t.Errorf("leave should clear the cookie: %q", p.Header.Values("Set-Cookie"))
+		}
+		if p := v.get(e.base(l)); !isSignIn(p) {
+			t.Fatalf("after leave: %s", p)
+		}
+		w := e.visitor() // the old secret is dead on the server, not just forgotten
+		w.setCookie(portalSessionCookie(l.ID), secret)
+		if p := w.get(e.base(l)); !isSignIn(p) {
+			t.Fatalf("old secret after leave: %s", p)
+		}
+	})
+	t.Run("idle 30 min", func(t *testing.T) {
+		l := newLink()
+		v := signedIn(l)
+		for i := 0; i < 2; i++ {
+			e.clock.Add(29 * time.Minute)
+			if p := v.get(e.base(l)); !isBrowse(p) {
+				t.Fatalf("after 29 idle minutes: %s", p)
+			}
+		}
+		e.clock.Add(sesame.SessionIdle + time.Second)
+		if p := v.get(e.base(l)); !isSignIn(p) {
+			t.Fatalf("after 30 idle minutes: %s", p)
+		}
+	})
+	t.Run("12 hours at most", func(t *testing.T) {
+		l := newLink()
+		v := signedIn(l)
+		var elapsed time.Duration
+		for elapsed+25*time.Minute < sesame.SessionMaxAge {
+			e.clock.Add(25 * time.Minute)
+			elapsed += 25 * time.Minute
+			if p := v.get(e.base(l)); !isBrowse(p) {
+				t.Fatalf("active after %s: %s", elapsed, p)
+			}
+		}
+		e.clock.Add(sesame.SessionMaxAge - elapsed + time.Second)
+		if p := v.get(e.base(l)); !isSignIn(p) {
+			t.Fatalf("after 12 h: %s", p)
+		}
+	})
+}
+
+// A session ends with its link, however recently it signed in. (Its own
+// env: the clock starts at the wall clock, which the cookie's Max-Age is
+// computed against.)
+func TestPortal_SessionNeverOutlivesTheLink(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	f := e.upload("/e", "e.txt", []byte("e"))
+	dead := e.deadPage()
+	exp := e.clock.Now().Add(45 * time.Minute).UTC().Truncate(time.Second)
+	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}, "expires_at": exp.Format(time.RFC3339)})[0]
+	v := e.visitor()
+	p := v.password(l, 0, goodPassword)
+	c := p.cookie(portalSessionCookie(l.ID))
+	if p.Code != http.StatusSeeOther || c == nil {
+		t.Fatalf("sign-in: %s", p)
+	}
+	if left := int(exp.Sub(e.clock.Now()).Seconds()) + 1; c.MaxAge > left {
+		t.Errorf("cookie Max-Age %d outlives the link (%d s left)", c.MaxAge, left)
+	}
+	e.clock.Add(20 * time.Minute)
+	if p := v.get(e.base(l)); !isBrowse(p) {
+		t.Fatalf("before expiry: %s", p)
+	}
+	e.clock.Add(20 * time.Minute)
+	if p := v.get(e.base(l)); !isBrowse(p) {
+		t.Fatalf("before expiry: %s", p)
+	}
+	e.clock.Add(exp.Sub(e.clock.Now()) + time.Second)
+	wantDead(t, dead, v.get(e.base(l)), "after the link expired")
+	wantDead(t, dead, v.get(e.base(l)+"/f/"+f.ID), "file after the link expired")
+}
+
+func TestPortal_DeadLinksLookAlike(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	f := e.upload("/d", "d.txt", []byte("d"))
+	mk := func(extra ...any) linkObj {
+		m := map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			m[extra[i].(string)] = extra[i+1]
+		}
+		return e.createLinks(m)[0]
+	}
+	expired := mk("expires_at", e.clock.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	deleted := mk()
+	e.deleteLink(deleted.ID)
+	exhausted := mk("max_access_count", 1)
+	e.visitor().signIn(exhausted, goodPassword)
+	locked := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
+	lv := e.visitor()
+	for i := 0; i < sesame.LockAfterFailures; i++ {
+		lv.ip = fmt.Sprintf("10.3.0.%d", i+1)
+		wantCode(t, lv.verifyCode(locked, 0, "123456"), http.StatusUnauthorized, fmt.Sprintf("locking failure %d", i+1))
+	}
+	e.clock.Add(2 * time.Hour) // expired is now past its expiry; nothing else is
+
+	cases := []struct{ name, path string }{
+		{"unknown", "/s/" + strings.Repeat("Q", 43)},
+		{"malformed short", "/s/abc"},
+		{"malformed long", "/s/" + strings.Repeat("Q", 44)},
+		{"malformed characters", "/s/" + strings.Repeat("%21", 43)},
+		{"expired", e.base(expired)},
+		{"deleted", e.base(deleted)},
+		{"exhausted", e.base(exhausted)},
+		{"locked", e.base(locked)},
+	}
+	var first *portalPage
+	headers := func(p *portalPage) http.Header {
+		h := p.Header.Clone()
+		h.Del("Date")
+		h.Del("X-Request-Id")
+		return h
+	}
+	names := func(h http.Header) []string {
+		var n []string
+		for k := range h {
+			n = append(n, k)
+		}
+		sort.Strings(n)
+		return n
+	}
+	for _, tc := range cases {
+		for _, method := range []string{"GET", "POST password"} {
+			v := e.visitor()
+			v.get(e.base(mk())) // every visitor already holds a pre-session cookie
+			var p *portalPage
+			if method == "GET" {
+				p = v.get(tc.path)
+			} else {
+				p = v.post(tc.path+"/password", url.Values{"auth": {"0"}, "password": {goodPassword}})
+			}
+			what := tc.name + " " + method
+			if p.Code != http.StatusNotFound {
+				t.Errorf("%s: got %d, want 404", what, p.Code)
+				continue
+			}
+			if first == nil {
+				first = p
+				continue
+			}
+			if !bytes.Equal(first.Body, p.Body) {
+				t.Errorf("%s: body differs from the unknown link's", what)
+			}
+			if diff := cmp.Diff(names(headers(first)), names(headers(p))); diff != "" {
+				t.Errorf("%s: header names differ (-unknown +this):\n%s", what, diff)
+			}
+			if diff := cmp.Diff(headers(first), headers(p)); diff != "" {
+				t.Errorf("%s: headers differ (-unknown +this):\n%s", what, diff)
+			}
+		}
+	}
+	if first != nil && len(first.resp.Cookies()) != 0 {
+		t.Errorf("the dead page sets cookies: %q", first.Header.Values("Set-Cookie"))
+	}
+}
+
+func TestPortal_ConcurrentSignInsRespectAccessCap(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	f := e.upload("/p", "p.txt", []byte("p"))
+	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}, "max_access_count": 5})[0]
+	base := e.base(l)
+	const n = 200
+	visitors := make([]*portalVisitor, n)
+	tokens := make([]string, n)
+	for i := range visitors {
+		visitors[i] = e.visitor()
+		tokens[i] = visitors[i].csrf(base)
+	}
+	codes := make([]int, n)
+	sessions := make([]bool, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range visitors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := visitors[i]
+			req := portalFormRequest(v, base+"/password", url.Values{"csrf": {tokens[i]}, "auth": {"0"}, "password": {goodPassword}})
+			<-start
+			p, err := v.try(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			codes[i] = p.Code
+			sessions[i] = p.Code == http.StatusSeeOther && p.Header.Get("Location") == base && p.cookie(portalSessionCookie(l.ID)) != nil
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won, byCode := 0, map[int]int{}
+	for i := range codes {
+		byCode[codes[i]]++
+		if sessions[i] {
+			won++
+		}
+	}
+	if won != 5 || byCode[http.StatusSeeOther] != 5 || byCode[http.StatusNotFound] != n-5 {
+		t.Errorf("%d sessions, statuses %v; want 5 sessions (303) and %d dead pages (404)", won, byCode, n-5)
+	}
+	if st := e.linkState(l.ID); st.AccessCount != 5 {
+		t.Errorf("access_count %d, want 5", st.AccessCount)
+	}
+}
+
+func TestPortal_ConcurrentDownloadsRespectDownloadCap(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4096)
+	f := e.upload("/dl", "big.bin", data)
+	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}, "max_access_count": 100,
+		"max_downloads": 3})[0]
+	const n = 100
+	visitors := make([]*portalVisitor, n)
+	for i := range visitors {
+		visitors[i] = e.visitor()
+		visitors[i].signIn(l, goodPassword)
+	}
+	path := e.base(l) + "/f/" + f.ID
+	codes := make([]int, n)
+	full := make([]bool, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range visitors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := visitors[i]
+			req := v.newRequest(http.MethodGet, path, nil)
+			<-start
+			p, err := v.try(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			codes[i] = p.Code
+			full[i] = bytes.Equal(p.Body, data)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	byCode, got := map[int]int{}, 0
+	for i := range codes {
+		byCode[codes[i]]++
+		if codes[i] == http.StatusOK {
+			if !full[i] {
+				t.Errorf("download %d: 200 without the whole file", i)
+			}
+			got++
+		}
+	}
+	if got != 3 || byCode[http.StatusForbidden] != n-3 {
+		t.Errorf("statuses %v, want 3×200 and %d×403", byCode, n-3)
+	}
+	if st := e.linkState(l.ID); st.DownloadCount != 3 {
+		t.Errorf("download_count %d, want 3", st.DownloadCount)
+	}
+}
+
+func TestPortal_RangeRequestsReuseTheClaim(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	data := []byte("0123456789abcdefghij")
+	f := e.upload("/r", "r.bin", data)
+	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}, "max_downloads": 2})[0]
+	v := e.visitor()
+	v.signIn(l, goodPassword)
+	path := e.base(l) + "/f/" + f.ID
+	p := v.get(path, "Range", "bytes=0-3")
+	if p.Code != http.StatusPartialContent || string(p.Body) != "0123" || p.Header.Get("Content-Range") != fmt.Sprintf("bytes 0-3/%d", len(data)) {
+		t.Fatalf("first range: %s", p)
+	}
+	p = v.get(path, "Range", "bytes=4-")
+	if p.Code != http.StatusPartialContent || string(p.Body) != string(data[4:]) {
+		t.Fatalf("second range: %s", p)
+	}
+	if st := e.linkState(l.ID); st.DownloadCount != 1 {
+		t.Fatalf("download_count %d after two ranges in one session, want 1", st.DownloadCount)
+	}
+	// Another session pays for its own download.
+	w := e.visitor()
+	w.signIn(l, goodPassword)
+	if p := w.get(path, "Range", "bytes=0-0"); p.Code != http.StatusPartialContent {
+		t.Fatalf("other session: %s", p)
+	}
+	if st := e.linkState(l.ID); st.DownloadCount != 2 {
+		t.Fatalf("download_count %d, want 2", st.DownloadCount)
+	}
+	// The cap is reached, but both sessions may resume what they paid for.
+	if p := v.get(path, "Range", "bytes=10-"); p.Code != http.StatusPartialContent || string(p.Body) != string(data[10:]) {
+		t.Fatalf("resume after the cap: %s", p)
+	}
+	x := e.visitor()
+	x.signIn(l, goodPassword)
+	if p := x.get(path); p.Code != http.StatusForbidden || !strings.Contains(p.text(), "Download limit reached") {
+		t.Fatalf("third session past the cap: %s", p)
+	}
+	if st := e.linkState(l.ID); st.DownloadCount != 2 {
+		t.Fatalf("download_count %d, want 2", st.DownloadCount)
+	}
+}
+
+func TestPortal_ZeroByteDownloadsAreRefunded(t *testing.T) {
+	gate := &blobGate{}
+	e := newPortalEnv(t, portalCheapPasswords, gate.install)
+	data := bytes.Repeat([]byte("refund me "), 100_000) // 1 MB
+	f := e.upload("/z", "z.bin", data)
+	// Each case has its own link, capped at one download.
+	newLink := func() (linkObj, string) {
+		l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}, "max_downloads": 1})[0]
+		return l, e.base(l) + "/f/" + f.ID
+	}
+	downloads := func(l linkObj, what string, want int) {
+		t.Helper()
+		if st := e.linkState(l.ID); st.DownloadCount != want {
+			t.Errorf("%s: download_count %d, want %d", what, st.DownloadCount, want)
+		}
+	}
+	// served reports when the server has finished a GET of the file.
+	served := make(chan string, 10)
+	e.onServed(func(r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/f/"+f.ID) {
+			served <- r.URL.Path
+		}
+	})
+	defer e.onServed(nil)
+	waitServed := func(path string) {
+		t.Helper()
+		for {
+			select {
+			case p := <-served:
+				if p == path {
+					return
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the server did not finish the download")
+			}
+		}
+	}
+	// abandon sends a GET as w on a raw connection and drops it: at once,
+	// or (whileSending) once the slot is claimed and the first byte is due,
+	// with a reset so that the server's writes fail.
+	abandon := func(l linkObj, path string, w *portalVisitor, whileSending bool) {
+		t.Helper()
+		name := portalSessionCookie(l.ID)
+		conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nCookie: %s=%s\r\n\r\n", path, e.srv.Listener.Addr(), name, w.cookieValue(name))
+		if whileSending {
+			select {
+			case <-gate.reading:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the server never started sending")
+			}
+			conn.(*net.TCPConn).SetLinger(0)
+		}
+		conn.Close()
+		waitServed(path)
+	}
+
+	t.Run("HEAD", func(t *testing.T) {
+		l, path := newLink()
+		v := e.visitor()
+		v.signIn(l, goodPassword)
+		head := v.do(v.newRequest(http.MethodHead, path, nil))
+		if head.Code != http.StatusOK || len(head.Body) != 0 || head.Header.Get("Content-Length") != strconv.Itoa(len(data)) {
+			t.Fatalf("HEAD: %s", head)
+		}
+		downloads(l, "after a HEAD", 0)
+	})
+	t.Run("client gone at once", func(t *testing.T) {
+		l, path := newLink()
+		w := e.visitor()
+		w.signIn(l, goodPassword)
+		abandon(l, path, w, false)
+		downloads(l, "after a request abandoned at once", 0)
+	})
+	t.Run("client gone before the first byte", func(t *testing.T) {
+		l, path := newLink()
+		w := e.visitor()
+		w.signIn(l, goodPassword)
+		gate.arm()
+		abandon(l, path, w, true)
+		downloads(l, "after a download abandoned before its first byte", 0)
+		var outcome string
+		for _, ev := range e.linkAudit(l.ID) {
+			if ev.Action == "download" {
+				outcome = fmt.Sprintf("%s %v", ev.Outcome, ev.Detail)
+			}
+		}
+		if outcome != "refunded map[bytes:0 method:GET]" {
+			t.Errorf("audit of the abandoned download: %q, want refunded with 0 bytes", outcome)
+		}
+		// The slot is still there for a real download.
+		x := e.visitor()
+		x.signIn(l, goodPassword)
+		if p := x.get(path); p.Code != http.StatusOK || !bytes.Equal(p.Body, data) {
+			t.Fatalf("real download: %d, %d bytes", p.Code, len(p.Body))
+		}
+		waitServed(path)
+		downloads(l, "after a real download", 1)
+	})
+}
+
+func pngBytes(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for x := 0; x < w; x++ {
+		for y := 0; y < h; y++ {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 200, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func zipEntries(t *testing.T, body []byte) map[string]string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("not a ZIP: %v", err)
+	}
+	out := map[string]string{}
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[zf.Name] = string(b)
+	}
+	return out
+}
+
+func TestPortal_Downloads(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	text := "plain text, safe to show\n"
+	notes := e.upload("/dl", "notes.txt", []byte(text))
+	htmlFile := e.upload("/dl", "page.html", []byte("<html><body><script>alert(1)</script></body></html>"))
+	svg := e.upload("/dl", "pic.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`))
+	trick := e.upload("/dl", "trick.txt", []byte("<!DOCTYPE html><html><script>alert(1)</script></html>"))
+	pic := pngBytes(t, 200, 100)
+	img := e.upload("/dl", "img.png", pic)
+	docs := e.mkdir("/dl/docs")
+	inner := e.upload("/dl/docs", "inner.txt", []byte("inside"))
+	targets := []string{notes.ID, htmlFile.ID, svg.ID, trick.ID, img.ID, docs.ID}
+	l := e.createLinks(map[string]any{"targets": targets, "authenticators": []any{pw(goodPassword)}, "title": "Bundle"})[0]
+	base := e.base(l)
+	v := e.visitor()
+	v.signIn(l, goodPassword)
+
+	t.Run("one file", func(t *testing.T) {
+		p := v.get(base + "/f/" + notes.ID)
+		if p.Code != http.StatusOK || string(p.Body) != text {
+			t.Fatalf("download: %s", p)
+		}
+		for k, want := range map[string]string{"Content-Disposition": `attachment; filename=notes.txt`, "X-Content-Type-Options": "nosniff",
+			"Cache-Control": "no-store"} {
+			if got := p.Header.Get(k); got != want {
+				t.Errorf("%s: %q, want %q", k, got, want)
+			}
+		}
+		r := v.get(base+"/f/"+notes.ID, "Range", "bytes=6-9")
+		if r.Code != http.StatusPartialContent || string(r.Body) != text[6:10] || r.Header.Get("Content-Range") != fmt.Sprintf("bytes 6-9/%d", len(text)) {
+			t.Errorf("Range: %s", r)
+		}
+		etag := p.Header.Get("ETag")
+		if etag == "" {
+			t.Fatal("no ETag")
+		}
+		if r := v.get(base+"/f/"+notes.ID, "Range", "bytes=0-4", "If-Range", etag); r.Code != http.StatusPartialContent || string(r.Body) != text[:5] {
+			t.Errorf("If-Range with the current ETag: %s", r)
+		}
+		if r := v.get(base+"/f/"+notes.ID, "Range", "bytes=0-4", "If-Range", `"stale"`); r.Code != http.StatusOK || string(r.Body) != text {
+			t.Errorf("If-Range with a stale ETag: %s", r)
+		}
+	})
+	t.Run("preview", func(t *testing.T) {
+		p := v.get(base + "/v/" + notes.ID)
+		if p.Code != http.StatusOK || string(p.Body) != text || p.Header.Get("Content-Type") != "text/plain; charset=utf-8" ||
+			!strings.HasPrefix(p.Header.Get("Content-Disposition"), "inline") || p.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("text preview: %s", p)
+		}
+		if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") {
+			t.Errorf("text preview CSP %q lacks sandbox", csp)
+		}
+		for _, o := range []object{htmlFile, svg, trick} {
+			p := v.get(base + "/v/" + o.ID)
+			if p.Code != http.StatusSeeOther || p.Header.Get("Location") != base+"/f/"+o.ID {
+				t.Errorf("preview of %s should send to the download: %s", o.Name, p)
+			}
+			d := v.get(base + "/f/" + o.ID)
+			if d.Code != http.StatusOK || !strings.HasPrefix(d.Header.Get("Content-Disposition"), "attachment") ||
+				d.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(d.Header.Get("Content-Security-Policy"), "sandbox") {
+				t.Errorf("download of %s: %s", o.Name, d)
+			}
+		}
+	})
+	t.Run("zip of all", func(t *testing.T) {
+		p := v.get(base + "/zip")
+		if p.Code != http.StatusOK || p.Header.Get("Content-Type") != "application/zip" ||
+			p.Header.Get("Content-Disposition") != "attachment; filename=Bundle.zip" {
+			t.Fatalf("zip: %s", p)
+		}
+		got := zipEntries(t, p.Body)
+		want := map[string]string{"notes.txt": text, "page.html": "<html><body><script>alert(1)</script></body></html>",
+			"pic.svg":   `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`,
+			"trick.txt": "<!DOCTYPE html><html><script>alert(1)</script></html>", "img.png": string(pic), "docs/": "", "docs/inner.txt": "inside"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("zip entries (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("zip of ticked files", func(t *testing.T) {
+		csrf := v.csrf(base)
+		p := v.post(base+"/zip", url.Values{"csrf": {csrf}, "id": {notes.ID, inner.ID}})
+		if p.Code != http.StatusOK || p.Header.Get("Content-Type") != "application/zip" {
+			t.Fatalf("zip: %s", p)
+		}
+		if diff := cmp.Diff(map[string]string{"notes.txt": text, "inner.txt": "inside"}, zipEntries(t, p.Body)); diff != "" {
+			t.Errorf("zip entries (-want +got):\n%s", diff)
+		}
+		outside := e.upload("/elsewhere", "secret.txt", []byte("no"))
+		if p := v.post(base+"/zip", url.Values{"csrf": {csrf}, "id": {notes.ID, outside.ID}}); p.Code != http.StatusNotFound {
+			t.Errorf("zip naming a file outside the link: %s", p)
+		}
+	})
+	t.Run("thumbnail", func(t *testing.T) {
+		p := v.get(base + "/th/" + img.ID)
+		if p.Code != http.StatusOK || p.Header.Get("Content-Type") != "image/png" {
+			t.Fatalf("thumbnail: %s", p)
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(p.Body))
+		if err != nil || cfg.Width != 96 || cfg.Height != 48 {
+			t.Errorf("thumbnail %+v, %v: want 96×48", cfg, err)
+		}
+	})
+}
+
+func TestPortal_UploadLink(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	drop := e.mkdir("/drop")
+	l := e.createLinks(map[string]any{"targets": []string{drop.ID}, "link_type": "upload", "authenticators": []any{pw(goodPassword)}})[0]
+	base := e.base(l)
+	v := e.visitor()
+	v.signIn(l, goodPassword)
+	p := v.get(base)
+	if p.Code != http.StatusSeeOther || p.Header.Get("Location") != base+"/d/"+drop.ID {
+		t.Fatalf("an upload link opens its folder: %s", p)
+	}
+	folderPage := base + "/d/" + drop.ID
+	csrf := v.csrf(folderPage)
+
+	p = v.upload(l, csrf, drop.ID, "", portalFile{"a.txt", []byte("aaa")}, portalFile{"b.txt", []byte("bbbb")})
+	if p.Code != http.StatusSeeOther || p.Header.Get("Location") != folderPage+"?done=uploaded" {
+		t.Fatalf("form upload: %s", p)
+	}
+	p = v.upload(l, csrf, drop.ID, "application/json", portalFile{"c.txt", []byte("c")})
+	var res struct {
+		Count int `json:"count"`
+	}
+	if p.Code != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "application/json") || json.Unmarshal(p.Body, &res) != nil || res.Count != 1 {
+		t.Fatalf("script upload: %s", p)
+	}
+
+	p = v.upload(l, csrf, drop.ID, "application/json",
+		portalFile{"../../etc/passwd", []byte("p")},
+		portalFile{`a\b.txt`, []byte("b")},
+		portalFile{"CON.txt", []byte("con")},
+		portalFile{"bad\x01na\x7fme.txt", []byte("ctl")},
+		portalFile{"tab\there\x1b.txt", []byte("tab")},
+		portalFile{"  .hidden. ", []byte("h")},
+		portalFile{"report.pdf", []byte("%PDF-1.4 one")},
+		portalFile{"report.pdf", []byte("%PDF-1.4 two")})
+	if p.Code != http.StatusOK {
+		t.Fatalf("upload of awkward names: %s", p)
+	}
+	got := e.childNames(drop.ID)
+	// b.txt was uploaded first, so a\b.txt becomes "b (1).txt".
+	want := []string{"_CON.txt", "a.txt", "b (1).txt", "b.txt", "badname.txt", "c.txt", "hidden", "passwd", "report (1).pdf", "report.pdf", "tabhere.txt"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stored names (-want +got):\n%s", diff)
+	}
+	mine := v.get(folderPage)
+	for _, n := range want {
+		if !strings.Contains(mine.text(), n) {
+			t.Errorf("the uploader's page lacks %q", n)
+		}
+	}
+
+	// Another visit sees none of it, and the folder's other files never show.
+	e.upload("/drop", "owner-only.txt", []byte("private"))
+	w := e.visitor()
+	w.signIn(l, goodPassword)
+	theirs := w.get(folderPage)
+	if theirs.Code != http.StatusOK || !strings.Contains(theirs.text(), "Nothing uploaded yet in this visit.") {
+		t.Fatalf("second visit: %s", theirs)
+	}
+	for _, n := range append(want, "owner-only.txt") {
+		if strings.Contains(theirs.text(), ">"+n) || strings.Contains(theirs.text(), n+"<") {
+			t.Errorf("second visit sees %q", n)
+		}
+	}
+	if strings.Contains(mine.text(), "owner-only") || strings.Contains(v.get(folderPage).text(), "owner-only") {
+		t.Error("the uploader sees a file they did not upload")
+	}
+	// An upload link does not download.
+	if p := v.get(base + "/zip"); p.Code != http.StatusForbidden {
+		t.Errorf("zip on an upload link: %s", p)
+	}
+}
+
+func TestPortal_UploadLimits(t *testing.T) {
+	setup := func(t *testing.T, opts ...envOption) (*portalEnv, linkObj, *portalVisitor, string) {
+		e := newPortalEnv(t, append([]envOption{portalCheapPasswords}, opts...)...)
+		drop := e.mkdir("/drop")
+		l := e.createLinks(map[string]any{"targets": []string{drop.ID}, "link_type": "upload", "authenticators": []any{pw(goodPassword)}})[0]
+		v := e.visitor()
+		v.signIn(l, goodPassword)
+		return e, l, v, drop.ID
+	}
+	message := func(t *testing.T, p *portalPage, code int) string {
+		t.Helper()
+		var m struct {
+			Message string `json:"message"`
+		}
+		if p.Code != code || json.Unmarshal(p.Body, &m) != nil || m.Message == "" {
+			t.Fatalf("got %s, want %d with a JSON message", p, code)
+		}
+		return m.Message
+	}
+
+	t.Run("per file", func(t *testing.T) {
+		e, l, v, drop := setup(t, func(c *gateway.Config) { c.MaxUploadSize = 1000 })
+		csrf := v.csrf(e.base(l) + "/d/" + drop)
+		if msg := message(t, v.upload(l, csrf, drop, "application/json", portalFile{"big.bin", make([]byte, 1001)}), 413); !strings.Contains(msg, "big.bin") {
+			t.Errorf("message %q does not name the file", msg)
+		}
+		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"ok.bin", make([]byte, 1000)}), 200)
+		if diff := cmp.Diff([]string{"ok.bin"}, e.childNames(drop)); diff != "" {
+			t.Errorf("stored (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("per link files", func(t *testing.T) {
+		e, l, v, drop := setup(t, func(c *gateway.Config) { c.Portal.MaxLinkFiles = 2 })
+		csrf := v.csrf(e.base(l) + "/d/" + drop)
+		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"1.txt", []byte("1")}, portalFile{"2.txt", []byte("2")}), 200)
+		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"3.txt", []byte("3")}), 413)
+		// The cap is the link's, not the visit's.
+		w := e.visitor()
+		w.signIn(l, goodPassword)
+		message(t, w.upload(l, w.csrf(e.base(l)+"/d/"+drop), drop, "application/json", portalFile{"4.txt", []byte("4")}), 413)
+		if diff := cmp.Diff([]string{"1.txt", "2.txt"}, e.childNames(drop)); diff != "" {
+			t.Errorf("stored (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("per link bytes", func(t *testing.T) {
+		e, l, v, drop := setup(t, func(c *gateway.Config) { c.Portal.MaxLinkBytes = 100 })
+		csrf := v.csrf(e.base(l) + "/d/" + drop)
+		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"60.bin", make([]byte, 60)}), 200)
+		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"41.bin", make([]byte, 41)}), 413)
+		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"40.bin", make([]byte, 40)}), 200)
+		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"1.bin", make([]byte, 1)}), 413)
+		if diff := cmp.Diff([]string{"40.bin", "60.bin"}, e.childNames(drop)); diff != "" {
+			t.Errorf("stored (-want +got):\n%s", diff)
+		}
+		// Without JSON the visitor gets a page with the same status.
+		if p := v.upload(l, csrf, drop, "", portalFile{"1.bin", make([]byte, 1)}); p.Code != 413 || !strings.Contains(p.text(), "Upload failed") {
+			t.Errorf("form upload over the cap: %s", p)
+		}
+	})
+	t.Run("free disk", func(t *testing.T) {
+		e, l, v, drop := setup(t, func(c *gateway.Config) {
+			c.Portal.MinFreeBytes = 1 << 30
+			c.Portal.FreeBytes = func() (int64, error) { return 1 << 20, nil }
+		})
+		csrf := v.csrf(e.base(l) + "/d/" + drop)
+		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"x.txt", []byte("x")}), 507)
+		if got := e.childNames(drop); len(got) != 0 {
+			t.Errorf("stored %v", got)
+		}
+	})
+}
+
+func TestPortal_Editor(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	ed := e.mkdir("/ed")
+	a := e.upload("/ed", "a.txt", []byte("a"))
+	sub := e.mkdir("/ed/sub")
+	c := e.upload("/ed/sub", "c.txt", []byte("c"))
+	outside := e.upload("/outside", "x.txt", []byte("x"))
+	l := e.createLinks(map[string]any{"targets": []string{ed.ID}, "link_type": "editor", "authenticators": []any{pw(goodPassword)}})[0]
+	base := e.base(l)
+	v := e.visitor()
+	v.signIn(l, goodPassword)
+	if p := v.get(base); p.Code != http.StatusSeeOther || p.Header.Get("Location") != base+"/d/"+ed.ID {
+		t.Fatalf("an editor link on one folder opens it: %s", p)
+	}
+	edPage := base + "/d/" + ed.ID
+	csrf := v.csrf(edPage)
+	rename := func(id, name string) *portalPage {
+		return v.post(base+"/rename", url.Values{"csrf": {csrf}, "id": {id}, "name": {name}})
+	}
+	del := func(id string) *portalPage { return v.post(base+"/delete", url.Values{"csrf": {csrf}, "id": {id}}) }
+
+	t.Run("rename", func(t *testing.T) {
+		form := v.get(base + "/rename/" + a.ID)
+		if form.Code != http.StatusOK || !strings.Contains(form.text(), `value="a.txt"`) {
+			t.Fatalf("rename form: %s", form)
+		}
+		if p := rename(a.ID, "renamed.txt"); p.Code != http.StatusSeeOther || p.Header.Get("Location") != edPage+"?done=renamed" {
+			t.Fatalf("rename: %s", p)
+		}
+		if o, _ := e.object(a.ID); o.Name != "renamed.txt" {
+			t.Fatalf("name after rename: %q", o.Name)
+		}
+		for _, bad := range []string{"../x", "a/b", `a\b`, "", "   ", "NUL", "nul.txt", ".", "..", "x\x00y"} {
+			if p := rename(a.ID, bad); p.Code != http.StatusBadRequest {
+				t.Errorf("rename to %q: %s", bad, p)
+			}
+		}
+		if o, _ := e.object(a.ID); o.Name != "renamed.txt" {
+			t.Errorf("a refused rename changed the name to %q", o.Name)
+		}
+		if diff := cmp.Diff([]string{"renamed.txt", "sub"}, e.childNames(ed.ID)); diff != "" {
+			t.Errorf("folder after refused renames (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("out of scope", func(t *testing.T) {
+		for what, p := range map[string]*portalPage{
+			"rename outside": rename(outside.ID, "y.txt"),
+			"delete outside": del(outside.ID),
+			"rename form":    v.get(base + "/rename/" + outside.ID),
+			"delete form":    v.get(base + "/delete/" + outside.ID),
+			"download":       v.get(base + "/f/" + outside.ID),
+			"bad id":         rename("pos_nope", "y.txt"),
+		} {
+			if p.Code != http.StatusNotFound {
+				t.Errorf("%s: %s", what, p)
+			}
+		}
+		if o, ok := e.object(outside.ID); !ok || o.Name != "x.txt" {
+			t.Errorf("the outside file changed: %+v", o)
+		}
+	})
+	t.Run("the shared folder itself", func(t *testing.T) {
+		if p := rename(ed.ID, "other"); p.Code != http.StatusForbidden {
+			t.Errorf("rename the target: %s", p)
+		}
+		if p := del(ed.ID); p.Code != http.StatusForbidden {
+			t.Errorf("delete the target: %s", p)
+		}
+		if o, ok := e.object(ed.ID); !ok || o.Name != "ed" {
+			t.Errorf("the target changed: %+v", o)
+		}
+	})
+	t.Run("delete", func(t *testing.T) {
+		confirm := v.get(base + "/delete/" + sub.ID)
+		if confirm.Code != http.StatusOK || !strings.Contains(confirm.text(), "everything in it") || !strings.Contains(confirm.text(), `action="`+base+`/delete"`) {
+			t.Fatalf("confirmation page: %s", confirm)
+		}
+		if _, ok := e.object(sub.ID); !ok {
+			t.Fatal("the confirmation page deleted already")
+		}
+		if p := del(sub.ID); p.Code != http.StatusSeeOther || p.Header.Get("Location") != edPage+"?done=deleted" {
+			t.Fatalf("delete: %s", p)
+		}
+		if _, ok := e.object(sub.ID); ok {
+			t.Error("the folder is still there")
+		}
+		if _, ok := e.object(c.ID); ok {
+			t.Error("the folder's file is still there")
+		}
+	})
+	t.Run("mkdir", func(t *testing.T) {
+		p := v.post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {ed.ID}, "name": {"new folder"}})
+		if p.Code != http.StatusSeeOther || p.Header.Get("Location") != edPage+"?done=created" {
+			t.Fatalf("mkdir: %s", p)
+		}
+		if diff := cmp.Diff([]string{"new folder", "renamed.txt"}, e.childNames(ed.ID)); diff != "" {
+			t.Errorf("folder (-want +got):\n%s", diff)
+		}
+		if p := v.post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {outside.ID}, "name": {"n"}}); p.Code != http.StatusNotFound {
+			t.Errorf("mkdir outside: %s", p)
+		}
+		if p := v.post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {ed.ID}, "name": {"../up"}}); p.Code != http.StatusBadRequest {
+			t.Errorf("mkdir ../up: %s", p)
+		}
+	})
+}
+
+func TestPortal_PageHeaders(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	ed := e.mkdir("/ph")
+	a := e.upload("/ph", "a.txt", []byte("a"))
+	l := e.createLinks(map[string]any{"targets": []string{ed.ID}, "link_type": "editor", "authenticators": []any{pw(goodPassword)}})[0]
+	base := e.base(l)
+	v := e.visitor()
+	signin := v.get(base)
+	again := v.get(base)
+	nonce := func(p *portalPage) string {
+		m := portalNonceRE.FindSubmatch(p.Body)
+		if m == nil {
+			t.Fatalf("no <script nonce> on %s", p)
+		}
+		return string(m[1])
+	}
+	if nonce(signin) == nonce(again) {
+		t.Error("the script nonce is the same on two responses")
+	}
+	bad := v.post(base+"/password", url.Values{"auth": {"0"}, "password": {"x"}}) // a notice page
+	v.signIn(l, goodPassword)
+	pages := map[string]*portalPage{"sign-in": signin, "csrf notice": bad, "browse": v.get(base + "/d/" + ed.ID),
+		"confirm": v.get(base + "/rename/" + a.ID), "dead": e.deadPage()}
+	for name, p := range pages {
+		if !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("%s: Content-Type %q", name, p.Header.Get("Content-Type"))
+		}
+		csp := p.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'none'") || p.Header.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("%s: CSP %q, Referrer-Policy %q", name, csp, p.Header.Get("Referrer-Policy"))
+		}
+		if name == "dead" {
+			continue
+		}
+		if n := nonce(p); !strings.Contains(csp, "'nonce-"+n+"'") {
+			t.Errorf("%s: nonce %q not in CSP %q", name, n, csp)
+		}
+	}
+}
+
+func TestPortal_Audit(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	ed := e.mkdir("/au")
+	a := e.upload("/au", "a.txt", []byte("twelve bytes"))
+	b := e.upload("/au", "b.txt", []byte("b"))
+	l := e.createLinks(map[string]any{"targets": []string{ed.ID}, "link_type": "editor",
+		"authenticators": []any{pw(goodPassword), email("bob@example.com")}})[0]
+	base := e.base(l)
+	v := e.visitor()
+	wantCode(t, v.password(l, 0, "wrong"), http.StatusUnauthorized, "wrong password")
+	v.sendCode(l, 1)
+	for i := 0; i < 6; i++ { // until the address is slowed down
+		if p := v.password(l, 0, "wrong"); p.Code == http.StatusTooManyRequests {
+			break
+		}
+	}
+	e.clock.Add(sesame.MaxBackoff)
+	v.ip = "10.4.0.1"
+	v.signIn(l, goodPassword)
+	edPage := base + "/d/" + ed.ID
+	csrf := v.csrf(edPage)
+	if p := v.get(base + "/f/" + a.ID); p.Code != http.StatusOK {
+		t.Fatalf("download: %s", p)
+	}
+	if p := v.upload(l, csrf, ed.ID, "application/json", portalFile{"up.txt", []byte("up")}); p.Code != http.StatusOK {
+		t.Fatalf("upload: %s", p)
+	}
+	if p := v.post(base+"/rename", url.Values{"csrf": {csrf}, "id": {a.ID}, "name": {"a2.txt"}}); p.Code != http.StatusSeeOther {
+		t.Fatalf("rename: %s", p)
+	}
+	if p := v.post(base+"/delete", url.Values{"csrf": {csrf}, "id": {b.ID}}); p.Code != http.StatusSeeOther {
+		t.Fatalf("delete: %s", p)
+	}
+
+	events := e.linkAudit(l.ID)
+	find := func(action, outcome string) *portalAuditEvent {
+		for i := range events {
+			if events[i].Action == action && strings.HasPrefix(events[i].Outcome, outcome) {
+				return &events[i]
+			}
+		}
+		t.Errorf("no %s %s event in %+v", action, outcome, events)
+		return nil
+	}
+	visitorEvent := func(ev *portalAuditEvent, ip string) {
+		if ev != nil && (ev.Actor != "visitor" || ev.ActorType != "session" || ev.LinkID != l.ID || ev.IP != ip) {
+			t.Errorf("event %+v: want actor visitor, actor_type session, link %s, ip %s", ev, l.ID, ip)
+		}
+	}
+	visitorEvent(find("signin", "failure:401"), "127.0.0.1")
+	visitorEvent(find("code.send", "success"), "127.0.0.1")
+	visitorEvent(find("signin.throttled", "failure:429"), "127.0.0.1")
+	var sess string
+	if ev := find("signin", "success"); ev != nil {
+		sess = ev.Actor
+		if !strings.HasPrefix(sess, "ses_") || ev.ActorType != "session" || ev.IP != "10.4.0.1" || ev.LinkID != l.ID || ev.Detail["auth_type"] != "password" {
+			t.Errorf("sign-in event %+v", ev)
+		}
+	}
+	for _, w := range []struct{ action, object string }{{"download", a.ID}, {"upload", ""}, {"rename", a.ID}, {"delete", b.ID}} {
+		ev := find(w.action, "success")
+		if ev == nil {
+			continue
+		}
+		if ev.Actor != sess || ev.ActorType != "session" || ev.IP != "10.4.0.1" || ev.LinkID != l.ID || (w.object != "" && ev.ObjectID != w.object) {
+			t.Errorf("%s event %+v: want actor %s (session), ip 10.4.0.1, link %s, object %s", w.action, ev, sess, l.ID, w.object)
+		}
+		switch w.action {
+		case "download":
+			if ev.Detail["bytes"] != "12" {
+				t.Errorf("download event bytes %q, want 12", ev.Detail["bytes"])
+			}
+		case "upload":
+			if ev.Detail["bytes"] != "2" || ev.Detail["name"] != "up.txt" || ev.ObjectID == "" {
+				t.Errorf("upload event %+v", ev)
+			}
+		}
+	}
+}
