@@ -905,13 +905,10 @@ func TestPortal_ZeroByteDownloadsAreRefunded(t *testing.T) {
 		}
 		downloads(l, "after a HEAD", 0)
 	})
-	t.Run("client gone at once", func(t *testing.T) {
-		l, path := newLink()
-		w := e.visitor()
-		w.signIn(l, goodPassword)
-		abandon(l, path, w, false)
-		downloads(l, "after a request abandoned at once", 0)
-	})
+	// A client that sends its request and merely closes (FIN) cannot be
+	// told from one that read the reply: the server's writes still land in
+	// the socket buffer, so that case is not asserted. A reset before the
+	// first byte (below) is what "sent nothing" means on the wire.
 	t.Run("client gone before the first byte", func(t *testing.T) {
 		l, path := newLink()
 		w := e.visitor()
