@@ -111,6 +111,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
+	// Keep read connections open: each new SQLite connection re-reads the
+	// schema and runs the DSN's pragmas.
+	db.SetMaxIdleConns(16)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
