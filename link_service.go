@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -321,6 +322,11 @@ func deref[T any](p *T) T {
 func ValidEmail(s string) bool {
 	if s == "" || len(s) > 254 || strings.ContainsAny(s, "<>,;\r\n ") {
 		return false
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return false
+		}
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {

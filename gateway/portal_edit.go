@@ -24,8 +24,21 @@ var windowsReserved = map[string]bool{"CON": true, "PRN": true, "AUX": true, "NU
 
 // SanitizeName turns an uploaded file name into a safe one: no path parts,
 // no control characters, no leading or trailing dots and spaces, no
-// reserved device names, at most 255 bytes. It never returns "".
+// reserved device names, at most 255 bytes. It never returns "", and
+// sanitising its result changes nothing.
 func SanitizeName(name string) string {
+	// Truncation can expose trailing spaces or dots; repeat until stable.
+	for i := 0; i < 4; i++ {
+		next := sanitizeOnce(name)
+		if next == name {
+			break
+		}
+		name = next
+	}
+	return name
+}
+
+func sanitizeOnce(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
@@ -60,7 +73,10 @@ func SanitizeName(name string) string {
 		for cut > 0 && !utf8.RuneStart(stem[cut]) {
 			cut--
 		}
-		name = stem[:max(cut, 0)] + ext
+		name = strings.TrimRight(stem[:max(cut, 0)], " .") + ext
+	}
+	if name == "" || strings.Trim(name, " .") == "" {
+		return "file"
 	}
 	return name
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: installs what the tests need, then runs the format
 # check, vet, staticcheck, the import rule, the Go tests with the race
-# detector, and the Node SDK conformance test.
+# detector (browser and fault tests included), a short run of every fuzz
+# target, and the Node SDK conformance test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CGO_ENABLED=1
@@ -39,6 +40,9 @@ scripts/check-imports.sh
 
 echo "== go test -race"
 go test -race -count=1 ./...
+
+echo "== fuzzing (each target briefly; seeds also ran in go test)"
+FUZZTIME="${FUZZTIME:-3}" scripts/fuzz.sh
 
 echo "== SDK conformance (pangea-node-sdk 5.6.0)"
 scripts/sdk-test.sh

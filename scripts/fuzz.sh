@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target for FUZZTIME seconds each (default 5), one after
+# the other, and exits non-zero if any of them fails. A failing input is
+# written to <package>/testdata/fuzz/<FuzzName>/ by go test; commit it with
+# the fix so that plain `go test ./...` keeps checking it.
+#
+#   scripts/fuzz.sh                  # 5 s per target
+#   FUZZTIME=60 scripts/fuzz.sh      # 60 s per target
+#   scripts/fuzz.sh FuzzSanitizeName # only the named targets
+#
+# FUZZMINTIME (default 1s) caps the time go test spends minimizing each new
+# input; its default of 60s would eat whole runs of the slow HTTP targets,
+# whose every execution starts a server.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CGO_ENABLED=1 # the HTTP targets run the real SQLite store
+
+FUZZTIME="${FUZZTIME:-5}"
+FUZZMINTIME="${FUZZMINTIME:-1s}"
+
+# package target, one per line.
+TARGETS="
+. FuzzCheckName
+. FuzzSplitPath
+. FuzzNormalizePhone
+. FuzzValidEmail
+./gateway FuzzDecodeJSON
+./gateway FuzzParseFilter
+./gateway FuzzDecodeCursor
+./gateway FuzzCursorRoundTrip
+./gateway FuzzSanitizeName
+./gateway FuzzHTTPPut
+./gateway FuzzHTTPJSON
+"
+
+# Every fuzz target in the tree must be listed above.
+listed=$(awk 'NF == 2 {print $2}' <<<"$TARGETS" | sort)
+found=$(grep -rhoE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . | sed 's/^func //; s/($//' | sort -u)
+missing=$(comm -13 <(echo "$listed") <(echo "$found"))
+if [ -n "$missing" ]; then
+  echo "fuzz targets not listed in scripts/fuzz.sh: $missing" >&2
+  exit 2
+fi
+
+failed=()
+ran=0
+while read -r pkg name; do
+  [ -n "$name" ] || continue
+  if [ $# -gt 0 ]; then
+    wanted=false
+    for a in "$@"; do [ "$a" = "$name" ] && wanted=true; done
+    $wanted || continue
+  fi
+  ran=$((ran + 1))
+  echo "== $name ($pkg, ${FUZZTIME}s)"
+  if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "${FUZZTIME}s" -fuzzminimizetime "$FUZZMINTIME" "$pkg"; then
+    failed+=("$name")
+  fi
+done <<<"$TARGETS"
+
+if [ "$ran" -eq 0 ]; then
+  echo "no fuzz target matches: $*" >&2
+  exit 2
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "all $ran fuzz targets passed"
