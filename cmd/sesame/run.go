@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -164,17 +165,8 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	wctx, stopWorker := context.WithCancel(ctx)
-	workerDone := make(chan struct{})
-	go func() {
-		defer close(workerDone)
-		worker.Run(wctx)
-	}()
-	go optimizeHourly(wctx, st, log)
-	defer func() {
-		stopWorker()
-		<-workerDone
-	}()
+	stop := background(ctx, worker.Run, func(ctx context.Context) { optimizeHourly(ctx, st, log) })
+	defer stop()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -274,6 +266,24 @@ func transports(cfg Config, log *slog.Logger) (email, sms sesame.Notifier, err e
 		}
 	}
 	return email, sms, nil
+}
+
+// background runs each task until the returned stop is called, and stop
+// waits for them to end.
+func background(ctx context.Context, tasks ...func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, task := range tasks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			task(ctx)
+		}()
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 // optimizeHourly keeps the query planner's statistics fresh as links
@@ -480,16 +490,8 @@ func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout
 	if err != nil {
 		return err
 	}
-	wctx, stopWorker := context.WithCancel(ctx)
-	workerDone := make(chan struct{})
-	go func() {
-		defer close(workerDone)
-		worker.Run(wctx)
-	}()
-	defer func() {
-		stopWorker()
-		<-workerDone
-	}()
+	stop := background(ctx, worker.Run)
+	defer stop()
 	server := srv.NewMCPServer(tok, gateway.MCPOptions{Stdio: true, Roots: cfg.MCP.UploadRoots, Version: version})
 	err = server.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}})
 	if err != nil && ctx.Err() == nil && !errors.Is(err, io.EOF) {
