@@ -7,6 +7,7 @@ package sesame
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"strings"
 	"time"
 )
@@ -49,9 +50,18 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 // FormatTime renders t in TimeLayout.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
-// ParseTime parses an RFC 3339 time (any precision and offset).
+// ParseTime parses an RFC 3339 time (any precision and offset). Times
+// whose UTC form falls outside years 1 to 9999 are refused: TimeLayout
+// cannot hold them.
 func ParseTime(s string) (time.Time, error) {
-	return time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return t, err
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return time.Time{}, errors.New("sesame: time outside years 1 to 9999")
+	}
+	return t, nil
 }
 
 // Bucket is an object tree. A server has at least one, the default.
