@@ -6,15 +6,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sesame-share/sesame"
 	"github.com/sesame-share/sesame/gateway"
@@ -249,7 +252,10 @@ func FuzzHTTPPut(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		env, logs := fuzzEnv(t)
 		r := fuzzSend(t, env, logs, "/v1/put", ctype, body)
+		// Nothing is left in staging, and a failed put stores no blob.
+		waitNoFiles(t, filepath.Join(env.st.DataDir(), "tmp"), "staging files after put answered %d: %s", r.Code, r.Raw)
 		if r.Code != http.StatusOK {
+			waitNoFiles(t, filepath.Join(env.st.DataDir(), "blobs"), "blobs after put answered %d: %s", r.Code, r.Raw)
 			return
 		}
 		var res struct {
@@ -281,6 +287,30 @@ func FuzzHTTPPut(f *testing.F) {
 			t.Fatalf("the stored file %s is not listed as put: %s", o.ID, lr.Raw)
 		}
 	})
+}
+
+// waitNoFiles fails unless dir holds no regular files, at the latest after
+// a short grace period (the handler may still be cleaning up when the
+// answer arrives).
+func waitNoFiles(t *testing.T, dir, format string, args ...any) {
+	t.Helper()
+	var files []string
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		files = files[:0]
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if len(files) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	t.Fatalf("left %d "+format+"\n%q", append(append([]any{len(files)}, args...), files)...)
 }
 
 // jsonEndpoints are the JSON endpoints FuzzHTTPJSON posts to.

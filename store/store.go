@@ -68,6 +68,9 @@ var (
 // DSN returns the SQLite connection string for a database file, with the
 // per-connection settings in it so that every pooled connection has them.
 func DSN(path string) string {
+	// The path is part of a URI: '%', '?' and '#' must be escaped, or
+	// SQLite opens another file (and drops the settings after them).
+	path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	return "file:" + path + "?_foreign_keys=1&_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate"
 }
 
