@@ -117,6 +117,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// Keep read connections open: each new SQLite connection re-reads the
 	// schema and runs the DSN's pragmas.
 	db.SetMaxIdleConns(16)
+	// A connection loads the planner's statistics when it opens; Optimize
+	// refreshes them hourly, so read connections are renewed as often.
+	db.SetConnMaxLifetime(time.Hour)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
