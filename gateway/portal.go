@@ -440,6 +440,13 @@ func (s *Server) succeed(c *gin.Context, p *portal, a *sesame.LinkAuthenticator)
 
 // handlePortalPassword checks a password.
 func (s *Server) handlePortalPassword(c *gin.Context) {
+	s.verifyAnswer(c, "password", sesame.AuthPassword)
+}
+
+// verifyAnswer is the sign-in step common to passwords and codes: CSRF,
+// the per-address backoff, the lock, then the authenticator's verdict on
+// the form field.
+func (s *Server) verifyAnswer(c *gin.Context, field string, types ...sesame.AuthType) {
 	p := s.openLink(c)
 	if p == nil {
 		return
@@ -455,21 +462,25 @@ func (s *Server) handlePortalPassword(c *gin.Context) {
 	if s.throttled(c, p) {
 		return
 	}
-	a := authenticatorAt(c, p, sesame.AuthPassword)
+	a := authenticatorAt(c, p, types...)
 	if a == nil {
 		s.signin(c, p, http.StatusBadRequest, "Choose a way to sign in.", "error", -1)
 		return
 	}
+	sent := a.Position // a code form stays open after a wrong code
+	if a.Type == sesame.AuthPassword {
+		sent = -1
+	}
 	locked, err := s.cfg.Portal.Failures.LockedAuthenticators(c.Request.Context(), p.link.ID)
 	if err == nil && locked[a.ID] {
-		s.failSignIn(c, p, a, nil, -1)
+		s.failSignIn(c, p, a, nil, sent)
 		return
 	}
-	if err := s.cfg.Portal.Authenticators[sesame.AuthPassword].Verify(c.Request.Context(), p.link, a, c.PostForm("password")); err != nil {
+	if err := s.cfg.Portal.Authenticators[a.Type].Verify(c.Request.Context(), p.link, a, c.PostForm(field)); err != nil {
 		if k := sesame.KindOf(err); k != sesame.Unauthenticated && k != sesame.TooManyAttempts {
-			s.log.Error("verify password", "error", err)
+			s.log.Error("verify", "auth_type", a.Type, "error", err)
 		}
-		s.failSignIn(c, p, a, err, -1)
+		s.failSignIn(c, p, a, err, sent)
 		return
 	}
 	s.succeed(c, p, a)
@@ -511,39 +522,7 @@ func (s *Server) handlePortalCodeSend(c *gin.Context) {
 
 // handlePortalCodeVerify checks a code.
 func (s *Server) handlePortalCodeVerify(c *gin.Context) {
-	p := s.openLink(c)
-	if p == nil {
-		return
-	}
-	if !s.checkCSRF(c, p, c.PostForm("csrf")) {
-		s.csrfFailed(c, p)
-		return
-	}
-	if p.sess != nil {
-		c.Redirect(http.StatusSeeOther, p.base)
-		return
-	}
-	if s.throttled(c, p) {
-		return
-	}
-	a := authenticatorAt(c, p, sesame.AuthEmailOTP, sesame.AuthSMSOTP)
-	if a == nil {
-		s.signin(c, p, http.StatusBadRequest, "Choose a way to sign in.", "error", -1)
-		return
-	}
-	locked, err := s.cfg.Portal.Failures.LockedAuthenticators(c.Request.Context(), p.link.ID)
-	if err == nil && locked[a.ID] {
-		s.failSignIn(c, p, a, nil, a.Position)
-		return
-	}
-	if err := s.cfg.Portal.Authenticators[a.Type].Verify(c.Request.Context(), p.link, a, c.PostForm("code")); err != nil {
-		if k := sesame.KindOf(err); k != sesame.Unauthenticated && k != sesame.TooManyAttempts {
-			s.log.Error("verify code", "error", err)
-		}
-		s.failSignIn(c, p, a, err, a.Position)
-		return
-	}
-	s.succeed(c, p, a)
+	s.verifyAnswer(c, "code", sesame.AuthEmailOTP, sesame.AuthSMSOTP)
 }
 
 // handlePortalLeave ends the session.
