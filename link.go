@@ -45,7 +45,14 @@ type LinkAuthenticator struct {
 	Position int
 	Type     AuthType
 	Context  string
+	// Failures counts wrong answers since the last success or lock;
+	// LockedUntil is the end of a temporary lock (zero: none).
+	Failures    int
+	LockedUntil time.Time
 }
+
+// Locked reports whether the authenticator refuses every answer at t.
+func (a *LinkAuthenticator) Locked(t time.Time) bool { return t.Before(a.LockedUntil) }
 
 // Link is a share link: a capability URL to some objects, gated by
 // authenticators, with an expiry and caps.

@@ -12,12 +12,31 @@ const (
 	MaxCodeAttempts   = 5                // wrong tries per code
 	MinResendInterval = 60 * time.Second // between sends to one authenticator
 	MaxSendsPerHour   = 5                // per authenticator
-	LockAfterFailures = 20               // consecutive failures lock an authenticator
 	SessionMaxAge     = 12 * time.Hour
 	SessionIdle       = 30 * time.Minute
 	FreeFailures      = 3 // per IP and link before backoff starts
 	MaxBackoff        = 15 * time.Minute
+	// LockAfterFailures consecutive failures lock an authenticator for a
+	// while (NIST SP 800-63B's ceiling of 100); the first lock lasts
+	// FirstLock, each further one twice the last, up to MaxLock. A lock is
+	// never permanent, and a success starts the count afresh.
+	LockAfterFailures = 100
+	FirstLock         = 15 * time.Minute
+	MaxLock           = 24 * time.Hour
 )
+
+// LockWindow is how long the n-th lock (from 1) of an authenticator lasts.
+func LockWindow(n int) time.Duration {
+	d := FirstLock
+	for i := 1; i < n && d < MaxLock; i++ {
+		d *= 2
+	}
+	return min(d, MaxLock)
+}
+
+// ErrNoCode answers a code when the authenticator has no live code: such
+// a try never counts against the authenticator.
+var ErrNoCode = Errorf(Unauthenticated, "That code is not right, or it has expired. Ask for a new one.")
 
 // Session is a recipient's signed-in visit to one link.
 type Session struct {
@@ -32,9 +51,14 @@ type Session struct {
 	UserAgent       string
 }
 
-// SessionStore keeps recipient sessions. Only a MAC of a session's secret
-// is stored.
-type SessionStore interface {
+// AccessStore keeps what recipients' access to links needs: links by
+// token, sessions, failure counts, per-address backoff, download claims
+// and upload reservations. Only MACs of secrets are stored.
+type AccessStore interface {
+	// LinkByToken returns NotFound for an unknown or deleted link, after
+	// the same queries as for a known one.
+	LinkByToken(ctx context.Context, token string) (*Link, error)
+
 	// SignIn claims one access of the link (one conditional UPDATE, never
 	// past max_access_count), sets last_accessed_at, resets the
 	// authenticator's failures and creates a session, in one transaction.
@@ -47,25 +71,40 @@ type SessionStore interface {
 	SessionBySecret(ctx context.Context, linkID, secret string, epoch int, now time.Time) (*Session, error)
 	// EndSession ends a session.
 	EndSession(ctx context.Context, secret string) error
-}
 
-// AuthFailures counts consecutive failures per authenticator.
-type AuthFailures interface {
-	// RecordAuthFailure adds one failure and returns the count; at
-	// LockAfterFailures the authenticator is locked until the link changes.
-	RecordAuthFailure(ctx context.Context, authID string, now time.Time) (int, error)
-	// LockedAuthenticators lists the locked authenticator ids of a link.
-	LockedAuthenticators(ctx context.Context, linkID string) (map[string]bool, error)
-}
-
-// Backoff slows down guessing from one address at one link.
-type Backoff interface {
+	// RecordAuthFailure counts one failure of an authenticator. When the
+	// count reaches LockAfterFailures it locks the authenticator and
+	// returns the end of the lock; otherwise the zero time.
+	RecordAuthFailure(ctx context.Context, authID string, now time.Time) (time.Time, error)
 	// BackoffUntil returns when key may try again (zero: now).
 	BackoffUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
 	// RecordBackoffFailure notes a failure and returns the new wait end.
 	RecordBackoffFailure(ctx context.Context, key string, now time.Time) (time.Time, error)
 	// ClearBackoff forgets the failures of key.
 	ClearBackoff(ctx context.Context, key string) error
+
+	// ClaimDownload takes a download slot for the session and key (an
+	// object id, or "zip:…"), unless the session already holds one for the
+	// key (a Range request for the same file). It reports whether a new
+	// slot was taken; Forbidden when max_downloads is reached.
+	ClaimDownload(ctx context.Context, l *Link, sessionID, key string) (bool, error)
+	// RefundDownload gives back a slot taken for a download that sent nothing.
+	RefundDownload(ctx context.Context, linkID, sessionID, key string) error
+
+	// ReserveUploadFile takes one of the link's upload slots (maxFiles 0:
+	// no cap) in one conditional UPDATE and returns the bytes reserved so
+	// far; false when the cap is reached.
+	ReserveUploadFile(ctx context.Context, linkID string, maxFiles int) (int64, bool, error)
+	// ReserveUploadBytes adds n to the link's uploaded bytes unless that
+	// would pass maxBytes (0: no cap); false then.
+	ReserveUploadBytes(ctx context.Context, linkID string, n, maxBytes int64) (bool, error)
+	// ReleaseUpload gives back what a failed upload reserved.
+	ReleaseUpload(ctx context.Context, linkID string, files int, bytes int64) error
+	// AddSessionUpload remembers that a session uploaded an object, so a
+	// recipient of an upload link sees their own files and nothing else.
+	AddSessionUpload(ctx context.Context, sessionID, objectID string) error
+	// SessionUploadIDs lists what a session uploaded, oldest first.
+	SessionUploadIDs(ctx context.Context, sessionID string) ([]string, error)
 }
 
 // ChallengeStore keeps one-time codes. Codes are stored as MACs.
@@ -75,8 +114,9 @@ type ChallengeStore interface {
 	// MaxSendsPerHour); TooManyAttempts when they forbid a send.
 	CreateChallenge(ctx context.Context, authID, code string, msg *Message, now time.Time) error
 	// VerifyCode consumes the newest live code of the authenticator if
-	// code matches; Unauthenticated if not (counting the try), and
-	// TooManyAttempts once the code has MaxCodeAttempts wrong tries.
+	// code matches; Unauthenticated if not (counting the try), ErrNoCode
+	// when there is no live code, and TooManyAttempts once the code has
+	// MaxCodeAttempts wrong tries.
 	VerifyCode(ctx context.Context, authID, code string, now time.Time) error
 }
 
@@ -86,37 +126,7 @@ type Authenticator interface {
 	// Begin sends a code; a no-op for passwords. TooManyAttempts when
 	// the send limits forbid it.
 	Begin(ctx context.Context, l *Link, a *LinkAuthenticator) error
-	// Verify returns Unauthenticated for a wrong answer and
-	// TooManyAttempts once the challenge is spent.
+	// Verify returns Unauthenticated for a wrong answer (ErrNoCode when
+	// no code is live) and TooManyAttempts once the challenge is spent.
 	Verify(ctx context.Context, l *Link, a *LinkAuthenticator, answer string) error
-}
-
-// DownloadClaims counts real downloads against max_downloads.
-type DownloadClaims interface {
-	// ClaimDownload takes a download slot for the session and key (an
-	// object id, or "zip:…"), unless the session already holds one for the
-	// key (a Range request for the same file). It reports whether a new
-	// slot was taken; Forbidden when the cap is reached.
-	ClaimDownload(ctx context.Context, l *Link, sessionID, key string) (bool, error)
-	// RefundDownload gives back a slot taken for a download that sent nothing.
-	RefundDownload(ctx context.Context, linkID, sessionID, key string) error
-}
-
-// SessionUploads remembers what each upload-link session uploaded, so a
-// recipient sees their own files and nothing else of the folder.
-type SessionUploads interface {
-	AddSessionUpload(ctx context.Context, sessionID, objectID string) error
-	SessionUploadIDs(ctx context.Context, sessionID string) ([]string, error)
-}
-
-// LinkByToken finds the link whose URL carries token.
-type LinkFinder interface {
-	// LinkByToken returns NotFound for an unknown or deleted link.
-	LinkByToken(ctx context.Context, token string) (*Link, error)
-}
-
-// UploadTotals reports how much a link's recipients have uploaded.
-type UploadTotals interface {
-	// LinkUploadTotals counts the files and bytes uploaded through a link.
-	LinkUploadTotals(ctx context.Context, linkID string) (files int, bytes int64, err error)
 }

@@ -105,10 +105,11 @@ func newBrowserStack(t *testing.T) *browserStack {
 	srv, err := gateway.New(gateway.Config{
 		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
 		Links: b.links, LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st, Revoker: st,
-		Portal: gateway.PortalConfig{Finder: st, Sessions: st, Failures: st, Backoff: st, Claims: st, SessionUploads: st, UploadTotals: st,
+		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
+			Limits: sesame.PortalLimits{MaxFileSize: 64 << 20},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
-				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP},
-			CSRFKey: st.CSRFKey(), Product: "Sesame", Accent: "#2563eb", FreeBytes: st.FreeBytes},
+				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP}},
+			CSRFKey: st.CSRFKey(), Product: "Sesame", Accent: "#2563eb"},
 		PublicURL: b.srv.URL, MaxUploadSize: 64 << 20, Logger: log,
 	})
 	if err != nil {

@@ -31,9 +31,9 @@ func newInternalServer(t *testing.T, logs io.Writer) *Server {
 	t.Cleanup(func() { st.Close() })
 	s, err := New(Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st,
 		Links: &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
-		Portal: PortalConfig{Finder: st, Sessions: st, Failures: st, Backoff: st, Claims: st, SessionUploads: st, UploadTotals: st,
+		Portal: PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st,
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: authenticators.NewPassword()},
-				sesame.AuthEmailOTP: authenticators.PasswordAuthenticator{}, sesame.AuthSMSOTP: authenticators.PasswordAuthenticator{}},
+				sesame.AuthEmailOTP: authenticators.PasswordAuthenticator{}, sesame.AuthSMSOTP: authenticators.PasswordAuthenticator{}}},
 			CSRFKey: st.CSRFKey()},
 		LinkReader: st, Audit: st, Idempotency: st, Mailer: newMailer(t, st), Outbox: st, Revoker: st, PublicURL: "http://sesame.test", Logger: log})
 	if err != nil {

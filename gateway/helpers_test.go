@@ -284,16 +284,22 @@ func timeNowPlus(d time.Duration) time.Time { return time.Now().Add(d) }
 // authenticators whose messages go to the store's outbox.
 func portalConfig(t *testing.T, st *store.Store, hasher *authenticators.Password) gateway.PortalConfig {
 	t.Helper()
-	email, err := authenticators.NewEmailOTP(authenticators.OTPConfig{Store: st})
+	return portalConfigAt(t, st, hasher, nil, nil)
+}
+
+// portalConfigAt is portalConfig with a clock and a logger.
+func portalConfigAt(t *testing.T, st *store.Store, hasher *authenticators.Password, now func() time.Time, log *slog.Logger) gateway.PortalConfig {
+	t.Helper()
+	email, err := authenticators.NewEmailOTP(authenticators.OTPConfig{Store: st, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sms, err := authenticators.NewSMSOTP(authenticators.OTPConfig{Store: st})
+	sms, err := authenticators.NewSMSOTP(authenticators.OTPConfig{Store: st, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return gateway.PortalConfig{Finder: st, Sessions: st, Failures: st, Backoff: st, Claims: st, SessionUploads: st, UploadTotals: st,
+	ps := &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log, Now: now,
 		Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
-			sesame.AuthEmailOTP: email, sesame.AuthSMSOTP: sms},
-		CSRFKey: st.CSRFKey(), FreeBytes: st.FreeBytes}
+			sesame.AuthEmailOTP: email, sesame.AuthSMSOTP: sms}}
+	return gateway.PortalConfig{Service: ps, CSRFKey: st.CSRFKey()}
 }

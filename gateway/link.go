@@ -14,6 +14,9 @@ import (
 type authView struct {
 	AuthType    string `json:"auth_type"`
 	AuthContext string `json:"auth_context"`
+	// Extensions: consecutive failures, and the end of a lock in force.
+	FailedAttempts int    `json:"failed_attempts"`
+	LockedUntil    string `json:"locked_until,omitempty"`
 }
 
 // linkView is a share link on the wire. get returns byte for byte what
@@ -61,7 +64,10 @@ func (s *Server) viewLink(l *sesame.Link) linkView {
 		if a.Type == sesame.AuthPassword {
 			ctx = sesame.RedactedAuthContext
 		}
-		v.Authenticators[i] = authView{AuthType: string(a.Type), AuthContext: ctx}
+		v.Authenticators[i] = authView{AuthType: string(a.Type), AuthContext: ctx, FailedAttempts: a.Failures}
+		if a.Locked(s.now()) {
+			v.Authenticators[i].LockedUntil = sesame.FormatTime(a.LockedUntil)
+		}
 	}
 	return v
 }

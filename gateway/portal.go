@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
@@ -21,25 +22,14 @@ import (
 	"github.com/sesame-share/sesame/templates"
 )
 
-// PortalConfig carries what the recipient pages need.
+// PortalConfig carries what the recipient pages need: the core service
+// that decides every rule, the CSRF key and the branding.
 type PortalConfig struct {
-	Finder         sesame.LinkFinder
-	Sessions       sesame.SessionStore
-	Failures       sesame.AuthFailures
-	Backoff        sesame.Backoff
-	Claims         sesame.DownloadClaims
-	SessionUploads sesame.SessionUploads
-	UploadTotals   sesame.UploadTotals
-	Authenticators map[sesame.AuthType]sesame.Authenticator
+	Service *sesame.PortalService
 	// CSRFKey keys the CSRF tokens of every form.
 	CSRFKey []byte
 	// Branding.
 	Product, Accent, LogoURL string
-	// Upload limits: per link (0: none), and the free disk space to keep.
-	MaxLinkBytes int64
-	MaxLinkFiles int
-	MinFreeBytes int64
-	FreeBytes    func() (int64, error)
 }
 
 type brand struct {
@@ -57,12 +47,8 @@ type pageBase struct {
 
 // portal is one request's view of a link.
 type portal struct {
-	token   string
-	link    *sesame.Link
-	sess    *sesame.Session
-	secret  string // the session cookie's value
-	base    string
-	targets []*sesame.Object
+	*sesame.Visit
+	base string
 }
 
 func (s *Server) parsePages() error {
@@ -164,7 +150,7 @@ type noticePage struct {
 func (s *Server) notice(c *gin.Context, p *portal, status int, heading, text string) {
 	pg := &noticePage{Heading: heading, Text: text}
 	if p != nil {
-		pg.pageBase = pageBase{Base: p.base, SignedIn: p.sess != nil, CSRF: s.csrfFor(c, p)}
+		pg.pageBase = pageBase{Base: p.base, SignedIn: p.Session != nil, CSRF: s.csrfFor(c, p)}
 		pg.Back = p.base
 	}
 	s.render(c, status, "notice", pg)
@@ -181,61 +167,112 @@ func (s *Server) csrfToken(kind, id, linkID string) string {
 // csrfFor returns the token for the visitor's forms on p's link, creating
 // the pre-session cookie when there is none.
 func (s *Server) csrfFor(c *gin.Context, p *portal) string {
-	if p.sess != nil {
-		return s.csrfToken("session", p.secret, p.link.ID)
+	if p.Session != nil {
+		return s.csrfToken("session", p.Secret, p.Link.ID)
 	}
 	pre, err := c.Cookie(s.cookieName("pre", ""))
 	if err != nil || len(pre) < 32 {
 		pre = newNonce() + newNonce()
 		s.setCookie(c, s.cookieName("pre", ""), pre, int((24 * time.Hour).Seconds()))
 	}
-	return s.csrfToken("pre", pre, p.link.ID)
+	return s.csrfToken("pre", pre, p.Link.ID)
 }
 
 // checkCSRF compares a submitted token with the one the visitor should hold.
 func (s *Server) checkCSRF(c *gin.Context, p *portal, got string) bool {
 	var want string
-	if p.sess != nil {
-		want = s.csrfToken("session", p.secret, p.link.ID)
+	if p.Session != nil {
+		want = s.csrfToken("session", p.Secret, p.Link.ID)
 	} else {
 		pre, err := c.Cookie(s.cookieName("pre", ""))
 		if err != nil || pre == "" {
 			return false
 		}
-		want = s.csrfToken("pre", pre, p.link.ID)
+		want = s.csrfToken("pre", pre, p.Link.ID)
 	}
 	return got != "" && hmac.Equal([]byte(got), []byte(want))
 }
 
 func (s *Server) csrfFailed(c *gin.Context, p *portal) {
-	s.portalAudit(c, p, "portal.csrf", "failure:403", "", nil)
+	s.cfg.Portal.Service.Record(c.Request.Context(), p.Visit, "portal.csrf", "failure:403")
 	s.notice(c, p, http.StatusForbidden, "Please try again", "This form has expired or came from another page. Go back, reload the page and try again.")
 }
 
-// openLink resolves the token and the visitor's session. It answers the
-// dead page itself and returns nil when the link cannot be used.
-func (s *Server) openLink(c *gin.Context) *portal {
-	ctx := c.Request.Context()
-	token := c.Param("token")
-	p := &portal{token: token, base: "/s/" + token}
-	if len(token) != 43 {
-		s.dead(c)
-		return nil
+// pageHeadings gives each Kind the heading of its page; statusOf gives
+// its status. Together they are the portal's one error table.
+var pageHeadings = map[sesame.Kind]string{
+	sesame.Invalid:         "Please check and try again",
+	sesame.NotFound:        "Not found",
+	sesame.Conflict:        "Choose another name",
+	sesame.Unauthenticated: "Please sign in again",
+	sesame.Forbidden:       "Not allowed",
+	sesame.TooManyAttempts: "Too many tries",
+	sesame.TooLarge:        "Too large",
+	sesame.NoSpace:         "Out of space",
+	sesame.Unavailable:     "Please try again",
+	sesame.Internal:        "Please try again",
+}
+
+// portalFail answers err on a recipient page: its status and heading from
+// the error table, the core's message as the text. heading, when set,
+// names the action that failed instead. Server faults are logged once and
+// shown as a generic page.
+func (s *Server) portalFail(c *gin.Context, p *portal, err error, heading string) {
+	if c.Request.Context().Err() != nil {
+		c.Abort()
+		return
 	}
-	l, err := s.cfg.Portal.Finder.LinkByToken(ctx, token)
-	if err != nil {
-		if sesame.KindOf(err) != sesame.NotFound {
-			s.log.Error("open link", "error", err)
+	if errors.Is(err, sesame.ErrDeadLink) {
+		s.dead(c)
+		return
+	}
+	kind := sesame.KindOf(err)
+	st, ok := statusOf[kind]
+	if !ok {
+		kind, st = sesame.Internal, statusOf[sesame.Internal]
+	}
+	msg := "Something went wrong. Please try again in a moment."
+	if e := sesame.AsError(err); e != nil && e.Message != "" && kind != sesame.Internal {
+		msg = e.Message
+	}
+	if st.HTTP >= 500 && kind != sesame.NoSpace {
+		s.log.Error("portal", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", err)
+		if kind == sesame.Internal {
+			st = statusOf[sesame.Unavailable]
 		}
-		s.dead(c)
+	}
+	if wait := sesame.RetryAfter(err); wait > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())))
+	}
+	if heading == "" {
+		heading = pageHeadings[kind]
+	}
+	if wantsJSON(c) {
+		c.AbortWithStatusJSON(st.HTTP, gin.H{"message": msg})
+		return
+	}
+	s.notice(c, p, st.HTTP, heading, msg)
+}
+
+// visitor describes who sent the request, for the audit trail.
+func visitor(c *gin.Context) sesame.Visitor {
+	return sesame.Visitor{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(), RequestID: c.GetString(ctxRequestID)}
+}
+
+// openLink resolves the token and the visitor's session through the core.
+// Every dead link gets the dead page before any of the body is read.
+func (s *Server) openLink(c *gin.Context) *portal {
+	token := c.Param("token")
+	cookie := func(linkID string) string {
+		v, _ := c.Cookie(s.cookieName("s", linkID)) // no cookie: ""
+		return v
+	}
+	v, err := s.cfg.Portal.Service.Open(c.Request.Context(), token, cookie, visitor(c))
+	if err != nil {
+		s.portalFail(c, nil, err, "")
 		return nil
 	}
-	now := s.now()
-	if !now.Before(l.Expires) {
-		s.dead(c)
-		return nil
-	}
-	p.link = l
+	p := &portal{Visit: v, base: "/s/" + token}
 	if c.Request.Method == http.MethodPost {
 		// ParseForm reads url-encoded bodies only; uploads stream later.
 		if err := c.Request.ParseForm(); err != nil {
@@ -243,55 +280,7 @@ func (s *Server) openLink(c *gin.Context) *portal {
 			return nil
 		}
 	}
-	if secret, err := c.Cookie(s.cookieName("s", l.ID)); err == nil && secret != "" {
-		sess, err := s.cfg.Portal.Sessions.SessionBySecret(ctx, l.ID, secret, l.AuthEpoch, now)
-		if err == nil {
-			p.sess, p.secret = sess, secret
-			return p
-		}
-		if sesame.KindOf(err) != sesame.NotFound {
-			s.log.Error("session", "error", err)
-		}
-	}
-	// No session: the link must still admit a sign-in.
-	if l.AccessCount >= l.MaxAccessCount {
-		s.dead(c)
-		return nil
-	}
-	locked, err := s.cfg.Portal.Failures.LockedAuthenticators(ctx, l.ID)
-	if err != nil {
-		s.log.Error("locked authenticators", "error", err)
-		s.dead(c)
-		return nil
-	}
-	open := 0
-	for _, a := range l.Authenticators {
-		if !locked[a.ID] {
-			open++
-		}
-	}
-	if open == 0 {
-		s.dead(c)
-		return nil
-	}
 	return p
-}
-
-// portalAudit writes one audit event for a recipient action.
-func (s *Server) portalAudit(c *gin.Context, p *portal, action, outcome, objectID string, detail map[string]string) {
-	ev := &sesame.AuditEvent{Time: s.now(), ActorType: sesame.ActorSession, Action: action, IP: c.ClientIP(), Outcome: outcome,
-		ObjectID: objectID, RequestID: c.GetString(ctxRequestID), Detail: detail}
-	if p != nil && p.link != nil {
-		ev.LinkID = p.link.ID
-	}
-	if p != nil && p.sess != nil {
-		ev.Actor = p.sess.ID
-	} else {
-		ev.Actor = "visitor"
-	}
-	if err := s.cfg.Audit.Audit(contextWithoutCancel(c), ev); err != nil {
-		s.log.Error("audit", "action", action, "error", err)
-	}
 }
 
 type method struct {
@@ -310,17 +299,11 @@ type signinPage struct {
 var kindWords = map[sesame.LinkType]string{sesame.LinkDownload: "Files to download", sesame.LinkUpload: "A folder to upload into", sesame.LinkEditor: "Files to view and edit"}
 
 func (s *Server) signin(c *gin.Context, p *portal, status int, flash, flashKind string, sent int) {
-	locked, err := s.cfg.Portal.Failures.LockedAuthenticators(c.Request.Context(), p.link.ID)
-	if err != nil {
-		s.log.Error("locked authenticators", "error", err)
-	}
-	pg := &signinPage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p)}, Title: p.link.Title, Message: p.link.Message,
-		Kind: kindWords[p.link.Type], Expires: p.link.Expires.UTC().Format("2 Jan 2006 15:04 UTC"), Flash: flash, FlashKind: flashKind}
-	for i, a := range p.link.Authenticators {
-		if locked[a.ID] {
-			continue
-		}
-		m := method{Index: i, Type: string(a.Type), Sent: i == sent}
+	l := p.Link
+	pg := &signinPage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p)}, Title: l.Title, Message: l.Message,
+		Kind: kindWords[l.Type], Expires: l.Expires.UTC().Format("2 Jan 2006 15:04 UTC"), Flash: flash, FlashKind: flashKind}
+	for _, a := range s.cfg.Portal.Service.OpenAuthenticators(p.Visit) {
+		m := method{Index: a.Position, Type: string(a.Type), Sent: a.Position == sent}
 		switch a.Type {
 		case sesame.AuthEmailOTP:
 			m.Masked = sesame.MaskEmail(a.Context)
@@ -339,11 +322,11 @@ func (s *Server) handlePortalShow(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	if p.sess == nil {
+	if p.Session == nil {
 		sent := -1
 		flash := ""
 		if v := c.Query("sent"); v != "" {
-			if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < len(p.link.Authenticators) {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < len(p.Link.Authenticators) {
 				sent = n
 				flash = "If that address can receive codes, a code is on its way. It works for 10 minutes."
 			}
@@ -354,88 +337,13 @@ func (s *Server) handlePortalShow(c *gin.Context) {
 	s.browse(c, p, "")
 }
 
-// authenticatorAt reads the form's authenticator index.
-func authenticatorAt(c *gin.Context, p *portal, want ...sesame.AuthType) *sesame.LinkAuthenticator {
+// formIndex reads the form's authenticator index (-1 when unreadable).
+func formIndex(c *gin.Context) int {
 	i, err := strconv.Atoi(c.PostForm("auth"))
-	if err != nil || i < 0 || i >= len(p.link.Authenticators) {
-		return nil
-	}
-	a := &p.link.Authenticators[i]
-	for _, t := range want {
-		if a.Type == t {
-			return a
-		}
-	}
-	return nil
-}
-
-func (s *Server) backoffKey(c *gin.Context, p *portal) string { return p.link.ID + "|" + c.ClientIP() }
-
-// throttled answers 429 with Retry-After when this address must wait.
-func (s *Server) throttled(c *gin.Context, p *portal) bool {
-	until, err := s.cfg.Portal.Backoff.BackoffUntil(c.Request.Context(), s.backoffKey(c, p), s.now())
 	if err != nil {
-		s.log.Error("backoff", "error", err)
-		return false
+		return -1
 	}
-	if until.IsZero() {
-		return false
-	}
-	wait := int(until.Sub(s.now()).Seconds() + 0.999)
-	c.Header("Retry-After", strconv.Itoa(max(wait, 1)))
-	s.portalAudit(c, p, "signin.throttled", "failure:429", "", map[string]string{"retry_after": strconv.Itoa(wait)})
-	s.notice(c, p, http.StatusTooManyRequests, "Too many tries", fmt.Sprintf("Please wait %d seconds before trying again.", max(wait, 1)))
-	return true
-}
-
-// failSignIn counts a wrong answer against the authenticator and the
-// address, and shows the sign-in page again.
-func (s *Server) failSignIn(c *gin.Context, p *portal, a *sesame.LinkAuthenticator, err error, sent int) {
-	ctx := c.Request.Context()
-	now := s.now()
-	detail := map[string]string{"auth_type": string(a.Type)}
-	if n, ferr := s.cfg.Portal.Failures.RecordAuthFailure(ctx, a.ID, now); ferr != nil {
-		s.log.Error("record failure", "error", ferr)
-	} else if n >= sesame.LockAfterFailures {
-		detail["failures"] = strconv.Itoa(n)
-		s.portalAudit(c, p, "signin.locked", "failure", "", detail)
-	}
-	if _, berr := s.cfg.Portal.Backoff.RecordBackoffFailure(ctx, s.backoffKey(c, p), now); berr != nil {
-		s.log.Error("record backoff", "error", berr)
-	}
-	s.portalAudit(c, p, "signin", "failure:401", "", detail)
-	msg := "That did not work. Check it and try again."
-	if e := sesame.AsError(err); e != nil && e.Message != "" && (e.Kind == sesame.Unauthenticated || e.Kind == sesame.TooManyAttempts) {
-		msg = e.Message
-	}
-	status := http.StatusUnauthorized
-	if sesame.KindOf(err) == sesame.TooManyAttempts {
-		status = http.StatusTooManyRequests
-	}
-	s.signin(c, p, status, msg, "error", sent)
-}
-
-// succeed opens a session: one access is claimed, the cookie is set.
-func (s *Server) succeed(c *gin.Context, p *portal, a *sesame.LinkAuthenticator) {
-	ctx := c.Request.Context()
-	sess, secret, err := s.cfg.Portal.Sessions.SignIn(ctx, p.link, a.ID, c.ClientIP(), c.Request.UserAgent(), s.now())
-	if sesame.KindOf(err) == sesame.NotFound {
-		s.portalAudit(c, p, "signin", "failure:exhausted", "", map[string]string{"auth_type": string(a.Type)})
-		s.dead(c)
-		return
-	}
-	if err != nil {
-		s.log.Error("sign in", "error", err)
-		s.notice(c, p, http.StatusServiceUnavailable, "Please try again", "Something went wrong while signing you in. Please try again in a moment.")
-		return
-	}
-	if err := s.cfg.Portal.Backoff.ClearBackoff(ctx, s.backoffKey(c, p)); err != nil {
-		s.log.Error("clear backoff", "error", err)
-	}
-	p.sess, p.secret = sess, secret
-	s.portalAudit(c, p, "signin", "success", "", map[string]string{"auth_type": string(a.Type)})
-	s.setCookie(c, s.cookieName("s", p.link.ID), secret, int(sess.Expires.Sub(s.now()).Seconds()))
-	c.Redirect(http.StatusSeeOther, p.base)
+	return i
 }
 
 // handlePortalPassword checks a password.
@@ -443,9 +351,13 @@ func (s *Server) handlePortalPassword(c *gin.Context) {
 	s.verifyAnswer(c, "password", sesame.AuthPassword)
 }
 
-// verifyAnswer is the sign-in step common to passwords and codes: CSRF,
-// the per-address backoff, the lock, then the authenticator's verdict on
-// the form field.
+// handlePortalCodeVerify checks a code.
+func (s *Server) handlePortalCodeVerify(c *gin.Context) {
+	s.verifyAnswer(c, "code", sesame.AuthEmailOTP, sesame.AuthSMSOTP)
+}
+
+// verifyAnswer is the sign-in step common to passwords and codes: the
+// form's CSRF token here, every rule in the core.
 func (s *Server) verifyAnswer(c *gin.Context, field string, types ...sesame.AuthType) {
 	p := s.openLink(c)
 	if p == nil {
@@ -455,35 +367,22 @@ func (s *Server) verifyAnswer(c *gin.Context, field string, types ...sesame.Auth
 		s.csrfFailed(c, p)
 		return
 	}
-	if p.sess != nil {
+	i := formIndex(c)
+	err := s.cfg.Portal.Service.SignIn(c.Request.Context(), p.Visit, i, c.PostForm(field), types...)
+	switch {
+	case err == nil:
+		s.setCookie(c, s.cookieName("s", p.Link.ID), p.Secret, int(p.Session.Expires.Sub(s.now()).Seconds()))
 		c.Redirect(http.StatusSeeOther, p.base)
-		return
-	}
-	if s.throttled(c, p) {
-		return
-	}
-	a := authenticatorAt(c, p, types...)
-	if a == nil {
-		s.signin(c, p, http.StatusBadRequest, "Choose a way to sign in.", "error", -1)
-		return
-	}
-	sent := a.Position // a code form stays open after a wrong code
-	if a.Type == sesame.AuthPassword {
-		sent = -1
-	}
-	locked, err := s.cfg.Portal.Failures.LockedAuthenticators(c.Request.Context(), p.link.ID)
-	if err == nil && locked[a.ID] {
-		s.failSignIn(c, p, a, nil, sent)
-		return
-	}
-	if err := s.cfg.Portal.Authenticators[a.Type].Verify(c.Request.Context(), p.link, a, c.PostForm(field)); err != nil {
-		if k := sesame.KindOf(err); k != sesame.Unauthenticated && k != sesame.TooManyAttempts {
-			s.log.Error("verify", "auth_type", a.Type, "error", err)
+	case sesame.RetryAfter(err) > 0 || errors.Is(err, sesame.ErrDeadLink) || sesame.KindOf(err) == sesame.Internal:
+		s.portalFail(c, p, err, "")
+	default:
+		sent := -1 // a code form stays open after a wrong code
+		if i >= 0 && i < len(p.Link.Authenticators) && p.Link.Authenticators[i].Type != sesame.AuthPassword {
+			sent = i
 		}
-		s.failSignIn(c, p, a, err, sent)
-		return
+		st := statusOf[sesame.KindOf(err)].HTTP
+		s.signin(c, p, st, sesame.AsError(err).Message, "error", sent)
 	}
-	s.succeed(c, p, a)
 }
 
 // handlePortalCodeSend sends a code. Whatever happens, the visitor is told
@@ -497,32 +396,12 @@ func (s *Server) handlePortalCodeSend(c *gin.Context) {
 		s.csrfFailed(c, p)
 		return
 	}
-	a := authenticatorAt(c, p, sesame.AuthEmailOTP, sesame.AuthSMSOTP)
-	if a == nil {
-		s.signin(c, p, http.StatusBadRequest, "Choose a way to sign in.", "error", -1)
+	a, err := s.cfg.Portal.Service.SendCode(c.Request.Context(), p.Visit, formIndex(c))
+	if err != nil {
+		s.signin(c, p, statusOf[sesame.KindOf(err)].HTTP, sesame.AsError(err).Message, "error", -1)
 		return
 	}
-	locked, err := s.cfg.Portal.Failures.LockedAuthenticators(c.Request.Context(), p.link.ID)
-	outcome := "success"
-	switch {
-	case err == nil && locked[a.ID]:
-		outcome = "failure:locked"
-	default:
-		if err := s.cfg.Portal.Authenticators[a.Type].Begin(c.Request.Context(), p.link, a); err != nil {
-			outcome = "failure:throttled"
-			if sesame.KindOf(err) != sesame.TooManyAttempts {
-				outcome = "failure:error"
-				s.log.Error("send code", "error", err)
-			}
-		}
-	}
-	s.portalAudit(c, p, "code.send", outcome, "", map[string]string{"auth_type": string(a.Type)})
 	c.Redirect(http.StatusSeeOther, p.base+"?sent="+strconv.Itoa(a.Position))
-}
-
-// handlePortalCodeVerify checks a code.
-func (s *Server) handlePortalCodeVerify(c *gin.Context) {
-	s.verifyAnswer(c, "code", sesame.AuthEmailOTP, sesame.AuthSMSOTP)
 }
 
 // handlePortalLeave ends the session.
@@ -531,18 +410,16 @@ func (s *Server) handlePortalLeave(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	if p.sess != nil {
+	if p.Session != nil {
 		if !s.checkCSRF(c, p, c.PostForm("csrf")) {
 			s.csrfFailed(c, p)
 			return
 		}
-		if err := s.cfg.Portal.Sessions.EndSession(c.Request.Context(), p.secret); err != nil {
+		if err := s.cfg.Portal.Service.Leave(c.Request.Context(), p.Visit); err != nil {
 			s.log.Error("end session", "error", err)
 		}
-		s.portalAudit(c, p, "signout", "success", "", nil)
 	}
-	s.setCookie(c, s.cookieName("s", p.link.ID), "", -1)
-	p.sess = nil
+	s.setCookie(c, s.cookieName("s", p.Link.ID), "", -1)
 	s.notice(c, nil, http.StatusOK, "You have left", "Your visit has ended. Open the link again to come back.")
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"path"
 	"strings"
@@ -87,31 +86,43 @@ func wantsJSON(c *gin.Context) bool {
 }
 
 // uploadFailed answers an upload error as JSON for the script, or a page.
-func (s *Server) uploadFailed(c *gin.Context, p *portal, status int, msg string) {
-	if wantsJSON(c) {
-		c.AbortWithStatusJSON(status, gin.H{"message": msg})
-		return
+func (s *Server) uploadFailed(c *gin.Context, p *portal, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = sesame.Errorf(sesame.TooLarge, "The upload is too large.")
+	} else if k := sesame.KindOf(err); k == sesame.Internal && !errors.Is(err, sesame.ErrDeadLink) {
+		s.log.Error("portal upload", "request_id", c.GetString(ctxRequestID), "error", err)
+		err = sesame.Errorf(sesame.Invalid, "The upload was cut off. Please try again.")
 	}
-	s.notice(c, p, status, "Upload failed", msg)
+	s.portalFail(c, p, err, "Upload failed")
 }
 
-// handlePortalUpload streams each file part to staging while it is hashed
-// and commits it atomically under a safe, free name.
+var (
+	errUploadUnreadable = sesame.Errorf(sesame.Invalid, "The upload could not be read.")
+	errUploadCut        = sesame.Errorf(sesame.Invalid, "The upload was cut off. Please try again.")
+	errUploadForm       = sesame.Errorf(sesame.Invalid, "The form is incomplete; reload the page and try again.")
+	errUploadEmpty      = sesame.Errorf(sesame.Invalid, "Choose at least one file to upload.")
+)
+
+// handlePortalUpload streams each file part through the core, which
+// stages it while it is hashed and commits it atomically under a safe,
+// free name.
 func (s *Server) handlePortalUpload(c *gin.Context) {
 	p := s.signedIn(c)
 	if p == nil {
 		return
 	}
-	if p.link.Type == sesame.LinkDownload {
-		s.uploadFailed(c, p, http.StatusForbidden, "This link does not accept uploads.")
+	ps := s.cfg.Portal.Service
+	if p.Link.Type == sesame.LinkDownload {
+		s.uploadFailed(c, p, sesame.Errorf(sesame.Forbidden, "This link does not accept uploads."))
 		return
 	}
-	if s.cfg.MaxUploadSize > 0 {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20+s.cfg.MaxUploadSize*int64(max(s.cfg.Portal.MaxLinkFiles, 100)))
+	if limit := ps.Limits.MaxFileSize; limit > 0 {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20+limit*int64(max(ps.Limits.MaxLinkFiles, 100)))
 	}
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		s.uploadFailed(c, p, http.StatusBadRequest, "The upload could not be read.")
+		s.uploadFailed(c, p, errUploadUnreadable)
 		return
 	}
 	var folder *sesame.Object
@@ -123,46 +134,39 @@ func (s *Server) handlePortalUpload(c *gin.Context) {
 			break
 		}
 		if err != nil {
-			s.uploadFailed(c, p, http.StatusBadRequest, "The upload was cut off. Please try again.")
+			s.uploadFailed(c, p, errUploadCut)
 			return
 		}
 		switch part.FormName() {
 		case "csrf":
-			v, _ := io.ReadAll(io.LimitReader(part, 256))
-			csrfOK = s.checkCSRF(c, p, string(v))
-			if !csrfOK {
+			v, _ := io.ReadAll(io.LimitReader(part, 256)) // a short read fails the check below
+			if csrfOK = s.checkCSRF(c, p, string(v)); !csrfOK {
 				s.csrfFailed(c, p)
 				return
 			}
 		case "folder":
-			v, _ := io.ReadAll(io.LimitReader(part, 64))
-			o, ok := s.scoped(c, p, string(v))
-			if !ok {
+			v, _ := io.ReadAll(io.LimitReader(part, 64)) // a short read fails the lookup below
+			if folder, err = ps.UploadFolder(c.Request.Context(), p.Visit, string(v)); err != nil {
+				s.uploadFailed(c, p, err)
 				return
 			}
-			if !o.IsFolder() {
-				s.uploadFailed(c, p, http.StatusBadRequest, "Files can only be uploaded into a folder.")
-				return
-			}
-			folder = o
 		case "file":
 			if !csrfOK || folder == nil {
-				s.uploadFailed(c, p, http.StatusBadRequest, "The form is incomplete; reload the page and try again.")
+				s.uploadFailed(c, p, errUploadForm)
 				return
 			}
 			if part.FileName() == "" {
 				continue // an empty file input
 			}
-			o, status, msg := s.storeUpload(c, p, folder, part)
-			if o == nil {
-				s.uploadFailed(c, p, status, msg)
+			if _, err := ps.Upload(c.Request.Context(), p.Visit, folder, SanitizeName(part.FileName()), part); err != nil {
+				s.uploadFailed(c, p, err)
 				return
 			}
 			stored++
 		}
 	}
 	if stored == 0 {
-		s.uploadFailed(c, p, http.StatusBadRequest, "Choose at least one file to upload.")
+		s.uploadFailed(c, p, errUploadEmpty)
 		return
 	}
 	if wantsJSON(c) {
@@ -172,79 +176,11 @@ func (s *Server) handlePortalUpload(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, p.base+"/d/"+folder.ID+"?done=uploaded")
 }
 
-// storeUpload checks the limits and stores one file part. On failure it
-// returns a nil object, a status and a message for the visitor.
-func (s *Server) storeUpload(c *gin.Context, p *portal, folder *sesame.Object, part *multipart.Part) (*sesame.Object, int, string) {
-	ctx := c.Request.Context()
-	name := SanitizeName(part.FileName())
-	limit := s.cfg.MaxUploadSize
-	pc := s.cfg.Portal
-	if pc.MaxLinkBytes > 0 || pc.MaxLinkFiles > 0 {
-		files, bytes, err := pc.UploadTotals.LinkUploadTotals(ctx, p.link.ID)
-		if err != nil {
-			s.log.Error("upload totals", "error", err)
-			return nil, http.StatusServiceUnavailable, "Uploads are not possible just now."
-		}
-		if pc.MaxLinkFiles > 0 && files >= pc.MaxLinkFiles {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("This link accepts at most %d files, and they have all been uploaded.", pc.MaxLinkFiles)
-		}
-		if pc.MaxLinkBytes > 0 {
-			left := pc.MaxLinkBytes - bytes
-			if left <= 0 {
-				return nil, http.StatusRequestEntityTooLarge, "This link has no room left for more files."
-			}
-			if limit == 0 || left < limit {
-				limit = left
-			}
-		}
-	}
-	if pc.FreeBytes != nil {
-		if free, err := pc.FreeBytes(); err == nil && free < pc.MinFreeBytes {
-			s.portalAudit(c, p, "upload", "failure:disk", "", map[string]string{"name": name})
-			return nil, http.StatusInsufficientStorage, "The server is out of space. Please tell the person who sent you this link."
-		}
-	}
-	up, err := s.cfg.Blobs.Stage(ctx, part, name, limit)
-	if err != nil {
-		s.portalAudit(c, p, "upload", "failure:"+sesame.KindOf(err).String(), "", map[string]string{"name": name})
-		switch sesame.KindOf(err) {
-		case sesame.TooLarge:
-			return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is larger than this link allows (%s).", name, humanSize(limit))
-		case sesame.NoSpace:
-			return nil, http.StatusInsufficientStorage, "The server is out of space. Please tell the person who sent you this link."
-		}
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, http.StatusRequestEntityTooLarge, "The upload is too large."
-		}
-		return nil, http.StatusBadRequest, "The upload was cut off. Please try again."
-	}
-	o, err := s.cfg.Writer.CreateFile(ctx, sesame.FileCreate{Placement: sesame.Placement{BucketID: folder.BucketID, ParentID: folder.ID, HasParentID: true, Name: name},
-		AutoRename: true}, up)
-	if err != nil {
-		s.log.Error("store upload", "error", err)
-		return nil, http.StatusServiceUnavailable, "The file could not be stored. Please try again."
-	}
-	if err := s.cfg.Portal.SessionUploads.AddSessionUpload(ctx, p.sess.ID, o.ID); err != nil {
-		s.log.Error("session upload", "error", err)
-	}
-	s.portalAudit(c, p, "upload", "success", o.ID, map[string]string{"bytes": fmt.Sprint(o.Size), "name": o.Name})
-	return o, 0, ""
-}
-
-// editable loads an object an editor may change: inside the targets, but
-// not a target itself (that is what was shared).
+// editable loads an object an editor may change, or answers the page.
 func (s *Server) editable(c *gin.Context, p *portal, id string) (*sesame.Object, bool) {
-	if p.link.Type != sesame.LinkEditor {
-		s.notice(c, p, http.StatusForbidden, "Not allowed", "This link does not allow changes.")
-		return nil, false
-	}
-	o, ok := s.scoped(c, p, id)
-	if !ok {
-		return nil, false
-	}
-	if p.isTarget(o) {
-		s.notice(c, p, http.StatusForbidden, "Not allowed", "This is the item that was shared with you; it cannot be renamed or deleted here.")
+	o, err := s.cfg.Portal.Service.Editable(c.Request.Context(), p.Visit, id)
+	if err != nil {
+		s.portalFail(c, p, err, "")
 		return nil, false
 	}
 	return o, true
@@ -257,11 +193,6 @@ type confirmPage struct {
 }
 
 func (s *Server) parentURL(p *portal, o *sesame.Object) string {
-	for _, t := range p.targets {
-		if t.ID == o.ParentID {
-			return p.base + "/d/" + t.ID
-		}
-	}
 	if o.ParentID != "" {
 		return p.base + "/d/" + o.ParentID
 	}
@@ -289,101 +220,90 @@ func (s *Server) handlePortalConfirm(c *gin.Context) {
 	s.render(c, http.StatusOK, "confirm", pg)
 }
 
-// handlePortalRename renames an item inside the targets. The new name is
-// one path segment, so a rename can never move anything.
-func (s *Server) handlePortalRename(c *gin.Context) {
+// errBadName answers a name a recipient may not give.
+var errBadName = sesame.Errorf(sesame.Invalid, "Names cannot contain / or \\, control characters or reserved words, and cannot be . or ..")
+
+// formName reads the form's new name; ok is false for a name that is not
+// already safe.
+func formName(c *gin.Context) (string, bool) {
+	name := strings.TrimSpace(c.PostForm("name"))
+	return name, SanitizeName(name) == name
+}
+
+// editForm opens the link for a signed-in visitor's editing form.
+func (s *Server) editForm(c *gin.Context) *portal {
 	p := s.signedIn(c)
 	if p == nil {
-		return
+		return nil
 	}
 	if !s.checkCSRF(c, p, c.PostForm("csrf")) {
 		s.csrfFailed(c, p)
+		return nil
+	}
+	return p
+}
+
+// handlePortalRename renames an item inside the targets.
+func (s *Server) handlePortalRename(c *gin.Context) {
+	p := s.editForm(c)
+	if p == nil {
 		return
 	}
-	o, ok := s.editable(c, p, c.PostForm("id"))
+	name, ok := formName(c)
+	var o *sesame.Object
+	var err error
 	if !ok {
-		return
-	}
-	name := strings.TrimSpace(c.PostForm("name"))
-	if err := sesame.CheckName("/name", name); err != nil || SanitizeName(name) != name {
-		s.portalAudit(c, p, "rename", "failure:400", o.ID, nil)
-		s.notice(c, p, http.StatusBadRequest, "Choose another name", "Names cannot contain / or \\, control characters or reserved words, and cannot be . or ..")
-		return
-	}
-	_, err := s.cfg.Writer.UpdateObject(c.Request.Context(), o.ID, sesame.ObjectUpdate{BucketID: o.BucketID, Name: &name})
-	if sesame.KindOf(err) == sesame.Conflict {
-		s.portalAudit(c, p, "rename", "failure:409", o.ID, nil)
-		s.notice(c, p, http.StatusConflict, "Choose another name", "Something in this folder already has that name.")
-		return
+		err = errBadName
+	} else {
+		o, err = s.cfg.Portal.Service.Rename(c.Request.Context(), p.Visit, c.PostForm("id"), name)
 	}
 	if err != nil {
-		s.log.Error("rename", "error", err)
-		s.notice(c, p, http.StatusServiceUnavailable, "Please try again", "The item could not be renamed just now.")
+		s.portalFail(c, p, badName(err), "")
 		return
 	}
-	s.portalAudit(c, p, "rename", "success", o.ID, map[string]string{"from": o.Name, "to": name})
 	c.Redirect(http.StatusSeeOther, s.parentURL(p, o)+"?done=renamed")
+}
+
+// badName turns the core's field error about a name into the portal's
+// sentence.
+func badName(err error) error {
+	if e := sesame.AsError(err); e != nil && e.Kind == sesame.Invalid && len(e.Fields) > 0 {
+		return errBadName
+	}
+	return err
 }
 
 // handlePortalDelete deletes an item (a folder with its contents) after
 // the confirmation page.
 func (s *Server) handlePortalDelete(c *gin.Context) {
-	p := s.signedIn(c)
+	p := s.editForm(c)
 	if p == nil {
 		return
 	}
-	if !s.checkCSRF(c, p, c.PostForm("csrf")) {
-		s.csrfFailed(c, p)
-		return
-	}
-	o, ok := s.editable(c, p, c.PostForm("id"))
-	if !ok {
-		return
-	}
-	n, err := s.cfg.Writer.DeleteObject(c.Request.Context(), o.BucketID, o.ID, true)
+	o, err := s.cfg.Portal.Service.Delete(c.Request.Context(), p.Visit, c.PostForm("id"))
 	if err != nil {
-		s.log.Error("delete", "error", err)
-		s.notice(c, p, http.StatusServiceUnavailable, "Please try again", "The item could not be deleted just now.")
+		s.portalFail(c, p, err, "")
 		return
 	}
-	s.portalAudit(c, p, "delete", "success", o.ID, map[string]string{"name": o.Name, "count": fmt.Sprint(n)})
 	c.Redirect(http.StatusSeeOther, s.parentURL(p, o)+"?done=deleted")
 }
 
 // handlePortalMkdir creates a folder inside the targets.
 func (s *Server) handlePortalMkdir(c *gin.Context) {
-	p := s.signedIn(c)
+	p := s.editForm(c)
 	if p == nil {
 		return
 	}
-	if !s.checkCSRF(c, p, c.PostForm("csrf")) {
-		s.csrfFailed(c, p)
-		return
-	}
-	if p.link.Type != sesame.LinkEditor {
-		s.notice(c, p, http.StatusForbidden, "Not allowed", "This link does not allow changes.")
-		return
-	}
-	parent, ok := s.scoped(c, p, c.PostForm("folder"))
+	name, ok := formName(c)
+	var err error
 	if !ok {
-		return
-	}
-	name := strings.TrimSpace(c.PostForm("name"))
-	if err := sesame.CheckName("/name", name); err != nil || SanitizeName(name) != name || !parent.IsFolder() {
-		s.notice(c, p, http.StatusBadRequest, "Choose another name", "Names cannot contain / or \\, control characters or reserved words, and cannot be . or ..")
-		return
-	}
-	o, err := s.cfg.Writer.CreateFolder(c.Request.Context(), sesame.FolderCreate{Placement: sesame.Placement{BucketID: parent.BucketID,
-		ParentID: parent.ID, HasParentID: true, Name: name}})
-	if sesame.KindOf(err) == sesame.Conflict {
-		s.notice(c, p, http.StatusConflict, "Choose another name", "Something in this folder already has that name.")
-		return
+		err = errBadName
+	} else {
+		_, err = s.cfg.Portal.Service.Mkdir(c.Request.Context(), p.Visit, c.PostForm("folder"), name)
 	}
 	if err != nil {
-		s.log.Error("mkdir", "error", err)
-		s.notice(c, p, http.StatusServiceUnavailable, "Please try again", "The folder could not be created just now.")
+		s.portalFail(c, p, badName(err), "")
 		return
 	}
-	s.portalAudit(c, p, "mkdir", "success", o.ID, map[string]string{"name": name})
-	c.Redirect(http.StatusSeeOther, p.base+"/d/"+parent.ID+"?done=created")
+	c.Redirect(http.StatusSeeOther, p.base+"/d/"+c.PostForm("folder")+"?done=created")
 }

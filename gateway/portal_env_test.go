@@ -96,18 +96,7 @@ func newPortalEnv(t *testing.T, opts ...envOption) *portalEnv {
 	}))
 	t.Cleanup(e.srv.Close)
 	hasher := authenticators.NewPassword()
-	mail, err := authenticators.NewEmailOTP(authenticators.OTPConfig{Store: st, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sms, err := authenticators.NewSMSOTP(authenticators.OTPConfig{Store: st, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc := gateway.PortalConfig{Finder: st, Sessions: st, Failures: st, Backoff: st, Claims: st, SessionUploads: st, UploadTotals: st,
-		Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
-			sesame.AuthEmailOTP: mail, sesame.AuthSMSOTP: sms},
-		CSRFKey: st.CSRFKey(), FreeBytes: st.FreeBytes}
+	pc := portalConfigAt(t, st, hasher, clk.Now, log)
 	cfg := gateway.Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
 		Portal:     pc,
@@ -117,6 +106,7 @@ func newPortalEnv(t *testing.T, opts ...envOption) *portalEnv {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	cfg.Portal.Service.Limits.MaxFileSize = cfg.MaxUploadSize
 	s, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +126,10 @@ type blobGate struct {
 	reading chan struct{}
 }
 
-func (g *blobGate) install(c *gateway.Config) { c.Blobs = gatedBlobs{BlobStore: c.Blobs, g: g} }
+func (g *blobGate) install(c *gateway.Config) {
+	c.Blobs = gatedBlobs{BlobStore: c.Blobs, g: g}
+	c.Portal.Service.Blobs = c.Blobs
+}
 
 func (g *blobGate) arm() {
 	g.reading = make(chan struct{})
@@ -204,6 +197,25 @@ func (e *portalEnv) linkState(id string) portalLinkState {
 	}
 	r.into(e.t, &res)
 	return res.Link
+}
+
+// authState is what share/link/get reports about one authenticator.
+type authState struct {
+	FailedAttempts int    `json:"failed_attempts"`
+	LockedUntil    string `json:"locked_until"`
+}
+
+func (e *portalEnv) authStates(id string) []authState {
+	e.t.Helper()
+	r := e.post("/v1/share/link/get", map[string]any{"id": id})
+	mustOK(e.t, r)
+	var res struct {
+		Link struct {
+			Authenticators []authState `json:"authenticators"`
+		} `json:"share_link_object"`
+	}
+	r.into(e.t, &res)
+	return res.Link.Authenticators
 }
 
 func (e *portalEnv) updateLink(body map[string]any) {

@@ -2,9 +2,7 @@ package gateway
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
+	"errors"
 	"image"
 	_ "image/gif" // decoders for thumbnails
 	_ "image/jpeg"
@@ -21,70 +19,13 @@ import (
 	"github.com/sesame-share/sesame"
 )
 
-// loadTargets reads the link's targets that still exist.
-func (s *Server) loadTargets(c *gin.Context, p *portal) error {
-	if p.targets != nil {
-		return nil
-	}
-	page, err := s.cfg.Objects.FindObjects(c.Request.Context(), sesame.ObjectFilter{BucketID: p.link.BucketID,
-		Conds: []sesame.Cond{{Field: "id", Op: sesame.OpIn, Values: p.link.Targets}}, OrderBy: "name", Size: 1000})
-	if err != nil {
-		return err
-	}
-	p.targets = page.Objects
-	return nil
-}
-
-// inScope reports whether o is a target of the link or lies inside a
-// folder target. Nothing else is ever reachable through a link.
-func (p *portal) inScope(o *sesame.Object) bool {
-	for _, t := range p.targets {
-		if o.BucketID != t.BucketID {
-			continue
-		}
-		if o.ID == t.ID || (t.IsFolder() && strings.HasPrefix(o.Path, t.Path+"/")) {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *portal) isTarget(o *sesame.Object) bool {
-	for _, t := range p.targets {
-		if t.ID == o.ID {
-			return true
-		}
-	}
-	return false
-}
-
-// scoped loads the object named in the URL or form, and checks it is
-// within the link.
-func (s *Server) scoped(c *gin.Context, p *portal, id string) (*sesame.Object, bool) {
-	if err := s.loadTargets(c, p); err != nil {
-		s.log.Error("targets", "error", err)
-		s.notice(c, p, http.StatusServiceUnavailable, "Please try again", "The files could not be listed just now.")
-		return nil, false
-	}
-	if !sesame.ValidID(sesame.PrefixObject, id) {
-		s.notice(c, p, http.StatusNotFound, "Not found", "That file or folder is not part of this link.")
-		return nil, false
-	}
-	o, err := s.cfg.Objects.ObjectByID(c.Request.Context(), p.link.BucketID, id)
-	if err != nil || !p.inScope(o) {
-		s.notice(c, p, http.StatusNotFound, "Not found", "That file or folder is not part of this link.")
-		return nil, false
-	}
-	return o, true
-}
-
 // signedIn sends visitors without a session to the sign-in page.
 func (s *Server) signedIn(c *gin.Context) *portal {
 	p := s.openLink(c)
 	if p == nil {
 		return nil
 	}
-	if p.sess == nil {
+	if p.Session == nil {
 		if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
 			c.Redirect(http.StatusSeeOther, p.base)
 			c.Abort()
@@ -94,6 +35,16 @@ func (s *Server) signedIn(c *gin.Context) *portal {
 		return nil
 	}
 	return p
+}
+
+// resolve loads the object id names within the link, or answers the page.
+func (s *Server) resolve(c *gin.Context, p *portal, id string) (*sesame.Object, bool) {
+	o, err := s.cfg.Portal.Service.Resolve(c.Request.Context(), p.Visit, id)
+	if err != nil {
+		s.portalFail(c, p, err, "")
+		return nil, false
+	}
+	return o, true
 }
 
 type crumb struct{ Name, URL string }
@@ -115,19 +66,6 @@ type browsePage struct {
 	UploadOnly                      bool
 	MaxFile                         string
 	Items                           []item
-}
-
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func typeLabel(o *sesame.Object) string {
@@ -171,23 +109,24 @@ var flashes = map[string]string{
 // browse shows the link's targets, or one folder within them.
 func (s *Server) browse(c *gin.Context, p *portal, folderID string) {
 	ctx := c.Request.Context()
-	if err := s.loadTargets(c, p); err != nil {
-		s.log.Error("targets", "error", err)
-		s.notice(c, p, http.StatusServiceUnavailable, "Please try again", "The files could not be listed just now.")
+	ps := s.cfg.Portal.Service
+	targets, err := ps.Targets(ctx, p.Visit)
+	if err != nil {
+		s.portalFail(c, p, err, "")
 		return
 	}
-	l := p.link
+	l := p.Link
 	pg := &browsePage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p), SignedIn: true}, Title: l.Title, Message: l.Message,
 		CanUpload: l.Type != sesame.LinkDownload, CanEdit: l.Type == sesame.LinkEditor, CanDownload: l.Type != sesame.LinkUpload,
 		UploadOnly: l.Type == sesame.LinkUpload, Flash: flashes[c.Query("done")]}
-	if s.cfg.MaxUploadSize > 0 {
-		pg.MaxFile = humanSize(s.cfg.MaxUploadSize)
+	if max := ps.Limits.MaxFileSize; max > 0 {
+		pg.MaxFile = sesame.HumanSize(max)
 	}
 	pg.Crumbs = []crumb{{Name: "All files", URL: p.base}}
 	var objs []*sesame.Object
 	switch {
 	case folderID != "":
-		f, ok := s.scoped(c, p, folderID)
+		f, ok := s.resolve(c, p, folderID)
 		if !ok {
 			return
 		}
@@ -196,39 +135,22 @@ func (s *Server) browse(c *gin.Context, p *portal, folderID string) {
 			return
 		}
 		pg.FolderID = f.ID
-		// Crumbs from the target down to this folder.
 		var chain []crumb
-		for cur := f; ; {
-			chain = append([]crumb{{Name: cur.Name, URL: p.base + "/d/" + cur.ID}}, chain...)
-			if p.isTarget(cur) || cur.ParentID == "" {
-				break
-			}
-			parent, err := s.cfg.Objects.ObjectByID(ctx, l.BucketID, cur.ParentID)
-			if err != nil || !p.inScope(parent) {
-				break
-			}
-			cur = parent
+		for _, a := range ps.Ancestors(ctx, p.Visit, f) {
+			chain = append(chain, crumb{Name: a.Name, URL: p.base + "/d/" + a.ID})
 		}
 		chain[len(chain)-1].URL = ""
 		if l.Type == sesame.LinkUpload {
 			pg.Crumbs = nil // an upload link has no overview page above its folder
 		}
 		pg.Crumbs = append(pg.Crumbs, chain...)
-		if l.Type == sesame.LinkUpload {
-			objs = s.sessionUploads(c, p, f.ID)
-		} else {
-			page, err := s.cfg.Objects.FindObjects(ctx, sesame.ObjectFilter{BucketID: l.BucketID,
-				Conds: []sesame.Cond{{Field: "parent_id", Op: sesame.OpEq, Values: []string{f.ID}}}, OrderBy: "name", Size: 1000})
-			if err != nil {
-				s.log.Error("list folder", "error", err)
-				s.notice(c, p, http.StatusServiceUnavailable, "Please try again", "The folder could not be listed just now.")
-				return
-			}
-			objs = page.Objects
+		if objs, err = ps.Children(ctx, p.Visit, f); err != nil {
+			s.portalFail(c, p, err, "")
+			return
 		}
 	case l.Type == sesame.LinkUpload:
 		// An upload link opens straight into its (first) folder.
-		for _, t := range p.targets {
+		for _, t := range targets {
 			if t.IsFolder() {
 				c.Redirect(http.StatusSeeOther, p.base+"/d/"+t.ID)
 				return
@@ -237,55 +159,48 @@ func (s *Server) browse(c *gin.Context, p *portal, folderID string) {
 		pg.CanUpload = false
 	default:
 		pg.Crumbs[0].URL = ""
-		objs = p.targets
-		if l.Type == sesame.LinkEditor && len(p.targets) == 1 && p.targets[0].IsFolder() {
-			c.Redirect(http.StatusSeeOther, p.base+"/d/"+p.targets[0].ID)
+		objs = targets
+		if l.Type == sesame.LinkEditor && len(targets) == 1 && targets[0].IsFolder() {
+			c.Redirect(http.StatusSeeOther, p.base+"/d/"+targets[0].ID)
 			return
 		}
 		pg.CanUpload = false
 	}
+	pg.Items = s.items(p, pg, objs)
+	s.render(c, http.StatusOK, "browse", pg)
+}
+
+// items turns objects into the rows of a listing, folders first.
+func (s *Server) items(p *portal, pg *browsePage, objs []*sesame.Object) []item {
 	sort.SliceStable(objs, func(i, j int) bool {
 		if objs[i].IsFolder() != objs[j].IsFolder() {
 			return objs[i].IsFolder()
 		}
 		return strings.ToLower(objs[i].Name) < strings.ToLower(objs[j].Name)
 	})
+	var out []item
 	for _, o := range objs {
 		it := item{ID: o.ID, Name: o.Name, Type: typeLabel(o), Modified: o.Updated.UTC().Format("2 Jan 2006 15:04"), Folder: o.IsFolder()}
 		if o.IsFolder() {
 			it.Open = p.base + "/d/" + o.ID
 		} else {
-			it.Size = humanSize(o.Size)
+			it.Size = sesame.HumanSize(o.Size)
 			it.Download = p.base + "/f/" + o.ID
 			if previewable[mediaOf(o)] && !activeName(o.Name) {
 				it.Preview = p.base + "/v/" + o.ID
 			}
-			if thumbable[mediaOf(o)] && o.Size <= maxThumbSource && l.MaxDownloads == 0 && pg.CanDownload {
+			if thumbable[mediaOf(o)] && o.Size <= maxThumbSource && p.Link.MaxDownloads == 0 && pg.CanDownload {
 				it.Thumb = p.base + "/th/" + o.ID
 			}
 		}
-		if pg.CanEdit && !p.isTarget(o) {
+		if pg.CanEdit && !p.IsTarget(o) {
 			it.Editable = true
 			it.RenameURL = p.base + "/rename/" + o.ID
 			it.DeleteURL = p.base + "/delete/" + o.ID
 		}
-		pg.Items = append(pg.Items, it)
+		out = append(out, it)
 	}
-	s.render(c, http.StatusOK, "browse", pg)
-}
-
-// sessionUploads lists what this visit uploaded into a folder.
-func (s *Server) sessionUploads(c *gin.Context, p *portal, folderID string) []*sesame.Object {
-	ids, err := s.cfg.Portal.SessionUploads.SessionUploadIDs(c.Request.Context(), p.sess.ID)
-	if err != nil || len(ids) == 0 {
-		return nil
-	}
-	page, err := s.cfg.Objects.FindObjects(c.Request.Context(), sesame.ObjectFilter{BucketID: p.link.BucketID,
-		Conds: []sesame.Cond{{Field: "id", Op: sesame.OpIn, Values: ids}, {Field: "parent_id", Op: sesame.OpEq, Values: []string{folderID}}}, OrderBy: "name", Size: 1000})
-	if err != nil {
-		return nil
-	}
-	return page.Objects
+	return out
 }
 
 func (s *Server) handlePortalFolder(c *gin.Context) {
@@ -296,42 +211,13 @@ func (s *Server) handlePortalFolder(c *gin.Context) {
 	s.browse(c, p, c.Param("id"))
 }
 
-// claim takes a download slot when the link caps downloads. It reports
-// whether this request took a new slot, or false with the page written.
-func (s *Server) claim(c *gin.Context, p *portal, key string) (claimed, ok bool) {
-	if p.link.MaxDownloads == 0 {
-		return false, true
+// downloadFailed answers a download that could not start.
+func (s *Server) downloadFailed(c *gin.Context, p *portal, err error) {
+	heading := ""
+	if errors.Is(err, sesame.ErrDownloadLimit) {
+		heading = "Download limit reached"
 	}
-	claimed, err := s.cfg.Portal.Claims.ClaimDownload(c.Request.Context(), p.link, p.sess.ID, key)
-	if sesame.KindOf(err) == sesame.Forbidden {
-		s.portalAudit(c, p, "download", "failure:limit", "", map[string]string{"key": key})
-		s.notice(c, p, http.StatusForbidden, "Download limit reached", "This link has been downloaded as often as the sender allowed.")
-		return false, false
-	}
-	if err != nil {
-		s.log.Error("claim download", "error", err)
-		s.notice(c, p, http.StatusServiceUnavailable, "Please try again", "The download could not start just now.")
-		return false, false
-	}
-	return claimed, true
-}
-
-// settle refunds a slot whose response carried no bytes, and audits.
-func (s *Server) settle(c *gin.Context, p *portal, key, objectID string, claimed bool, sent int64) {
-	outcome := "success"
-	if c.Writer.Status() >= 400 {
-		outcome = fmt.Sprintf("failure:%d", c.Writer.Status())
-	}
-	if claimed && (sent == 0 || c.Writer.Status() >= 400) {
-		if err := s.cfg.Portal.Claims.RefundDownload(contextWithoutCancel(c), p.link.ID, p.sess.ID, key); err != nil {
-			s.log.Error("refund download", "error", err)
-		}
-		outcome = "refunded"
-	}
-	if c.Request.Context().Err() != nil && outcome == "success" {
-		outcome = "interrupted"
-	}
-	s.portalAudit(c, p, "download", outcome, objectID, map[string]string{"bytes": fmt.Sprint(sent), "method": c.Request.Method})
+	s.portalFail(c, p, err, heading)
 }
 
 // handlePortalFile downloads one file: streamed, with Range and If-Range.
@@ -349,11 +235,13 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 	if p == nil {
 		return
 	}
-	if p.link.Type == sesame.LinkUpload {
-		s.notice(c, p, http.StatusForbidden, "Not available", "This link lets you upload files, not download them.")
+	ctx := c.Request.Context()
+	ps := s.cfg.Portal.Service
+	if p.Link.Type == sesame.LinkUpload {
+		s.downloadFailed(c, p, sesame.Errorf(sesame.Forbidden, "This link lets you upload files, not download them."))
 		return
 	}
-	o, ok := s.scoped(c, p, c.Param("id"))
+	o, ok := s.resolve(c, p, c.Param("id"))
 	if !ok {
 		return
 	}
@@ -366,19 +254,20 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 		c.Redirect(http.StatusSeeOther, p.base+"/f/"+o.ID)
 		return
 	}
-	blob, err := s.cfg.Blobs.OpenBlob(c.Request.Context(), o.BlobKey)
+	blob, err := ps.OpenBlob(ctx, o)
 	if err != nil {
 		s.log.Error("open blob", "object_id", o.ID, "error", err)
 		s.notice(c, p, http.StatusNotFound, "Not found", "This file's contents are missing.")
 		return
 	}
 	defer blob.Close()
-	claimed, ok := s.claim(c, p, o.ID)
-	if !ok {
+	claim, err := ps.StartDownload(ctx, p.Visit, o)
+	if err != nil {
+		s.downloadFailed(c, p, err)
 		return
 	}
-	if c.Request.Context().Err() != nil {
-		s.settle(c, p, o.ID, o.ID, claimed, 0) // the client left before a byte
+	if ctx.Err() != nil {
+		ps.FinishDownload(ctx, p.Visit, claim, 0, c.Writer.Status(), c.Request.Method) // the client left before a byte
 		return
 	}
 	h := c.Writer.Header()
@@ -394,7 +283,7 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 		h.Set("ETag", `"`+o.SHA256+`"`)
 	}
 	sent := serveBlob(c, o.Updated, blob)
-	s.settle(c, p, o.ID, o.ID, claimed, sent)
+	ps.FinishDownload(ctx, p.Visit, claim, sent, c.Writer.Status(), c.Request.Method)
 }
 
 // maxThumbSource bounds the images decoded for thumbnails.
@@ -406,15 +295,15 @@ func (s *Server) handlePortalThumb(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	o, ok := s.scoped(c, p, c.Param("id"))
+	o, ok := s.resolve(c, p, c.Param("id"))
 	if !ok {
 		return
 	}
-	if p.link.Type == sesame.LinkUpload || p.link.MaxDownloads > 0 || !thumbable[mediaOf(o)] || o.Size > maxThumbSource {
+	if p.Link.Type == sesame.LinkUpload || p.Link.MaxDownloads > 0 || !thumbable[mediaOf(o)] || o.Size > maxThumbSource {
 		c.Status(http.StatusNotFound)
 		return
 	}
-	blob, err := s.cfg.Blobs.OpenBlob(c.Request.Context(), o.BlobKey)
+	blob, err := s.cfg.Portal.Service.OpenBlob(c.Request.Context(), o)
 	if err != nil {
 		c.Status(http.StatusNotFound)
 		return
@@ -461,15 +350,6 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	if p.link.Type == sesame.LinkUpload {
-		s.notice(c, p, http.StatusForbidden, "Not available", "This link lets you upload files, not download them.")
-		return
-	}
-	if err := s.loadTargets(c, p); err != nil {
-		s.log.Error("targets", "error", err)
-		s.notice(c, p, http.StatusServiceUnavailable, "Please try again", "The files could not be listed just now.")
-		return
-	}
 	var ids []string
 	name := "files.zip"
 	if c.Request.Method == http.MethodPost {
@@ -477,36 +357,18 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 			s.csrfFailed(c, p)
 			return
 		}
-		for _, id := range uniq(c.PostFormArray("id")) {
-			if _, ok := s.scoped(c, p, id); !ok {
-				return
-			}
-			ids = append(ids, id)
-		}
-		if len(ids) == 0 {
+		ids = uniq(c.PostFormArray("id"))
+		if len(ids) == 0 && p.Link.Type != sesame.LinkUpload {
 			s.notice(c, p, http.StatusBadRequest, "Nothing selected", "Tick the files you want, then choose Download selected.")
 			return
 		}
-	} else {
-		for _, t := range p.targets {
-			ids = append(ids, t.ID)
-		}
-		if p.link.Title != "" {
-			name = p.link.Title + ".zip"
-		}
+	} else if p.Link.Title != "" {
+		name = p.Link.Title + ".zip"
 	}
-	entries, err := s.cfg.Objects.ArchiveEntries(c.Request.Context(), p.link.BucketID, ids)
+	ps := s.cfg.Portal.Service
+	entries, claim, err := ps.StartArchive(c.Request.Context(), p.Visit, ids)
 	if err != nil {
-		s.log.Error("archive entries", "error", err)
-		s.notice(c, p, http.StatusServiceUnavailable, "Please try again", "The archive could not be prepared just now.")
-		return
-	}
-	sorted := append([]string(nil), ids...)
-	sort.Strings(sorted)
-	sum := sha256.Sum256([]byte(strings.Join(sorted, ",")))
-	key := "zip:" + hex.EncodeToString(sum[:8])
-	claimed, ok := s.claim(c, p, key)
-	if !ok {
+		s.downloadFailed(c, p, err)
 		return
 	}
 	setDownloadHeaders(c.Writer.Header(), name, "application/zip")
@@ -516,5 +378,5 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 			s.log.Warn("zip stream", "error", err)
 		}
 	}
-	s.settle(c, p, key, "", claimed, int64(max(c.Writer.Size(), 0)))
+	ps.FinishDownload(c.Request.Context(), p.Visit, claim, int64(max(c.Writer.Size(), 0)), c.Writer.Status(), c.Request.Method)
 }

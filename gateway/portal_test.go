@@ -296,58 +296,69 @@ func TestPortal_AuthenticatorLock(t *testing.T) {
 		v.ip = fmt.Sprintf("10.1.%d.%d", n/200, n%200+1)
 		return v
 	}
+	auth := func(l linkObj, i int) authState {
+		t.Helper()
+		return e.authStates(l.ID)[i]
+	}
 
-	t.Run("codes, and a resend does not reset the count", func(t *testing.T) {
-		l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
-		base := e.base(l)
+	t.Run("strangers with the URL cannot lock the recipient out", func(t *testing.T) {
+		l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
 		v := e.visitor()
-		v.sendCode(l, 0)
-		c1 := portalCode(t, e.queued()[0])
-		for i := 0; i < 15; i++ { // 5 wrong tries, then 10 on a spent code
-			// (TestPortal_CodeWrongTriesSpendCode pins 401 then 429; here
-			// only the count matters.)
-			if p := from(v).verifyCode(l, 0, portalWrongCode(c1)); p.Code != http.StatusUnauthorized && p.Code != http.StatusTooManyRequests {
-				t.Fatalf("failure %d: %s", i+1, p)
+		for i := 0; i < 20; i++ { // 20 wrong passwords from 7 addresses
+			v.ip = fmt.Sprintf("10.7.0.%d", i%7+1)
+			if p := v.password(l, 0, fmt.Sprintf("wrong %d", i)); p.Code != http.StatusUnauthorized && p.Code != http.StatusTooManyRequests {
+				t.Fatalf("wrong password %d: %s", i+1, p)
 			}
 		}
-		e.clock.Add(61 * time.Second)
-		v.sendCode(l, 0)
-		c2 := portalCode(t, e.queued()[0])
-		for i := 0; i < 4; i++ {
-			wantCode(t, from(v).verifyCode(l, 0, portalWrongCode(c2)), http.StatusUnauthorized, fmt.Sprintf("failure %d", 16+i))
+		if got := auth(l, 0); got.FailedAttempts == 0 || got.LockedUntil != "" {
+			t.Errorf("after 20 failures: %+v, want them counted and no lock", got)
 		}
-		if p := v.get(base); !isSignIn(p) {
-			t.Fatalf("after 19 failures the link should still be open: %s", p)
-		}
-		e.clock.Add(61 * time.Second)
-		v.sendCode(l, 0) // resending does not reset the failures
-		c3 := portalCode(t, e.queued()[0])
-		wantCode(t, from(v).verifyCode(l, 0, portalWrongCode(c3)), http.StatusUnauthorized, "failure 20")
-
-		// Locked, and the only authenticator: the link is dead, even with the right code.
-		wantDead(t, dead, v.get(base), "locked link")
-		wantDead(t, dead, from(v).post(base+"/code/verify", url.Values{"auth": {"0"}, "code": {c3}}), "right code on a locked link")
-		wantDead(t, dead, e.visitor().get(base), "locked link, new visitor")
-
-		// Updating the link lifts the lock.
-		e.updateLink(map[string]any{"id": l.ID, "title": "unlocked"})
-		if p := v.get(base); !isSignIn(p) {
-			t.Fatalf("after update: %s", p)
-		}
-		e.clock.Add(61 * time.Second)
-		v.sendCode(l, 0)
-		c4 := portalCode(t, e.queued()[0])
-		if p := from(v).verifyCode(l, 0, c4); p.Code != http.StatusSeeOther || p.cookie(portalSessionCookie(l.ID)) == nil {
-			t.Fatalf("sign-in after the lock was lifted: %s", p)
+		r := e.visitor()
+		r.ip = "10.8.0.1"
+		r.signIn(l, goodPassword)
+		if got := auth(l, 0); got.FailedAttempts != 0 {
+			t.Errorf("a success should reset the count: %+v", got)
 		}
 	})
 
-	t.Run("password beside a code", func(t *testing.T) {
+	t.Run("wrong codes count only while a code is live", func(t *testing.T) {
+		l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
+		v := e.visitor()
+		for i := 0; i < sesame.LockAfterFailures+10; i++ {
+			wantCode(t, from(v).verifyCode(l, 0, "123456"), http.StatusUnauthorized, fmt.Sprintf("code without a live code %d", i+1))
+		}
+		if got := auth(l, 0); got.FailedAttempts != 0 || got.LockedUntil != "" {
+			t.Fatalf("tries without a live code were counted: %+v", got)
+		}
+		v.sendCode(l, 0)
+		c := portalCode(t, e.queued()[0])
+		wantCode(t, from(v).verifyCode(l, 0, portalWrongCode(c)), http.StatusUnauthorized, "wrong live code")
+		if got := auth(l, 0); got.FailedAttempts != 1 {
+			t.Fatalf("a wrong live code: %+v, want 1 failure", got)
+		}
+		if p := from(v).verifyCode(l, 0, c); p.Code != http.StatusSeeOther || p.cookie(portalSessionCookie(l.ID)) == nil {
+			t.Fatalf("right code: %s", p)
+		}
+	})
+
+	t.Run("100 failures lock for a while, longer each time, never for good", func(t *testing.T) {
 		l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword), email("bob@example.com")}})[0]
 		base := e.base(l)
 		v := e.visitor()
-		for i := 0; i < sesame.LockAfterFailures; i++ {
-			wantCode(t, from(v).password(l, 0, fmt.Sprintf("wrong password %d", i)), http.StatusUnauthorized, fmt.Sprintf("failure %d", i+1))
+		fail := func(count int) {
+			t.Helper()
+			for i := 0; i < count; i++ {
+				wantCode(t, from(v).password(l, 0, fmt.Sprintf("wrong password %d", i)), http.StatusUnauthorized, fmt.Sprintf("failure %d", i+1))
+			}
+		}
+		fail(sesame.LockAfterFailures - 1)
+		if got := auth(l, 0); got.FailedAttempts != sesame.LockAfterFailures-1 || got.LockedUntil != "" {
+			t.Fatalf("after %d failures: %+v", sesame.LockAfterFailures-1, got)
+		}
+		fail(1)
+		want := sesame.FormatTime(e.clock.Now().Add(sesame.FirstLock))
+		if got := auth(l, 0); got.LockedUntil != want {
+			t.Fatalf("first lock: %+v, want locked until %s", got, want)
 		}
 		p := v.get(base)
 		if p.Code != http.StatusOK || strings.Contains(p.text(), `name="password"`) || !strings.Contains(p.text(), "/code/send") {
@@ -356,9 +367,41 @@ func TestPortal_AuthenticatorLock(t *testing.T) {
 		if p := from(v).password(l, 0, goodPassword); p.Code != http.StatusUnauthorized || p.cookie(portalSessionCookie(l.ID)) != nil {
 			t.Fatalf("right password on a locked authenticator: %s", p)
 		}
+		// The lock ends by itself; the next one lasts twice as long.
+		e.clock.Add(sesame.FirstLock + time.Second)
+		fail(sesame.LockAfterFailures)
+		want = sesame.FormatTime(e.clock.Now().Add(2 * sesame.FirstLock))
+		if got := auth(l, 0); got.LockedUntil != want {
+			t.Fatalf("second lock: %+v, want locked until %s", got, want)
+		}
+		// Updating the link lifts the lock at once.
 		e.updateLink(map[string]any{"id": l.ID, "title": "unlocked"})
+		if got := auth(l, 0); got.LockedUntil != "" || got.FailedAttempts != 0 {
+			t.Fatalf("after update: %+v", got)
+		}
 		from(v).signIn(l, goodPassword)
 	})
+
+	t.Run("a link whose every authenticator is locked is dead until the lock ends", func(t *testing.T) {
+		l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+		base := e.base(l)
+		v := e.visitor()
+		for i := 0; i < sesame.LockAfterFailures; i++ {
+			wantCode(t, from(v).password(l, 0, fmt.Sprintf("wrong %d", i)), http.StatusUnauthorized, fmt.Sprintf("failure %d", i+1))
+		}
+		wantDead(t, dead, v.get(base), "locked link")
+		wantDead(t, dead, from(v).post(base+"/password", url.Values{"auth": {"0"}, "password": {goodPassword}}), "right password on a locked link")
+		e.clock.Add(sesame.FirstLock)
+		from(v).signIn(l, goodPassword)
+	})
+}
+
+func TestLockWindow(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: 15 * time.Minute, 2: 30 * time.Minute, 3: time.Hour, 7: 16 * time.Hour, 8: 24 * time.Hour, 50: 24 * time.Hour} {
+		if got := sesame.LockWindow(n); got != want {
+			t.Errorf("LockWindow(%d) = %v, want %v", n, got, want)
+		}
+	}
 }
 
 // retryAfter reads a 429's Retry-After: whole seconds, at least 1.
@@ -623,13 +666,13 @@ func TestPortal_DeadLinksLookAlike(t *testing.T) {
 	e.deleteLink(deleted.ID)
 	exhausted := mk("max_access_count", 1)
 	e.visitor().signIn(exhausted, goodPassword)
-	locked := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
+	locked := mk()
+	e.clock.Add(2 * time.Hour) // expired is now past its expiry; nothing else is
 	lv := e.visitor()
 	for i := 0; i < sesame.LockAfterFailures; i++ {
-		lv.ip = fmt.Sprintf("10.3.0.%d", i+1)
-		wantCode(t, lv.verifyCode(locked, 0, "123456"), http.StatusUnauthorized, fmt.Sprintf("locking failure %d", i+1))
+		lv.ip = fmt.Sprintf("10.3.%d.%d", i/200, i%200+1)
+		wantCode(t, lv.password(locked, 0, "wrong password"), http.StatusUnauthorized, fmt.Sprintf("locking failure %d", i+1))
 	}
-	e.clock.Add(2 * time.Hour) // expired is now past its expiry; nothing else is
 
 	cases := []struct{ name, path string }{
 		{"unknown", "/s/" + strings.Repeat("Q", 43)},
@@ -657,14 +700,22 @@ func TestPortal_DeadLinksLookAlike(t *testing.T) {
 		return n
 	}
 	for _, tc := range cases {
-		for _, method := range []string{"GET", "POST password"} {
+		for _, method := range []string{"GET", "POST password", "POST malformed form", "POST code/send"} {
 			v := e.visitor()
 			v.get(e.base(mk())) // every visitor already holds a pre-session cookie
 			var p *portalPage
-			if method == "GET" {
+			switch method {
+			case "GET":
 				p = v.get(tc.path)
-			} else {
+			case "POST password":
 				p = v.post(tc.path+"/password", url.Values{"auth": {"0"}, "password": {goodPassword}})
+			case "POST malformed form":
+				// Liveness is decided before the body is read.
+				req := v.newRequest(http.MethodPost, tc.path+"/password", strings.NewReader("a=%zz"))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				p = v.do(req)
+			default:
+				p = v.post(tc.path+"/code/send", url.Values{"auth": {"0"}})
 			}
 			what := tc.name + " " + method
 			if p.Code != http.StatusNotFound {
@@ -1182,7 +1233,7 @@ func TestPortal_UploadLimits(t *testing.T) {
 		}
 	})
 	t.Run("per link files", func(t *testing.T) {
-		e, l, v, drop := setup(t, func(c *gateway.Config) { c.Portal.MaxLinkFiles = 2 })
+		e, l, v, drop := setup(t, func(c *gateway.Config) { c.Portal.Service.Limits.MaxLinkFiles = 2 })
 		csrf := v.csrf(e.base(l) + "/d/" + drop)
 		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"1.txt", []byte("1")}, portalFile{"2.txt", []byte("2")}), 200)
 		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"3.txt", []byte("3")}), 413)
@@ -1195,7 +1246,7 @@ func TestPortal_UploadLimits(t *testing.T) {
 		}
 	})
 	t.Run("per link bytes", func(t *testing.T) {
-		e, l, v, drop := setup(t, func(c *gateway.Config) { c.Portal.MaxLinkBytes = 100 })
+		e, l, v, drop := setup(t, func(c *gateway.Config) { c.Portal.Service.Limits.MaxLinkBytes = 100 })
 		csrf := v.csrf(e.base(l) + "/d/" + drop)
 		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"60.bin", make([]byte, 60)}), 200)
 		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"41.bin", make([]byte, 41)}), 413)
@@ -1211,8 +1262,8 @@ func TestPortal_UploadLimits(t *testing.T) {
 	})
 	t.Run("free disk", func(t *testing.T) {
 		e, l, v, drop := setup(t, func(c *gateway.Config) {
-			c.Portal.MinFreeBytes = 1 << 30
-			c.Portal.FreeBytes = func() (int64, error) { return 1 << 20, nil }
+			c.Portal.Service.Limits.MinFreeBytes = 1 << 30
+			c.Portal.Service.Limits.FreeBytes = func() (int64, error) { return 1 << 20, nil }
 		})
 		csrf := v.csrf(e.base(l) + "/d/" + drop)
 		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"x.txt", []byte("x")}), 507)
@@ -1446,5 +1497,60 @@ func TestPortal_Audit(t *testing.T) {
 				t.Errorf("upload event %+v", ev)
 			}
 		}
+	}
+}
+
+// TestPortal_UploadCapsAreReservations sends many uploads at once to a
+// link with small caps: the caps are one conditional UPDATE each, so no
+// more files or bytes are stored than they allow.
+func TestPortal_UploadCapsAreReservations(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		opt       envOption
+		size      int
+		wantFiles int
+	}{
+		{"files", func(c *gateway.Config) { c.Portal.Service.Limits.MaxLinkFiles = 1 }, 10, 1},
+		{"bytes", func(c *gateway.Config) { c.Portal.Service.Limits.MaxLinkBytes = 250 }, 100, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPortalEnv(t, portalCheapPasswords, tc.opt)
+			drop := e.mkdir("/drop")
+			l := e.createLinks(map[string]any{"targets": []string{drop.ID}, "link_type": "upload", "authenticators": []any{pw(goodPassword)}})[0]
+			v := e.visitor()
+			v.signIn(l, goodPassword)
+			csrf := v.csrf(e.base(l) + "/d/" + drop.ID)
+			const n = 20
+			codes := make(chan int, n)
+			var wg sync.WaitGroup
+			for i := 0; i < n; i++ {
+				ct, body := portalUploadForm(t, csrf, drop.ID, portalFile{fmt.Sprintf("f%02d.bin", i), make([]byte, tc.size)})
+				req := v.newRequest(http.MethodPost, e.base(l)+"/upload", bytes.NewReader(body))
+				req.Header.Set("Content-Type", ct)
+				req.Header.Set("Accept", "application/json")
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					p, err := v.try(req)
+					if err != nil {
+						codes <- -1
+						return
+					}
+					codes <- p.Code
+				}()
+			}
+			wg.Wait()
+			close(codes)
+			got := map[int]int{}
+			for c := range codes {
+				got[c]++
+			}
+			if got[http.StatusOK] != tc.wantFiles || got[http.StatusRequestEntityTooLarge] != n-tc.wantFiles {
+				t.Errorf("answers %v, want %d×200 and %d×413", got, tc.wantFiles, n-tc.wantFiles)
+			}
+			if names := e.childNames(drop.ID); len(names) != tc.wantFiles {
+				t.Errorf("stored %v, want %d files", names, tc.wantFiles)
+			}
+		})
 	}
 }

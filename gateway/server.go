@@ -89,14 +89,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PublicURL == "" || !(strings.HasPrefix(cfg.PublicURL, "http://") || strings.HasPrefix(cfg.PublicURL, "https://")) {
 		problems = append(problems, errors.New("gateway: PublicURL must be an http or https URL"))
 	}
-	pc := cfg.Portal
-	if pc.Finder == nil || pc.Sessions == nil || pc.Failures == nil || pc.Backoff == nil || pc.Claims == nil ||
-		pc.SessionUploads == nil || pc.UploadTotals == nil || len(pc.CSRFKey) < 32 {
-		problems = append(problems, errors.New("gateway: the portal needs its stores and a CSRF key of 32 bytes"))
-	}
-	for _, t := range []sesame.AuthType{sesame.AuthPassword, sesame.AuthEmailOTP, sesame.AuthSMSOTP} {
-		if pc.Authenticators[t] == nil {
-			problems = append(problems, fmt.Errorf("gateway: no authenticator for %s", t))
+	if ps := cfg.Portal.Service; ps == nil || ps.Access == nil || ps.Objects == nil || ps.Blobs == nil || ps.Audit == nil || len(cfg.Portal.CSRFKey) < 32 {
+		problems = append(problems, errors.New("gateway: the portal needs its service with its stores and a CSRF key of 32 bytes"))
+	} else {
+		for _, t := range []sesame.AuthType{sesame.AuthPassword, sesame.AuthEmailOTP, sesame.AuthSMSOTP} {
+			if ps.Authenticators[t] == nil {
+				problems = append(problems, fmt.Errorf("gateway: no authenticator for %s", t))
+			}
 		}
 	}
 	if err := errors.Join(problems...); err != nil {

@@ -53,10 +53,11 @@ func newAPI(t *testing.T, st *store.Store, clk *clock, wake func()) *api {
 		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
 		LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st, Revoker: st,
-		Portal: gateway.PortalConfig{Finder: st, Sessions: st, Failures: st, Backoff: st, Claims: st, SessionUploads: st, UploadTotals: st,
+		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log, Now: clk.Now,
+			Limits: sesame.PortalLimits{MaxFileSize: 64 << 20},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
-				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP},
-			CSRFKey: st.CSRFKey(), FreeBytes: st.FreeBytes},
+				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP}},
+			CSRFKey: st.CSRFKey()},
 		PublicURL: srv.URL, MaxUploadSize: 64 << 20, Logger: log, Now: clk.Now,
 	})
 	if err != nil {

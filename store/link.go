@@ -42,6 +42,23 @@ type linkRow struct {
 	Deleted        sql.NullString `db:"deleted_at"`
 }
 
+const authCols = `id, link_id, position, auth_type, context, failures, locked_until`
+
+type authRow struct {
+	ID          string         `db:"id"`
+	LinkID      string         `db:"link_id"`
+	Position    int            `db:"position"`
+	Type        string         `db:"auth_type"`
+	Context     string         `db:"context"`
+	Failures    int            `db:"failures"`
+	LockedUntil sql.NullString `db:"locked_until"`
+}
+
+func (r *authRow) authenticator() sesame.LinkAuthenticator {
+	return sesame.LinkAuthenticator{ID: r.ID, Position: r.Position, Type: sesame.AuthType(r.Type), Context: r.Context,
+		Failures: r.Failures, LockedUntil: parseNullTime(r.LockedUntil)}
+}
+
 func (st *Store) linkFromRow(r *linkRow) (*sesame.Link, error) {
 	tok, err := st.unseal(r.TokenSealed, []byte(r.ID))
 	if err != nil {
@@ -101,20 +118,14 @@ func (st *Store) loadLinks(ctx context.Context, q sqlx.QueryerContext, ids []str
 			l.Targets = append(l.Targets, t.ObjectID)
 		}
 	}
-	query, args, _ = sqlx.In(`SELECT id, link_id, position, auth_type, context FROM link_authenticators WHERE link_id IN (?) ORDER BY link_id, position`, ids)
-	var auths []struct {
-		ID       string `db:"id"`
-		LinkID   string `db:"link_id"`
-		Position int    `db:"position"`
-		Type     string `db:"auth_type"`
-		Context  string `db:"context"`
-	}
+	query, args, _ = sqlx.In(`SELECT `+authCols+` FROM link_authenticators WHERE link_id IN (?) ORDER BY link_id, position`, ids)
+	var auths []authRow
 	if err := sqlx.SelectContext(ctx, q, &auths, query, args...); err != nil {
 		return nil, fmt.Errorf("store: link authenticators: %w", err)
 	}
-	for _, a := range auths {
-		if l := byID[a.LinkID]; l != nil {
-			l.Authenticators = append(l.Authenticators, sesame.LinkAuthenticator{ID: a.ID, Position: a.Position, Type: sesame.AuthType(a.Type), Context: a.Context})
+	for i := range auths {
+		if l := byID[auths[i].LinkID]; l != nil {
+			l.Authenticators = append(l.Authenticators, auths[i].authenticator())
 		}
 	}
 	out := make([]*sesame.Link, 0, len(ids))
@@ -235,17 +246,39 @@ func (st *Store) LinkByID(ctx context.Context, id string) (*sesame.Link, error) 
 }
 
 // LinkByToken returns the live-or-expired (not deleted) link whose URL
-// secret is token. NotFound otherwise.
+// secret is token. NotFound otherwise. The same three queries run whether
+// the token is known or not, so that no dead link answers faster or slower
+// than an unknown one.
 func (st *Store) LinkByToken(ctx context.Context, token string) (*sesame.Link, error) {
-	var id string
-	err := st.db.GetContext(ctx, &id, `SELECT id FROM links WHERE token_mac = ? AND deleted_at IS NULL`, st.mac("link token", token))
-	if err == sql.ErrNoRows {
-		return nil, sesame.Errorf(sesame.NotFound, "This link does not exist.")
-	}
-	if err != nil {
+	var rows []linkRow
+	if err := st.db.SelectContext(ctx, &rows, `SELECT `+linkCols+` FROM links WHERE token_mac = ? AND deleted_at IS NULL`,
+		st.mac("link token", token)); err != nil {
 		return nil, fmt.Errorf("store: link by token: %w", err)
 	}
-	return st.LinkByID(ctx, id)
+	id := ""
+	if len(rows) == 1 {
+		id = rows[0].ID
+	}
+	var auths []authRow
+	if err := st.db.SelectContext(ctx, &auths, `SELECT `+authCols+` FROM link_authenticators WHERE link_id = ? ORDER BY position`, id); err != nil {
+		return nil, fmt.Errorf("store: link authenticators: %w", err)
+	}
+	var targets []string
+	if err := st.db.SelectContext(ctx, &targets, `SELECT object_id FROM link_targets WHERE link_id = ? ORDER BY position`, id); err != nil {
+		return nil, fmt.Errorf("store: link targets: %w", err)
+	}
+	if id == "" {
+		return nil, errDead
+	}
+	l, err := st.linkFromRow(&rows[0])
+	if err != nil {
+		return nil, err
+	}
+	l.Targets = targets
+	for i := range auths {
+		l.Authenticators = append(l.Authenticators, auths[i].authenticator())
+	}
+	return l, nil
 }
 
 // UpdateLink implements sesame.LinkStore.
@@ -329,7 +362,7 @@ func (st *Store) UpdateLink(ctx context.Context, id string, upd sesame.LinkUpdat
 			}
 		} else {
 			// Any update lifts the lock that repeated sign-in failures set.
-			if _, err := tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0, locked_at = NULL WHERE link_id = ?`, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0, locked_at = NULL, locked_until = NULL, lock_count = 0 WHERE link_id = ?`, id); err != nil {
 				return fmt.Errorf("store: unlock authenticators: %w", err)
 			}
 		}

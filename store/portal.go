@@ -15,13 +15,8 @@ import (
 )
 
 var (
-	_ sesame.SessionStore   = (*Store)(nil)
-	_ sesame.AuthFailures   = (*Store)(nil)
-	_ sesame.Backoff        = (*Store)(nil)
+	_ sesame.AccessStore    = (*Store)(nil)
 	_ sesame.ChallengeStore = (*Store)(nil)
-	_ sesame.DownloadClaims = (*Store)(nil)
-	_ sesame.SessionUploads = (*Store)(nil)
-	_ sesame.LinkFinder     = (*Store)(nil)
 )
 
 var errDead = sesame.Errorf(sesame.NotFound, "This link does not exist.")
@@ -47,7 +42,7 @@ WHERE id = ? AND deleted_at IS NULL AND expires_at > ? AND access_count < max_ac
 		if err != nil {
 			return fmt.Errorf("store: claim access: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0 WHERE id = ?`, authID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0, lock_count = 0 WHERE id = ?`, authID); err != nil {
 			return fmt.Errorf("store: reset failures: %w", err)
 		}
 		exp := now.Add(sesame.SessionMaxAge)
@@ -116,32 +111,35 @@ func (st *Store) EndSession(ctx context.Context, secret string) error {
 	return nil
 }
 
-// RecordAuthFailure implements sesame.AuthFailures with one UPDATE.
-func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.Time) (int, error) {
-	var n int
-	err := st.w.GetContext(ctx, &n, `UPDATE link_authenticators SET failures = failures + 1,
-locked_at = CASE WHEN failures + 1 >= ? AND locked_at IS NULL THEN ? ELSE locked_at END WHERE id = ? RETURNING failures`,
-		sesame.LockAfterFailures, sesame.FormatTime(now), authID)
-	if err == sql.ErrNoRows {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("store: record failure: %w", translate(err))
-	}
-	return n, nil
-}
-
-// LockedAuthenticators implements sesame.AuthFailures.
-func (st *Store) LockedAuthenticators(ctx context.Context, linkID string) (map[string]bool, error) {
-	var ids []string
-	if err := st.db.SelectContext(ctx, &ids, `SELECT id FROM link_authenticators WHERE link_id = ? AND locked_at IS NOT NULL`, linkID); err != nil {
-		return nil, fmt.Errorf("store: locked authenticators: %w", err)
-	}
-	out := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, nil
+// RecordAuthFailure implements sesame.AccessStore. The count and the lock
+// change in one transaction that holds the row, so concurrent failures
+// neither lose a count nor lock twice.
+func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.Time) (time.Time, error) {
+	var locked time.Time
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		var r struct {
+			Failures int `db:"failures"`
+			Locks    int `db:"lock_count"`
+		}
+		err := tx.GetContext(ctx, &r, `UPDATE link_authenticators SET failures = failures + 1 WHERE id = ? RETURNING failures, lock_count`, authID)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("store: record failure: %w", translate(err))
+		}
+		if r.Failures < sesame.LockAfterFailures {
+			return nil
+		}
+		locked = now.Add(sesame.LockWindow(r.Locks + 1))
+		_, err = tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0, lock_count = lock_count + 1, locked_until = ? WHERE id = ?`,
+			sesame.FormatTime(locked), authID)
+		if err != nil {
+			return fmt.Errorf("store: lock authenticator: %w", err)
+		}
+		return nil
+	})
+	return locked, err
 }
 
 // BackoffUntil implements sesame.Backoff.
@@ -242,7 +240,7 @@ func (st *Store) VerifyCode(ctx context.Context, authID, code string, now time.T
 		err := tx.GetContext(ctx, &c, `SELECT id, code_mac, attempts FROM challenges WHERE authenticator_id = ? AND consumed_at IS NULL AND expires_at > ?
 ORDER BY sent_at DESC LIMIT 1`, authID, sesame.FormatTime(now))
 		if err == sql.ErrNoRows {
-			return sesame.Errorf(sesame.Unauthenticated, "That code is not right, or it has expired. Ask for a new one.")
+			return sesame.ErrNoCode
 		}
 		if err != nil {
 			return fmt.Errorf("store: challenge: %w", err)
@@ -334,18 +332,41 @@ func (st *Store) SessionUploadIDs(ctx context.Context, sessionID string) ([]stri
 	return ids, nil
 }
 
-// LinkUploadTotals implements sesame.UploadTotals.
-func (st *Store) LinkUploadTotals(ctx context.Context, linkID string) (int, int64, error) {
-	var r struct {
-		Files int   `db:"files"`
-		Bytes int64 `db:"bytes"`
+// ReserveUploadFile implements sesame.AccessStore with one conditional
+// UPDATE, so that concurrent uploads never pass the cap together.
+func (st *Store) ReserveUploadFile(ctx context.Context, linkID string, maxFiles int) (int64, bool, error) {
+	var used int64
+	err := st.w.GetContext(ctx, &used, `UPDATE links SET uploaded_files = uploaded_files + 1
+WHERE id = ? AND (? = 0 OR uploaded_files < ?) RETURNING uploaded_bytes`, linkID, maxFiles, maxFiles)
+	if err == sql.ErrNoRows {
+		return 0, false, nil
 	}
-	err := st.db.GetContext(ctx, &r, `SELECT COUNT(o.id) AS files, COALESCE(SUM(o.size), 0) AS bytes FROM session_uploads u
-JOIN sessions s ON s.id = u.session_id JOIN objects o ON o.id = u.object_id WHERE s.link_id = ?`, linkID)
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: upload totals: %w", err)
+		return 0, false, fmt.Errorf("store: reserve upload: %w", translate(err))
 	}
-	return r.Files, r.Bytes, nil
+	return used, true, nil
+}
+
+// ReserveUploadBytes implements sesame.AccessStore with one conditional UPDATE.
+func (st *Store) ReserveUploadBytes(ctx context.Context, linkID string, n, maxBytes int64) (bool, error) {
+	res, err := st.w.ExecContext(ctx, `UPDATE links SET uploaded_bytes = uploaded_bytes + ?
+WHERE id = ? AND (? = 0 OR uploaded_bytes + ? <= ?)`, n, linkID, maxBytes, n, maxBytes)
+	if err != nil {
+		return false, fmt.Errorf("store: reserve upload bytes: %w", translate(err))
+	}
+	k, err := res.RowsAffected()
+	return k == 1, err
+}
+
+// ReleaseUpload implements sesame.AccessStore: it gives back what a failed
+// upload reserved.
+func (st *Store) ReleaseUpload(ctx context.Context, linkID string, files int, bytes int64) error {
+	_, err := st.w.ExecContext(ctx, `UPDATE links SET uploaded_files = MAX(uploaded_files - ?, 0), uploaded_bytes = MAX(uploaded_bytes - ?, 0)
+WHERE id = ?`, files, bytes, linkID)
+	if err != nil {
+		return fmt.Errorf("store: release upload: %w", translate(err))
+	}
+	return nil
 }
 
 // FreeBytes reports the space left for blobs on the data disk.

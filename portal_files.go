@@ -1,0 +1,200 @@
+package sesame
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// InScope reports whether o is one of targets or lies inside a folder
+// target. This is the scope rule of every link: nothing else is ever
+// reachable through it.
+func InScope(targets []*Object, o *Object) bool {
+	for _, t := range targets {
+		if o.BucketID != t.BucketID {
+			continue
+		}
+		if o.ID == t.ID || (t.IsFolder() && strings.HasPrefix(o.Path, t.Path+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// errOutOfScope answers every object a link does not reach, whether or
+// not it exists.
+var errOutOfScope = Errorf(NotFound, "That file or folder is not part of this link.")
+
+// maxListed bounds one listing of a folder or of a link's targets.
+const maxListed = 1000
+
+// Targets returns the link's targets that still exist, by name.
+func (ps *PortalService) Targets(ctx context.Context, v *Visit) ([]*Object, error) {
+	if v.targets != nil {
+		return v.targets, nil
+	}
+	page, err := ps.Objects.FindObjects(ctx, ObjectFilter{BucketID: v.Link.BucketID,
+		Conds: []Cond{{Field: "id", Op: OpIn, Values: v.Link.Targets}}, OrderBy: "name", Size: maxListed})
+	if err != nil {
+		return nil, err
+	}
+	v.targets = page.Objects
+	if v.targets == nil {
+		v.targets = []*Object{}
+	}
+	return v.targets, nil
+}
+
+// IsTarget reports whether o is one of the link's targets (which a
+// recipient may not rename or delete: that is what was shared).
+func (v *Visit) IsTarget(o *Object) bool {
+	for _, t := range v.targets {
+		if t.ID == o.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// Resolve loads the object id names and checks that it lies within the
+// link. Anything else is NotFound, whether it exists or not.
+func (ps *PortalService) Resolve(ctx context.Context, v *Visit, id string) (*Object, error) {
+	targets, err := ps.Targets(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidID(PrefixObject, id) {
+		return nil, errOutOfScope
+	}
+	o, err := ps.Objects.ObjectByID(ctx, v.Link.BucketID, id)
+	if KindOf(err) == NotFound || err == nil && !InScope(targets, o) {
+		return nil, errOutOfScope
+	}
+	return o, err
+}
+
+// Ancestors returns the folders from the target down to f, f included.
+func (ps *PortalService) Ancestors(ctx context.Context, v *Visit, f *Object) []*Object {
+	chain := []*Object{f}
+	for cur := f; !v.IsTarget(cur) && cur.ParentID != ""; {
+		parent, err := ps.Objects.ObjectByID(ctx, v.Link.BucketID, cur.ParentID)
+		if err != nil || !InScope(v.targets, parent) {
+			break
+		}
+		chain = append([]*Object{parent}, chain...)
+		cur = parent
+	}
+	return chain
+}
+
+// Children lists a folder inside the link. On an upload link a visitor
+// sees only what their own session uploaded.
+func (ps *PortalService) Children(ctx context.Context, v *Visit, f *Object) ([]*Object, error) {
+	conds := []Cond{{Field: "parent_id", Op: OpEq, Values: []string{f.ID}}}
+	if v.Link.Type == LinkUpload {
+		ids, err := ps.Access.SessionUploadIDs(ctx, v.Session.ID)
+		if err != nil || len(ids) == 0 {
+			return nil, err
+		}
+		conds = append(conds, Cond{Field: "id", Op: OpIn, Values: ids})
+	}
+	page, err := ps.Objects.FindObjects(ctx, ObjectFilter{BucketID: v.Link.BucketID, Conds: conds, OrderBy: "name", Size: maxListed})
+	if err != nil {
+		return nil, err
+	}
+	return page.Objects, nil
+}
+
+// errUploadOnly answers a download through an upload link.
+var errUploadOnly = Errorf(Forbidden, "This link lets you upload files, not download them.")
+
+// ErrDownloadLimit answers a download past the link's max_downloads.
+var ErrDownloadLimit = Errorf(Forbidden, "This link has been downloaded as often as the sender allowed.")
+
+// Claim is a download in progress: the slot it holds against the link's
+// download count, if it took one.
+type Claim struct {
+	Key      string
+	ObjectID string
+	claimed  bool
+}
+
+// StartDownload claims a download of o (a file resolved within v): one
+// conditional UPDATE against max_downloads; a Range request for a file the
+// session already holds reuses its claim.
+func (ps *PortalService) StartDownload(ctx context.Context, v *Visit, o *Object) (*Claim, error) {
+	return ps.claim(ctx, v, o.ID, o.ID)
+}
+
+// StartArchive resolves ids (all of the link's targets when ids is
+// empty), expands them into archive entries and claims one download.
+func (ps *PortalService) StartArchive(ctx context.Context, v *Visit, ids []string) ([]ArchiveEntry, *Claim, error) {
+	if v.Link.Type == LinkUpload {
+		return nil, nil, errUploadOnly
+	}
+	targets, err := ps.Targets(ctx, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ids) == 0 {
+		for _, t := range targets {
+			ids = append(ids, t.ID)
+		}
+	}
+	for _, id := range ids {
+		if _, err := ps.Resolve(ctx, v, id); err != nil {
+			return nil, nil, err
+		}
+	}
+	entries, err := ps.Objects.ArchiveEntries(ctx, v.Link.BucketID, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	sorted := append([]string(nil), ids...)
+	sort.Strings(sorted)
+	sum := sha256.Sum256([]byte(strings.Join(sorted, ",")))
+	c, err := ps.claim(ctx, v, "zip:"+hex.EncodeToString(sum[:8]), "")
+	return entries, c, err
+}
+
+func (ps *PortalService) claim(ctx context.Context, v *Visit, key, objectID string) (*Claim, error) {
+	if v.Link.Type == LinkUpload {
+		return nil, errUploadOnly
+	}
+	claimed, err := ps.Access.ClaimDownload(ctx, v.Link, v.Session.ID, key)
+	if KindOf(err) == Forbidden {
+		ps.audit(ctx, v, "download", "failure:limit", objectID, map[string]string{"key": key})
+		return nil, ErrDownloadLimit
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Claim{Key: key, ObjectID: objectID, claimed: claimed}, nil
+}
+
+// FinishDownload settles a claim: a download that sent nothing, or ended
+// in an error, gives its slot back. Either way it is audited.
+func (ps *PortalService) FinishDownload(ctx context.Context, v *Visit, c *Claim, sent int64, status int, method string) {
+	outcome := "success"
+	if status >= 400 {
+		outcome = fmt.Sprintf("failure:%d", status)
+	}
+	if c.claimed && (sent == 0 || status >= 400) {
+		if err := ps.Access.RefundDownload(context.WithoutCancel(ctx), v.Link.ID, v.Session.ID, c.Key); err != nil {
+			ps.log().Error("refund download", "error", err)
+		}
+		outcome = "refunded"
+	}
+	if ctx.Err() != nil && outcome == "success" {
+		outcome = "interrupted"
+	}
+	ps.audit(ctx, v, "download", outcome, c.ObjectID, map[string]string{"bytes": fmt.Sprint(sent), "method": method})
+}
+
+// OpenBlob opens the contents of a file resolved within v.
+func (ps *PortalService) OpenBlob(ctx context.Context, o *Object) (Blob, error) {
+	return ps.Blobs.OpenBlob(ctx, o.BlobKey)
+}

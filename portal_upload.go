@@ -1,0 +1,198 @@
+package sesame
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// UploadFolder resolves the folder a recipient uploads into.
+func (ps *PortalService) UploadFolder(ctx context.Context, v *Visit, id string) (*Object, error) {
+	if v.Link.Type == LinkDownload {
+		return nil, Errorf(Forbidden, "This link does not accept uploads.")
+	}
+	f, err := ps.Resolve(ctx, v, id)
+	if err != nil {
+		return nil, err
+	}
+	if !f.IsFolder() {
+		return nil, Errorf(Invalid, "Files can only be uploaded into a folder.")
+	}
+	return f, nil
+}
+
+// Upload stores r as a new file named name (already a safe name) in
+// folder, under a free name. The link's caps are reservations: one slot
+// is taken before the bytes arrive and the bytes are reserved once their
+// size is known, each with one conditional UPDATE, and given back when the
+// upload fails. Nothing is visible until the file is complete.
+func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, name string, r io.Reader) (*Object, error) {
+	lim := ps.Limits
+	if lim.FreeBytes != nil {
+		if free, err := lim.FreeBytes(); err == nil && free < lim.MinFreeBytes {
+			return nil, ps.uploadRefused(ctx, v, name, "disk", Errorf(NoSpace, "The server is out of space. Please tell the person who sent you this link."))
+		}
+	}
+	used, ok, err := ps.Access.ReserveUploadFile(ctx, v.Link.ID, lim.MaxLinkFiles)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ps.uploadRefused(ctx, v, name, "files", Errorf(TooLarge, "This link accepts at most %d files, and they have all been uploaded.", lim.MaxLinkFiles))
+	}
+	files, reserved := 1, int64(0)
+	release := func() {
+		if err := ps.Access.ReleaseUpload(context.WithoutCancel(ctx), v.Link.ID, files, reserved); err != nil {
+			ps.log().Error("release upload", "error", err)
+		}
+	}
+	max := lim.MaxFileSize
+	if lim.MaxLinkBytes > 0 {
+		left := lim.MaxLinkBytes - used
+		if left <= 0 {
+			release()
+			return nil, ps.uploadRefused(ctx, v, name, "bytes", Errorf(TooLarge, "This link has no room left for more files."))
+		}
+		if max == 0 || left < max {
+			max = left
+		}
+	}
+	up, err := ps.Blobs.Stage(ctx, r, name, max)
+	if err != nil {
+		release()
+		if KindOf(err) == TooLarge {
+			err = &Error{Kind: TooLarge, Message: fmt.Sprintf("%s is larger than this link allows (%s).", name, HumanSize(max)), Err: err}
+		}
+		return nil, ps.uploadRefused(ctx, v, name, KindOf(err).String(), err)
+	}
+	ok, err = ps.Access.ReserveUploadBytes(ctx, v.Link.ID, up.Size, lim.MaxLinkBytes)
+	if err != nil || !ok {
+		release()
+		ps.discard(ctx, up)
+		if err == nil {
+			err = Errorf(TooLarge, "This link has no room left for %s.", name)
+		}
+		return nil, ps.uploadRefused(ctx, v, name, "bytes", err)
+	}
+	reserved = up.Size
+	o, err := ps.Objects.CreateFile(ctx, FileCreate{Placement: Placement{BucketID: folder.BucketID, ParentID: folder.ID,
+		HasParentID: true, Name: name}, AutoRename: true}, up)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	if err := ps.Access.AddSessionUpload(ctx, v.Session.ID, o.ID); err != nil {
+		ps.log().Error("session upload", "error", err)
+	}
+	ps.audit(ctx, v, "upload", "success", o.ID, map[string]string{"bytes": fmt.Sprint(o.Size), "name": o.Name})
+	return o, nil
+}
+
+func (ps *PortalService) discard(ctx context.Context, up *Upload) {
+	if err := ps.Blobs.Discard(context.WithoutCancel(ctx), up); err != nil {
+		ps.log().Error("discard upload", "error", err)
+	}
+}
+
+// uploadRefused audits a refused upload and returns err.
+func (ps *PortalService) uploadRefused(ctx context.Context, v *Visit, name, why string, err error) error {
+	ps.audit(ctx, v, "upload", "failure:"+why, "", map[string]string{"name": name})
+	return err
+}
+
+// Editable loads an object an editor may change: inside the targets, but
+// not a target itself (that is what was shared).
+func (ps *PortalService) Editable(ctx context.Context, v *Visit, id string) (*Object, error) {
+	if v.Link.Type != LinkEditor {
+		return nil, Errorf(Forbidden, "This link does not allow changes.")
+	}
+	o, err := ps.Resolve(ctx, v, id)
+	if err != nil {
+		return nil, err
+	}
+	if v.IsTarget(o) {
+		return nil, Errorf(Forbidden, "This is the item that was shared with you; it cannot be renamed or deleted here.")
+	}
+	return o, nil
+}
+
+var errNameTaken = Errorf(Conflict, "Something in this folder already has that name.")
+
+// Rename renames an object inside the targets. The new name is one path
+// segment, so a rename never moves anything.
+func (ps *PortalService) Rename(ctx context.Context, v *Visit, id, name string) (*Object, error) {
+	o, err := ps.Editable(ctx, v, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckName("/name", name); err != nil {
+		ps.audit(ctx, v, "rename", "failure:400", o.ID, nil)
+		return o, err
+	}
+	_, err = ps.Objects.UpdateObject(ctx, o.ID, ObjectUpdate{BucketID: o.BucketID, Name: &name})
+	if KindOf(err) == Conflict {
+		ps.audit(ctx, v, "rename", "failure:409", o.ID, nil)
+		return o, errNameTaken
+	}
+	if err != nil {
+		return o, err
+	}
+	ps.audit(ctx, v, "rename", "success", o.ID, map[string]string{"from": o.Name, "to": name})
+	return o, nil
+}
+
+// Delete deletes an object inside the targets, a folder with everything
+// in it.
+func (ps *PortalService) Delete(ctx context.Context, v *Visit, id string) (*Object, error) {
+	o, err := ps.Editable(ctx, v, id)
+	if err != nil {
+		return nil, err
+	}
+	n, err := ps.Objects.DeleteObject(ctx, o.BucketID, o.ID, true)
+	if err != nil {
+		return o, err
+	}
+	ps.audit(ctx, v, "delete", "success", o.ID, map[string]string{"name": o.Name, "count": fmt.Sprint(n)})
+	return o, nil
+}
+
+// Mkdir creates a folder inside the targets.
+func (ps *PortalService) Mkdir(ctx context.Context, v *Visit, parentID, name string) (*Object, error) {
+	if v.Link.Type != LinkEditor {
+		return nil, Errorf(Forbidden, "This link does not allow changes.")
+	}
+	parent, err := ps.Resolve(ctx, v, parentID)
+	if err != nil {
+		return nil, err
+	}
+	if !parent.IsFolder() {
+		return nil, Errorf(Invalid, "Folders can only be made inside a folder.")
+	}
+	if err := CheckName("/name", name); err != nil {
+		return nil, err
+	}
+	o, err := ps.Objects.CreateFolder(ctx, FolderCreate{Placement: Placement{BucketID: parent.BucketID, ParentID: parent.ID,
+		HasParentID: true, Name: name}})
+	if KindOf(err) == Conflict {
+		return nil, errNameTaken
+	}
+	if err != nil {
+		return nil, err
+	}
+	ps.audit(ctx, v, "mkdir", "success", o.ID, map[string]string{"name": name})
+	return o, nil
+}
+
+// HumanSize renders a byte count for people: "512 B", "1.5 MiB".
+func HumanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
