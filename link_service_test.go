@@ -54,7 +54,7 @@ func (e *linkEnv) advance(d time.Duration) {
 	e.raw = e.raw.Add(d)
 }
 
-func newLinkEnv(t *testing.T, policy sesame.LinkPolicy) *linkEnv {
+func newLinkEnv(t testing.TB, policy sesame.LinkPolicy) *linkEnv {
 	t.Helper()
 	ctx := context.Background()
 	e := &linkEnv{dir: t.TempDir(), raw: time.Date(2025, 3, 1, 13, 0, 0, 123456789, time.FixedZone("CET", 3600))}
@@ -98,7 +98,7 @@ func (e *linkEnv) item() sesame.LinkCreate {
 }
 
 // create runs the service and fails the test on an error.
-func (e *linkEnv) create(t *testing.T, items ...sesame.LinkCreate) []*sesame.Link {
+func (e *linkEnv) create(t testing.TB, items ...sesame.LinkCreate) []*sesame.Link {
 	t.Helper()
 	links, err := e.svc.Create(context.Background(), items)
 	if err != nil {

@@ -1554,3 +1554,30 @@ func TestPortal_UploadCapsAreReservations(t *testing.T) {
 		})
 	}
 }
+
+// TestPortal_DownloadCountOnEveryLink: download_count moves on a link
+// without max_downloads too; a Range request for the same file in the same
+// visit and a thumbnail do not count again.
+func TestPortal_DownloadCountOnEveryLink(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	f := e.upload("/c", "c.txt", []byte("counted"))
+	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+	v := e.visitor()
+	v.signIn(l, goodPassword)
+	path := e.base(l) + "/f/" + f.ID
+	if p := v.get(path); p.Code != http.StatusOK || string(p.Body) != "counted" {
+		t.Fatalf("download: %s", p)
+	}
+	if p := v.get(path, "Range", "bytes=0-2"); p.Code != http.StatusPartialContent {
+		t.Fatalf("range: %s", p)
+	}
+	if got := e.linkState(l.ID).DownloadCount; got != 1 {
+		t.Errorf("download_count %d after one download and a Range request of it, want 1", got)
+	}
+	w := e.visitor()
+	w.signIn(l, goodPassword)
+	w.get(e.base(l) + "/zip")
+	if got := e.linkState(l.ID).DownloadCount; got != 2 {
+		t.Errorf("download_count %d after a ZIP in another visit, want 2", got)
+	}
+}
