@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// bench is one benchmark run: the workspace, the server under test and
+// what has been measured so far.
+type bench struct {
+	cfg          *config
+	sesameBin    string
+	servefileBin string
+	start        time.Time
+	hz           float64
+
+	work, data, bigFile, sha string
+	token, base              string
+	linkPassword             string
+
+	srv     *exec.Cmd
+	srvDone chan struct{} // closed when the server has exited
+	rss     *rssTracker
+	load    *loadSampler
+
+	xfer *http.Client // transfers: no compression, no redirects, long timeout
+	api  *http.Client
+
+	objID          string   // the large file's object
+	big            *visitor // signed in to a download link to it
+	portalURL      string
+	blob, blobDesc string // the large file's blob, which the references serve
+
+	mu    sync.Mutex
+	procs []*exec.Cmd // helpers to stop at the end: servefile, nginx
+	once  sync.Once
+
+	res results
+}
+
+func runBench(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	sesameBin := fs.String("sesame", "", "the sesame binary (built with CGO_ENABLED=1)")
+	sfBin := fs.String("servefile", "", "the scripts/bench/servefile binary")
+	since := fs.Int64("since", 0, "when the run began, Unix seconds (default: now)")
+	fs.Parse(args)
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		return err
+	}
+	if *sesameBin == "" || *sfBin == "" && cfg.on("servefile") {
+		return errors.New("-sesame and -servefile name the binaries to run")
+	}
+	b := &bench{cfg: cfg, sesameBin: *sesameBin, servefileBin: *sfBin, start: time.Now(), hz: clockTicks(),
+		xfer: transferClient(), api: client(4)}
+	if *since > 0 {
+		b.start = time.Unix(*since, 0)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		b.logf("stopped by %v", s)
+		b.cleanup(true)
+		if s == syscall.SIGTERM {
+			os.Exit(143)
+		}
+		os.Exit(130)
+	}()
+	err = b.run()
+	b.cleanup(err != nil)
+	return err
+}
+
+// run takes the steps in order; each one logs what it does.
+func (b *bench) run() error {
+	steps := []func() error{
+		b.setup, b.startServer,
+		b.phasePut, b.phaseDest, b.phaseMultipart, b.phasePortal, b.phaseZip,
+		b.phaseAgainstNginx, b.phaseLinks, b.phaseSignIns,
+		b.finish, b.phaseReference, b.writeReport,
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: [%.0fs] %s\n", time.Since(b.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// transferClient is the client of the large transfers: curl's defaults
+// (no compression, no redirects) and a timeout long enough for 1 GiB on a
+// busy machine.
+func transferClient() *http.Client {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+		DisableCompression:  true,
+		MaxIdleConnsPerHost: 8,
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// setup makes the workspace and the large file of random bytes.
+func (b *bench) setup() error {
+	work, err := os.MkdirTemp("", "sesame-bench.")
+	if err != nil {
+		return err
+	}
+	b.work, b.data, b.bigFile = work, filepath.Join(work, "data"), filepath.Join(work, "big.bin")
+	// The file, its blob, the staging copy during a PUT or, later, the
+	// ZIP's blobs and the ZIP saved once; and slack.
+	need := b.cfg.sizeBytes()*4 + 256<<20
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(work, &st); err == nil && int64(st.Bavail)*st.Bsize < need {
+		return fmt.Errorf("need %d MiB free under %s, have %d MiB", need>>20, work, int64(st.Bavail)*st.Bsize>>20)
+	}
+	b.logf("work dir %s (%s)", work, fsType(work))
+	b.logf("making a %d MiB random file", b.cfg.sizeMiB)
+	if b.sha, err = randomFile(b.bigFile, b.cfg.sizeBytes()); err != nil {
+		return err
+	}
+	pw := make([]byte, 12)
+	rand.Read(pw)
+	b.linkPassword = "bench-password-" + hex.EncodeToString(pw)
+	return os.Mkdir(b.data, 0o700)
+}
+
+// randomFile writes size random bytes to path and returns their sha256.
+func randomFile(path string, size int64) (string, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+	if _, err := io.CopyN(w, rand.Reader, size); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), f.Close()
+}
+
+// fsType is the type of the filesystem holding dir, as stat -f names it.
+func fsType(dir string) string {
+	out, err := exec.Command("stat", "-f", "-c", "%T", dir).Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startServer makes an API token and starts the server, with
+// SESAME_LINKS_MAX_ACCESS_COUNT raised so that one password link can take
+// every sign-in of the sign-in section (each counts as an access).
+func (b *bench) startServer() error {
+	out, err := exec.Command(b.sesameBin, "token", "create", "--data", b.data, "--name", "bench", "--scopes", "admin").Output()
+	if b.token = strings.TrimSpace(string(out)); err != nil || b.token == "" {
+		return fmt.Errorf("token create: %v %s", err, stderrOf(err))
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	b.base = "http://127.0.0.1:" + strconv.Itoa(port)
+	b.logf("starting the server on %s", b.base)
+	logf, err := os.Create(filepath.Join(b.work, "server.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	b.srv = exec.Command(b.sesameBin, "serve", "--data", b.data, "--listen", "127.0.0.1:"+strconv.Itoa(port))
+	b.srv.Env = append(os.Environ(), "SESAME_LINKS_MAX_ACCESS_COUNT=1000000")
+	b.srv.Stdout, b.srv.Stderr = logf, logf
+	if err := b.srv.Start(); err != nil {
+		return err
+	}
+	b.srvDone = make(chan struct{})
+	go func() { b.srv.Wait(); close(b.srvDone) }()
+	if err := b.waitReady(); err != nil {
+		return err
+	}
+	b.rss = newRSSTracker(b.srv.Process.Pid)
+	if !b.rss.proc {
+		b.logf("warning: no /proc/PID/status; the peak RSS comes from the server's rusage when it stops")
+	}
+	b.res.baseRSS = b.rss.now("VmRSS")
+	b.logf("baseline RSS %s MiB", b.res.baseRSS)
+	return b.noteLoad()
+}
+
+func stderrOf(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return strings.TrimSpace(string(ee.Stderr))
+	}
+	return ""
+}
+
+func (b *bench) waitReady() error {
+	for range 300 {
+		select {
+		case <-b.srvDone:
+			return errors.New("the server exited during start-up")
+		default:
+		}
+		if resp, err := b.api.Get(b.base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("the server was not ready after 30 s")
+}
+
+// noteLoad notes the load before the runs, warns when it is high, and
+// starts sampling it: other work on the machine skews every number.
+func (b *bench) noteLoad() error {
+	b.res.loadBefore = loadavg()
+	if l, err := strconv.ParseFloat(load1(), 64); err == nil && l > float64(nproc())/2 {
+		b.logf("warning: load average is %s on %d CPUs; the numbers will be noisy", b.res.loadBefore, nproc())
+	}
+	b.load = startLoadSampler()
+	return nil
+}
+
+// finish ends the measurements on the server: the load, its final and
+// peak RSS (from rusage when the server has stopped, without /proc).
+func (b *bench) finish() error {
+	b.res.loadAfter = loadavg()
+	b.res.loadDuring = b.load.stop()
+	b.load = nil
+	switch {
+	case b.rss.proc:
+		b.res.peak = b.rss.peak()
+		b.res.finalRSS = b.rss.now("VmRSS")
+		b.res.rssSrc = fmt.Sprintf("VmHWM in /proc/%d/status of the server process", b.rss.pid)
+	default:
+		b.stopServer()
+		b.res.peak, b.res.finalRSS, b.res.rssSrc = "n/a", "n/a", "not measured"
+		if ru, ok := b.srv.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			b.res.peak = mibOf(ru.Maxrss, true)
+			b.res.rssSrc = "the maximum resident set size of the server's rusage"
+		}
+	}
+	return nil
+}
+
+// stopServer asks the server to stop, and kills it after 5 s.
+func (b *bench) stopServer() {
+	if b.srv == nil || b.srv.Process == nil {
+		return
+	}
+	b.srv.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-b.srvDone:
+	case <-time.After(5 * time.Second):
+		b.srv.Process.Kill()
+		<-b.srvDone
+	}
+}
+
+// track adds a helper process to stop at the end.
+func (b *bench) track(c *exec.Cmd) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.procs = append(b.procs, c)
+}
+
+// stopProc stops a helper process this run started, and waits for it.
+func stopProc(c *exec.Cmd) {
+	if c == nil || c.Process == nil || c.ProcessState != nil {
+		return
+	}
+	c.Process.Signal(syscall.SIGTERM)
+	c.Wait()
+}
+
+// cleanup stops every process this run started and removes the workspace;
+// after a failure it shows the end of the server's log.
+func (b *bench) cleanup(failed bool) {
+	b.once.Do(func() {
+		if b.load != nil {
+			b.load.stop()
+		}
+		b.stopServer()
+		b.mu.Lock()
+		for _, c := range b.procs {
+			stopProc(c)
+		}
+		b.mu.Unlock()
+		if b.work == "" {
+			return
+		}
+		if failed {
+			tailLog(filepath.Join(b.work, "server.log"), 20)
+		}
+		os.RemoveAll(b.work)
+	})
+}
+
+func tailLog(path string, n int) {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) == 0 {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	fmt.Fprintln(os.Stderr, "bench: last server log lines:")
+	for _, l := range lines[max(0, len(lines)-n):] {
+		fmt.Fprintln(os.Stderr, l)
+	}
+}

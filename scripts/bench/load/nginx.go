@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// nginx is an nginx started from a throw-away configuration, serving the
+// server's blobs through symlinks in its root.
+type nginx struct {
+	dir, base string
+	cmd       *exec.Cmd
+	version   string
+	workers   int
+}
+
+// pids are nginx's master and its workers.
+func (n *nginx) pids() []int {
+	return append([]int{n.cmd.Process.Pid}, children(n.cmd.Process.Pid)...)
+}
+
+// nginxConf writes the configuration: sendfile on, no access log, the
+// temporary paths inside dir, listening on 127.0.0.1:port.
+func nginxConf(dir string, port int, workers string) string {
+	var c strings.Builder
+	if os.Getuid() == 0 {
+		// As root, nginx's workers would run as nobody, who cannot read
+		// the data directory (0700): keep them root, on a loopback port.
+		c.WriteString("user root;\n")
+	}
+	fmt.Fprintf(&c, "worker_processes %s;\npid %s/nginx.pid;\nerror_log %s/error.log warn;\n", workers, dir, dir)
+	c.WriteString("events { worker_connections 1024; }\nhttp {\n    access_log off;\n    sendfile on;\n    tcp_nopush on;\n")
+	c.WriteString("    keepalive_requests 1000000;\n    default_type application/octet-stream;\n")
+	fmt.Fprintf(&c, "    client_body_temp_path %s/tmp/client_body;\n", dir)
+	v, _ := exec.Command("nginx", "-V").CombinedOutput()
+	for _, m := range []string{"proxy", "fastcgi", "uwsgi", "scgi"} {
+		if !bytes.Contains(v, []byte("--without-http_"+m+"_module")) {
+			fmt.Fprintf(&c, "    %s_temp_path %s/tmp/%s;\n", m, dir, m)
+		}
+	}
+	fmt.Fprintf(&c, "    server {\n        listen 127.0.0.1:%d;\n        root %s/www;\n    }\n}\n", port, dir)
+	return c.String()
+}
+
+// startNginx runs nginx in the foreground (daemon off) with links to the
+// large blob and, when there is one, the small blob.
+func (b *bench) startNginx(smallBlob string) (*nginx, error) {
+	n := &nginx{dir: filepath.Join(b.work, "nginx")}
+	for _, d := range []string{"www", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(n.dir, d), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	links := map[string]string{"big.bin": b.blob, "small.bin": smallBlob}
+	for name, target := range links {
+		if target == "" {
+			continue
+		}
+		if err := os.Symlink(target, filepath.Join(n.dir, "www", name)); err != nil {
+			return nil, err
+		}
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(n.dir, "nginx.conf")
+	if err := os.WriteFile(conf, []byte(nginxConf(n.dir, port, b.cfg.nginxWorkers)), 0o600); err != nil {
+		return nil, err
+	}
+	args := []string{"-p", n.dir + "/", "-c", conf}
+	if h, _ := exec.Command("nginx", "-h").CombinedOutput(); bytes.Contains(h, []byte("-e filename")) {
+		args = append(args, "-e", filepath.Join(n.dir, "error.log"))
+	}
+	if out, err := exec.Command("nginx", append(args, "-t")...).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("nginx -t: %v: %s", err, out)
+	}
+	return n, b.runNginx(n, args, port)
+}
+
+func (b *bench) runNginx(n *nginx, args []string, port int) error {
+	logf, err := os.Create(filepath.Join(n.dir, "stderr.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	n.cmd = exec.Command("nginx", append(args, "-g", "daemon off;")...)
+	n.cmd.Stdout, n.cmd.Stderr = logf, logf
+	if err := n.cmd.Start(); err != nil {
+		return err
+	}
+	b.track(n.cmd)
+	n.base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := waitServing(n.base + "/big.bin"); err != nil {
+		out, _ := os.ReadFile(filepath.Join(n.dir, "stderr.log"))
+		elog, _ := os.ReadFile(filepath.Join(n.dir, "error.log"))
+		return fmt.Errorf("nginx: %w: %s%s", err, out, elog)
+	}
+	v, _ := exec.Command("nginx", "-v").CombinedOutput()
+	n.version = strings.TrimSpace(string(v))
+	if _, after, ok := strings.Cut(n.version, "nginx/"); ok {
+		n.version = after
+	}
+	n.workers = len(children(n.cmd.Process.Pid))
+	b.logf("nginx %s (%d workers) serves %s on port %d", n.version, n.workers, b.blobDesc, port)
+	return nil
+}
+
+// phaseAgainstNginx compares the server with nginx: the large file
+// through the portal, a dest-url and nginx; then the small file with wrk.
+func (b *bench) phaseAgainstNginx() error {
+	// The peak of the transfer sections, before the sign-ins (argon2id)
+	// grow the heap.
+	b.res.transferPeak = "n/a"
+	if b.rss.canReset {
+		b.res.transferPeak = b.rss.peak()
+	}
+	var s *small
+	if b.cfg.on("small") {
+		var err error
+		if s, err = b.smallSetup(); err != nil {
+			return err
+		}
+	}
+	if !b.cfg.needNginx() {
+		return nil
+	}
+	smallBlob := ""
+	if s != nil {
+		smallBlob = s.blob
+	}
+	ng, err := b.startNginx(smallBlob)
+	if err != nil {
+		return err
+	}
+	defer stopProc(ng.cmd)
+	b.res.nginx.version, b.res.nginx.workers = ng.version, ng.workers
+	if b.cfg.on("nginx") {
+		if err := b.nginxRounds(ng); err != nil {
+			return err
+		}
+	}
+	if s != nil {
+		return b.phaseWrk(ng, s)
+	}
+	return nil
+}
+
+// nginxResult is the large file through the portal, a dest-url and nginx.
+type nginxResult struct {
+	version                      string
+	workers                      int
+	load                         string
+	portal, dest, nginx          []float64 // MB/s
+	cpuPortal, cpuDest, cpuNginx float64   // CPU s per download
+}
+
+// nginxRounds downloads the large file once through each of the three per
+// round; round i starts with a different one, so that none is always
+// first (or always after another).
+func (b *bench) nginxRounds(ng *nginx) error {
+	b.logf("nginx: checking bytes")
+	if err := b.checkSum("nginx download", b.xfer, ng.base+"/big.bin", b.sha); err != nil {
+		return err
+	}
+	if !b.cfg.on("dest") {
+		url, err := b.destURL(b.objID)
+		if err != nil {
+			return err
+		}
+		if err := b.checkSum("dest-url download", b.xfer, url, b.sha); err != nil {
+			return err
+		}
+	}
+	b.logf("GET portal, dest-url and nginx x%d, alternating", b.cfg.runsNginx)
+	r := &b.res.nginx
+	r.load = load1()
+	for i := 1; i <= b.cfg.runsNginx; i++ {
+		line := ""
+		for k := range 3 {
+			what, rate, err := b.nginxRun(ng, i, (i+k)%3)
+			if err != nil {
+				return err
+			}
+			line += fmt.Sprintf(" %s %.1f", what, rate)
+		}
+		b.logf("  round %d (MiB/s):%s", i, line)
+	}
+	runs := float64(b.cfg.runsNginx)
+	r.cpuPortal, r.cpuDest, r.cpuNginx = r.cpuPortal/runs, r.cpuDest/runs, r.cpuNginx/runs
+	b.logf("portal/nginx %s, dest-url/nginx %s (medians)", ratio(median(r.portal), median(r.nginx)), ratio(median(r.dest), median(r.nginx)))
+	return nil
+}
+
+// nginxRun is one download of a round: 0 the portal, 1 a dest-url (asked
+// for outside the timing), 2 nginx. It adds up the CPU time of whoever
+// served it.
+func (b *bench) nginxRun(ng *nginx, i, which int) (string, float64, error) {
+	r := &b.res.nginx
+	url, c, pids := b.portalURL, b.big.c, b.serverPIDs
+	what, rates, cpu := "portal", &r.portal, &r.cpuPortal
+	switch which {
+	case 1:
+		u, err := b.destURL(b.objID)
+		if err != nil {
+			return "", 0, err
+		}
+		url, c, what, rates, cpu = u, b.xfer, "dest-url", &r.dest, &r.cpuDest
+	case 2:
+		url, c, pids, what, rates, cpu = ng.base+"/big.bin", b.xfer, ng.pids, "nginx", &r.nginx, &r.cpuNginx
+	}
+	m := startCPU(b.hz, pids)
+	f, err := get(c, url, false)
+	*cpu += m.stop(0).secs
+	if err == nil {
+		err = f.want(what+" GET (vs nginx)", i, b.cfg.sizeBytes())
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	*rates = append(*rates, mbps(f.n, f.secs))
+	return what, mbps(f.n, f.secs), nil
+}
