@@ -2,6 +2,8 @@ package sesame
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 )
 
@@ -123,4 +125,46 @@ type LinkMailer interface {
 	SendLinks(ctx context.Context, req LinkSendRequest) ([]*Link, error)
 	// Preview renders the emails without queueing them.
 	Preview(ctx context.Context, req LinkSendRequest) ([]*Message, error)
+}
+
+// Delivery failure categories. notifications/list shows one of these
+// instead of a provider's own text, which the server log keeps.
+const (
+	FailureRejected    = "rejected"    // the provider refused the recipient or message for good
+	FailureUnavailable = "unavailable" // the provider failed or could not be reached; retried
+	FailureBudget      = "budget"      // the daily SMS budget is spent
+	FailureInternal    = "internal"    // anything else
+)
+
+// ErrSMSBudget marks an SMS not sent because the daily budget is spent.
+var ErrSMSBudget = Errorf(TooManyAttempts, "The daily SMS budget is spent.")
+
+// FailureCategory classifies a delivery error.
+func FailureCategory(err error) string {
+	switch {
+	case errors.Is(err, ErrSMSBudget):
+		return FailureBudget
+	case KindOf(err) == Invalid:
+		return FailureRejected
+	case KindOf(err) == Unavailable:
+		return FailureUnavailable
+	}
+	return FailureInternal
+}
+
+// DescribeFailure is what the outbox keeps about a failed try: the
+// category, then the detail.
+func DescribeFailure(err error) string { return FailureCategory(err) + ": " + err.Error() }
+
+// FailureCategoryOf returns the category a kept description starts with.
+func FailureCategoryOf(lastError string) string {
+	if lastError == "" {
+		return ""
+	}
+	for _, c := range []string{FailureRejected, FailureUnavailable, FailureBudget} {
+		if strings.HasPrefix(lastError, c+": ") {
+			return c
+		}
+	}
+	return FailureInternal
 }

@@ -122,7 +122,7 @@ func (s *Server) handleNotificationList(c *gin.Context) {
 	out := make([]notificationView, len(page.Notifications))
 	for i, n := range page.Notifications {
 		v := notificationView{ID: n.ID, Channel: string(n.Message.Channel), Kind: n.Message.Kind, Status: n.Status, Attempts: n.Attempts,
-			LastError: n.LastError, ProviderID: n.ProviderID, LinkID: n.Message.LinkID, CreatedAt: sesame.FormatTime(n.Created)}
+			LastError: sesame.FailureCategoryOf(n.LastError), ProviderID: n.ProviderID, LinkID: n.Message.LinkID, CreatedAt: sesame.FormatTime(n.Created)}
 		if n.Message.Channel == sesame.ChannelSMS {
 			v.Recipient = sesame.MaskPhone(n.Message.To)
 		} else {

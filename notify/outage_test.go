@@ -170,6 +170,10 @@ func TestOutageRetryAcrossRestart(t *testing.T) {
 	if n.Status != sesame.OutboxQueued || n.Attempts != 1 || n.LastError == "" || n.Recipient != "b•••@example.com" || n.Channel != "email" {
 		t.Fatalf("after the outage: got %+v, want queued, 1 attempt, an error, recipient b•••@example.com", n)
 	}
+	// The listing names a category; the SMTP server's words stay in the log.
+	if n.LastError != sesame.FailureUnavailable {
+		t.Errorf("last_error %q, want the category %q", n.LastError, sesame.FailureUnavailable)
+	}
 	next, err := sesame.ParseTime(n.NextAttempt)
 	if err != nil {
 		t.Fatalf("next_attempt_at %q: %v", n.NextAttempt, err)

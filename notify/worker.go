@@ -123,7 +123,7 @@ func (w *Worker) deliver(ctx context.Context, n *sesame.Notification) {
 			return // the lease runs out and the message is tried again
 		}
 		if sent >= w.cfg.SMSDailyBudget {
-			w.finish(bg, n, "", fmt.Errorf("the daily SMS budget of %d is spent", w.cfg.SMSDailyBudget), true)
+			w.finish(bg, n, "", fmt.Errorf("the daily SMS budget of %d is spent: %w", w.cfg.SMSDailyBudget, sesame.ErrSMSBudget), true)
 			return
 		}
 	}
@@ -140,10 +140,13 @@ func (w *Worker) deliver(ctx context.Context, n *sesame.Notification) {
 // finish records the outcome of one try in the outbox and the audit trail.
 func (w *Worker) finish(ctx context.Context, n *sesame.Notification, providerID string, sendErr error, permanent bool) {
 	mask := maskRecipient(n.Message)
+	var failure, category string
 	if sendErr != nil {
-		// Providers repeat the recipient in their errors; the listing,
-		// the audit trail and the log show it masked.
-		sendErr = errors.New(strings.ReplaceAll(sendErr.Error(), n.Message.To, mask))
+		category = sesame.FailureCategory(sendErr)
+		// Providers repeat the recipient in their errors; the outbox, the
+		// audit trail and the log keep it masked.
+		failure = strings.ReplaceAll(sesame.DescribeFailure(sendErr), n.Message.To, mask)
+		sendErr = errors.New(failure)
 	}
 	ev := &sesame.AuditEvent{Time: w.cfg.Now(), Actor: "outbox", ActorType: sesame.ActorSystem, LinkID: n.Message.LinkID,
 		Detail: map[string]string{"notification_id": n.ID, "channel": string(n.Message.Channel), "to": mask, "kind": n.Message.Kind, "attempt": fmt.Sprint(n.Attempts)}}
@@ -156,16 +159,16 @@ func (w *Worker) finish(ctx context.Context, n *sesame.Notification, providerID 
 		w.log.Info("notification sent", "notification_id", n.ID, "channel", n.Message.Channel, "to", mask, "provider_id", providerID)
 	case permanent || n.Attempts >= MaxAttempts:
 		ev.Action, ev.Outcome = "notify.failed", "failure"
-		ev.Detail["error"] = sendErr.Error()
-		err = w.cfg.Outbox.MarkFailed(ctx, n.ID, sendErr.Error())
+		ev.Detail["error"] = category
+		err = w.cfg.Outbox.MarkFailed(ctx, n.ID, failure)
 		w.log.Warn("notification failed", "notification_id", n.ID, "channel", n.Message.Channel, "to", mask, "attempts", n.Attempts, "error", sendErr)
 	default:
 		delay := retryDelays[min(n.Attempts, len(retryDelays))-1]
 		next := w.cfg.Now().Add(time.Duration(float64(delay) * w.cfg.Jitter()))
 		ev.Action, ev.Outcome = "notify.retry", "failure"
-		ev.Detail["error"] = sendErr.Error()
+		ev.Detail["error"] = category
 		ev.Detail["next_attempt_at"] = sesame.FormatTime(next)
-		err = w.cfg.Outbox.MarkRetry(ctx, n.ID, sendErr.Error(), next)
+		err = w.cfg.Outbox.MarkRetry(ctx, n.ID, failure, next)
 		w.log.Warn("notification will be retried", "notification_id", n.ID, "channel", n.Message.Channel, "to", mask, "attempts", n.Attempts, "next_attempt_at", next, "error", sendErr)
 	}
 	if err != nil {
