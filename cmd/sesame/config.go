@@ -241,23 +241,11 @@ func setValue(v reflect.Value, s string) error {
 	case string:
 		v.SetString(s)
 	case time.Duration:
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return err
-		}
-		v.SetInt(int64(d))
+		return setInt(v, s, time.ParseDuration)
 	case ByteSize:
-		b, err := ParseByteSize(s)
-		if err != nil {
-			return err
-		}
-		v.SetInt(int64(b))
+		return setInt(v, s, ParseByteSize)
 	case Retention:
-		r, err := ParseRetention(s)
-		if err != nil {
-			return err
-		}
-		v.SetInt(int64(r))
+		return setInt(v, s, ParseRetention)
 	case []string:
 		var list []string
 		for _, p := range strings.Split(s, ",") {
@@ -281,6 +269,16 @@ func setValue(v reflect.Value, s string) error {
 	default:
 		return fmt.Errorf("unsupported type %s", v.Type())
 	}
+	return nil
+}
+
+// setInt parses s and stores it in v, an integer-kinded field.
+func setInt[T ~int64](v reflect.Value, s string, parse func(string) (T, error)) error {
+	n, err := parse(s)
+	if err != nil {
+		return err
+	}
+	v.SetInt(int64(n))
 	return nil
 }
 

@@ -459,12 +459,13 @@ func TestApplyEnvBadValues(t *testing.T) {
 		"SESAME_HTTP_READ_TIMEOUT=soon",
 		"SESAME_STORAGE_MAX_UPLOAD_SIZE=ten",
 		"SESAME_TRANSFER_DEST_URL_TTL=-",
+		"SESAME_AUDIT_RETENTION=forever",
 		"SESAME_LOG_LEVEL=debug",
 	})
 	if err == nil {
 		t.Fatal("ApplyEnv: got nil error, want one")
 	}
-	for _, w := range []string{"SESAME_HTTP_READ_TIMEOUT", "soon", "SESAME_STORAGE_MAX_UPLOAD_SIZE", "ten", "SESAME_TRANSFER_DEST_URL_TTL"} {
+	for _, w := range []string{"SESAME_HTTP_READ_TIMEOUT", "soon", "SESAME_STORAGE_MAX_UPLOAD_SIZE", "ten", "SESAME_TRANSFER_DEST_URL_TTL", "SESAME_AUDIT_RETENTION"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("ApplyEnv: got error %q, want it to contain %q", err, w)
 		}
