@@ -192,8 +192,10 @@ type LinkStore interface {
 	FindLinks(ctx context.Context, f LinkFilter) (*LinkPage, error)
 	// UpdateLink applies upd; hashed replaces the authenticators when non-nil.
 	UpdateLink(ctx context.Context, id string, upd LinkUpdate, hashed []LinkAuthenticator, now time.Time) (*Link, error)
-	// DeleteLinks revokes the links at once and returns them. NotFound
-	// names the first unknown id; nothing is deleted then.
+	// DeleteLinks revokes the links at once and returns them as they were.
+	// A deleted link keeps its row and audit trail but loses its secrets
+	// (token, password hashes, codes) and its sessions end. NotFound names
+	// the first unknown id; nothing is deleted then.
 	DeleteLinks(ctx context.Context, ids []string) ([]*Link, error)
 }
 

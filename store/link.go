@@ -60,7 +60,7 @@ func (r *authRow) authenticator() sesame.LinkAuthenticator {
 }
 
 func (st *Store) linkFromRow(r *linkRow) (*sesame.Link, error) {
-	tok, err := st.unseal(r.TokenSealed, []byte(r.ID))
+	tok, err := st.openLinkToken(r)
 	if err != nil {
 		return nil, err
 	}
@@ -407,14 +407,8 @@ func (st *Store) DeleteLinks(ctx context.Context, ids []string) ([]*sesame.Link,
 				return notFound("link", fmt.Sprintf("/ids/%d", i), id)
 			}
 		}
-		now := sesame.FormatTime(st.nowUTC())
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE links SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`, now, id); err != nil {
-				return fmt.Errorf("store: delete link: %w", err)
-			}
-		}
 		out = links
-		return nil
+		return retireLinks(ctx, tx, st.nowUTC(), ids)
 	})
 	return out, err
 }
@@ -432,24 +426,21 @@ func (st *Store) unlinkObjects(ctx context.Context, tx *sqlx.Tx, where string, a
 	if _, err := tx.ExecContext(ctx, `DELETE FROM link_targets WHERE object_id IN (SELECT id FROM objects WHERE `+where+`)`, args...); err != nil {
 		return fmt.Errorf("store: unlink deleted objects: %w", err)
 	}
-	now := sesame.FormatTime(st.nowUTC())
+	now, emptied := st.nowUTC(), []string{}
 	for _, id := range affected {
 		var first sql.NullString
 		if err := tx.GetContext(ctx, &first, `SELECT object_id FROM link_targets WHERE link_id = ? ORDER BY position LIMIT 1`, id); err != nil && err != sql.ErrNoRows {
 			return fmt.Errorf("store: remaining targets: %w", err)
 		}
 		if !first.Valid {
-			_, err := tx.ExecContext(ctx, `UPDATE links SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`, now, now, id)
-			if err != nil {
-				return fmt.Errorf("store: delete emptied link: %w", err)
-			}
+			emptied = append(emptied, id)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE links SET first_target = ?, updated_at = ? WHERE id = ?`, first.String, now, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE links SET first_target = ?, updated_at = ? WHERE id = ?`, first.String, sesame.FormatTime(now), id); err != nil {
 			return fmt.Errorf("store: update first target: %w", err)
 		}
 	}
-	return nil
+	return retireLinks(ctx, tx, now, emptied)
 }
 
 // attachLinks fills LinkIDs of objs with the live links that share them.

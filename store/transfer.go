@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/sesame-share/sesame"
 )
@@ -70,7 +69,6 @@ func (st *Store) CreatePendingUpload(ctx context.Context, p *sesame.PendingUploa
 	if err != nil {
 		return "", fmt.Errorf("store: create pending upload: %w", translate(err))
 	}
-	st.expireTransfers(ctx, now)
 	return secret, nil
 }
 
@@ -152,16 +150,4 @@ func (st *Store) GrantBySecret(ctx context.Context, secret string) (*sesame.Gran
 		return nil, fmt.Errorf("store: grant ids: %w", err)
 	}
 	return g, nil
-}
-
-// expireTransfers deletes expired upload requests and download grants. It
-// runs now and then as new ones are made, so the tables stay small.
-func (st *Store) expireTransfers(ctx context.Context, now time.Time) {
-	cutoff := sesame.FormatTime(now.Add(-24 * time.Hour))
-	if _, err := st.w.ExecContext(ctx, `DELETE FROM pending_uploads WHERE expires_at < ?`, cutoff); err != nil {
-		st.log.Warn("expire pending uploads", "error", err)
-	}
-	if _, err := st.w.ExecContext(ctx, `DELETE FROM download_grants WHERE expires_at < ?`, sesame.FormatTime(now)); err != nil {
-		st.log.Warn("expire download grants", "error", err)
-	}
 }

@@ -91,6 +91,9 @@ type Config struct {
 		AccentColor string `yaml:"accent_color"`
 		LogoURL     string `yaml:"logo_url"`
 	} `yaml:"branding"`
+	Audit struct {
+		Retention Retention `yaml:"retention"`
+	} `yaml:"audit"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -124,6 +127,7 @@ func DefaultConfig() Config {
 	c.Portal.MinFreeSpace = 256 << 20
 	c.Branding.ProductName = "sesame"
 	c.Branding.AccentColor = "#2563eb"
+	c.Audit.Retention = Retention(400 * 24 * time.Hour)
 	return c
 }
 
@@ -159,6 +163,37 @@ func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	*b = v
+	return nil
+}
+
+// Retention is how long records are kept, written as a Go duration
+// ("9600h") or in days or weeks ("400d", "52w"); 0 (or empty) keeps them
+// forever.
+type Retention time.Duration
+
+// ParseRetention reads a retention such as "400d".
+func ParseRetention(s string) (Retention, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	d, err := parseLifetime(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a retention (use a duration such as 400d or 9600h, or 0 to keep forever)", s)
+	}
+	return Retention(d), nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (r *Retention) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: a retention is a single value such as 400d", n.Line)
+	}
+	v, err := ParseRetention(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*r = v
 	return nil
 }
 
@@ -206,17 +241,11 @@ func setValue(v reflect.Value, s string) error {
 	case string:
 		v.SetString(s)
 	case time.Duration:
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return err
-		}
-		v.SetInt(int64(d))
+		return setInt(v, s, time.ParseDuration)
 	case ByteSize:
-		b, err := ParseByteSize(s)
-		if err != nil {
-			return err
-		}
-		v.SetInt(int64(b))
+		return setInt(v, s, ParseByteSize)
+	case Retention:
+		return setInt(v, s, ParseRetention)
 	case []string:
 		var list []string
 		for _, p := range strings.Split(s, ",") {
@@ -240,6 +269,16 @@ func setValue(v reflect.Value, s string) error {
 	default:
 		return fmt.Errorf("unsupported type %s", v.Type())
 	}
+	return nil
+}
+
+// setInt parses s and stores it in v, an integer-kinded field.
+func setInt[T ~int64](v reflect.Value, s string, parse func(string) (T, error)) error {
+	n, err := parse(s)
+	if err != nil {
+		return err
+	}
+	v.SetInt(int64(n))
 	return nil
 }
 

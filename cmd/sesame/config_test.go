@@ -102,6 +102,8 @@ branding:
   product_name: Example Share
   accent_color: "#112233"
   logo_url: https://example.com/logo.png
+audit:
+  retention: 30d
 `
 
 func fullConfig() Config {
@@ -133,6 +135,7 @@ func fullConfig() Config {
 	c.Branding.ProductName, c.Branding.AccentColor, c.Branding.LogoURL = "Example Share", "#112233", "https://example.com/logo.png"
 	c.Portal.MaxLinkBytes, c.Portal.MaxLinkFiles, c.Portal.MinFreeSpace = 2<<30, 20, 1<<30
 	c.MCP.UploadRoots = []string{"/srv/outgoing"}
+	c.Audit.Retention = Retention(30 * 24 * time.Hour)
 	return c
 }
 
@@ -199,6 +202,9 @@ func TestParseConfigRejects(t *testing.T) {
 		{"bad duration", "http:\n  idle_timeout: soon\n", []string{"soon", "line 2"}},
 		{"bare number as a duration", "http:\n  idle_timeout: 30\n", []string{"30", "line 2"}},
 		{"bad byte size", "storage:\n  max_upload_size: ten\n", []string{`"ten" is not a size`, "line 2"}},
+		{"bad retention", "audit:\n  retention: forever\n", []string{`"forever" is not a retention`, "line 2"}},
+		{"negative retention", "audit:\n  retention: -5d\n", []string{`"-5d" is not a retention`, "line 2"}},
+		{"retention as a list", "audit:\n  retention: [1d]\n", []string{"single value", "line 2"}},
 		{"negative byte size", "storage:\n  max_upload_size: -1\n", []string{`"-1" is not a size`, "line 2"}},
 		{"not a mapping", "- listen\n", []string{"line 1"}},
 	}
@@ -247,6 +253,35 @@ func TestParseByteSize(t *testing.T) {
 	for _, in := range []string{"ten", "-1", "-1MiB", "", "MiB", "10XB", "1.2.3", "10 GB extra", "99999999999TiB"} {
 		if got, err := ParseByteSize(in); err == nil {
 			t.Errorf("ParseByteSize(%q): got %d, want an error", in, got)
+		}
+	}
+}
+
+func TestParseRetention(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"400d", 400 * day}, {"52w", 52 * 7 * day}, {"9600h", 400 * day}, {"90m", 90 * time.Minute},
+		{"0", 0}, {"", 0}, {" 0 ", 0},
+	}
+	for _, tt := range tests {
+		got, err := ParseRetention(tt.in)
+		if err != nil || time.Duration(got) != tt.want {
+			t.Errorf("ParseRetention(%q): got %v, %v; want %v", tt.in, time.Duration(got), err, tt.want)
+		}
+	}
+	for _, in := range []string{"forever", "-1d", "-1h", "0d", "1.5d", "d", "10y", "99999999999d"} {
+		if got, err := ParseRetention(in); err == nil {
+			t.Errorf("ParseRetention(%q): got %v, want an error", in, time.Duration(got))
+		}
+	}
+	// In a file, 0 and an empty string keep forever.
+	for _, in := range []string{"0", `""`} {
+		c, err := ParseConfig(strings.NewReader("audit:\n  retention: "+in+"\n"), DefaultConfig())
+		if err != nil || c.Audit.Retention != 0 {
+			t.Errorf("retention: %s: got %v, %v; want 0", in, time.Duration(c.Audit.Retention), err)
 		}
 	}
 }
@@ -345,6 +380,7 @@ var envCases = []struct {
 	{"SESAME_BRANDING_PRODUCT_NAME", "Acme", func(c *Config) { c.Branding.ProductName = "Acme" }},
 	{"SESAME_BRANDING_ACCENT_COLOR", "#000000", func(c *Config) { c.Branding.AccentColor = "#000000" }},
 	{"SESAME_BRANDING_LOGO_URL", "/logo.svg", func(c *Config) { c.Branding.LogoURL = "/logo.svg" }},
+	{"SESAME_AUDIT_RETENTION", "2w", func(c *Config) { c.Audit.Retention = Retention(14 * 24 * time.Hour) }},
 }
 
 func TestApplyEnvEveryKey(t *testing.T) {
@@ -423,12 +459,13 @@ func TestApplyEnvBadValues(t *testing.T) {
 		"SESAME_HTTP_READ_TIMEOUT=soon",
 		"SESAME_STORAGE_MAX_UPLOAD_SIZE=ten",
 		"SESAME_TRANSFER_DEST_URL_TTL=-",
+		"SESAME_AUDIT_RETENTION=forever",
 		"SESAME_LOG_LEVEL=debug",
 	})
 	if err == nil {
 		t.Fatal("ApplyEnv: got nil error, want one")
 	}
-	for _, w := range []string{"SESAME_HTTP_READ_TIMEOUT", "soon", "SESAME_STORAGE_MAX_UPLOAD_SIZE", "ten", "SESAME_TRANSFER_DEST_URL_TTL"} {
+	for _, w := range []string{"SESAME_HTTP_READ_TIMEOUT", "soon", "SESAME_STORAGE_MAX_UPLOAD_SIZE", "ten", "SESAME_TRANSFER_DEST_URL_TTL", "SESAME_AUDIT_RETENTION"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("ApplyEnv: got error %q, want it to contain %q", err, w)
 		}

@@ -165,7 +165,8 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	stop := background(ctx, worker.Run, func(ctx context.Context) { optimizeHourly(ctx, st, log) })
+	stop := background(ctx, worker.Run, func(ctx context.Context) { optimizeHourly(ctx, st, log) },
+		func(ctx context.Context) { purgeEvery(ctx, st, purgeInterval, time.Duration(cfg.Audit.Retention), log) })
 	defer stop()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

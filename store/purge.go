@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/sesame-share/sesame"
+)
+
+// How long spent rows are kept before Purge deletes them.
+const (
+	// purgeBatch bounds each DELETE, so that a purge never holds the one
+	// write connection for long: other writers queue between batches.
+	purgeBatch = 500
+	// challengeKeep covers the send limits, which count the codes sent to
+	// an authenticator in the last hour (sesame.MaxSendsPerHour).
+	challengeKeep = time.Hour
+	// pendingKeep keeps an upload request this long past its URL's
+	// expiry, so that GET /request/{id} still reports a finished upload.
+	pendingKeep = 24 * time.Hour
+	// backoffKeep forgets an address's failures at a link a day after the
+	// last one, once its wait is over.
+	backoffKeep = 24 * time.Hour
+	// notificationKeep is the least time a sent or failed message's record
+	// stays: the SMS budget counts the sends of the last 24 hours.
+	notificationKeep = 24 * time.Hour
+)
+
+// spentSession is true for a session that can never be used again: ended,
+// past its expiry, or idle too long (SessionBySecret refuses all three).
+const spentSession = `(s.ended_at IS NOT NULL OR s.expires_at <= ? OR s.last_seen_at < ?)`
+
+// PurgeStats counts the rows one Purge deleted, by table.
+type PurgeStats map[string]int64
+
+// Total is the number of rows deleted.
+func (p PurgeStats) Total() int64 {
+	var n int64
+	for _, v := range p {
+		n += v
+	}
+	return n
+}
+
+// Purge deletes what is spent as of now, in batches of purgeBatch rows:
+// ended, expired or idle sessions with their download claims and upload
+// records; one-time codes sent more than an hour ago that are used or
+// expired; expired download grants; upload requests a day past their
+// expiry; idempotency keys older than 24 hours; backoff rows a day after
+// their last failure. With auditRetention > 0 it also deletes audit events
+// older than that, and the records of sent or failed messages older than
+// that (but never younger than a day). Links are never deleted: a deleted
+// link keeps its row, targets and audit trail (its secrets are dropped when
+// it is deleted). What was deleted before an error is counted.
+func (st *Store) Purge(ctx context.Context, now time.Time, auditRetention time.Duration) (PurgeStats, error) {
+	now = now.UTC()
+	stats := PurgeStats{}
+	for _, s := range purgeSteps(now, auditRetention) {
+		err := st.purgeBatches(ctx, stats, s.table, func() (int64, error) {
+			res, err := st.w.ExecContext(ctx, s.query, append(s.args, purgeBatch)...)
+			if err != nil {
+				return 0, err
+			}
+			return res.RowsAffected()
+		})
+		if err != nil {
+			return stats, err
+		}
+	}
+	idle := sesame.FormatTime(now.Add(-sesame.SessionIdle))
+	err := st.purgeBatches(ctx, stats, "sessions", func() (int64, error) { return st.purgeSessions(ctx, stats, sesame.FormatTime(now), idle) })
+	if err == nil && auditRetention > 0 {
+		cutoff := sesame.FormatTime(now.Add(-auditRetention))
+		err = st.purgeBatches(ctx, stats, "audit_events", func() (int64, error) { return st.purgeAudit(ctx, cutoff) })
+	}
+	for k, v := range stats {
+		if v == 0 {
+			delete(stats, k)
+		}
+	}
+	return stats, err
+}
+
+// purgeStep deletes up to purgeBatch spent rows of one table: query ends
+// in LIMIT ?, which gets purgeBatch after args.
+type purgeStep struct {
+	table, query string
+	args         []any
+}
+
+// purgeSteps lists the single-statement purges as of now.
+func purgeSteps(now time.Time, auditRetention time.Duration) []purgeStep {
+	at := func(d time.Duration) string { return sesame.FormatTime(now.Add(-d)) }
+	steps := []purgeStep{
+		// Claims first: those of spent sessions are spent, even when the
+		// session row itself is kept (see purgeSessions).
+		{"download_claims", `DELETE FROM download_claims WHERE (session_id, claim_key) IN (SELECT c.session_id, c.claim_key FROM download_claims c
+LEFT JOIN sessions s ON s.id = c.session_id WHERE s.id IS NULL OR ` + spentSession + ` LIMIT ?)`, []any{at(0), at(sesame.SessionIdle)}},
+		{"challenges", `DELETE FROM challenges WHERE id IN (SELECT id FROM challenges WHERE sent_at < ? AND (consumed_at IS NOT NULL OR expires_at <= ?) LIMIT ?)`,
+			[]any{at(challengeKeep), at(0)}},
+		{"download_grants", `DELETE FROM download_grants WHERE secret_mac IN (SELECT secret_mac FROM download_grants WHERE expires_at <= ? LIMIT ?)`, []any{at(0)}},
+		{"pending_uploads", `DELETE FROM pending_uploads WHERE id IN (SELECT id FROM pending_uploads WHERE expires_at < ? LIMIT ?)`, []any{at(pendingKeep)}},
+		{"idempotency_keys", `DELETE FROM idempotency_keys WHERE (token_id, key) IN (SELECT token_id, key FROM idempotency_keys WHERE created_at < ? LIMIT ?)`,
+			[]any{at(idempotencyTTL)}},
+		{"backoff", `DELETE FROM backoff WHERE key IN (SELECT key FROM backoff WHERE blocked_until <= ? AND updated_at < ? LIMIT ?)`, []any{at(0), at(backoffKeep)}},
+	}
+	if auditRetention > 0 {
+		steps = append(steps, purgeStep{"outbox", `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN (?, ?) AND created_at < ? LIMIT ?)`,
+			[]any{sesame.OutboxSent, sesame.OutboxFailed, at(max(auditRetention, notificationKeep))}})
+	}
+	return steps
+}
+
+// purgeBatches runs batch until it deletes fewer than purgeBatch rows,
+// adding what it deleted to stats[table].
+func (st *Store) purgeBatches(ctx context.Context, stats PurgeStats, table string, batch func() (int64, error)) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := batch()
+		if err != nil {
+			return fmt.Errorf("store: purge %s: %w", table, translate(err))
+		}
+		stats[table] += n
+		if n < purgeBatch {
+			return nil
+		}
+	}
+}
+
+// purgeSessions deletes one batch of spent sessions with what hangs off
+// them. A spent session that uploaded files still present stays while its
+// link is live: LinkUploadTotals counts a link's uploads through its
+// sessions, and forgetting them would reopen the link's upload caps.
+func (st *Store) purgeSessions(ctx context.Context, stats PurgeStats, now, idle string) (int64, error) {
+	var ids []string
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.SelectContext(ctx, &ids, `SELECT s.id FROM sessions s WHERE `+spentSession+` AND (
+NOT EXISTS (SELECT 1 FROM session_uploads u JOIN objects o ON o.id = u.object_id WHERE u.session_id = s.id)
+OR NOT EXISTS (SELECT 1 FROM links l WHERE l.id = s.link_id AND l.deleted_at IS NULL)) LIMIT ?`, now, idle, purgeBatch)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		for _, table := range []string{"download_claims", "session_uploads"} {
+			n, err := execIn(ctx, tx, `DELETE FROM `+table+` WHERE session_id IN (?)`, ids)
+			if err != nil {
+				return err
+			}
+			stats[table] += n
+		}
+		_, err = execIn(ctx, tx, `DELETE FROM sessions WHERE id IN (?)`, ids)
+		return err
+	})
+	return int64(len(ids)), err
+}
+
+// purgeAudit deletes one batch of audit events older than cutoff. The
+// append-only trigger lets a DELETE through only for events older than a
+// cutoff in audit_purge; the row lives only inside this transaction.
+func (st *Store) purgeAudit(ctx context.Context, cutoff string) (int64, error) {
+	var n int64
+	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_purge (cutoff) VALUES (?)`, cutoff); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE time < ? ORDER BY time, id LIMIT ?)`, cutoff, purgeBatch)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM audit_purge`)
+		return err
+	})
+	return n, err
+}
+
+// execIn runs query with its one IN (?) expanded to args.
+func execIn(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (int64, error) {
+	q, a, err := sqlx.In(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, q, a...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// retireLinks marks links deleted and, in the same transaction, drops what
+// could still open them or betray a secret: the sealed token, the password
+// hashes and the one-time codes; their sessions end. The link rows, their
+// targets, the other authenticators (addresses, shown by the audit trail)
+// and the audit events stay.
+func retireLinks(ctx context.Context, tx *sqlx.Tx, now time.Time, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ts := sesame.FormatTime(now)
+	for _, s := range []struct {
+		what, query string
+		args        []any
+	}{
+		{"delete", `UPDATE links SET deleted_at = ?, updated_at = ?, token_sealed = X'' WHERE id IN (?) AND deleted_at IS NULL`, []any{ts, ts, ids}},
+		{"forget passwords", `UPDATE link_authenticators SET context = '' WHERE auth_type = 'password' AND link_id IN (?)`, []any{ids}},
+		{"forget codes", `DELETE FROM challenges WHERE authenticator_id IN (SELECT id FROM link_authenticators WHERE link_id IN (?))`, []any{ids}},
+		{"end sessions", `UPDATE sessions SET ended_at = ? WHERE ended_at IS NULL AND link_id IN (?)`, []any{ts, ids}},
+	} {
+		if _, err := execIn(ctx, tx, s.query, s.args...); err != nil {
+			return fmt.Errorf("store: %s of deleted links: %w", s.what, err)
+		}
+	}
+	return nil
+}
+
+// openLinkToken unseals a link's token. A deleted link has none: it was
+// dropped when the link was deleted.
+func (st *Store) openLinkToken(r *linkRow) ([]byte, error) {
+	if len(r.TokenSealed) == 0 && r.Deleted.Valid {
+		return nil, nil
+	}
+	return st.unseal(r.TokenSealed, []byte(r.ID))
+}
