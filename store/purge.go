@@ -133,15 +133,12 @@ func (st *Store) purgeBatches(ctx context.Context, stats PurgeStats, table strin
 }
 
 // purgeSessions deletes one batch of spent sessions with what hangs off
-// them. A spent session that uploaded files still present stays while its
-// link is live: LinkUploadTotals counts a link's uploads through its
-// sessions, and forgetting them would reopen the link's upload caps.
+// them. Upload caps are counters on the link, so forgetting a session
+// never reopens them.
 func (st *Store) purgeSessions(ctx context.Context, stats PurgeStats, now, idle string) (int64, error) {
 	var ids []string
 	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.SelectContext(ctx, &ids, `SELECT s.id FROM sessions s WHERE `+spentSession+` AND (
-NOT EXISTS (SELECT 1 FROM session_uploads u JOIN objects o ON o.id = u.object_id WHERE u.session_id = s.id)
-OR NOT EXISTS (SELECT 1 FROM links l WHERE l.id = s.link_id AND l.deleted_at IS NULL)) LIMIT ?`, now, idle, purgeBatch)
+		err := tx.SelectContext(ctx, &ids, `SELECT s.id FROM sessions s WHERE `+spentSession+` LIMIT ?`, now, idle, purgeBatch)
 		if err != nil || len(ids) == 0 {
 			return err
 		}

@@ -254,8 +254,8 @@ func TestStore_Purge(t *testing.T) {
 	expiredSess, _ := ts.signIn(t, sl)
 	f.add(false, "a session past its link's expiry", "sessions", "id = ?", expiredSess.ID)
 
-	// Upload sessions: a spent one that added a file to a live link stays,
-	// as the link's upload caps count through it.
+	// Upload sessions: a spent one goes with its upload records, and the
+	// link's upload caps, which are counters on the link, stay taken.
 	upload := func() *sesame.Link {
 		it := ts.linkItem(folder.ID)
 		it.Type = sesame.LinkUpload
@@ -264,18 +264,20 @@ func TestStore_Purge(t *testing.T) {
 	up, gone := upload(), upload()
 	for _, c := range []struct {
 		l    *sesame.Link
-		kept bool
 		what string
-	}{{up, true, "a signed-out session that uploaded to a live link"}, {gone, false, "a signed-out session that uploaded to a deleted link"}} {
+	}{{up, "a signed-out session that uploaded to a live link"}, {gone, "a signed-out session that uploaded to a deleted link"}} {
 		s, secret := ts.signIn(t, c.l)
+		if _, ok, err := ts.ReserveUploadFile(ctx, c.l.ID, 1); err != nil || !ok {
+			t.Fatalf("reserve an upload: %v, %v", ok, err)
+		}
 		if err := ts.AddSessionUpload(ctx, s.ID, file.ID); err != nil {
 			t.Fatal(err)
 		}
 		if err := ts.EndSession(ctx, secret); err != nil {
 			t.Fatal(err)
 		}
-		f.add(c.kept, c.what, "sessions", "id = ?", s.ID)
-		f.add(c.kept, c.what+" (its upload)", "session_uploads", "session_id = ?", s.ID)
+		f.add(false, c.what, "sessions", "id = ?", s.ID)
+		f.add(false, c.what+" (its upload)", "session_uploads", "session_id = ?", s.ID)
 	}
 	if _, err := ts.DeleteLinks(ctx, []string{gone.ID}); err != nil {
 		t.Fatal(err)
@@ -300,8 +302,8 @@ func TestStore_Purge(t *testing.T) {
 	}
 	_, err = ts.GrantBySecret(ctx, expired)
 	wantErr(t, err, sesame.NotFound, "", "")
-	if files, _, err := ts.LinkUploadTotals(ctx, up.ID); err != nil || files != 1 {
-		t.Errorf("upload totals of the live upload link: got %d files, %v; want 1", files, err)
+	if _, ok, err := ts.ReserveUploadFile(ctx, up.ID, 1); err != nil || ok {
+		t.Errorf("the upload link's file cap of 1 after purge: reserved %v, %v; want it still taken", ok, err)
 	}
 	if err := ts.VerifyCode(ctx, dl.Authenticators[1].ID, "333333", purgeAt); err != nil {
 		t.Errorf("the live code after purge: %v", err)

@@ -126,9 +126,9 @@ func TestStore_DeletedLinkForgetsSecrets(t *testing.T) {
 	})
 }
 
-// TestStore_MigrationForgetsDeletedLinks checks that migration 0006 drops
+// TestStore_MigrationForgetsDeletedLinks checks that migration 0007 drops
 // the secrets of links deleted before it, and nothing else. The database is
-// put back to its state before 0006, with a link deleted the old way.
+// put back to its state before 0007, with a link deleted the old way.
 func TestStore_MigrationForgetsDeletedLinks(t *testing.T) {
 	ts := newTestStore(t)
 	f := ts.putFile(t, "/", "f.txt", []byte("1"))
@@ -139,7 +139,7 @@ func TestStore_MigrationForgetsDeletedLinks(t *testing.T) {
 	db := ts.rawDB(t)
 	for _, q := range []string{
 		`UPDATE links SET deleted_at = '2025-03-01T12:00:30.000000Z' WHERE id = '` + legacy.link.ID + `'`,
-		`DELETE FROM schema_migrations WHERE version = 6`,
+		`DELETE FROM schema_migrations WHERE version = 7`,
 		`DROP TABLE audit_purge`,
 		`DROP TRIGGER audit_events_no_delete`,
 		`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END`,
