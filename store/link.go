@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -292,84 +290,19 @@ func (st *Store) UpdateLink(ctx context.Context, id string, upd sesame.LinkUpdat
 			return notFound("link", "/id", id)
 		}
 		l := links[0]
-		targets := l.Targets
-		if upd.SetTargets {
-			if err := checkLinkTargets(ctx, tx, l.BucketID, l.Type, upd.Targets, "/targets"); err != nil {
-				return err
-			}
-			targets = upd.Targets
-		}
-		if len(upd.AddTargets) > 0 {
-			if err := checkLinkTargets(ctx, tx, l.BucketID, l.Type, upd.AddTargets, "/add_targets"); err != nil {
-				return err
-			}
-			for _, t := range upd.AddTargets {
-				if !contains(targets, t) {
-					targets = append(targets, t)
-				}
-			}
-		}
-		if len(upd.RemoveTargets) > 0 {
-			kept := targets[:0:0]
-			for _, t := range targets {
-				if !contains(upd.RemoveTargets, t) {
-					kept = append(kept, t)
-				}
-			}
-			targets = kept
-		}
-		if len(targets) == 0 {
-			return sesame.FieldErr("BelowMinItems", "/remove_targets", "a link needs at least one target; delete the link instead")
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM link_targets WHERE link_id = ?`, id); err != nil {
-			return fmt.Errorf("store: reset targets: %w", err)
-		}
-		if err := insertTargets(ctx, tx, id, targets); err != nil {
+		targets, err := updatedTargets(ctx, tx, l, upd)
+		if err != nil {
 			return err
 		}
-		if upd.Expires != nil {
-			l.Expires = *upd.Expires
-		}
-		if upd.MaxAccessCount != nil {
-			l.MaxAccessCount = *upd.MaxAccessCount
-		}
-		if upd.MaxDownloads != nil {
-			l.MaxDownloads = *upd.MaxDownloads
-		}
-		if upd.Title != nil {
-			l.Title = *upd.Title
-		}
-		if upd.Message != nil {
-			l.Message = *upd.Message
-		}
-		if upd.SetTags {
-			l.Tags = dedupe(upd.Tags)
-			if _, err := tx.ExecContext(ctx, `DELETE FROM link_tags WHERE link_id = ?`, id); err != nil {
-				return fmt.Errorf("store: reset tags: %w", err)
-			}
-			if err := insertTags(ctx, tx, id, l.Tags); err != nil {
-				return err
-			}
+		applyLinkUpdate(l, upd)
+		if err := replaceLinkRows(ctx, tx, l, targets, upd, hashed); err != nil {
+			return err
 		}
 		// Any change to a link ends the sessions opened under its old terms.
-		epoch := l.AuthEpoch + 1
-		if hashed != nil {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM link_authenticators WHERE link_id = ?`, id); err != nil {
-				return fmt.Errorf("store: reset authenticators: %w", err)
-			}
-			if err := insertAuthenticators(ctx, tx, id, hashed); err != nil {
-				return err
-			}
-		} else {
-			// Any update lifts the lock that repeated sign-in failures set.
-			if _, err := tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0, locked_at = NULL, locked_until = NULL, lock_count = 0 WHERE link_id = ?`, id); err != nil {
-				return fmt.Errorf("store: unlock authenticators: %w", err)
-			}
-		}
 		_, err = tx.ExecContext(ctx, `UPDATE links SET first_target = ?, title = ?, message = ?, tags = ?, expires_at = ?, max_access_count = ?,
 max_downloads = ?, auth_epoch = ?, updated_at = ? WHERE id = ?`,
 			targets[0], l.Title, l.Message, encodeJSON(l.Tags, l.Tags != nil), sesame.FormatTime(l.Expires), l.MaxAccessCount,
-			l.MaxDownloads, epoch, sesame.FormatTime(now), id)
+			l.MaxDownloads, l.AuthEpoch+1, sesame.FormatTime(now), id)
 		if err != nil {
 			return fmt.Errorf("store: update link: %w", err)
 		}
@@ -379,6 +312,92 @@ max_downloads = ?, auth_epoch = ?, updated_at = ? WHERE id = ?`,
 		return nil, err
 	}
 	return st.LinkByID(ctx, id)
+}
+
+// updatedTargets applies an update's target changes to l's targets.
+func updatedTargets(ctx context.Context, tx *sqlx.Tx, l *sesame.Link, upd sesame.LinkUpdate) ([]string, error) {
+	targets := l.Targets
+	if upd.SetTargets {
+		if err := checkLinkTargets(ctx, tx, l.BucketID, l.Type, upd.Targets, "/targets"); err != nil {
+			return nil, err
+		}
+		targets = upd.Targets
+	}
+	if len(upd.AddTargets) > 0 {
+		if err := checkLinkTargets(ctx, tx, l.BucketID, l.Type, upd.AddTargets, "/add_targets"); err != nil {
+			return nil, err
+		}
+		for _, t := range upd.AddTargets {
+			if !contains(targets, t) {
+				targets = append(targets, t)
+			}
+		}
+	}
+	if len(upd.RemoveTargets) > 0 {
+		kept := targets[:0:0]
+		for _, t := range targets {
+			if !contains(upd.RemoveTargets, t) {
+				kept = append(kept, t)
+			}
+		}
+		targets = kept
+	}
+	if len(targets) == 0 {
+		return nil, sesame.FieldErr("BelowMinItems", "/remove_targets", "a link needs at least one target; delete the link instead")
+	}
+	return targets, nil
+}
+
+// applyLinkUpdate sets the plain fields an update names.
+func applyLinkUpdate(l *sesame.Link, upd sesame.LinkUpdate) {
+	if upd.Expires != nil {
+		l.Expires = *upd.Expires
+	}
+	if upd.MaxAccessCount != nil {
+		l.MaxAccessCount = *upd.MaxAccessCount
+	}
+	if upd.MaxDownloads != nil {
+		l.MaxDownloads = *upd.MaxDownloads
+	}
+	if upd.Title != nil {
+		l.Title = *upd.Title
+	}
+	if upd.Message != nil {
+		l.Message = *upd.Message
+	}
+	if upd.SetTags {
+		l.Tags = dedupe(upd.Tags)
+	}
+}
+
+// replaceLinkRows rewrites a link's targets, tags and authenticators. An
+// update that keeps the authenticators lifts the locks that repeated
+// sign-in failures set.
+func replaceLinkRows(ctx context.Context, tx *sqlx.Tx, l *sesame.Link, targets []string, upd sesame.LinkUpdate, hashed []sesame.LinkAuthenticator) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM link_targets WHERE link_id = ?`, l.ID); err != nil {
+		return fmt.Errorf("store: reset targets: %w", err)
+	}
+	if err := insertTargets(ctx, tx, l.ID, targets); err != nil {
+		return err
+	}
+	if upd.SetTags {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM link_tags WHERE link_id = ?`, l.ID); err != nil {
+			return fmt.Errorf("store: reset tags: %w", err)
+		}
+		if err := insertTags(ctx, tx, l.ID, l.Tags); err != nil {
+			return err
+		}
+	}
+	if hashed != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM link_authenticators WHERE link_id = ?`, l.ID); err != nil {
+			return fmt.Errorf("store: reset authenticators: %w", err)
+		}
+		return insertAuthenticators(ctx, tx, l.ID, hashed)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0, locked_at = NULL, locked_until = NULL, lock_count = 0 WHERE link_id = ?`, l.ID); err != nil {
+		return fmt.Errorf("store: unlock authenticators: %w", err)
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {
@@ -479,126 +498,6 @@ var linkColumns = map[string]string{
 	"message": "message", "recipient_email": "recipient_email", "sender_email": "sender_email", "notify_email": "notify_email",
 	"access_count": "access_count", "max_access_count": "max_access_count", "created_at": "created_at",
 	"expires_at": "expires_at", "last_accessed_at": "last_accessed_at", "target": "first_target", "link": "id",
-}
-
-// linkToken extracts the secret from a link URL (".../s/<token>").
-func linkToken(s string) string {
-	if u, err := url.Parse(s); err == nil && u.Path != "" {
-		s = u.Path
-	}
-	i := strings.LastIndex(s, "/s/")
-	if i < 0 {
-		return s
-	}
-	return strings.Trim(s[i+3:], "/")
-}
-
-// FindLinks implements sesame.LinkStore.
-func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.LinkPage, error) {
-	bucketID := st.bucketOrDefault(f.BucketID)
-	if err := st.checkBucket(ctx, st.db, bucketID); err != nil {
-		return nil, err
-	}
-	q := &query{}
-	q.add("bucket_id = ?", bucketID)
-	q.add("deleted_at IS NULL")
-	for _, c := range f.Conds {
-		switch c.Field {
-		case "tags":
-			for _, t := range c.Values {
-				q.add("id IN (SELECT link_id FROM link_tags WHERE tag = ?)", t)
-			}
-		case "target_id":
-			switch c.Op {
-			case sesame.OpContains:
-				for _, v := range c.Values {
-					q.add(`EXISTS (SELECT 1 FROM link_targets t WHERE t.link_id = links.id AND t.object_id LIKE ? ESCAPE '\')`, "%"+likeEscaper.Replace(v)+"%")
-				}
-			default:
-				sub := &query{}
-				if err := sub.addCond("object_id", sesame.FieldString, c); err != nil {
-					return nil, err
-				}
-				q.add("id IN (SELECT link_id FROM link_targets WHERE "+strings.Join(sub.where, " AND ")+")", sub.args...)
-			}
-		case "link":
-			if c.Op == sesame.OpContains {
-				return nil, sesame.FieldErr("UnexpectedProperty", "/filter/link__contains", "link__contains is not supported because link secrets are stored sealed; use link or link__in with whole URLs")
-			}
-			macs := make([]any, len(c.Values))
-			marks := make([]string, len(c.Values))
-			for i, v := range c.Values {
-				macs[i], marks[i] = st.mac("link token", linkToken(v)), "?"
-			}
-			q.add("token_mac IN ("+strings.Join(marks, ", ")+")", macs...)
-		default:
-			col, ok := linkColumns[c.Field]
-			if !ok {
-				return nil, fmt.Errorf("store: unknown link filter field %q", c.Field)
-			}
-			if err := q.addCond(col, sesame.LinkFields[c.Field], c); err != nil {
-				return nil, err
-			}
-		}
-	}
-	page := &sesame.LinkPage{}
-	if len(f.Conds) == 0 {
-		// Unfiltered: the count the triggers keep.
-		err := st.db.GetContext(ctx, &page.Count, `SELECT COALESCE((SELECT live FROM link_counts WHERE bucket_id = ?), 0)`, bucketID)
-		if err != nil {
-			return nil, fmt.Errorf("store: count links: %w", err)
-		}
-	} else if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM links`+q.sql(), q.args...); err != nil {
-		return nil, fmt.Errorf("store: count links: %w", err)
-	}
-	orderBy := f.OrderBy
-	col, ok := linkColumns[orderBy]
-	if !ok {
-		orderBy, col = "created_at", "created_at"
-	}
-	if f.After != nil {
-		if f.After.OrderBy != orderBy || f.After.Desc != f.Desc {
-			return nil, sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order; repeat the first request's order and order_by")
-		}
-		if err := q.addKeyset(col, col == "access_count" || col == "max_access_count", f.After); err != nil {
-			return nil, err
-		}
-	}
-	dir := "ASC"
-	if f.Desc {
-		dir = "DESC"
-	}
-	size := f.Size
-	if size <= 0 {
-		size = 50
-	}
-	order := " ORDER BY " + col + " " + dir
-	if col != "id" {
-		order += ", id " + dir
-	}
-	var rows []struct {
-		ID    string `db:"id"`
-		Value string `db:"v"`
-	}
-	sel := `SELECT id, CAST(` + col + ` AS TEXT) AS v FROM links`
-	if err := st.db.SelectContext(ctx, &rows, sel+q.sql()+order+` LIMIT ?`, append(q.args, size+1)...); err != nil {
-		return nil, fmt.Errorf("store: find links: %w", err)
-	}
-	ids := make([]string, 0, len(rows))
-	for i, r := range rows {
-		if i == size {
-			last := rows[size-1]
-			page.Next = &sesame.Cursor{OrderBy: orderBy, Desc: f.Desc, Value: last.Value, ID: last.ID}
-			break
-		}
-		ids = append(ids, r.ID)
-	}
-	links, err := st.loadLinks(ctx, st.db, ids, false)
-	if err != nil {
-		return nil, err
-	}
-	page.Links = links
-	return page, nil
 }
 
 func decodeStrings(s string) []string {
