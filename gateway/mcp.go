@@ -169,22 +169,6 @@ func idempotent[Out any](ctx context.Context, t *mcpTools, tool, key string, in 
 	return out, nil
 }
 
-// resolveTarget accepts an object id or a path.
-func (t *mcpTools) resolveTarget(ctx context.Context, ref string, i int) (*sesame.Object, error) {
-	if strings.HasPrefix(ref, sesame.PrefixObject) {
-		o, err := t.s.cfg.Objects.ObjectByID(ctx, "", ref)
-		if err != nil {
-			return nil, sesame.FieldErr("DoesNotExist", fmt.Sprintf("/targets/%d", i), "no file or folder has the id %s", ref).WithKind(sesame.NotFound)
-		}
-		return o, nil
-	}
-	o, err := t.s.cfg.Objects.ObjectByPath(ctx, "", ref)
-	if err != nil {
-		return nil, sesame.FieldErr("DoesNotExist", fmt.Sprintf("/targets/%d", i), "nothing is stored at %q; use object_list to find paths", ref).WithKind(sesame.NotFound)
-	}
-	return o, nil
-}
-
 type mcpObject struct {
 	ID     string `json:"id"`
 	Type   string `json:"type"`
@@ -439,14 +423,13 @@ func parseLifetime(s string) (time.Duration, error) {
 
 func (t *mcpTools) linkCreate(ctx context.Context, _ *mcp.CallToolRequest, in linkCreateIn) (*mcp.CallToolResult, mcpLink, error) {
 	out, err := idempotent(ctx, t, "share_link_create", in.IdempotencyKey, in, func() (mcpLink, error) {
+		ctx := sesame.WithToken(ctx, t.tok)
 		item := sesame.LinkCreate{Type: sesame.LinkType(in.LinkType), Title: in.Title, Message: in.Message, Tags: in.Tags, CreatedBy: t.tok.ID, Source: ""}
-		for i, ref := range in.Targets {
-			o, err := t.resolveTarget(ctx, ref, i)
-			if err != nil {
-				return mcpLink{}, err
-			}
-			item.Targets = append(item.Targets, o.ID)
+		targets, err := sesame.ResolveTargets(ctx, t.s.cfg.Objects, "", "/targets", in.Targets)
+		if err != nil {
+			return mcpLink{}, err
 		}
+		item.Targets = targets
 		for _, a := range in.Authenticators {
 			item.Authenticators = append(item.Authenticators, sesame.AuthenticatorInput{Type: sesame.AuthType(a.Type), Context: a.Value})
 		}
