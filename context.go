@@ -9,7 +9,10 @@ const (
 	requestIDKey
 )
 
-// WithToken returns a context carrying the authenticated API token.
+// WithToken returns a context carrying the authenticated API token. The
+// core reads it as the caller: LinkService lets a caller grant no more
+// than its token holds, and ResolveTargets looks objects up only for a
+// token with objects:read.
 func WithToken(ctx context.Context, t *Token) context.Context {
 	return context.WithValue(ctx, tokenKey, t)
 }

@@ -1,5 +1,10 @@
 package sesame
 
+import (
+	"encoding/base64"
+	"encoding/json"
+)
+
 // Op is a filter operator from the Pangea filter grammar.
 type Op string
 
@@ -42,6 +47,54 @@ type Cursor struct {
 	Desc    bool
 	Value   string
 	ID      string
+}
+
+// Encode renders c as the opaque string a client sends back for the next
+// page.
+func (c *Cursor) Encode() string {
+	m := map[string]any{"o": c.OrderBy, "v": c.Value, "i": c.ID}
+	if c.Desc {
+		m["d"] = true
+	}
+	b, _ := json.Marshal(m) // strings and a bool always marshal
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor parses a string made by Encode. Anything else is Invalid,
+// pointing at src (the field that carried it).
+func DecodeCursor(src, s string) (*Cursor, error) {
+	bad := FieldErr("BadFormat", src, "%s is not a cursor returned by an earlier page", fieldName(src))
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, bad
+	}
+	var c Cursor
+	for k, v := range m {
+		var ok bool
+		switch k {
+		case "o":
+			c.OrderBy, ok = v.(string)
+		case "v":
+			c.Value, ok = v.(string)
+		case "i":
+			c.ID, ok = v.(string)
+		case "d":
+			c.Desc, ok = v.(bool)
+		default:
+			ok = true // a field of a later version
+		}
+		if !ok && v != nil {
+			return nil, bad
+		}
+	}
+	if c.ID == "" {
+		return nil, bad
+	}
+	return &c, nil
 }
 
 // ObjectFields lists the filterable object fields and their types.

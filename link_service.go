@@ -26,9 +26,11 @@ func DefaultLinkPolicy() LinkPolicy {
 	return LinkPolicy{DefaultExpiry: 7 * 24 * time.Hour, MaxExpiry: 30 * 24 * time.Hour, DefaultMaxAccess: 10, MaxAccessCount: 1000}
 }
 
-// LinkService applies the link rules (validation, defaults, clamping,
-// password hashing) and stores the result. It is the one place that
-// creates and changes links, for the API and for MCP tools alike.
+// LinkService applies the link rules (who may grant what, validation,
+// defaults, clamping, password hashing) and stores the result. It is the
+// one place that creates and changes links, for the API and for MCP tools
+// alike. The caller is the token in the context (WithToken); without one,
+// every create and update is Forbidden.
 type LinkService struct {
 	Store  LinkStore
 	Hasher PasswordHasher
@@ -45,6 +47,7 @@ func (s *LinkService) now() time.Time {
 
 // Create validates every item, then stores them all or none. Errors point
 // at the offending field with a JSON pointer below each item's Source.
+// Forbidden when an item would grant more than the caller holds.
 func (s *LinkService) Create(ctx context.Context, items []LinkCreate) ([]*Link, error) {
 	if len(items) == 0 {
 		return nil, FieldErr("BelowMinItems", "/links", "links must hold at least one link")
@@ -59,7 +62,7 @@ func (s *LinkService) Create(ctx context.Context, items []LinkCreate) ([]*Link, 
 		if it.Source == "" {
 			it.Source = fmt.Sprintf("/links/%d", i)
 		}
-		if err := s.checkCreate(it, now); err != nil {
+		if err := s.checkCreate(ctx, it, now); err != nil {
 			return nil, err
 		}
 	}
@@ -73,7 +76,7 @@ func (s *LinkService) Create(ctx context.Context, items []LinkCreate) ([]*Link, 
 	return s.Store.CreateLinks(ctx, items, hashed, now)
 }
 
-func (s *LinkService) checkCreate(it *LinkCreate, now time.Time) error {
+func (s *LinkService) checkCreate(ctx context.Context, it *LinkCreate, now time.Time) error {
 	src := it.Source
 	switch it.Type {
 	case "":
@@ -81,6 +84,9 @@ func (s *LinkService) checkCreate(it *LinkCreate, now time.Time) error {
 	case LinkDownload, LinkUpload, LinkEditor:
 	default:
 		return FieldErr("NotEnumMember", src+"/link_type", "link_type must be download, upload or editor, not %q", it.Type)
+	}
+	if err := checkGrant(ctx, src+"/link_type", "create", it.Type); err != nil {
+		return err
 	}
 	if err := checkTargets(src+"/targets", it.Targets, true); err != nil {
 		return err
@@ -264,8 +270,22 @@ func (s *LinkService) hashAuthenticators(ctx context.Context, in []Authenticator
 }
 
 // Update validates and applies upd. A later expiry reactivates an expired
-// link; new authenticators end every open session of the link.
+// link; new authenticators end every open session of the link. Every
+// update passes the link on anew (to new targets, new authenticators, a
+// later expiry), so the caller must hold what the link's type grants:
+// Forbidden otherwise, before the link is even looked up when the caller
+// could grant no link at all.
 func (s *LinkService) Update(ctx context.Context, id string, upd LinkUpdate) (*Link, error) {
+	if err := checkGrant(ctx, "", "change", LinkDownload); err != nil {
+		return nil, err
+	}
+	cur, err := s.Store.LinkByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkGrant(ctx, "", "change", cur.Type); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	if upd.SetTargets {
 		if err := checkTargets("/targets", upd.Targets, true); err != nil {
@@ -307,6 +327,95 @@ func (s *LinkService) Update(ctx context.Context, id string, upd LinkUpdate) (*L
 		hashed = h
 	}
 	return s.Store.UpdateLink(ctx, id, upd, hashed, now)
+}
+
+// grantScopes lists what the creator of a link of each type must hold: a
+// link grants no more than its creator holds. Recipients of a download
+// link read; of an upload link, add files to a folder they can list; of an
+// editor link, read, add, rename and delete.
+var grantScopes = map[LinkType][]Scope{
+	LinkDownload: {ScopeLinksWrite, ScopeObjectsRead},
+	LinkUpload:   {ScopeLinksWrite, ScopeObjectsRead, ScopeObjectsWrite},
+	LinkEditor:   {ScopeLinksWrite, ScopeObjectsRead, ScopeObjectsWrite},
+}
+
+// checkGrant returns Forbidden unless the caller (the token in ctx) holds
+// every scope a link of type t grants; verb says what was refused.
+func checkGrant(ctx context.Context, src, verb string, t LinkType) error {
+	return require(ctx, src, fmt.Sprintf("This token cannot %s %s %s link: a link grants no more than its creator holds", verb, article(t), t), grantScopes[t]...)
+}
+
+// require returns Forbidden, saying why and naming the missing scopes,
+// unless the token in ctx holds every one of scopes.
+func require(ctx context.Context, src, why string, scopes ...Scope) error {
+	tok := TokenFrom(ctx)
+	var missing []string
+	for _, sc := range scopes {
+		if tok == nil || !tok.Has(sc) {
+			missing = append(missing, string(sc))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%s, and it lacks %s.", why, strings.Join(missing, " and "))
+	return &Error{Kind: Forbidden, Message: msg, Fields: []FieldError{{Code: "Forbidden", Detail: msg, Source: src}}}
+}
+
+func article(t LinkType) string {
+	if t == LinkUpload || t == LinkEditor {
+		return "an"
+	}
+	return "a"
+}
+
+// ResolveTargets turns link targets named by id or by path ("/reports/q3.pdf")
+// into ids, for adapters that let callers name targets by path. Looking
+// objects up needs objects:read: without it the answer is Forbidden before
+// any lookup, so that a caller cannot learn what exists. NotFound names a
+// missing target below src.
+func ResolveTargets(ctx context.Context, objects ObjectReader, bucketID, src string, refs []string) ([]string, error) {
+	if err := require(ctx, src, "This token cannot look objects up", ScopeObjectsRead); err != nil {
+		return nil, err
+	}
+	if len(refs) > MaxTargets {
+		return nil, FieldErr("AboveMaxItems", src, "targets may name at most %d objects", MaxTargets)
+	}
+	ids := make([]string, len(refs))
+	for i, ref := range refs {
+		o, err := resolveTarget(ctx, objects, bucketID, fmt.Sprintf("%s/%d", src, i), ref)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = o.ID
+	}
+	return ids, nil
+}
+
+func resolveTarget(ctx context.Context, objects ObjectReader, bucketID, src, ref string) (*Object, error) {
+	if strings.HasPrefix(ref, PrefixObject) {
+		missing := FieldErr("DoesNotExist", src, "no file or folder has the id %s", ref).WithKind(NotFound)
+		if !ValidID(PrefixObject, ref) {
+			return nil, missing
+		}
+		o, err := objects.ObjectByID(ctx, bucketID, ref)
+		if KindOf(err) == NotFound {
+			return nil, missing
+		}
+		return o, err
+	}
+	segs, err := SplitPath(src, ref)
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		return nil, FieldErr("BadState", src, "the root folder cannot be shared; name a file or folder in it")
+	}
+	o, err := objects.ObjectByPath(ctx, bucketID, ref)
+	if KindOf(err) == NotFound {
+		return nil, FieldErr("DoesNotExist", src, "nothing is stored at %q", ref).WithKind(NotFound)
+	}
+	return o, err
 }
 
 func deref[T any](p *T) T {

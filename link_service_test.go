@@ -100,7 +100,7 @@ func (e *linkEnv) item() sesame.LinkCreate {
 // create runs the service and fails the test on an error.
 func (e *linkEnv) create(t testing.TB, items ...sesame.LinkCreate) []*sesame.Link {
 	t.Helper()
-	links, err := e.svc.Create(context.Background(), items)
+	links, err := e.svc.Create(admin, items)
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -268,13 +268,13 @@ func TestLinkService_CreateValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			it := e.item()
 			tt.mut(&it)
-			_, err := e.svc.Create(context.Background(), []sesame.LinkCreate{it})
+			_, err := e.svc.Create(admin, []sesame.LinkCreate{it})
 			wantFieldErr(t, err, tt.kind, tt.source, tt.code)
 		})
 	}
 
 	t.Run("NoItems", func(t *testing.T) {
-		_, err := e.svc.Create(context.Background(), nil)
+		_, err := e.svc.Create(admin, nil)
 		wantFieldErr(t, err, sesame.Invalid, "/links", "BelowMinItems")
 	})
 
@@ -283,14 +283,14 @@ func TestLinkService_CreateValidation(t *testing.T) {
 		for i := range items {
 			items[i] = e.item()
 		}
-		_, err := e.svc.Create(context.Background(), items)
+		_, err := e.svc.Create(admin, items)
 		wantFieldErr(t, err, sesame.Invalid, "/links", "AboveMaxItems")
 	})
 
 	t.Run("SecondItem", func(t *testing.T) {
 		bad := e.item()
 		bad.Authenticators = []sesame.AuthenticatorInput{mail("bob@example.com"), mail("not an address")}
-		_, err := e.svc.Create(context.Background(), []sesame.LinkCreate{e.item(), bad})
+		_, err := e.svc.Create(admin, []sesame.LinkCreate{e.item(), bad})
 		wantFieldErr(t, err, sesame.Invalid, "/links/1/authenticators/1/auth_context", "BadFormatEmail")
 	})
 
@@ -298,14 +298,14 @@ func TestLinkService_CreateValidation(t *testing.T) {
 		bad := e.item()
 		bad.Source = "/share_links/4"
 		bad.Targets = nil
-		_, err := e.svc.Create(context.Background(), []sesame.LinkCreate{bad})
+		_, err := e.svc.Create(admin, []sesame.LinkCreate{bad})
 		wantFieldErr(t, err, sesame.Invalid, "/share_links/4/targets", "BelowMinItems")
 	})
 
 	t.Run("MissingTargetInLaterItem", func(t *testing.T) {
 		bad := e.item()
 		bad.Targets = []string{e.file2.ID, sesame.NewID(sesame.PrefixObject)}
-		_, err := e.svc.Create(context.Background(), []sesame.LinkCreate{e.item(), e.item(), bad})
+		_, err := e.svc.Create(admin, []sesame.LinkCreate{e.item(), e.item(), bad})
 		wantFieldErr(t, err, sesame.NotFound, "/links/2/targets/1", "DoesNotExist")
 	})
 
@@ -314,7 +314,7 @@ func TestLinkService_CreateValidation(t *testing.T) {
 		e.svc.Policy.SMSCountries = []string{"+1", "+44"}
 		it := e.item()
 		it.Authenticators = []sesame.AuthenticatorInput{mail("bob@example.com"), sms("+33 1 23 45 67 89")}
-		_, err := e.svc.Create(context.Background(), []sesame.LinkCreate{it})
+		_, err := e.svc.Create(admin, []sesame.LinkCreate{it})
 		fe := wantFieldErr(t, err, sesame.Invalid, "/links/0/authenticators/1/auth_context", "NotEnumMember")
 		if d := fe.Fields[0].Detail; strings.Contains(d, "+33123456789") || !strings.Contains(d, sesame.MaskPhone("+33123456789")) {
 			t.Errorf("got detail %q, want the masked number %s and not the whole one", d, sesame.MaskPhone("+33123456789"))
@@ -333,7 +333,7 @@ func TestLinkService_CreateValidation(t *testing.T) {
 }
 
 func TestLinkService_CreateDefaults(t *testing.T) {
-	ctx := context.Background()
+	ctx := admin
 	e := newLinkEnv(t, testPolicy)
 	now := e.now()
 	if now.Nanosecond()%1000 != 0 || now.Location() != time.UTC {
@@ -469,7 +469,7 @@ func TestLinkService_CreateDefaults(t *testing.T) {
 // TestLinkService_Passwords checks that passwords are hashed before they
 // are stored, and that the boundary lengths are accepted.
 func TestLinkService_Passwords(t *testing.T) {
-	ctx := context.Background()
+	ctx := admin
 	e := newLinkEnv(t, testPolicy)
 	alone := strings.Repeat("é", sesame.MinPasswordAlone)          // 15 runes, 30 bytes
 	withOTP := "8chars!?"                                          // 8 runes
@@ -513,7 +513,7 @@ func TestLinkService_Passwords(t *testing.T) {
 }
 
 func TestLinkService_Update(t *testing.T) {
-	ctx := context.Background()
+	ctx := admin
 	e := newLinkEnv(t, testPolicy)
 	l := e.create(t, e.item())[0]
 	e.advance(time.Minute)

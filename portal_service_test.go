@@ -50,7 +50,7 @@ func deadLinks(t testing.TB, e *linkEnv) map[string]string {
 		it.Authenticators = pw
 		it.Expires = expires
 		it.MaxAccessCount = &maxAccess
-		links, err := e.svc.Create(ctx, []sesame.LinkCreate{it})
+		links, err := e.svc.Create(admin, []sesame.LinkCreate{it})
 		if err != nil {
 			t.Fatal(err)
 		}

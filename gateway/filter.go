@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -178,29 +177,8 @@ func number(v json.RawMessage) (int64, bool) {
 	return i, true
 }
 
-type cursorToken struct {
-	OrderBy string `json:"o"`
-	Desc    bool   `json:"d,omitempty"`
-	Value   string `json:"v"`
-	ID      string `json:"i"`
-}
+// encodeCursor renders a page cursor as the opaque string last.
+func encodeCursor(c *sesame.Cursor) string { return c.Encode() }
 
-// encodeCursor renders a page cursor as an opaque string.
-func encodeCursor(c *sesame.Cursor) string {
-	b, _ := json.Marshal(cursorToken{OrderBy: c.OrderBy, Desc: c.Desc, Value: c.Value, ID: c.ID}) // plain strings always marshal
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor parses a string made by encodeCursor.
-func decodeCursor(s string) (*sesame.Cursor, error) {
-	bad := sesame.FieldErr("BadFormat", "/last", "last is not a cursor returned by an earlier page")
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, bad
-	}
-	var t cursorToken
-	if err := json.Unmarshal(b, &t); err != nil || t.ID == "" {
-		return nil, bad
-	}
-	return &sesame.Cursor{OrderBy: t.OrderBy, Desc: t.Desc, Value: t.Value, ID: t.ID}, nil
-}
+// decodeCursor parses the cursor a client sent as last.
+func decodeCursor(s string) (*sesame.Cursor, error) { return sesame.DecodeCursor("/last", s) }

@@ -47,43 +47,35 @@ type hashingBody struct {
 	io.Closer
 }
 
-// idempotent gives a route Stripe's Idempotency-Key semantics, per token:
-// the first request with a key runs and its response is kept for 24 h; a
-// repeat with the same body gets that response again; a repeat with
-// another body gets 422; a repeat while the first still runs gets 409.
+// idempotent gives a route Stripe's Idempotency-Key semantics, per token
+// (sesame.IdempotencyKey): the first request with a key runs and its
+// response is kept for 24 h; a repeat with the same body gets that response
+// again; a repeat with another body gets 422; a repeat while the first
+// still runs gets 409. A response of 500 or more is not kept.
 func (s *Server) idempotent(c *gin.Context) {
 	key := c.GetHeader("Idempotency-Key")
 	if key == "" || s.cfg.Idempotency == nil {
 		c.Next()
 		return
 	}
-	if len(key) > 255 {
-		s.fail(c, sesame.FieldErr("AboveMaxLength", "", "the Idempotency-Key header must be at most 255 characters"))
-		return
-	}
 	ctx := c.Request.Context()
-	tok := sesame.TokenFrom(ctx)
 	route := c.FullPath()
+	k := sesame.IdempotencyKey{Store: s.cfg.Idempotency, TokenID: sesame.TokenFrom(ctx).ID, Key: key, Route: route}
 	h := sha256.New()
 	h.Write([]byte(route + "\x00"))
-	prev, err := s.cfg.Idempotency.BeginIdempotent(ctx, tok.ID, key, route)
+	// The fingerprint covers the whole body, read or not by the handler.
+	fingerprint := func() ([]byte, error) {
+		if _, err := io.Copy(h, c.Request.Body); err != nil {
+			return nil, readErr(err)
+		}
+		return sum(h), nil
+	}
+	prev, err := k.Claim(ctx, fingerprint)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	if prev != nil {
-		if prev.State != sesame.IdempotencyDone {
-			s.fail(c, &sesame.Error{Kind: sesame.Conflict, Message: "A request with this Idempotency-Key is still in progress; retry later."})
-			return
-		}
-		if _, err := io.Copy(h, c.Request.Body); err != nil {
-			s.fail(c, readErr(err))
-			return
-		}
-		if prev.Route != route || !bytes.Equal(h.Sum(nil), prev.Fingerprint) {
-			s.fail(c, &sesame.Error{Kind: sesame.Unprocessable, Message: "This Idempotency-Key was used with a different request; use a new key for a new request."})
-			return
-		}
 		var first struct {
 			RequestID string `json:"request_id"`
 		}
@@ -101,19 +93,16 @@ func (s *Server) idempotent(c *gin.Context) {
 	c.Writer = w
 	c.Next()
 	status := w.Status()
-	bg := contextWithoutCancel(c)
-	if status >= 500 || w.overflow || ctx.Err() != nil {
-		if err := s.cfg.Idempotency.AbandonIdempotent(bg, tok.ID, key); err != nil {
-			s.log.Error("abandon idempotency key", "error", err)
+	keep := status < 500 && !w.overflow && ctx.Err() == nil
+	var fp []byte
+	if keep {
+		if fp, err = fingerprint(); err != nil {
+			s.log.Warn("drain body for idempotency", "error", err)
+			keep = false
 		}
-		return
 	}
-	// The fingerprint covers the whole body, read or not by the handler.
-	if _, err := io.Copy(io.Discard, c.Request.Body); err != nil {
-		s.log.Warn("drain body for idempotency", "error", err)
-	}
-	if err := s.cfg.Idempotency.FinishIdempotent(bg, tok.ID, key, sum(h), status, w.buf.Bytes()); err != nil {
-		s.log.Error("finish idempotency key", "error", err)
+	if err := k.Settle(ctx, keep, fp, status, w.buf.Bytes()); err != nil {
+		s.log.Error("settle idempotency key", "error", err)
 	}
 }
 

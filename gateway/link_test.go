@@ -453,7 +453,7 @@ func TestLinkIdempotency(t *testing.T) {
 		}
 		// Keys are per token.
 		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/share/link/create", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+e.newToken("links:write"))
+		req.Header.Set("Authorization", "Bearer "+e.newToken("links:write", "objects:read"))
 		req.Header.Set("Idempotency-Key", "k2")
 		if r := e.do(req); r.Code != 200 || r.Header.Get("Idempotent-Replayed") != "" {
 			t.Fatalf("another token's key replayed: %d", r.Code)

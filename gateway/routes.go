@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -48,8 +51,8 @@ func (s *Server) routes() {
 	e.GET("/dl/:secret/:name", s.handleDownload)
 	e.HEAD("/dl/:secret/:name", s.handleDownload)
 
-	// MCP over streamable HTTP. Any valid token may connect; each tool
-	// checks nothing more because tools a token may not use are not offered.
+	// MCP over streamable HTTP (package gateway/mcp). Any valid token may
+	// connect; it is offered only the tools its scopes allow.
 	mcpAuth := s.auth("")
 	e.POST("/mcp", mcpAuth, s.handleMCP)
 	e.GET("/mcp", mcpAuth, s.handleMCP)
@@ -92,4 +95,28 @@ func (s *Server) handleReady(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// handleMCP refuses a JSON-RPC message that is neither a call nor a
+// reply, which the SDK would otherwise accept silently, then serves MCP.
+func (s *Server) handleMCP(c *gin.Context) {
+	if c.Request.Method == http.MethodPost {
+		body, err := readCapped(c.Request, 4<<20)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		var msg map[string]json.RawMessage
+		if json.Unmarshal(body, &msg) == nil {
+			_, m := msg["method"]
+			_, r := msg["result"]
+			_, e := msg["error"]
+			if !m && !r && !e {
+				s.fail(c, sesame.FieldErr("FieldRequired", "/method", "a JSON-RPC message needs a method (or a result or error)"))
+				return
+			}
+		}
+		c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	s.mcp.ServeHTTP(c.Writer, c.Request)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/gateway/mcp"
 )
 
 // Config carries what a Server needs. Every role is required.
@@ -40,7 +41,7 @@ type Config struct {
 	Outbox sesame.Outbox
 	// Portal serves the recipient pages under /s/.
 	Portal PortalConfig
-	// Revoker revokes links for the MCP tools.
+	// Revoker revokes links for the MCP tools at /mcp.
 	Revoker sesame.LinkRevoker
 	// Version is reported to MCP clients.
 	Version string
@@ -73,7 +74,7 @@ type Server struct {
 	pages    map[string]*htmltemplate.Template
 	deadPage []byte
 	brandCSS []byte
-	mcp      gin.HandlerFunc
+	mcp      http.Handler // MCP over streamable HTTP, at /mcp
 }
 
 // maxJSONBody caps every JSON request body.
@@ -135,7 +136,13 @@ func New(cfg Config) (*Server, error) {
 	if err := s.parsePages(); err != nil {
 		return nil, err
 	}
-	s.mcp = s.mcpHandler()
+	tools, err := mcp.New(mcp.Config{Objects: cfg.Objects, Writer: cfg.Writer, Blobs: cfg.Blobs, Links: cfg.Links, LinkReader: cfg.LinkReader,
+		Revoker: cfg.Revoker, Mailer: cfg.Mailer, Audit: cfg.Audit, Idempotency: cfg.Idempotency, PublicURL: cfg.PublicURL,
+		MaxUploadSize: cfg.MaxUploadSize, Version: cfg.Version, Logger: s.log, Now: s.now})
+	if err != nil {
+		return nil, err
+	}
+	s.mcp = tools.Handler()
 	s.routes()
 	// Browsers may not drive state-changing requests across origins; API
 	// clients (which send no Sec-Fetch-Site or Origin) are unaffected.

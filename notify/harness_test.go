@@ -129,7 +129,8 @@ func linkService(st *store.Store, clk *clock) *sesame.LinkService {
 // newLink creates one link to target through the link service.
 func newLink(t *testing.T, st *store.Store, clk *clock, target, title, message string) *sesame.Link {
 	t.Helper()
-	links, err := linkService(st, clk).Create(context.Background(), []sesame.LinkCreate{{
+	admin := sesame.WithToken(context.Background(), &sesame.Token{ID: "stk_harness", Scopes: []sesame.Scope{sesame.ScopeAdmin}})
+	links, err := linkService(st, clk).Create(admin, []sesame.LinkCreate{{
 		Targets:        []string{target},
 		Authenticators: []sesame.AuthenticatorInput{{Type: sesame.AuthEmailOTP, Context: "bob@example.com"}},
 		Title:          title,

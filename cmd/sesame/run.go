@@ -20,10 +20,9 @@ import (
 	"github.com/sesame-share/sesame"
 	"github.com/sesame-share/sesame/authenticators"
 	"github.com/sesame-share/sesame/gateway"
+	"github.com/sesame-share/sesame/gateway/mcp"
 	"github.com/sesame-share/sesame/notify"
 	"github.com/sesame-share/sesame/store"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 const usage = `sesame: a self-hosted secure-share gateway
@@ -200,25 +199,43 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	return nil
 }
 
-// build wires the store, the notification transports and worker, the
-// authenticators and the gateway, as serve and mcp both need them.
-func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *notify.Worker, error) {
+// services are what serve and mcp share: the outbox worker, the mailer
+// and the link rules.
+type services struct {
+	worker *notify.Worker
+	mailer *notify.Mailer
+	hasher *authenticators.Password
+	links  *sesame.LinkService
+}
+
+func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, error) {
 	email, sms, err := transports(cfg, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, Audit: st,
 		SMSDailyBudget: cfg.Notify.SMSDailyBudget, Interval: cfg.Notify.Interval, Logger: log})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: cfg.PublicBase(),
 		Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, Wake: worker.Wake})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	hasher := authenticators.NewPassword()
-	otpCfg := authenticators.OTPConfig{Store: st, Product: cfg.Branding.ProductName, Wake: worker.Wake}
+	return &services{worker: worker, mailer: mailer, hasher: hasher,
+		links: &sesame.LinkService{Store: st, Hasher: hasher, Policy: cfg.LinkPolicy()}}, nil
+}
+
+// build wires the store, the notification transports and worker, the
+// authenticators and the gateway for serve.
+func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *notify.Worker, error) {
+	sv, err := newServices(cfg, st, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	otpCfg := authenticators.OTPConfig{Store: st, Product: cfg.Branding.ProductName, Wake: sv.worker.Wake}
 	emailOTP, err := authenticators.NewEmailOTP(otpCfg)
 	if err != nil {
 		return nil, nil, err
@@ -229,12 +246,11 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 	}
 	srv, err := gateway.New(gateway.Config{
 		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
-		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: cfg.LinkPolicy()},
-		LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st, Revoker: st, Version: version,
+		Links: sv.links, LinkReader: st, Audit: st, Idempotency: st, Mailer: sv.mailer, Outbox: st, Revoker: st, Version: version,
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
 			Limits: sesame.PortalLimits{MaxFileSize: int64(cfg.Storage.MaxUploadSize), MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes),
 				MaxLinkFiles: cfg.Portal.MaxLinkFiles, MinFreeBytes: int64(cfg.Portal.MinFreeSpace), FreeBytes: st.FreeBytes},
-			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
+			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: sv.hasher},
 				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP}},
 			CSRFKey: st.CSRFKey(), Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, LogoURL: cfg.Branding.LogoURL},
 		PublicURL: cfg.PublicBase(), MaxUploadSize: int64(cfg.Storage.MaxUploadSize),
@@ -244,7 +260,7 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 	if err != nil {
 		return nil, nil, err
 	}
-	return srv, worker, nil
+	return srv, sv.worker, nil
 }
 
 // transports builds the email and SMS transports the configuration names.
@@ -487,20 +503,19 @@ func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout
 	if err != nil {
 		return cliErr(err)
 	}
-	srv, worker, err := build(cfg, st, log)
+	// MCP over stdio needs no HTTP server: only the core services, the
+	// outbox worker (so that share_link_send delivers) and the tools.
+	sv, err := newServices(cfg, st, log)
 	if err != nil {
 		return err
 	}
-	stop := background(ctx, worker.Run)
-	defer stop()
-	server := srv.NewMCPServer(tok, gateway.MCPOptions{Stdio: true, Roots: cfg.MCP.UploadRoots, Version: version})
-	err = server.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopWriteCloser{stdout}})
-	if err != nil && ctx.Err() == nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("mcp: %w", err)
+	tools, err := mcp.New(mcp.Config{Objects: st, Writer: st, Blobs: st, Links: sv.links, LinkReader: st, Revoker: st,
+		Mailer: sv.mailer, Audit: st, Idempotency: st, PublicURL: cfg.PublicBase(), MaxUploadSize: int64(cfg.Storage.MaxUploadSize),
+		UploadRoots: cfg.MCP.UploadRoots, Version: version, Logger: log})
+	if err != nil {
+		return err
 	}
-	return nil
+	stop := background(ctx, sv.worker.Run)
+	defer stop()
+	return tools.ServeStdio(ctx, tok, stdin, stdout)
 }
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }

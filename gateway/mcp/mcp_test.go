@@ -1,0 +1,196 @@
+package mcp_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/authenticators"
+	"github.com/sesame-share/sesame/gateway/mcp"
+	"github.com/sesame-share/sesame/notify"
+	"github.com/sesame-share/sesame/store"
+)
+
+// toolsEnv is the MCP tools over a real store in a temp dir, reached
+// through the SDK's in-memory transport.
+type toolsEnv struct {
+	st    *store.Store
+	tools *mcp.Server
+}
+
+func newToolsEnv(t *testing.T) *toolsEnv {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: "http://sesame.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := mcp.New(mcp.Config{Objects: st, Writer: st, Blobs: st, LinkReader: st, Revoker: st, Mailer: mailer, Audit: st, Idempotency: st,
+		Links:     &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
+		PublicURL: "http://sesame.test", UploadRoots: []string{t.TempDir()}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &toolsEnv{st: st, tools: tools}
+}
+
+// session connects a client to the tools of a token with the scopes;
+// local offers the stdio-only tools too.
+func (e *toolsEnv) session(t *testing.T, local bool, scopes ...sesame.Scope) *sdk.ClientSession {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	tok, _, err := e.st.CreateToken(ctx, "agent", scopes, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ct := sdk.NewInMemoryTransports()
+	ss, err := e.tools.Tools(tok, local).Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+// typeLists returns the JSON pointer of every schema below sc whose type
+// is not one string.
+func typeLists(at string, sc any) []string {
+	m, ok := sc.(map[string]any)
+	if !ok {
+		return nil
+	}
+	var out []string
+	if ty, ok := m["type"]; ok {
+		if _, one := ty.(string); !one {
+			out = append(out, at+"/type")
+		}
+	}
+	for _, key := range []string{"items", "additionalProperties", "not"} {
+		out = append(out, typeLists(at+"/"+key, m[key])...)
+	}
+	for _, key := range []string{"properties", "$defs", "definitions", "patternProperties"} {
+		sub, _ := m[key].(map[string]any)
+		for name, s := range sub {
+			out = append(out, typeLists(at+"/"+key+"/"+name, s)...)
+		}
+	}
+	for _, key := range []string{"anyOf", "oneOf", "allOf", "prefixItems"} {
+		list, _ := m[key].([]any)
+		for i, s := range list {
+			out = append(out, typeLists(fmt.Sprintf("%s/%s/%d", at, key, i), s)...)
+		}
+	}
+	return out
+}
+
+// TestToolSchemas walks every tool's schemas: each property has one JSON
+// type (some agent clients reject ["null","array"]), and authenticators
+// are documented with the API's names.
+func TestToolSchemas(t *testing.T) {
+	e := newToolsEnv(t)
+	cs := e.session(t, true, sesame.ScopeAdmin)
+	res, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Tools) != 8 {
+		t.Errorf("got %d tools, want all 8 for an admin over stdio", len(res.Tools))
+	}
+	schemas := map[string]any{}
+	for _, tool := range res.Tools {
+		for kind, sc := range map[string]any{"input": tool.InputSchema, "output": tool.OutputSchema} {
+			b, err := json.Marshal(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v any
+			if err := json.Unmarshal(b, &v); err != nil {
+				t.Fatal(err)
+			}
+			schemas[tool.Name+" "+kind] = v
+			for _, p := range typeLists("", v) {
+				t.Errorf("%s %s schema: %s is a list of types, want one type: %s", tool.Name, kind, p, b)
+			}
+		}
+	}
+	props := func(sc any) map[string]any {
+		p, _ := sc.(map[string]any)["properties"].(map[string]any)
+		return p
+	}
+	create := props(schemas["share_link_create input"])
+	if ty := create["targets"].(map[string]any)["type"]; ty != "array" {
+		t.Errorf("targets has type %v, want array", ty)
+	}
+	auth := props(create["authenticators"].(map[string]any)["items"])
+	for _, name := range []string{"auth_type", "auth_context", "type", "value"} {
+		if _, ok := auth[name]; !ok {
+			t.Errorf("authenticators lack %s: %v", name, auth)
+		}
+	}
+}
+
+// TestAuthenticatorNames creates links naming authenticators as the API
+// does (auth_type, auth_context) and by the older names (type, value).
+func TestAuthenticatorNames(t *testing.T) {
+	e := newToolsEnv(t)
+	ctx := context.Background()
+	if _, err := e.st.CreateFolder(ctx, sesame.FolderCreate{Placement: sesame.Placement{HasParentID: true, Name: "shared"}}); err != nil {
+		t.Fatal(err)
+	}
+	cs := e.session(t, false, sesame.ScopeLinksWrite, sesame.ScopeObjectsRead)
+	for _, tt := range []struct {
+		name string
+		auth map[string]any
+		want string // in the summary, or in the error when it starts with "!"
+	}{
+		{"APINames", map[string]any{"auth_type": "email_otp", "auth_context": "bob@example.com"}, "email code to bob@example.com"},
+		{"OlderNames", map[string]any{"type": "email_otp", "value": "ann@example.com"}, "email code to ann@example.com"},
+		{"BothAgreeing", map[string]any{"auth_type": "password", "type": "password", "auth_context": "a long enough passphrase"}, "password"},
+		{"BothDiffering", map[string]any{"auth_type": "password", "type": "email_otp", "auth_context": "a long enough passphrase"}, "!type is an older name of auth_type"},
+		{"NoType", map[string]any{"auth_context": "bob@example.com"}, "!auth_type is required"},
+		{"NoContext", map[string]any{"auth_type": "email_otp"}, "!auth_context is required"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "share_link_create",
+				Arguments: map[string]any{"targets": []string{"/shared"}, "authenticators": []any{tt.auth}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text strings.Builder
+			for _, c := range res.Content {
+				if tc, ok := c.(*sdk.TextContent); ok {
+					text.WriteString(tc.Text)
+				}
+			}
+			if want, refused := strings.CutPrefix(tt.want, "!"); refused {
+				if !res.IsError || !strings.Contains(text.String(), want) {
+					t.Fatalf("got %v %q, want an error saying %q", res.IsError, text.String(), want)
+				}
+				return
+			}
+			if res.IsError || !strings.Contains(text.String(), tt.want) {
+				t.Fatalf("got %v %q, want a link opened by %q", res.IsError, text.String(), tt.want)
+			}
+		})
+	}
+}
