@@ -19,12 +19,6 @@ type PortalLimits struct {
 	FreeBytes    func() (int64, error)
 }
 
-// ObjectStore is the object tree: reading and changing it.
-type ObjectStore interface {
-	ObjectReader
-	ObjectWriter
-}
-
 // PortalService decides every rule of the recipient pages: which links
 // open, who may sign in and how often, what lies inside a link's scope,
 // and what a recipient may download, upload, rename or delete. The pages

@@ -910,7 +910,7 @@ func TestBadInput_TruncatedUploadNotStored(t *testing.T) {
 
 // TestBadInput_UploadTooLarge checks the per-file cap.
 func TestBadInput_UploadTooLarge(t *testing.T) {
-	env := newTestEnv(t, func(c *gateway.Config) { c.MaxUploadSize = 1024 })
+	env := newTestEnv(t, func(c *gateway.Config) { c.Objects.Policy.MaxFileSize = 1024 })
 	r := env.badSend(t, badMultipart(t, "/v1/put", bj{"folder": "/big", "name": "big.bin"}, bytes.Repeat([]byte("x"), 4096)))
 	badCheck(t, r, wTooLarge())
 	if got := env.post("/v1/get", bj{"path": "/big/big.bin"}); got.Code != http.StatusNotFound {

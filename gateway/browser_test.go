@@ -103,14 +103,14 @@ func newBrowserStack(t *testing.T) *browserStack {
 	}
 	b.links = &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy()}
 	srv, err := gateway.New(gateway.Config{
-		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
+		Objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}}, Tokens: st, Ready: st.Ping,
 		Links: b.links, LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st, Revoker: st,
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
 			Limits: sesame.PortalLimits{MaxFileSize: 64 << 20},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
 				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP}},
 			CSRFKey: st.CSRFKey(), Product: "Sesame", Accent: "#2563eb"},
-		PublicURL: b.srv.URL, MaxUploadSize: 64 << 20, Logger: log,
+		PublicURL: b.srv.URL, Logger: log,
 	})
 	if err != nil {
 		t.Fatal(err)

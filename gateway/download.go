@@ -42,7 +42,7 @@ func (s *Server) handleGet(c *gin.Context) {
 		s.fail(c, sesame.FieldErr("NotEnumMember", "/transfer_method", "transfer_method must be multipart or dest-url, not %q", tm))
 		return
 	}
-	o, err := s.target(c, req.bucket(), req.ID, req.Path)
+	o, err := s.cfg.Objects.Resolve(c.Request.Context(), req.bucket(), deref(req.ID), deref(req.Path))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -68,7 +68,7 @@ func (s *Server) handleGet(c *gin.Context) {
 		s.ok(c, "Download URL created", gin.H{"object": viewObject(o), "dest_url": u})
 		return
 	}
-	blob, err := s.cfg.Blobs.OpenBlob(c.Request.Context(), o.BlobKey)
+	blob, err := s.cfg.Objects.Open(c.Request.Context(), o)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -84,8 +84,7 @@ func (s *Server) handleGet(c *gin.Context) {
 // grantURL records a download capability and returns its absolute URL. The
 // file name is the last path segment, for clients that name downloads by it.
 func (s *Server) grantURL(c *gin.Context, g *sesame.Grant, name string) (string, error) {
-	g.Expires = s.now().Add(s.cfg.DestURLTTL)
-	secret, err := s.cfg.Grants.CreateGrant(c.Request.Context(), g)
+	secret, err := s.cfg.Objects.Grant(c.Request.Context(), g)
 	if err != nil {
 		return "", err
 	}
@@ -160,28 +159,10 @@ func (s *Server) handleGetArchive(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if len(req.IDs) == 0 {
-		s.fail(c, sesame.FieldErr("FieldRequired", "/ids", "ids must name at least one file or folder"))
-		return
-	}
-	if len(req.IDs) > 1000 {
-		s.fail(c, sesame.FieldErr("AboveMaxItems", "/ids", "ids may name at most 1000 objects"))
-		return
-	}
-	for i, id := range req.IDs {
-		if err := checkID(fmt.Sprintf("/ids/%d", i), sesame.PrefixObject, id); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
 	format := deref(req.Format)
 	switch format {
 	case "":
 		format = "zip"
-	case "zip", "tar":
-	default:
-		s.fail(c, sesame.FieldErr("NotEnumMember", "/format", "format must be zip or tar, not %q", format))
-		return
 	}
 	tm := deref(req.TransferMethod)
 	switch tm {
@@ -192,7 +173,7 @@ func (s *Server) handleGetArchive(c *gin.Context) {
 		s.fail(c, sesame.FieldErr("NotEnumMember", "/transfer_method", "transfer_method must be multipart or dest-url, not %q", tm))
 		return
 	}
-	entries, err := s.cfg.Objects.ArchiveEntries(c.Request.Context(), req.bucket(), req.IDs)
+	entries, err := s.cfg.Objects.Archive(c.Request.Context(), req.bucket(), req.IDs, format)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -260,7 +241,7 @@ func compressible(mimeType string) bool {
 func (s *Server) writeArchive(c *gin.Context, w io.Writer, format string, entries []sesame.ArchiveEntry) error {
 	ctx := c.Request.Context()
 	copyBlob := func(dst io.Writer, o *sesame.Object) error {
-		b, err := s.cfg.Blobs.OpenBlob(ctx, o.BlobKey)
+		b, err := s.cfg.Objects.Open(ctx, o)
 		if err != nil {
 			return err
 		}
@@ -333,34 +314,25 @@ func setDownloadHeaders(h http.Header, name, ctype string) {
 // HEAD), or an archive streamed as it is built.
 func (s *Server) handleDownload(c *gin.Context) {
 	ctx := c.Request.Context()
-	g, err := s.cfg.Grants.GrantBySecret(ctx, c.Param("secret"))
+	gr, err := s.cfg.Objects.OpenGrant(ctx, c.Param("secret"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if g.Archive != "" {
-		entries, err := s.cfg.Objects.ArchiveEntries(ctx, g.BucketID, g.ObjectIDs)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		setDownloadHeaders(c.Writer.Header(), archiveName(entries, g.Archive), archiveType(g.Archive))
+	if format := gr.Grant.Archive; format != "" {
+		setDownloadHeaders(c.Writer.Header(), archiveName(gr.Entries, format), archiveType(format))
 		c.Status(http.StatusOK)
 		if c.Request.Method == http.MethodHead {
 			return
 		}
-		if err := s.writeArchive(c, c.Writer, g.Archive, entries); err != nil {
+		if err := s.writeArchive(c, c.Writer, format, gr.Entries); err != nil {
 			s.log.Warn("archive stream", "request_id", c.GetString(ctxRequestID), "error", err)
 			c.Abort()
 		}
 		return
 	}
-	o, err := s.cfg.Objects.ObjectByID(ctx, g.BucketID, g.ObjectIDs[0])
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	blob, err := s.cfg.Blobs.OpenBlob(ctx, o.BlobKey)
+	o := gr.Object
+	blob, err := s.cfg.Objects.Open(ctx, o)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -29,7 +29,7 @@ func newInternalServer(t *testing.T, logs io.Writer) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := New(Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st,
+	s, err := New(Config{Objects: &sesame.ObjectService{Store: st, Blobs: st}, Tokens: st,
 		Links: &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
 		Portal: PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st,
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: authenticators.NewPassword()},

@@ -45,11 +45,11 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	env.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(env.srv.Close)
 	hasher := authenticators.NewPassword()
-	cfg := gateway.Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
+	cfg := gateway.Config{Objects: objectService(st, nil), Tokens: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy()},
 		Portal:     portalConfig(t, st, hasher),
 		LinkReader: st, Audit: st, Idempotency: st, Mailer: env.mailer(), Outbox: st, Revoker: st,
-		PublicURL: env.srv.URL, MaxUploadSize: 64 << 20, Logger: log}
+		PublicURL: env.srv.URL, Logger: log}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -279,6 +279,12 @@ func wantError(t *testing.T, r *reply, code int, status, errCode, source string)
 }
 
 func timeNowPlus(d time.Duration) time.Time { return time.Now().Add(d) }
+
+// objectService applies the object rules to the store, with uploads of up
+// to 64 MiB.
+func objectService(st *store.Store, now func() time.Time) *sesame.ObjectService {
+	return &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}, Now: now}
+}
 
 // portalConfig wires the recipient pages to the store, with real
 // authenticators whose messages go to the store's outbox.

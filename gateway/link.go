@@ -235,7 +235,7 @@ func (s *Server) linkByID(c *gin.Context, id *string) (*sesame.Link, error) {
 	if id == nil || *id == "" {
 		return nil, sesame.FieldErr("FieldRequired", "/id", "id is required")
 	}
-	if err := checkID("/id", sesame.PrefixLink, *id); err != nil {
+	if err := sesame.CheckID("/id", sesame.PrefixLink, *id); err != nil {
 		return nil, err
 	}
 	return s.cfg.LinkReader.LinkByID(c.Request.Context(), *id)
@@ -330,7 +330,7 @@ func (s *Server) handleLinkDelete(c *gin.Context) {
 		return
 	}
 	for i, id := range req.IDs {
-		if err := checkID(fmt.Sprintf("/ids/%d", i), sesame.PrefixLink, id); err != nil {
+		if err := sesame.CheckID(fmt.Sprintf("/ids/%d", i), sesame.PrefixLink, id); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -384,7 +384,7 @@ func (s *Server) handleLinkUpdate(c *gin.Context) {
 		s.fail(c, sesame.FieldErr("FieldRequired", "/id", "id is required"))
 		return
 	}
-	if err := checkID("/id", sesame.PrefixLink, *req.ID); err != nil {
+	if err := sesame.CheckID("/id", sesame.PrefixLink, *req.ID); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -91,48 +91,13 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-func checkID(source, prefix, id string) error {
-	if !sesame.ValidID(prefix, id) {
-		e := sesame.FieldErr("DoesNotExist", source, "%s %q does not exist", strings.TrimPrefix(source, "/"), id)
-		return e.WithKind(sesame.NotFound)
-	}
-	return nil
-}
-
-// checkMetaTags validates metadata and tags as the reference bounds them.
-func checkMetaTags(prefix string, meta map[string]string, tags []string) error {
-	if len(meta) > sesame.MaxMetadata {
-		return sesame.FieldErr("AboveMaxProperties", prefix+"metadata", "metadata may have at most %d entries", sesame.MaxMetadata)
-	}
-	for k, v := range meta {
-		if k == "" || len([]rune(k)) > sesame.MaxMetaKeyLen {
-			return sesame.FieldErr("InvalidPropertyName", prefix+"metadata/"+k, "metadata keys must be 1 to %d characters", sesame.MaxMetaKeyLen)
-		}
-		if len([]rune(v)) > 1024 {
-			return sesame.FieldErr("AboveMaxLength", prefix+"metadata/"+k, "metadata values must be at most 1024 characters")
-		}
-	}
-	if len(tags) > sesame.MaxTags {
-		return sesame.FieldErr("AboveMaxItems", prefix+"tags", "at most %d tags", sesame.MaxTags)
-	}
-	for i, t := range tags {
-		if t == "" {
-			return sesame.FieldErr("BelowMinLength", fmt.Sprintf("%stags/%d", prefix, i), "tags must not be empty")
-		}
-		if len([]rune(t)) > sesame.MaxTagLen {
-			return sesame.FieldErr("AboveMaxLength", fmt.Sprintf("%stags/%d", prefix, i), "tags must be 1 to %d characters", sesame.MaxTagLen)
-		}
-	}
-	return nil
-}
-
 // placement turns the addressing fields of folder/create and put into a
 // Placement. It accepts v1beta path (the full path), v1 folder with name
 // (the parent), v1 folder without name (the full path) and parent_id.
 func placement(bucketID string, name, parentID, folder, fullPath *string) (sesame.Placement, error) {
 	p := sesame.Placement{BucketID: bucketID, NameSource: "/name"}
 	if parentID != nil && *parentID != "" {
-		if err := checkID("/parent_id", sesame.PrefixObject, *parentID); err != nil {
+		if err := sesame.CheckObjectID("/parent_id", *parentID); err != nil {
 			return p, err
 		}
 		p.HasParentID, p.ParentID = true, *parentID
@@ -225,52 +190,18 @@ func (s *Server) handleFolderCreate(c *gin.Context) {
 		s.fail(c, sesame.FieldErr("UnexpectedProperty", "/file_ttl", "file_ttl is not supported by this server; files are kept until deleted"))
 		return
 	}
-	if err := checkMetaTags("/", req.Metadata, req.Tags); err != nil {
-		s.fail(c, err)
-		return
-	}
 	p, err := placement(req.bucket(), req.Name, req.ParentID, req.Folder, req.Path)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	o, err := s.cfg.Writer.CreateFolder(c.Request.Context(), sesame.FolderCreate{Placement: p, Metadata: req.Metadata, Tags: req.Tags})
+	o, err := s.cfg.Objects.CreateFolder(c.Request.Context(), sesame.FolderCreate{Placement: p, Metadata: req.Metadata, Tags: req.Tags})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.auditObject(c, o.ID)
 	s.ok(c, "Folder created", gin.H{"object": viewObject(o)})
-}
-
-// target resolves the object named by id and/or v1beta path (both must agree).
-func (s *Server) target(c *gin.Context, bucketID string, id, p *string) (*sesame.Object, error) {
-	ctx := c.Request.Context()
-	var byID *sesame.Object
-	if id != nil && *id != "" {
-		if err := checkID("/id", sesame.PrefixObject, *id); err != nil {
-			return nil, err
-		}
-		o, err := s.cfg.Objects.ObjectByID(ctx, bucketID, *id)
-		if err != nil {
-			return nil, err
-		}
-		byID = o
-	}
-	if p != nil && *p != "" {
-		o, err := s.cfg.Objects.ObjectByPath(ctx, bucketID, *p)
-		if err != nil {
-			return nil, err
-		}
-		if byID != nil && byID.ID != o.ID {
-			return nil, sesame.FieldErr("MutuallyExclusive", "/path", "path names a different object from id")
-		}
-		return o, nil
-	}
-	if byID == nil {
-		return nil, sesame.FieldErr("MustProvideOne", "/id", "send id (or path) to name the object")
-	}
-	return byID, nil
 }
 
 type listRequest struct {
@@ -338,7 +269,7 @@ func (s *Server) handleList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page, err := s.cfg.Objects.FindObjects(c.Request.Context(), sesame.ObjectFilter{BucketID: req.bucket(), Conds: conds, OrderBy: by, Desc: desc, Size: size, After: after})
+	page, err := s.cfg.Objects.Find(c.Request.Context(), sesame.ObjectFilter{BucketID: req.bucket(), Conds: conds, OrderBy: by, Desc: desc, Size: size, After: after})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -393,43 +324,9 @@ func (s *Server) handleUpdate(c *gin.Context) {
 		s.fail(c, sesame.FieldErr("UnexpectedProperty", "/file_ttl", "file_ttl is not supported by this server; files are kept until deleted"))
 		return
 	}
-	for _, m := range []struct {
-		src string
-		v   map[string]string
-	}{{"/", req.Metadata}, {"/add_", req.AddMetadata}} {
-		if err := checkMetaTags(m.src, m.v, nil); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	for _, t := range []struct {
-		src string
-		v   []string
-	}{{"/", req.Tags}, {"/add_", req.AddTags}} {
-		if err := checkMetaTags(t.src, nil, t.v); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	upd := sesame.ObjectUpdate{BucketID: req.bucket(), Name: req.Name,
+	upd := sesame.ObjectUpdate{BucketID: req.bucket(), Name: req.Name, ParentID: req.ParentID, ParentPath: req.Folder,
 		Metadata: req.Metadata, SetMetadata: req.Metadata != nil, AddMetadata: req.AddMetadata, RemoveMetadata: req.RemoveMetadata,
 		Tags: req.Tags, SetTags: req.Tags != nil, AddTags: req.AddTags, RemoveTags: req.RemoveTags}
-	if req.ParentID != nil {
-		if *req.ParentID != "" {
-			if err := checkID("/parent_id", sesame.PrefixObject, *req.ParentID); err != nil {
-				s.fail(c, err)
-				return
-			}
-		}
-		upd.ParentID = req.ParentID
-	}
-	if req.Folder != nil {
-		if _, err := sesame.SplitPath("/folder", *req.Folder); err != nil {
-			s.fail(c, err)
-			return
-		}
-		upd.ParentPath = req.Folder
-	}
 	if req.UpdatedAt != nil {
 		t, err := sesame.ParseTime(*req.UpdatedAt)
 		if err != nil {
@@ -438,13 +335,10 @@ func (s *Server) handleUpdate(c *gin.Context) {
 		}
 		upd.UpdatedAt = &t
 	}
-	o, err := s.target(c, req.bucket(), req.ID, req.Path)
-	if err != nil {
-		s.fail(c, err)
-		return
+	o, err := s.cfg.Objects.Update(c.Request.Context(), deref(req.ID), deref(req.Path), upd)
+	if o != nil {
+		s.auditObject(c, o.ID)
 	}
-	s.auditObject(c, o.ID)
-	o, err = s.cfg.Writer.UpdateObject(c.Request.Context(), o.ID, upd)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -469,13 +363,10 @@ func (s *Server) handleDelete(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	o, err := s.target(c, req.bucket(), req.ID, req.Path)
-	if err != nil {
-		s.fail(c, err)
-		return
+	o, n, err := s.cfg.Objects.Delete(c.Request.Context(), req.bucket(), deref(req.ID), deref(req.Path), deref(req.Force))
+	if o != nil {
+		s.auditObject(c, o.ID)
 	}
-	s.auditObject(c, o.ID)
-	n, err := s.cfg.Writer.DeleteObject(c.Request.Context(), req.bucket(), o.ID, deref(req.Force))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -190,7 +190,7 @@ func TestPut(t *testing.T) {
 		wantError(t, r, http.StatusConflict, "ValidationError", "BadState", "/name")
 	})
 	t.Run("TooLarge", func(t *testing.T) {
-		small := newTestEnv(t, func(c *gateway.Config) { c.MaxUploadSize = 1000 })
+		small := newTestEnv(t, func(c *gateway.Config) { c.Objects.Policy.MaxFileSize = 1000 })
 		r := small.put("/v1/put", map[string]any{"name": "big"}, make([]byte, 5000))
 		if r.Code != http.StatusRequestEntityTooLarge || r.Status != "ValidationError" {
 			t.Fatalf("got %d %s: %s", r.Code, r.Status, r.Raw)

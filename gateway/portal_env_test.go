@@ -97,16 +97,16 @@ func newPortalEnv(t *testing.T, opts ...envOption) *portalEnv {
 	t.Cleanup(e.srv.Close)
 	hasher := authenticators.NewPassword()
 	pc := portalConfigAt(t, st, hasher, clk.Now, log)
-	cfg := gateway.Config{Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
+	cfg := gateway.Config{Objects: objectService(st, clk.Now), Tokens: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
 		Portal:     pc,
 		LinkReader: st, Audit: st, Idempotency: st, Mailer: e.mailer(), Outbox: st, Revoker: st,
-		PublicURL: e.srv.URL, MaxUploadSize: 64 << 20, Logger: log, Now: clk.Now,
+		PublicURL: e.srv.URL, Logger: log, Now: clk.Now,
 		TrustedProxies: []string{"127.0.0.1"}}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.Portal.Service.Limits.MaxFileSize = cfg.MaxUploadSize
+	cfg.Portal.Service.Limits.MaxFileSize = cfg.Objects.Policy.MaxFileSize
 	s, err := gateway.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -127,8 +127,8 @@ type blobGate struct {
 }
 
 func (g *blobGate) install(c *gateway.Config) {
-	c.Blobs = gatedBlobs{BlobStore: c.Blobs, g: g}
-	c.Portal.Service.Blobs = c.Blobs
+	c.Objects.Blobs = gatedBlobs{BlobStore: c.Objects.Blobs, g: g}
+	c.Portal.Service.Blobs = c.Objects.Blobs
 }
 
 func (g *blobGate) arm() {

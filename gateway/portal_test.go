@@ -1222,7 +1222,7 @@ func TestPortal_UploadLimits(t *testing.T) {
 	}
 
 	t.Run("per file", func(t *testing.T) {
-		e, l, v, drop := setup(t, func(c *gateway.Config) { c.MaxUploadSize = 1000 })
+		e, l, v, drop := setup(t, func(c *gateway.Config) { c.Objects.Policy.MaxFileSize = 1000 })
 		csrf := v.csrf(e.base(l) + "/d/" + drop)
 		if msg := message(t, v.upload(l, csrf, drop, "application/json", portalFile{"big.bin", make([]byte, 1001)}), 413); !strings.Contains(msg, "big.bin") {
 			t.Errorf("message %q does not name the file", msg)

@@ -58,9 +58,6 @@ func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
 	if r.FileTTL != nil && *r.FileTTL != "never" && *r.FileTTL != "inherited" {
 		return sesame.FileCreate{}, sesame.FieldErr("UnexpectedProperty", "/file_ttl", "file_ttl is not supported by this server; files are kept until deleted")
 	}
-	if err := checkMetaTags("/", r.Metadata, r.Tags); err != nil {
-		return sesame.FileCreate{}, err
-	}
 	d := sesame.Declared{Size: r.Size, MimeType: deref(r.MimeType), Format: deref(r.Format)}
 	if r.Size != nil && *r.Size < 0 {
 		return sesame.FileCreate{}, sesame.FieldErr("NotWithinRange", "/size", "size must not be negative")
@@ -86,9 +83,6 @@ func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
 	}
 	p, err := placement(r.bucket(), name, r.ParentID, r.Folder, r.Path)
 	if err != nil {
-		return sesame.FileCreate{}, err
-	}
-	if err := sesame.CheckName(p.NameSource, p.Name); err != nil {
 		return sesame.FileCreate{}, err
 	}
 	return sesame.FileCreate{Placement: p, Metadata: r.Metadata, Tags: r.Tags, Declared: d}, nil
@@ -124,8 +118,9 @@ func (s *Server) handlePut(c *gin.Context) {
 // payload, which streams to staging while it is hashed.
 func (s *Server) putMultipart(c *gin.Context) {
 	ctx := c.Request.Context()
-	if s.cfg.MaxUploadSize > 0 {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxUploadSize+maxJSONBody)
+	objects := s.cfg.Objects
+	if limit := objects.Policy.MaxFileSize; limit > 0 {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+maxJSONBody)
 	}
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
@@ -139,13 +134,7 @@ func (s *Server) putMultipart(c *gin.Context) {
 		payName string
 		atEnd   bool
 	)
-	discard := func() {
-		if upload != nil {
-			if err := s.cfg.Blobs.Discard(ctx, upload); err != nil {
-				s.log.Warn("discard upload", "error", err)
-			}
-		}
-	}
+	discard := func() { objects.Discard(ctx, upload) }
 	for req == nil || upload == nil {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -190,6 +179,9 @@ func (s *Server) putMultipart(c *gin.Context) {
 		if req != nil {
 			// Reject a bad request before reading the bytes.
 			spec, err := req.spec(payName)
+			if err == nil {
+				err = objects.CheckFile(ctx, spec)
+			}
 			if err != nil {
 				s.fail(c, err)
 				return
@@ -197,7 +189,7 @@ func (s *Server) putMultipart(c *gin.Context) {
 			// The object's own name tells its type; SDKs name every part "blob".
 			sniffName = spec.Name
 		}
-		upload, err = s.cfg.Blobs.Stage(ctx, part, sniffName, s.cfg.MaxUploadSize)
+		upload, err = objects.Stage(ctx, part, sniffName)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -229,7 +221,7 @@ func (s *Server) putMultipart(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	o, err := s.cfg.Writer.CreateFile(ctx, spec, upload)
+	o, err := objects.Commit(ctx, spec, upload)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -288,37 +280,7 @@ func (s *Server) putAnnounce(c *gin.Context, req *putRequest, method string) {
 		s.fail(c, err)
 		return
 	}
-	if method == sesame.TransferPostURL {
-		// The reference makes these required for post-url: the bytes
-		// arrive later, without the client's credentials.
-		for _, f := range []struct {
-			name string
-			set  bool
-		}{{"size", req.Size != nil}, {"sha256", req.SHA256 != nil}, {"crc32c", req.CRC32C != nil}} {
-			if !f.set {
-				s.fail(c, sesame.FieldErr("FieldRequired", "/"+f.name, "%s is required with transfer_method post-url", f.name))
-				return
-			}
-		}
-	}
-	// Fail now, not after the upload, when the parent cannot exist.
-	if spec.HasParentID && spec.ParentID != "" {
-		parent, err := s.cfg.Objects.ObjectByID(c.Request.Context(), spec.BucketID, spec.ParentID)
-		if err != nil {
-			if sesame.KindOf(err) == sesame.NotFound {
-				err = sesame.FieldErr("DoesNotExist", "/parent_id", "folder %s does not exist", spec.ParentID).WithKind(sesame.NotFound)
-			}
-			s.fail(c, err)
-			return
-		}
-		if !parent.IsFolder() {
-			s.fail(c, sesame.FieldErr("BadState", "/parent_id", "parent_id %s is a file, not a folder", spec.ParentID))
-			return
-		}
-	}
-	tok := sesame.TokenFrom(c.Request.Context())
-	p := &sesame.PendingUpload{ID: c.GetString(ctxRequestID), TokenID: tok.ID, Method: method, Spec: spec, Expires: s.now().Add(s.cfg.UploadURLTTL)}
-	secret, err := s.cfg.Uploads.CreatePendingUpload(c.Request.Context(), p)
+	p, secret, err := s.cfg.Objects.Announce(c.Request.Context(), spec, method, c.GetString(ctxRequestID))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -363,19 +325,27 @@ func (s *Server) handleUploadPost(c *gin.Context) {
 		if part.FileName() == "" && part.FormName() != "file" {
 			continue // a post_form_data field
 		}
-		name := part.FileName()
-		u, err := s.cfg.Blobs.Stage(c.Request.Context(), part, name, s.cfg.MaxUploadSize)
-		if err == nil {
-			if derr := drainParts(mr); derr != nil {
-				if e := s.cfg.Blobs.Discard(c.Request.Context(), u); e != nil {
-					s.log.Warn("discard upload", "error", e)
-				}
-				u, err = nil, multipartErr(derr)
-			}
-		}
-		s.finishUpload(c, p, u, name, err)
+		s.finishUpload(c, p, &wholeBody{part: part, mr: mr}, part.FileName(), nil)
 		return
 	}
+}
+
+// wholeBody reads a file part and then the rest of the multipart body up
+// to its closing boundary, so that a body cut off after the payload fails
+// the upload instead of storing it.
+type wholeBody struct {
+	part io.Reader
+	mr   *multipart.Reader
+}
+
+func (w *wholeBody) Read(b []byte) (int, error) {
+	n, err := w.part.Read(b)
+	if err == io.EOF {
+		if derr := drainParts(w.mr); derr != nil {
+			return n, multipartErr(derr)
+		}
+	}
+	return n, err
 }
 
 // handleUploadPut receives the raw bytes of a put-url upload.
@@ -384,65 +354,40 @@ func (s *Server) handleUploadPut(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u, err := s.cfg.Blobs.Stage(c.Request.Context(), c.Request.Body, "", s.cfg.MaxUploadSize)
-	s.finishUpload(c, p, u, "", err)
+	s.finishUpload(c, p, c.Request.Body, "", nil)
 }
 
 func (s *Server) claimUpload(c *gin.Context, method string) (*sesame.PendingUpload, bool) {
-	p, err := s.cfg.Uploads.ClaimPendingUpload(c.Request.Context(), c.Param("secret"))
+	p, err := s.cfg.Objects.ClaimUpload(c.Request.Context(), c.Param("secret"), method)
+	if p != nil {
+		c.Set(ctxAuditActor, p.TokenID)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return nil, false
 	}
-	c.Set(ctxAuditActor, p.TokenID)
-	if p.Method != method {
-		err := sesame.Errorf(sesame.Invalid, "This upload URL takes a %s request.", map[string]string{sesame.TransferPostURL: "POST", sesame.TransferPutURL: "PUT"}[p.Method])
-		s.finishUpload(c, p, nil, "", err)
-		return nil, false
-	}
-	if s.cfg.MaxUploadSize > 0 {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxUploadSize+maxJSONBody)
+	if limit := s.cfg.Objects.Policy.MaxFileSize; limit > 0 {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+maxJSONBody)
 	}
 	return p, true
 }
 
-// finishUpload commits a staged upload for a pending request, records the
-// outcome for polling, and answers the uploader.
-func (s *Server) finishUpload(c *gin.Context, p *sesame.PendingUpload, u *sesame.Upload, name string, err error) {
-	ctx := c.Request.Context()
-	var o *sesame.Object
-	if err == nil {
-		spec := p.Spec
-		o, err = s.cfg.Writer.CreateFile(ctx, spec, u)
-	}
-	failure := (*sesame.Error)(nil)
-	objectID := ""
-	if err != nil {
-		failure = sesame.AsError(err)
-		if failure == nil || failure.Kind == sesame.Internal {
-			failure = &sesame.Error{Kind: sesame.Internal}
-		}
-	} else {
-		objectID = o.ID
-		s.auditObject(c, o.ID)
-	}
-	// Record the outcome even when the uploader has hung up.
-	if ferr := s.cfg.Uploads.FinishPendingUpload(contextWithoutCancel(c), p.ID, objectID, failure); ferr != nil {
-		s.log.Error("finish pending upload", "request_id", p.ID, "error", ferr)
-	}
+// finishUpload stores the bytes of a claimed upload through the core,
+// which records the outcome for polling, and answers the uploader.
+func (s *Server) finishUpload(c *gin.Context, p *sesame.PendingUpload, r io.Reader, name string, readErr error) {
+	o, err := s.cfg.Objects.CompleteUpload(c.Request.Context(), p, r, name, readErr)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	s.auditObject(c, o.ID)
 	s.ok(c, "Upload received", gin.H{})
 }
 
 // handleRequestPoll answers GET /request/{id}: 202 while an announced upload
 // waits for its bytes, then the put result.
 func (s *Server) handleRequestPoll(c *gin.Context) {
-	ctx := c.Request.Context()
-	tok := sesame.TokenFrom(ctx)
-	p, err := s.cfg.Uploads.PendingUploadByID(ctx, tok.ID, c.Param("id"))
+	p, o, err := s.cfg.Objects.Poll(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -452,11 +397,6 @@ func (s *Server) handleRequestPoll(c *gin.Context) {
 	c.Header("x-request-id", p.ID)
 	switch p.Status {
 	case sesame.PendingDone:
-		o, err := s.cfg.Objects.ObjectByID(ctx, p.Spec.BucketID, p.ObjectID)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
 		s.ok(c, "Object created", gin.H{"object": viewObject(o)})
 	case sesame.PendingFailed:
 		s.fail(c, p.Failure)

@@ -22,12 +22,9 @@ import (
 
 // Config carries what a Server needs. Every role is required.
 type Config struct {
-	Objects sesame.ObjectReader
-	Writer  sesame.ObjectWriter
-	Blobs   sesame.BlobStore
+	// Objects applies the object rules for the API and the MCP tools.
+	Objects *sesame.ObjectService
 	Tokens  sesame.TokenStore
-	Uploads sesame.PendingUploads
-	Grants  sesame.Grants
 	// Links applies the link rules on create and update; LinkReader reads
 	// and deletes links.
 	Links      *sesame.LinkService
@@ -51,12 +48,6 @@ type Config struct {
 	// PublicURL is the base of every URL the server hands out, such as
 	// "https://share.example.com".
 	PublicURL string
-	// MaxUploadSize caps one uploaded file, in bytes (0: no cap).
-	MaxUploadSize int64
-	// DestURLTTL is how long a dest-url download link works.
-	DestURLTTL time.Duration
-	// UploadURLTTL is how long a post-url or put-url upload link works.
-	UploadURLTTL time.Duration
 	// TrustedProxies may set X-Forwarded-For; empty trusts none.
 	TrustedProxies []string
 
@@ -83,7 +74,7 @@ const maxJSONBody = 1 << 20
 // New validates cfg and builds the router.
 func New(cfg Config) (*Server, error) {
 	var problems []error
-	if cfg.Objects == nil || cfg.Writer == nil || cfg.Blobs == nil || cfg.Tokens == nil || cfg.Uploads == nil || cfg.Grants == nil ||
+	if cfg.Objects == nil || cfg.Objects.Store == nil || cfg.Objects.Blobs == nil || cfg.Tokens == nil ||
 		cfg.Links == nil || cfg.LinkReader == nil || cfg.Audit == nil || cfg.Idempotency == nil || cfg.Mailer == nil || cfg.Outbox == nil || cfg.Revoker == nil {
 		problems = append(problems, errors.New("gateway: every storage role is required"))
 	}
@@ -109,12 +100,6 @@ func New(cfg Config) (*Server, error) {
 		cfg.Portal.Accent = "#2563eb"
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	if cfg.DestURLTTL <= 0 {
-		cfg.DestURLTTL = time.Hour
-	}
-	if cfg.UploadURLTTL <= 0 {
-		cfg.UploadURLTTL = time.Hour
-	}
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
@@ -136,9 +121,9 @@ func New(cfg Config) (*Server, error) {
 	if err := s.parsePages(); err != nil {
 		return nil, err
 	}
-	tools, err := mcp.New(mcp.Config{Objects: cfg.Objects, Writer: cfg.Writer, Blobs: cfg.Blobs, Links: cfg.Links, LinkReader: cfg.LinkReader,
+	tools, err := mcp.New(mcp.Config{Objects: cfg.Objects, Links: cfg.Links, LinkReader: cfg.LinkReader,
 		Revoker: cfg.Revoker, Mailer: cfg.Mailer, Audit: cfg.Audit, Idempotency: cfg.Idempotency, PublicURL: cfg.PublicURL,
-		MaxUploadSize: cfg.MaxUploadSize, Version: cfg.Version, Logger: s.log, Now: s.now})
+		Version: cfg.Version, Logger: s.log, Now: s.now})
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func newAPI(t *testing.T, st *store.Store, clk *clock, wake func()) *api {
 		t.Fatal(err)
 	}
 	g, err := gateway.New(gateway.Config{
-		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
+		Objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}, Now: clk.Now}, Tokens: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
 		LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st, Revoker: st,
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log, Now: clk.Now,
@@ -58,7 +58,7 @@ func newAPI(t *testing.T, st *store.Store, clk *clock, wake func()) *api {
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
 				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP}},
 			CSRFKey: st.CSRFKey()},
-		PublicURL: srv.URL, MaxUploadSize: 64 << 20, Logger: log, Now: clk.Now,
+		PublicURL: srv.URL, Logger: log, Now: clk.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -202,10 +202,11 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 // services are what serve and mcp share: the outbox worker, the mailer
 // and the link rules.
 type services struct {
-	worker *notify.Worker
-	mailer *notify.Mailer
-	hasher *authenticators.Password
-	links  *sesame.LinkService
+	worker  *notify.Worker
+	mailer  *notify.Mailer
+	hasher  *authenticators.Password
+	links   *sesame.LinkService
+	objects *sesame.ObjectService
 }
 
 func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, error) {
@@ -225,7 +226,9 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 	}
 	hasher := authenticators.NewPassword()
 	return &services{worker: worker, mailer: mailer, hasher: hasher,
-		links: &sesame.LinkService{Store: st, Hasher: hasher, Policy: cfg.LinkPolicy()}}, nil
+		links: &sesame.LinkService{Store: st, Hasher: hasher, Policy: cfg.LinkPolicy()},
+		objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: int64(cfg.Storage.MaxUploadSize),
+			DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL}}}, nil
 }
 
 // build wires the store, the notification transports and worker, the
@@ -245,7 +248,7 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 		return nil, nil, err
 	}
 	srv, err := gateway.New(gateway.Config{
-		Objects: st, Writer: st, Blobs: st, Tokens: st, Uploads: st, Grants: st, Ready: st.Ping,
+		Objects: sv.objects, Tokens: st, Ready: st.Ping,
 		Links: sv.links, LinkReader: st, Audit: st, Idempotency: st, Mailer: sv.mailer, Outbox: st, Revoker: st, Version: version,
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
 			Limits: sesame.PortalLimits{MaxFileSize: int64(cfg.Storage.MaxUploadSize), MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes),
@@ -253,8 +256,7 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: sv.hasher},
 				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP}},
 			CSRFKey: st.CSRFKey(), Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, LogoURL: cfg.Branding.LogoURL},
-		PublicURL: cfg.PublicBase(), MaxUploadSize: int64(cfg.Storage.MaxUploadSize),
-		DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL,
+		PublicURL:      cfg.PublicBase(),
 		TrustedProxies: cfg.HTTP.TrustedProxies, Logger: log,
 	})
 	if err != nil {
@@ -509,8 +511,8 @@ func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout
 	if err != nil {
 		return err
 	}
-	tools, err := mcp.New(mcp.Config{Objects: st, Writer: st, Blobs: st, Links: sv.links, LinkReader: st, Revoker: st,
-		Mailer: sv.mailer, Audit: st, Idempotency: st, PublicURL: cfg.PublicBase(), MaxUploadSize: int64(cfg.Storage.MaxUploadSize),
+	tools, err := mcp.New(mcp.Config{Objects: sv.objects, Links: sv.links, LinkReader: st, Revoker: st,
+		Mailer: sv.mailer, Audit: st, Idempotency: st, PublicURL: cfg.PublicBase(),
 		UploadRoots: cfg.MCP.UploadRoots, Version: version, Logger: log})
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ func newToolsEnv(t *testing.T) *toolsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tools, err := mcp.New(mcp.Config{Objects: st, Writer: st, Blobs: st, LinkReader: st, Revoker: st, Mailer: mailer, Audit: st, Idempotency: st,
+	tools, err := mcp.New(mcp.Config{Objects: &sesame.ObjectService{Store: st, Blobs: st}, LinkReader: st, Revoker: st, Mailer: mailer, Audit: st, Idempotency: st,
 		Links:     &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
 		PublicURL: "http://sesame.test", UploadRoots: []string{t.TempDir()}, Logger: log})
 	if err != nil {

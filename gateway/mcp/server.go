@@ -26,9 +26,8 @@ import (
 
 // Config carries what a Server needs. Every role is required.
 type Config struct {
-	Objects sesame.ObjectReader
-	Writer  sesame.ObjectWriter
-	Blobs   sesame.BlobStore
+	// Objects applies the object rules.
+	Objects *sesame.ObjectService
 	// Links applies the link rules on create; LinkReader reads links and
 	// Revoker revokes them.
 	Links      *sesame.LinkService
@@ -42,8 +41,6 @@ type Config struct {
 
 	// PublicURL is the base of the link URLs the tools hand out.
 	PublicURL string
-	// MaxUploadSize caps one file that object_upload reads (0: no cap).
-	MaxUploadSize int64
 	// UploadRoots are the directories object_upload may read from, over
 	// stdio only.
 	UploadRoots []string
@@ -65,7 +62,7 @@ type Server struct {
 
 // New validates cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Objects == nil || cfg.Writer == nil || cfg.Blobs == nil || cfg.Links == nil || cfg.LinkReader == nil ||
+	if cfg.Objects == nil || cfg.Links == nil || cfg.LinkReader == nil ||
 		cfg.Revoker == nil || cfg.Mailer == nil || cfg.Audit == nil || cfg.Idempotency == nil {
 		return nil, errors.New("mcp: every storage role is required")
 	}

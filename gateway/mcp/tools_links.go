@@ -175,7 +175,7 @@ func parseLifetime(s string) (time.Duration, error) {
 func (t *tools) linkCreate(ctx context.Context, in linkCreateIn) (linkView, error) {
 	out, err := idempotent(ctx, t, "share_link_create", in.IdempotencyKey, in, func() (linkView, error) {
 		item := sesame.LinkCreate{Type: sesame.LinkType(in.LinkType), Title: in.Title, Message: in.Message, Tags: in.Tags, CreatedBy: t.tok.ID}
-		targets, err := sesame.ResolveTargets(ctx, t.cfg.Objects, "", "/targets", in.Targets)
+		targets, err := sesame.ResolveTargets(ctx, t.cfg.Objects.Store, "", "/targets", in.Targets)
 		if err != nil {
 			return linkView{}, err
 		}

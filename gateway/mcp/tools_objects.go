@@ -69,7 +69,7 @@ func (t *tools) objectList(ctx context.Context, in objectListIn) (objectListOut,
 	if f.After, err = cursor(in.Cursor); err != nil {
 		return out, err
 	}
-	page, err := t.cfg.Objects.FindObjects(ctx, f)
+	page, err := t.cfg.Objects.Find(ctx, f)
 	if err != nil {
 		return out, err
 	}
@@ -119,7 +119,7 @@ func (t *tools) folderCreate(ctx context.Context, in folderCreateIn) (objectView
 		}
 		p := sesame.Placement{Name: segs[len(segs)-1], NameSource: "/path",
 			HasParentPath: true, ParentPath: "/" + strings.Join(segs[:len(segs)-1], "/"), ParentSource: "/path"}
-		o, err := t.cfg.Writer.CreateFolder(ctx, sesame.FolderCreate{Placement: p})
+		o, err := t.cfg.Objects.CreateFolder(ctx, sesame.FolderCreate{Placement: p})
 		if err != nil {
 			return objectView{}, err
 		}
@@ -180,11 +180,7 @@ func (t *tools) objectUpload(ctx context.Context, in objectUploadIn) (objectView
 			return objectView{}, err
 		}
 		p := sesame.Placement{Name: name, NameSource: "/name", HasParentPath: true, ParentPath: in.Folder, ParentSource: "/folder"}
-		up, err := t.cfg.Blobs.Stage(ctx, f, name, t.cfg.MaxUploadSize)
-		if err != nil {
-			return objectView{}, err
-		}
-		o, err := t.cfg.Writer.CreateFile(ctx, sesame.FileCreate{Placement: p}, up)
+		o, err := t.cfg.Objects.Put(ctx, sesame.FileCreate{Placement: p}, f, name)
 		if err != nil {
 			return objectView{}, err
 		}

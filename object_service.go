@@ -1,0 +1,265 @@
+package sesame
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// ObjectStore is the object tree, with the records of uploads announced
+// for later and of download capabilities: reading and changing them.
+type ObjectStore interface {
+	ObjectReader
+	ObjectWriter
+	PendingUploads
+	Grants
+}
+
+// ObjectPolicy bounds uploads and the capability URLs the API hands out.
+type ObjectPolicy struct {
+	MaxFileSize  int64         // one file, in bytes (0: no cap)
+	DestURLTTL   time.Duration // how long a dest-url works (0: an hour)
+	UploadURLTTL time.Duration // how long a post-url or put-url works (0: an hour)
+}
+
+// ObjectService applies the object rules (who may read and write, what a
+// request may say, how uploads are staged and committed) for every adapter:
+// the API and the MCP tools. The caller is the token in ctx.
+type ObjectService struct {
+	Store  ObjectStore
+	Blobs  BlobStore
+	Policy ObjectPolicy
+	Now    func() time.Time
+}
+
+func (s *ObjectService) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func canRead(ctx context.Context) error {
+	return require(ctx, "", "This token cannot read objects", ScopeObjectsRead)
+}
+
+func canWrite(ctx context.Context) error {
+	return require(ctx, "", "This token cannot change objects", ScopeObjectsWrite)
+}
+
+// Buckets lists the buckets.
+func (s *ObjectService) Buckets(ctx context.Context) ([]*Bucket, error) {
+	if err := canRead(ctx); err != nil {
+		return nil, err
+	}
+	return s.Store.Buckets(ctx)
+}
+
+// Find returns one page of objects.
+func (s *ObjectService) Find(ctx context.Context, f ObjectFilter) (*ObjectPage, error) {
+	if err := canRead(ctx); err != nil {
+		return nil, err
+	}
+	return s.Store.FindObjects(ctx, f)
+}
+
+// Resolve finds the object that id and path name (either may be empty;
+// when both are given they must name the same object).
+func (s *ObjectService) Resolve(ctx context.Context, bucketID, id, path string) (*Object, error) {
+	if err := canRead(ctx); err != nil {
+		return nil, err
+	}
+	var byID *Object
+	if id != "" {
+		if err := CheckObjectID("/id", id); err != nil {
+			return nil, err
+		}
+		o, err := s.Store.ObjectByID(ctx, bucketID, id)
+		if err != nil {
+			return nil, err
+		}
+		byID = o
+	}
+	if path == "" {
+		if byID == nil {
+			return nil, FieldErr("MustProvideOne", "/id", "send id (or path) to name the object")
+		}
+		return byID, nil
+	}
+	o, err := s.Store.ObjectByPath(ctx, bucketID, path)
+	if err != nil {
+		return nil, err
+	}
+	if byID != nil && byID.ID != o.ID {
+		return nil, FieldErr("MutuallyExclusive", "/path", "path names a different object from id")
+	}
+	return o, nil
+}
+
+// CreateFolder makes a folder and any missing parents.
+func (s *ObjectService) CreateFolder(ctx context.Context, in FolderCreate) (*Object, error) {
+	if err := canWrite(ctx); err != nil {
+		return nil, err
+	}
+	if err := CheckMetaTags("/", in.Metadata, in.Tags); err != nil {
+		return nil, err
+	}
+	return s.Store.CreateFolder(ctx, in)
+}
+
+// CheckFile validates a request to store a file before any byte is read.
+func (s *ObjectService) CheckFile(ctx context.Context, in FileCreate) error {
+	if err := canWrite(ctx); err != nil {
+		return err
+	}
+	if err := CheckMetaTags("/", in.Metadata, in.Tags); err != nil {
+		return err
+	}
+	return CheckName(in.NameSource, in.Name)
+}
+
+// Put stores r as a new file: it streams to staging while it is hashed and
+// becomes visible only once complete. sniffName helps tell the type.
+func (s *ObjectService) Put(ctx context.Context, in FileCreate, r io.Reader, sniffName string) (*Object, error) {
+	if err := s.CheckFile(ctx, in); err != nil {
+		return nil, err
+	}
+	up, err := s.Stage(ctx, r, sniffName)
+	if err != nil {
+		return nil, err
+	}
+	return s.Commit(ctx, in, up)
+}
+
+// Stage receives a payload whose request may come after it (a multipart
+// body may send the file before the JSON); Commit or Discard it next.
+func (s *ObjectService) Stage(ctx context.Context, r io.Reader, sniffName string) (*Upload, error) {
+	if err := canWrite(ctx); err != nil {
+		return nil, err
+	}
+	return s.Blobs.Stage(ctx, r, sniffName, s.Policy.MaxFileSize)
+}
+
+// Commit makes a staged payload the file in describes, or discards it
+// when the request breaks a rule.
+func (s *ObjectService) Commit(ctx context.Context, in FileCreate, up *Upload) (*Object, error) {
+	if err := s.CheckFile(ctx, in); err != nil {
+		s.Discard(ctx, up)
+		return nil, err
+	}
+	return s.Store.CreateFile(ctx, in, up)
+}
+
+// Discard drops a staged payload that will not be committed. Staging is
+// swept at start, so a failure here leaves nothing visible.
+func (s *ObjectService) Discard(ctx context.Context, up *Upload) {
+	if up != nil {
+		_ = s.Blobs.Discard(context.WithoutCancel(ctx), up) // a leftover is swept at the next start
+	}
+}
+
+// Update renames, moves or retags the object id and path name. It
+// returns the object as updated, or as it was when the update failed
+// after the object was found.
+func (s *ObjectService) Update(ctx context.Context, id, path string, upd ObjectUpdate) (*Object, error) {
+	if err := canWrite(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkUpdate(upd); err != nil {
+		return nil, err
+	}
+	o, err := s.Resolve(ctx, upd.BucketID, id, path)
+	if err != nil {
+		return nil, err
+	}
+	updated, err := s.Store.UpdateObject(ctx, o.ID, upd)
+	if err != nil {
+		return o, err
+	}
+	return updated, nil
+}
+
+func checkUpdate(upd ObjectUpdate) error {
+	for _, m := range []struct {
+		src  string
+		meta map[string]string
+		tags []string
+	}{{"/", upd.Metadata, upd.Tags}, {"/add_", upd.AddMetadata, upd.AddTags}} {
+		if err := CheckMetaTags(m.src, m.meta, m.tags); err != nil {
+			return err
+		}
+	}
+	if upd.ParentID != nil && *upd.ParentID != "" {
+		if err := CheckObjectID("/parent_id", *upd.ParentID); err != nil {
+			return err
+		}
+	}
+	if upd.ParentPath != nil {
+		if _, err := SplitPath("/folder", *upd.ParentPath); err != nil {
+			return err
+		}
+	}
+	if upd.Name != nil {
+		return CheckName("/name", *upd.Name)
+	}
+	return nil
+}
+
+// Delete removes the object id and path name (a folder with its contents
+// only when force is set) and returns it with how many were removed.
+func (s *ObjectService) Delete(ctx context.Context, bucketID, id, path string, force bool) (*Object, int, error) {
+	if err := canWrite(ctx); err != nil {
+		return nil, 0, err
+	}
+	o, err := s.Resolve(ctx, bucketID, id, path)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := s.Store.DeleteObject(ctx, bucketID, o.ID, force)
+	return o, n, err
+}
+
+// CheckID answers NotFound, pointing at source, for an id that cannot
+// have the given prefix: it names nothing.
+func CheckID(source, prefix, id string) error {
+	if !ValidID(prefix, id) {
+		e := FieldErr("DoesNotExist", source, "%s %q does not exist", fieldName(source), id)
+		return e.WithKind(NotFound)
+	}
+	return nil
+}
+
+// CheckObjectID is CheckID for object ids.
+func CheckObjectID(source, id string) error { return CheckID(source, PrefixObject, id) }
+
+// Limits on object metadata and tags, as the reference bounds them.
+const maxMetaValueLen = 1024
+
+// CheckMetaTags validates metadata and tags; prefix is the JSON pointer
+// of the object that holds them ("/", or "/add_").
+func CheckMetaTags(prefix string, meta map[string]string, tags []string) error {
+	if len(meta) > MaxMetadata {
+		return FieldErr("AboveMaxProperties", prefix+"metadata", "metadata may have at most %d entries", MaxMetadata)
+	}
+	for k, v := range meta {
+		if k == "" || len([]rune(k)) > MaxMetaKeyLen {
+			return FieldErr("InvalidPropertyName", prefix+"metadata/"+k, "metadata keys must be 1 to %d characters", MaxMetaKeyLen)
+		}
+		if len([]rune(v)) > maxMetaValueLen {
+			return FieldErr("AboveMaxLength", prefix+"metadata/"+k, "metadata values must be at most %d characters", maxMetaValueLen)
+		}
+	}
+	if len(tags) > MaxTags {
+		return FieldErr("AboveMaxItems", prefix+"tags", "at most %d tags", MaxTags)
+	}
+	for i, t := range tags {
+		if t == "" {
+			return FieldErr("BelowMinLength", fmt.Sprintf("%stags/%d", prefix, i), "tags must not be empty")
+		}
+		if len([]rune(t)) > MaxTagLen {
+			return FieldErr("AboveMaxLength", fmt.Sprintf("%stags/%d", prefix, i), "tags must be 1 to %d characters", MaxTagLen)
+		}
+	}
+	return nil
+}

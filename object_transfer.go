@@ -1,0 +1,187 @@
+package sesame
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Announce records an upload whose bytes arrive later at a single-use URL
+// (post-url or put-url) and returns it with the URL's secret. requestID
+// becomes the id the client polls.
+func (s *ObjectService) Announce(ctx context.Context, in FileCreate, method, requestID string) (*PendingUpload, string, error) {
+	if err := s.CheckFile(ctx, in); err != nil {
+		return nil, "", err
+	}
+	if method == TransferPostURL {
+		// The reference makes these required for post-url: the bytes
+		// arrive later, without the client's credentials.
+		d := in.Declared
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"size", d.Size != nil}, {"sha256", d.SHA256 != ""}, {"crc32c", d.CRC32C != ""}} {
+			if !f.set {
+				return nil, "", FieldErr("FieldRequired", "/"+f.name, "%s is required with transfer_method post-url", f.name)
+			}
+		}
+	}
+	// Fail now, not after the upload, when the parent cannot exist.
+	if in.HasParentID && in.ParentID != "" {
+		parent, err := s.Store.ObjectByID(ctx, in.BucketID, in.ParentID)
+		if KindOf(err) == NotFound {
+			return nil, "", FieldErr("DoesNotExist", "/parent_id", "folder %s does not exist", in.ParentID).WithKind(NotFound)
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		if !parent.IsFolder() {
+			return nil, "", FieldErr("BadState", "/parent_id", "parent_id %s is a file, not a folder", in.ParentID)
+		}
+	}
+	p := &PendingUpload{ID: requestID, TokenID: TokenFrom(ctx).ID, Method: method, Spec: in, Expires: s.now().Add(orHour(s.Policy.UploadURLTTL))}
+	secret, err := s.Store.CreatePendingUpload(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	return p, secret, nil
+}
+
+var transferVerbs = map[string]string{TransferPostURL: "POST", TransferPutURL: "PUT"}
+
+// ClaimUpload takes the announced upload behind secret, once. The secret
+// is the credential: no token is needed. method is how the bytes came.
+func (s *ObjectService) ClaimUpload(ctx context.Context, secret, method string) (*PendingUpload, error) {
+	p, err := s.Store.ClaimPendingUpload(ctx, secret)
+	if err != nil {
+		return nil, err
+	}
+	if p.Method != method {
+		err := Errorf(Invalid, "This upload URL takes a %s request.", transferVerbs[p.Method])
+		return p, s.settleUpload(ctx, p, nil, err)
+	}
+	return p, nil
+}
+
+// CompleteUpload stores r for a claimed upload and records the outcome,
+// which the announcing client polls for. readErr is an error met while
+// finding the payload; nothing is stored then.
+func (s *ObjectService) CompleteUpload(ctx context.Context, p *PendingUpload, r io.Reader, name string, readErr error) (*Object, error) {
+	if readErr != nil {
+		return nil, s.settleUpload(ctx, p, nil, readErr)
+	}
+	up, err := s.Blobs.Stage(ctx, r, name, s.Policy.MaxFileSize)
+	var o *Object
+	if err == nil {
+		o, err = s.Store.CreateFile(ctx, p.Spec, up)
+	}
+	return o, s.settleUpload(ctx, p, o, err)
+}
+
+// settleUpload records how a claimed upload ended, even when the uploader
+// has hung up, and returns err.
+func (s *ObjectService) settleUpload(ctx context.Context, p *PendingUpload, o *Object, err error) error {
+	objectID := ""
+	var failure *Error
+	if err != nil {
+		failure = AsError(err)
+		if failure == nil || failure.Kind == Internal {
+			failure = &Error{Kind: Internal}
+		}
+	} else {
+		objectID = o.ID
+	}
+	if ferr := s.Store.FinishPendingUpload(context.WithoutCancel(ctx), p.ID, objectID, failure); ferr != nil {
+		return fmt.Errorf("sesame: finish pending upload %s: %w (after %v)", p.ID, ferr, err)
+	}
+	return err
+}
+
+// Poll returns an announced upload of the caller's, with its object once
+// it is done.
+func (s *ObjectService) Poll(ctx context.Context, id string) (*PendingUpload, *Object, error) {
+	if err := canWrite(ctx); err != nil {
+		return nil, nil, err
+	}
+	p, err := s.Store.PendingUploadByID(ctx, TokenFrom(ctx).ID, id)
+	if err != nil || p.Status != PendingDone {
+		return p, nil, err
+	}
+	o, err := s.Store.ObjectByID(ctx, p.Spec.BucketID, p.ObjectID)
+	return p, o, err
+}
+
+// Archive formats.
+var archiveFormats = map[string]bool{"zip": true, "tar": true}
+
+// MaxArchiveIDs bounds the objects one archive request may name.
+const MaxArchiveIDs = 1000
+
+// Archive expands ids into the members of an archive in format.
+func (s *ObjectService) Archive(ctx context.Context, bucketID string, ids []string, format string) ([]ArchiveEntry, error) {
+	if err := canRead(ctx); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, FieldErr("FieldRequired", "/ids", "ids must name at least one file or folder")
+	}
+	if len(ids) > MaxArchiveIDs {
+		return nil, FieldErr("AboveMaxItems", "/ids", "ids may name at most %d objects", MaxArchiveIDs)
+	}
+	for i, id := range ids {
+		if err := CheckObjectID(fmt.Sprintf("/ids/%d", i), id); err != nil {
+			return nil, err
+		}
+	}
+	if !archiveFormats[format] {
+		return nil, FieldErr("NotEnumMember", "/format", "format must be zip or tar, not %q", format)
+	}
+	return s.Store.ArchiveEntries(ctx, bucketID, ids)
+}
+
+// Grant records a dest-url capability to download g's objects and returns
+// its secret.
+func (s *ObjectService) Grant(ctx context.Context, g *Grant) (string, error) {
+	if err := canRead(ctx); err != nil {
+		return "", err
+	}
+	g.Expires = s.now().Add(orHour(s.Policy.DestURLTTL))
+	return s.Store.CreateGrant(ctx, g)
+}
+
+// Granted is what a dest-url opens: one file, or the members of an archive.
+type Granted struct {
+	Grant   *Grant
+	Object  *Object        // a single file
+	Entries []ArchiveEntry // an archive
+}
+
+// OpenGrant resolves a dest-url secret, which is the credential.
+func (s *ObjectService) OpenGrant(ctx context.Context, secret string) (*Granted, error) {
+	g, err := s.Store.GrantBySecret(ctx, secret)
+	if err != nil {
+		return nil, err
+	}
+	out := &Granted{Grant: g}
+	if g.Archive != "" {
+		out.Entries, err = s.Store.ArchiveEntries(ctx, g.BucketID, g.ObjectIDs)
+	} else {
+		out.Object, err = s.Store.ObjectByID(ctx, g.BucketID, g.ObjectIDs[0])
+	}
+	return out, err
+}
+
+// Open opens a file's contents for a caller that already holds the object
+// (through Resolve, Archive or OpenGrant).
+func (s *ObjectService) Open(ctx context.Context, o *Object) (Blob, error) {
+	return s.Blobs.OpenBlob(ctx, o.BlobKey)
+}
+
+// orHour is d, or an hour when d is unset.
+func orHour(d time.Duration) time.Duration {
+	if d <= 0 {
+		return time.Hour
+	}
+	return d
+}
