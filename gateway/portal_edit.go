@@ -6,80 +6,12 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"path"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/sesame-share/sesame"
 )
-
-// windowsReserved are names Windows cannot open, with or without an
-// extension.
-var windowsReserved = map[string]bool{"CON": true, "PRN": true, "AUX": true, "NUL": true,
-	"COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true, "COM6": true, "COM7": true, "COM8": true, "COM9": true,
-	"LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true, "LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true}
-
-// SanitizeName turns an uploaded file name into a safe one: no path parts,
-// no control characters, no leading or trailing dots and spaces, no
-// reserved device names, at most 255 bytes. It never returns "", and
-// sanitising its result changes nothing.
-func SanitizeName(name string) string {
-	// Truncation can expose trailing spaces or dots; repeat until stable.
-	for i := 0; i < 4; i++ {
-		next := sanitizeOnce(name)
-		if next == name {
-			break
-		}
-		name = next
-	}
-	return name
-}
-
-func sanitizeOnce(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	name = strings.ToValidUTF8(name, "")
-	name = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
-			return -1
-		case strings.ContainsRune(`<>:"|?*`, r):
-			return '_'
-		}
-		return r
-	}, name)
-	name = strings.Trim(name, " .")
-	if name == "" {
-		return "file"
-	}
-	stem := name
-	if i := strings.IndexByte(stem, '.'); i >= 0 {
-		stem = stem[:i]
-	}
-	if windowsReserved[strings.ToUpper(strings.TrimSpace(stem))] {
-		name = "_" + name
-	}
-	for len(name) > sesame.MaxNameLen {
-		ext := path.Ext(name)
-		if len(ext) > 16 || len(ext) >= len(name) {
-			ext = ""
-		}
-		stem := strings.TrimSuffix(name, ext)
-		cut := len(stem) - (len(name) - sesame.MaxNameLen)
-		for cut > 0 && !utf8.RuneStart(stem[cut]) {
-			cut--
-		}
-		name = strings.TrimRight(stem[:max(cut, 0)], " .") + ext
-	}
-	if name == "" || strings.Trim(name, " .") == "" {
-		return "file"
-	}
-	return name
-}
 
 // wantsJSON reports whether the request comes from the page script.
 func wantsJSON(c *gin.Context) bool {
@@ -176,7 +108,7 @@ func (s *Server) handlePortalUpload(c *gin.Context) {
 // returns a nil object, a status and a message for the visitor.
 func (s *Server) storeUpload(c *gin.Context, p *portal, folder *sesame.Object, part *multipart.Part) (*sesame.Object, int, string) {
 	ctx := c.Request.Context()
-	name := SanitizeName(part.FileName())
+	name := sesame.SanitizeName(part.FileName())
 	limit := s.cfg.MaxUploadSize
 	pc := s.cfg.Portal
 	if pc.MaxLinkBytes > 0 || pc.MaxLinkFiles > 0 {
@@ -305,9 +237,9 @@ func (s *Server) handlePortalRename(c *gin.Context) {
 		return
 	}
 	name := strings.TrimSpace(c.PostForm("name"))
-	if err := sesame.CheckName("/name", name); err != nil || SanitizeName(name) != name {
+	if err := sesame.CheckName("/name", name); err != nil || sesame.SanitizeName(name) != name {
 		s.portalAudit(c, p, "rename", "failure:400", o.ID, nil)
-		s.notice(c, p, http.StatusBadRequest, "Choose another name", "Names cannot contain / or \\, control characters or reserved words, and cannot be . or ..")
+		s.notice(c, p, http.StatusBadRequest, "Choose another name", "Names cannot contain / or \\, control or text-direction characters or reserved words, and cannot be . or ..")
 		return
 	}
 	_, err := s.cfg.Writer.UpdateObject(c.Request.Context(), o.ID, sesame.ObjectUpdate{BucketID: o.BucketID, Name: &name})
@@ -369,8 +301,8 @@ func (s *Server) handlePortalMkdir(c *gin.Context) {
 		return
 	}
 	name := strings.TrimSpace(c.PostForm("name"))
-	if err := sesame.CheckName("/name", name); err != nil || SanitizeName(name) != name || !parent.IsFolder() {
-		s.notice(c, p, http.StatusBadRequest, "Choose another name", "Names cannot contain / or \\, control characters or reserved words, and cannot be . or ..")
+	if err := sesame.CheckName("/name", name); err != nil || sesame.SanitizeName(name) != name || !parent.IsFolder() {
+		s.notice(c, p, http.StatusBadRequest, "Choose another name", "Names cannot contain / or \\, control or text-direction characters or reserved words, and cannot be . or ..")
 		return
 	}
 	o, err := s.cfg.Writer.CreateFolder(c.Request.Context(), sesame.FolderCreate{Placement: sesame.Placement{BucketID: parent.BucketID,
