@@ -118,3 +118,71 @@ func (e *Error) WithKind(k Kind) *Error {
 	c.Kind = k
 	return &c
 }
+
+// MaxFieldErrors is how many problems one error lists at most. A request
+// with more gets the first MaxFieldErrors, so that neither the work spent
+// on a hostile request nor the reply grows with its size.
+const MaxFieldErrors = 20
+
+// Problems collects the field errors of one request in the order they are
+// found, up to MaxFieldErrors, so that a client learns of every mistake in
+// one round trip. The zero value is ready to use.
+type Problems struct {
+	fields []FieldError
+	kind   Kind
+	other  error // an error without fields; it wins over the rest
+}
+
+// Add records the field errors of err, an *Error from FieldErr or a
+// validator. Any other error is kept and returned by Err as it is. Add
+// ignores nil and anything past MaxFieldErrors.
+func (p *Problems) Add(err error) {
+	if err == nil || p.other != nil {
+		return
+	}
+	e := AsError(err)
+	if e == nil || len(e.Fields) == 0 {
+		p.other = err
+		return
+	}
+	switch {
+	case len(p.fields) == 0:
+		p.kind = e.Kind
+	case p.kind != e.Kind:
+		// A mix (a missing target beside a malformed field) is a
+		// validation failure as a whole.
+		p.kind = Invalid
+	}
+	for _, f := range e.Fields {
+		if p.Full() {
+			return
+		}
+		p.fields = append(p.fields, f)
+	}
+}
+
+// Addf records one Invalid field error, as FieldErr builds it.
+func (p *Problems) Addf(code, source, format string, args ...any) {
+	if !p.Full() {
+		p.Add(FieldErr(code, source, format, args...))
+	}
+}
+
+// Full reports whether no more problems will be kept; callers stop
+// looking then.
+func (p *Problems) Full() bool { return p.other != nil || len(p.fields) >= MaxFieldErrors }
+
+// Len returns how many problems have been kept.
+func (p *Problems) Len() int { return len(p.fields) }
+
+// Err returns nil when nothing was added, and otherwise one *Error that
+// lists every problem kept; its message is the first problem's.
+func (p *Problems) Err() error {
+	if p.other != nil {
+		return p.other
+	}
+	if len(p.fields) == 0 {
+		return nil
+	}
+	return &Error{Kind: p.kind, Message: p.fields[0].Detail, Fields: p.fields}
+}

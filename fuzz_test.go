@@ -39,6 +39,7 @@ func FuzzCheckName(f *testing.F) {
 		"", "a", "report.pdf", ".", "..", "...", "a/b", "/", "a\x00b", "a\x1f", "a\x7f", "\u0085", "\xff",
 		"r\u00e9sum\u00e9.pdf", " ", "back\\slash", strings.Repeat("a", 255), strings.Repeat("a", 256),
 		strings.Repeat("\u00e9", 127) + "a", strings.Repeat("\u00e9", 128),
+		"invoice\u202Efdp.exe", "a\u2066b", "C:\\x.txt", "a\u0085b",
 	} {
 		f.Add(s)
 	}
@@ -55,12 +56,15 @@ func FuzzCheckName(f *testing.F) {
 			t.Fatalf("CheckName accepts invalid UTF-8 %q", name)
 		case len(name) > sesame.MaxNameLen:
 			t.Fatalf("CheckName accepts %d bytes", len(name))
-		case strings.ContainsRune(name, '/'):
-			t.Fatalf("CheckName accepts %q with a slash", name)
+		case strings.ContainsAny(name, `/\`):
+			t.Fatalf("CheckName accepts %q with a slash or a backslash", name)
 		}
 		for _, r := range name {
-			if r < 0x20 || r == 0x7f {
+			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 				t.Fatalf("CheckName accepts %q with control character %U", name, r)
+			}
+			if unicode.Is(unicode.Bidi_Control, r) {
+				t.Fatalf("CheckName accepts %q with direction character %U", name, r)
 			}
 		}
 		// A good name is a one-segment path, with or without slashes
@@ -178,6 +182,64 @@ func FuzzValidEmail(f *testing.F) {
 		}
 		if a, err := mail.ParseAddress(s); err != nil || a.Address != s || a.Name != "" {
 			t.Fatalf("ValidEmail accepts %q, which net/mail reads as %v, %v", s, a, err)
+		}
+	})
+}
+
+// fuzzReserved lists the device names Windows reserves.
+var fuzzReserved = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range strings.Fields("CON PRN AUX NUL COM1 COM2 COM3 COM4 COM5 COM6 COM7 COM8 COM9 LPT1 LPT2 LPT3 LPT4 LPT5 LPT6 LPT7 LPT8 LPT9") {
+		m[s] = true
+	}
+	return m
+}()
+
+func FuzzSanitizeName(f *testing.F) {
+	for _, s := range []string{
+		"", "report.pdf", "../../etc/passwd", `C:\Users\me\file.txt`, "a/b\\", ".", "..", "...", " . ",
+		"CON", "con.txt", "Lpt1.tar.gz", "CON .txt", "nul", "COM10", "_CON",
+		"a\x00b\x1fc\x7f\u0085\u2028\u2029d", "\xff\xfe", "a\xffb", `what<>:"|?*.txt`, "\u00a0x\u00a0",
+		strings.Repeat("a", 300), strings.Repeat("a", 300) + ".txt", strings.Repeat("\u00e9", 200) + ".pdf",
+		strings.Repeat("a", 250) + " " + strings.Repeat("b", 9), strings.Repeat("a", 240) + "." + strings.Repeat("b", 20),
+		strings.Repeat("\U0001F600", 70), "x." + strings.Repeat("y", 300),
+		"..\\..\\evil.bat", "invoice\u202Efdp.exe", "\u2066a\u2069\u200e\u200f\u061c.txt",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := sesame.SanitizeName(in)
+		switch {
+		case out == "":
+			t.Fatalf("SanitizeName(%q) is empty", in)
+		case out == "." || out == "..":
+			t.Fatalf("SanitizeName(%q) = %q", in, out)
+		case !utf8.ValidString(out):
+			t.Fatalf("SanitizeName(%q) = %q is not valid UTF-8", in, out)
+		case len(out) > sesame.MaxNameLen:
+			t.Fatalf("SanitizeName(%q) = %q is %d bytes", in, out, len(out))
+		case strings.ContainsAny(out, `/\<>:"|?*`):
+			t.Fatalf("SanitizeName(%q) = %q has a path separator or a character Windows forbids", in, out)
+		case strings.Trim(out, " .") != out:
+			t.Fatalf("SanitizeName(%q) = %q starts or ends with a dot or a space", in, out)
+		}
+		for _, r := range out {
+			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+				t.Fatalf("SanitizeName(%q) = %q has control character %U", in, out, r)
+			}
+			if unicode.Is(unicode.Bidi_Control, r) {
+				t.Fatalf("SanitizeName(%q) = %q has direction character %U", in, out, r)
+			}
+		}
+		stem, _, _ := strings.Cut(out, ".")
+		if fuzzReserved[strings.ToUpper(strings.TrimSpace(stem))] {
+			t.Fatalf("SanitizeName(%q) = %q is a reserved device name", in, out)
+		}
+		if again := sesame.SanitizeName(out); again != out {
+			t.Fatalf("SanitizeName is not idempotent: %q -> %q -> %q", in, out, again)
+		}
+		if err := sesame.CheckName("/name", out); err != nil {
+			t.Fatalf("CheckName rejects SanitizeName(%q) = %q: %v", in, out, err)
 		}
 	})
 }

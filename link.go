@@ -2,7 +2,9 @@ package sesame
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // LinkType says what a recipient may do with a link's targets.
@@ -212,4 +214,27 @@ type LinkRevoker interface {
 	// RevokeLink deletes a link and returns it; already reports that it had
 	// been deleted before. NotFound only for an id that never existed.
 	RevokeLink(ctx context.Context, id string) (l *Link, already bool, err error)
+}
+
+// CheckText refuses control characters in text that people will read (a
+// link's title or message, a sender's name): NUL and the other C0 and C1
+// controls, DEL, and the Unicode line and paragraph separators. multiline
+// allows tab, line feed and carriage return, for a message body. Text is
+// refused rather than cleaned, once, where it comes in, so what is stored
+// is what the client sent and every later use (pages, email headers, the
+// API) can trust it.
+func CheckText(source, s string, multiline bool) error {
+	field := source[strings.LastIndexByte(source, '/')+1:]
+	for _, r := range s {
+		if multiline && (r == '\t' || r == '\n' || r == '\r') {
+			continue
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			if multiline {
+				return FieldErr("DoesNotMatchPattern", source, "%s must not contain control characters other than tabs and line breaks", field)
+			}
+			return FieldErr("DoesNotMatchPattern", source, "%s must be one line without control characters", field)
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package sesame
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/mail"
@@ -45,9 +46,10 @@ func (s *LinkService) now() time.Time {
 	return time.Now().UTC().Truncate(time.Microsecond)
 }
 
-// Create validates every item, then stores them all or none. Errors point
-// at the offending field with a JSON pointer below each item's Source.
-// Forbidden when an item would grant more than the caller holds.
+// Create validates every item, then stores them all or none. Forbidden
+// when an item would grant more than the caller holds. Errors point
+// at the offending field with a JSON pointer below each item's Source; one
+// error lists every problem found, up to MaxFieldErrors.
 func (s *LinkService) Create(ctx context.Context, items []LinkCreate) ([]*Link, error) {
 	if len(items) == 0 {
 		return nil, FieldErr("BelowMinItems", "/links", "links must hold at least one link")
@@ -56,16 +58,29 @@ func (s *LinkService) Create(ctx context.Context, items []LinkCreate) ([]*Link, 
 		return nil, FieldErr("AboveMaxItems", "/links", "links may hold at most %d links", MaxLinksPerCreate)
 	}
 	now := s.now()
-	hashed := make([][]LinkAuthenticator, len(items))
+	var errs Problems
 	for i := range items {
 		it := &items[i]
 		if it.Source == "" {
 			it.Source = fmt.Sprintf("/links/%d", i)
 		}
-		if err := s.checkCreate(ctx, it, now); err != nil {
-			return nil, err
+		// A link grants no more than its creator holds: refused before
+		// anything is looked up.
+		if t := cmp.Or(it.Type, LinkDownload); grantScopes[t] != nil {
+			if err := checkGrant(ctx, it.Source+"/link_type", "create", t); err != nil {
+				return nil, err
+			}
 		}
 	}
+	for i := range items {
+		if !errs.Full() {
+			s.checkCreate(&errs, &items[i], now)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	hashed := make([][]LinkAuthenticator, len(items))
 	for i := range items {
 		auths, err := s.hashAuthenticators(ctx, items[i].Authenticators)
 		if err != nil {
@@ -76,86 +91,83 @@ func (s *LinkService) Create(ctx context.Context, items []LinkCreate) ([]*Link, 
 	return s.Store.CreateLinks(ctx, items, hashed, now)
 }
 
-func (s *LinkService) checkCreate(ctx context.Context, it *LinkCreate, now time.Time) error {
+// checkCreate adds every rule it breaks to errs, and fills in defaults.
+func (s *LinkService) checkCreate(errs *Problems, it *LinkCreate, now time.Time) {
 	src := it.Source
 	switch it.Type {
 	case "":
 		it.Type = LinkDownload
 	case LinkDownload, LinkUpload, LinkEditor:
 	default:
-		return FieldErr("NotEnumMember", src+"/link_type", "link_type must be download, upload or editor, not %q", it.Type)
+		errs.Addf("NotEnumMember", src+"/link_type", "link_type must be download, upload or editor, not %q", it.Type)
 	}
-	if err := checkGrant(ctx, src+"/link_type", "create", it.Type); err != nil {
-		return err
-	}
-	if err := checkTargets(src+"/targets", it.Targets, true); err != nil {
-		return err
-	}
-	if err := s.checkAuthenticators(src+"/authenticators", it.Authenticators); err != nil {
-		return err
-	}
-	if err := checkText(src, it.Title, it.Message, it.Tags); err != nil {
-		return err
-	}
+	checkTargets(errs, src+"/targets", it.Targets, true)
+	s.checkAuthenticators(errs, src+"/authenticators", it.Authenticators)
+	checkText(errs, src, it.Title, it.Message, it.Tags)
 	if it.NotifyEmail != "" && !ValidEmail(it.NotifyEmail) {
-		return FieldErr("BadFormatEmail", src+"/notify_email", "notify_email must be one email address such as bob@example.com")
+		errs.Addf("BadFormatEmail", src+"/notify_email", "notify_email must be one email address such as bob@example.com")
 	}
 	exp, err := s.expiry(src+"/expires_at", it.Expires, now)
-	if err != nil {
-		return err
-	}
+	errs.Add(err)
 	it.Expires = exp
 	n, err := s.accessCap(src+"/max_access_count", it.MaxAccessCount)
-	if err != nil {
-		return err
-	}
+	errs.Add(err)
 	it.MaxAccessCount = &n
 	if it.MaxDownloads != nil && *it.MaxDownloads < 1 {
-		return FieldErr("NotWithinRange", src+"/max_downloads", "max_downloads must be at least 1 (leave it out for no cap)")
+		errs.Addf("NotWithinRange", src+"/max_downloads", "max_downloads must be at least 1 (leave it out for no cap)")
 	}
-	return nil
 }
 
-func checkTargets(src string, targets []string, required bool) error {
+func checkTargets(errs *Problems, src string, targets []string, required bool) {
 	if required && len(targets) == 0 {
-		return FieldErr("BelowMinItems", src, "targets must name at least one file or folder")
+		errs.Addf("BelowMinItems", src, "targets must name at least one file or folder")
+		return
 	}
 	if len(targets) > MaxTargets {
-		return FieldErr("AboveMaxItems", src, "targets may name at most %d objects", MaxTargets)
+		errs.Addf("AboveMaxItems", src, "targets may name at most %d objects", MaxTargets)
+		return
 	}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(targets))
 	for i, t := range targets {
-		p := fmt.Sprintf("%s/%d", src, i)
-		if !ValidID(PrefixObject, t) {
-			return FieldErr("DoesNotExist", p, "target %q does not exist", t).WithKind(NotFound)
+		if errs.Full() {
+			return
 		}
-		if seen[t] {
-			return FieldErr("ItemNotUnique", p, "target %s is listed twice", t)
+		p := fmt.Sprintf("%s/%d", src, i)
+		switch {
+		case !ValidID(PrefixObject, t):
+			errs.Add(FieldErr("DoesNotExist", p, "target %q does not exist", t).WithKind(NotFound))
+		case seen[t]:
+			errs.Addf("ItemNotUnique", p, "target %s is listed twice", t)
 		}
 		seen[t] = true
 	}
-	return nil
 }
 
-func checkText(src, title, message string, tags []string) error {
+func checkText(errs *Problems, src, title, message string, tags []string) {
 	if utf8.RuneCountInString(title) > MaxTitleLen {
-		return FieldErr("AboveMaxLength", src+"/title", "title must be at most %d characters", MaxTitleLen)
+		errs.Addf("AboveMaxLength", src+"/title", "title must be at most %d characters", MaxTitleLen)
+	} else {
+		errs.Add(CheckText(src+"/title", title, false))
 	}
 	if utf8.RuneCountInString(message) > MaxMessageLen {
-		return FieldErr("AboveMaxLength", src+"/message", "message must be at most %d characters", MaxMessageLen)
+		errs.Addf("AboveMaxLength", src+"/message", "message must be at most %d characters", MaxMessageLen)
+	} else {
+		errs.Add(CheckText(src+"/message", message, true))
 	}
 	if len(tags) > MaxTags {
-		return FieldErr("AboveMaxItems", src+"/tags", "at most %d tags", MaxTags)
+		errs.Addf("AboveMaxItems", src+"/tags", "at most %d tags", MaxTags)
+		return
 	}
 	for i, t := range tags {
-		if t == "" {
-			return FieldErr("BelowMinLength", fmt.Sprintf("%s/tags/%d", src, i), "tags must not be empty")
-		}
-		if utf8.RuneCountInString(t) > MaxTagLen {
-			return FieldErr("AboveMaxLength", fmt.Sprintf("%s/tags/%d", src, i), "tags must be 1 to %d characters", MaxTagLen)
+		switch {
+		case errs.Full():
+			return
+		case t == "":
+			errs.Addf("BelowMinLength", fmt.Sprintf("%s/tags/%d", src, i), "tags must not be empty")
+		case utf8.RuneCountInString(t) > MaxTagLen:
+			errs.Addf("AboveMaxLength", fmt.Sprintf("%s/tags/%d", src, i), "tags must be 1 to %d characters", MaxTagLen)
 		}
 	}
-	return nil
 }
 
 func (s *LinkService) expiry(src string, t, now time.Time) (time.Time, error) {
@@ -181,14 +193,16 @@ func (s *LinkService) accessCap(src string, n *int) (int, error) {
 	return min(*n, s.Policy.MaxAccessCount), nil
 }
 
-// checkAuthenticators applies the authenticator rules and normalises
-// phone numbers in place.
-func (s *LinkService) checkAuthenticators(src string, auths []AuthenticatorInput) error {
+// checkAuthenticators adds the authenticator rules it breaks to errs and
+// normalises phone numbers in place.
+func (s *LinkService) checkAuthenticators(errs *Problems, src string, auths []AuthenticatorInput) {
 	if len(auths) == 0 {
-		return FieldErr("BelowMinItems", src, "authenticators must hold at least one way to sign in")
+		errs.Addf("BelowMinItems", src, "authenticators must hold at least one way to sign in")
+		return
 	}
 	if len(auths) > MaxAuthenticators {
-		return FieldErr("AboveMaxItems", src, "authenticators may hold at most %d entries", MaxAuthenticators)
+		errs.Addf("AboveMaxItems", src, "authenticators may hold at most %d entries", MaxAuthenticators)
+		return
 	}
 	hasOTP := false
 	for _, a := range auths {
@@ -198,46 +212,50 @@ func (s *LinkService) checkAuthenticators(src string, auths []AuthenticatorInput
 	for i := range auths {
 		a := &auths[i]
 		p := fmt.Sprintf("%s/%d", src, i)
-		switch a.Type {
-		case AuthPassword:
-			n := utf8.RuneCountInString(a.Context)
-			min := MinPasswordAlone
-			if hasOTP {
-				min = MinPasswordWithOTP
-			}
-			if n < min {
-				why := "a password that is the only authenticator"
-				if hasOTP {
-					why = "a password beside an email or SMS code"
-				}
-				return FieldErr("BelowMinLength", p+"/auth_context", "%s needs at least %d characters", why, min)
-			}
-			if n > MaxPasswordLen {
-				return FieldErr("AboveMaxLength", p+"/auth_context", "a password must be at most %d characters", MaxPasswordLen)
-			}
-		case AuthEmailOTP:
-			if !ValidEmail(a.Context) {
-				return FieldErr("BadFormatEmail", p+"/auth_context", "email_otp needs one email address such as bob@example.com")
-			}
-		case AuthSMSOTP:
-			phone, ok := NormalizePhone(a.Context)
-			if !ok {
-				return FieldErr("DoesNotMatchPattern", p+"/auth_context", "sms_otp needs a phone number in E.164 form such as +14155550123")
-			}
-			if !s.smsAllowed(phone) {
-				return FieldErr("NotEnumMember", p+"/auth_context", "SMS codes cannot be sent to %s: its country is not allowed on this server", MaskPhone(phone))
-			}
-			a.Context = phone
-		case "social":
-			return FieldErr("NotEnumMember", p+"/auth_type", "auth_type social is not supported by this server; use password, email_otp or sms_otp")
-		default:
-			return FieldErr("NotEnumMember", p+"/auth_type", "auth_type must be password, email_otp or sms_otp, not %q", a.Type)
+		if err := s.checkAuthenticator(p, a, hasOTP); err != nil {
+			errs.Add(err)
+			continue
 		}
 		key := string(a.Type) + "\x00" + strings.ToLower(a.Context)
 		if a.Type != AuthPassword && seen[key] {
-			return FieldErr("ItemNotUnique", p, "the same authenticator is listed twice")
+			errs.Addf("ItemNotUnique", p, "the same authenticator is listed twice")
 		}
 		seen[key] = true
+	}
+}
+
+// checkAuthenticator applies the rules of one authenticator's type.
+func (s *LinkService) checkAuthenticator(p string, a *AuthenticatorInput, hasOTP bool) error {
+	switch a.Type {
+	case AuthPassword:
+		n := utf8.RuneCountInString(a.Context)
+		min, why := MinPasswordAlone, "a password that is the only authenticator"
+		if hasOTP {
+			min, why = MinPasswordWithOTP, "a password beside an email or SMS code"
+		}
+		if n < min {
+			return FieldErr("BelowMinLength", p+"/auth_context", "%s needs at least %d characters", why, min)
+		}
+		if n > MaxPasswordLen {
+			return FieldErr("AboveMaxLength", p+"/auth_context", "a password must be at most %d characters", MaxPasswordLen)
+		}
+	case AuthEmailOTP:
+		if !ValidEmail(a.Context) {
+			return FieldErr("BadFormatEmail", p+"/auth_context", "email_otp needs one email address such as bob@example.com")
+		}
+	case AuthSMSOTP:
+		phone, ok := NormalizePhone(a.Context)
+		if !ok {
+			return FieldErr("DoesNotMatchPattern", p+"/auth_context", "sms_otp needs a phone number in E.164 form such as +14155550123")
+		}
+		if !s.smsAllowed(phone) {
+			return FieldErr("NotEnumMember", p+"/auth_context", "SMS codes cannot be sent to %s: its country is not allowed on this server", MaskPhone(phone))
+		}
+		a.Context = phone
+	case "social":
+		return FieldErr("NotEnumMember", p+"/auth_type", "auth_type social is not supported by this server; use password, email_otp or sms_otp")
+	default:
+		return FieldErr("NotEnumMember", p+"/auth_type", "auth_type must be password, email_otp or sms_otp, not %q", a.Type)
 	}
 	return nil
 }
@@ -270,11 +288,8 @@ func (s *LinkService) hashAuthenticators(ctx context.Context, in []Authenticator
 }
 
 // Update validates and applies upd. A later expiry reactivates an expired
-// link; new authenticators end every open session of the link. Every
-// update passes the link on anew (to new targets, new authenticators, a
-// later expiry), so the caller must hold what the link's type grants:
-// Forbidden otherwise, before the link is even looked up when the caller
-// could grant no link at all.
+// link; new authenticators end every open session of the link. One error
+// lists every problem found, up to MaxFieldErrors.
 func (s *LinkService) Update(ctx context.Context, id string, upd LinkUpdate) (*Link, error) {
 	if err := checkGrant(ctx, "", "change", LinkDownload); err != nil {
 		return nil, err
@@ -287,39 +302,33 @@ func (s *LinkService) Update(ctx context.Context, id string, upd LinkUpdate) (*L
 		return nil, err
 	}
 	now := s.now()
+	var errs Problems
 	if upd.SetTargets {
-		if err := checkTargets("/targets", upd.Targets, true); err != nil {
-			return nil, err
-		}
+		checkTargets(&errs, "/targets", upd.Targets, true)
 	}
-	if err := checkTargets("/add_targets", upd.AddTargets, false); err != nil {
-		return nil, err
-	}
+	checkTargets(&errs, "/add_targets", upd.AddTargets, false)
 	if upd.Expires != nil {
 		t, err := s.expiry("/expires_at", *upd.Expires, now)
-		if err != nil {
-			return nil, err
-		}
+		errs.Add(err)
 		upd.Expires = &t
 	}
 	if upd.MaxAccessCount != nil {
 		n, err := s.accessCap("/max_access_count", upd.MaxAccessCount)
-		if err != nil {
-			return nil, err
-		}
+		errs.Add(err)
 		upd.MaxAccessCount = &n
 	}
 	if upd.MaxDownloads != nil && *upd.MaxDownloads < 0 {
-		return nil, FieldErr("NotWithinRange", "/max_downloads", "max_downloads must be at least 1, or 0 to remove the cap")
+		errs.Addf("NotWithinRange", "/max_downloads", "max_downloads must be at least 1, or 0 to remove the cap")
 	}
-	if err := checkText("", deref(upd.Title), deref(upd.Message), upd.Tags); err != nil {
+	checkText(&errs, "", deref(upd.Title), deref(upd.Message), upd.Tags)
+	if upd.Authenticators != nil {
+		s.checkAuthenticators(&errs, "/authenticators", upd.Authenticators)
+	}
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	var hashed []LinkAuthenticator
 	if upd.Authenticators != nil {
-		if err := s.checkAuthenticators("/authenticators", upd.Authenticators); err != nil {
-			return nil, err
-		}
 		h, err := s.hashAuthenticators(ctx, upd.Authenticators)
 		if err != nil {
 			return nil, err

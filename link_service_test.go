@@ -688,3 +688,149 @@ func TestValidEmail(t *testing.T) {
 		}
 	}
 }
+
+// fieldList renders an error's field errors as "code source" lines.
+func fieldList(t *testing.T, err error) []string {
+	t.Helper()
+	e := sesame.AsError(err)
+	if e == nil {
+		t.Fatalf("got %v, want a *sesame.Error", err)
+	}
+	out := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		out[i] = f.Code + " " + f.Source
+	}
+	return out
+}
+
+// One error lists every rule a request breaks, across items, up to
+// sesame.MaxFieldErrors.
+func TestLinkService_ReportsEveryProblem(t *testing.T) {
+	ctx := admin
+	e := newLinkEnv(t, testPolicy)
+
+	t.Run("Create", func(t *testing.T) {
+		a := e.item()
+		a.Type, a.Title, a.NotifyEmail = "viewer", strings.Repeat("t", sesame.MaxTitleLen+1), "not an address"
+		b := e.item()
+		b.Authenticators = []sesame.AuthenticatorInput{{Type: sesame.AuthEmailOTP, Context: "bob"}, {Type: sesame.AuthPassword, Context: "short"}}
+		b.MaxAccessCount = ptr(0)
+		_, err := e.svc.Create(ctx, []sesame.LinkCreate{a, b})
+		want := []string{
+			"NotEnumMember /links/0/link_type", "AboveMaxLength /links/0/title", "BadFormatEmail /links/0/notify_email",
+			"BadFormatEmail /links/1/authenticators/0/auth_context", "BelowMinLength /links/1/authenticators/1/auth_context",
+			"NotWithinRange /links/1/max_access_count",
+		}
+		if diff := cmp.Diff(want, fieldList(t, err)); diff != "" {
+			t.Errorf("field errors (-want +got):\n%s", diff)
+		}
+		if k := sesame.KindOf(err); k != sesame.Invalid {
+			t.Errorf("got kind %v, want %v", k, sesame.Invalid)
+		}
+	})
+
+	t.Run("Update", func(t *testing.T) {
+		l := e.create(t, e.item())[0]
+		_, err := e.svc.Update(ctx, l.ID, sesame.LinkUpdate{AddTargets: []string{"a.txt"}, MaxAccessCount: ptr(0),
+			Title: ptr("two\nlines"), SetTags: true, Tags: []string{""}})
+		want := []string{"DoesNotExist /add_targets/0", "NotWithinRange /max_access_count", "DoesNotMatchPattern /title", "BelowMinLength /tags/0"}
+		if diff := cmp.Diff(want, fieldList(t, err)); diff != "" {
+			t.Errorf("field errors (-want +got):\n%s", diff)
+		}
+		// A mix of a missing target and malformed fields is a 400, not a 404.
+		if k := sesame.KindOf(err); k != sesame.Invalid {
+			t.Errorf("got kind %v, want %v", k, sesame.Invalid)
+		}
+	})
+
+	t.Run("AtMostTwenty", func(t *testing.T) {
+		it := e.item()
+		it.Targets = make([]string, 500)
+		for i := range it.Targets {
+			it.Targets[i] = fmt.Sprintf("bad-%d", i)
+		}
+		_, err := e.svc.Create(ctx, []sesame.LinkCreate{it})
+		got := fieldList(t, err)
+		if len(got) != sesame.MaxFieldErrors || got[0] != "DoesNotExist /links/0/targets/0" || got[19] != "DoesNotExist /links/0/targets/19" {
+			t.Errorf("got %d field errors %q, want the first %d targets", len(got), got, sesame.MaxFieldErrors)
+		}
+	})
+}
+
+// Titles are one line of text and messages are text: control characters
+// are refused where a link is made or changed, so none is ever stored.
+func TestLinkService_ControlCharacters(t *testing.T) {
+	ctx := admin
+	e := newLinkEnv(t, testPolicy)
+	l := e.create(t, e.item())[0]
+	for _, tt := range []struct {
+		name           string
+		title, message string
+		source         string // "" when accepted
+	}{
+		{"TitleCRLF", "Hi\r\nBcc: eve@example.com", "", "title"},
+		{"TitleLF", "Hi\nthere", "", "title"},
+		{"TitleNUL", "Hi\x00", "", "title"},
+		{"TitleTab", "a\tb", "", "title"},
+		{"TitleDEL", "a\x7f", "", "title"},
+		{"TitleC1", "a\u0085b", "", "title"},
+		{"TitleLineSeparator", "a\u2028b", "", "title"},
+		{"MessageNUL", "", "Hello\x00", "message"},
+		{"MessageEscape", "", "Hello \x1b[31mred", "message"},
+		{"MessageParagraphSeparator", "", "a\u2029b", "message"},
+		{"MessageLines", "", "Hello,\r\n\tthe figures.\nBye", ""},
+		{"TitleUnicode", "Résumé – Q3 ✓", "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			it := e.item()
+			it.Title, it.Message = tt.title, tt.message
+			_, err := e.svc.Create(ctx, []sesame.LinkCreate{it})
+			upd := sesame.LinkUpdate{Title: &tt.title, Message: &tt.message}
+			_, uerr := e.svc.Update(ctx, l.ID, upd)
+			if tt.source == "" {
+				if err != nil || uerr != nil {
+					t.Fatalf("create: %v; update: %v; want both accepted", err, uerr)
+				}
+				return
+			}
+			wantFieldErr(t, err, sesame.Invalid, "/links/0/"+tt.source, "DoesNotMatchPattern")
+			wantFieldErr(t, uerr, sesame.Invalid, "/"+tt.source, "DoesNotMatchPattern")
+		})
+	}
+	// Nothing refused was stored.
+	for _, b := range [][]byte{[]byte("Bcc: eve"), []byte("Hello\x00"), []byte("\x1b[31m")} {
+		if bytes.Contains(e.dbBytes(t), b) {
+			t.Errorf("the database holds %q", b)
+		}
+	}
+}
+
+func TestProblems(t *testing.T) {
+	var p sesame.Problems
+	if p.Err() != nil || p.Full() {
+		t.Fatalf("zero Problems: Err %v, Full %v; want nil, false", p.Err(), p.Full())
+	}
+	p.Add(nil)
+	p.Add(sesame.FieldErr("DoesNotExist", "/a", "a is missing").WithKind(sesame.NotFound))
+	if k := sesame.KindOf(p.Err()); k != sesame.NotFound {
+		t.Errorf("one NotFound problem: got kind %v, want %v", k, sesame.NotFound)
+	}
+	for i := 0; i < 30; i++ {
+		p.Addf("BadFormat", fmt.Sprintf("/b/%d", i), "b/%d is wrong", i)
+	}
+	e := sesame.AsError(p.Err())
+	if e.Kind != sesame.Invalid || len(e.Fields) != sesame.MaxFieldErrors || !p.Full() || e.Message != "a is missing" {
+		t.Errorf("got kind %v, %d fields, full %v, message %q; want invalid, %d, true, the first detail",
+			e.Kind, len(e.Fields), p.Full(), e.Message, sesame.MaxFieldErrors)
+	}
+	if e.Fields[19].Source != "/b/18" {
+		t.Errorf("last kept problem is at %s, want /b/18", e.Fields[19].Source)
+	}
+	other := fmt.Errorf("store: boom")
+	var q sesame.Problems
+	q.Addf("BadFormat", "/x", "x")
+	q.Add(other)
+	if q.Err() != other {
+		t.Errorf("got %v, want the error without fields as it is", q.Err())
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -59,8 +60,12 @@ func (o *Object) Folder() string { return path.Dir(o.Path) }
 // IsFolder reports whether o is a folder.
 func (o *Object) IsFolder() bool { return o.Type == TypeFolder }
 
-// CheckName validates one path segment and returns a FieldError-carrying
-// Invalid error pointing at source when it is unusable.
+// CheckName is the one rule for an object's name, however it comes in (the
+// API, the recipient pages, MCP). It validates one path segment and returns
+// a FieldError-carrying Invalid error pointing at source when the name is
+// unusable: empty, not UTF-8, too long, "." or "..", or holding a slash, a
+// backslash (a separator on Windows), a control character or a character
+// that changes text direction (which can disguise "txt.exe" as "exe.txt").
 func CheckName(source, name string) error {
 	switch {
 	case name == "":
@@ -71,15 +76,134 @@ func CheckName(source, name string) error {
 		return FieldErr("AboveMaxLength", source, "%s must be at most %d bytes", fieldName(source), MaxNameLen)
 	case strings.ContainsRune(name, '/'):
 		return FieldErr("DoesNotMatchPattern", source, "%s must not contain '/'", fieldName(source))
+	case strings.ContainsRune(name, '\\'):
+		return FieldErr("DoesNotMatchPattern", source, "%s must not contain '\\'", fieldName(source))
 	case name == "." || name == "..":
 		return FieldErr("DoesNotMatchPattern", source, "%s must not be '.' or '..'", fieldName(source))
 	}
 	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
+		if isControl(r) {
 			return FieldErr("DoesNotMatchPattern", source, "%s must not contain control characters", fieldName(source))
+		}
+		if unicode.Is(unicode.Bidi_Control, r) {
+			return FieldErr("DoesNotMatchPattern", source, "%s must not contain characters that change text direction (U+%04X)", fieldName(source), r)
 		}
 	}
 	return nil
+}
+
+// isControl reports the characters no name may hold: C0 and C1 controls,
+// DEL, and the Unicode line and paragraph separators.
+func isControl(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+// nameUnsafe reports the characters SanitizeName removes: those CheckName
+// refuses anywhere in a name.
+func nameUnsafe(r rune) bool {
+	return isControl(r) || unicode.Is(unicode.Bidi_Control, r)
+}
+
+// windowsReserved are names Windows cannot open, with or without an
+// extension.
+var windowsReserved = map[string]bool{"CON": true, "PRN": true, "AUX": true, "NUL": true,
+	"COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true, "COM6": true, "COM7": true, "COM8": true, "COM9": true,
+	"LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true, "LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true}
+
+// SanitizeName turns a name a browser sent with an upload into one that
+// CheckName accepts and every system can store: no path parts, no control
+// or direction characters, none of the characters Windows forbids, no
+// leading or trailing dots and spaces, no reserved device names, at most
+// MaxNameLen bytes. It never returns "", and sanitising its result changes
+// nothing.
+func SanitizeName(name string) string {
+	// Truncation can expose trailing spaces or dots; repeat until stable.
+	for i := 0; i < 4; i++ {
+		next := sanitizeOnce(name)
+		if next == name {
+			break
+		}
+		name = next
+	}
+	return name
+}
+
+func sanitizeOnce(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.ToValidUTF8(name, "")
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case nameUnsafe(r):
+			return -1
+		case strings.ContainsRune(`<>:"|?*`, r):
+			return '_'
+		}
+		return r
+	}, name)
+	name = strings.Trim(name, " .")
+	if name == "" {
+		return "file"
+	}
+	stem := name
+	if i := strings.IndexByte(stem, '.'); i >= 0 {
+		stem = stem[:i]
+	}
+	if windowsReserved[strings.ToUpper(strings.TrimSpace(stem))] {
+		name = "_" + name
+	}
+	for len(name) > MaxNameLen {
+		ext := path.Ext(name)
+		if len(ext) > 16 || len(ext) >= len(name) {
+			ext = ""
+		}
+		stem := strings.TrimSuffix(name, ext)
+		cut := len(stem) - (len(name) - MaxNameLen)
+		for cut > 0 && !utf8.RuneStart(stem[cut]) {
+			cut--
+		}
+		name = strings.TrimRight(stem[:max(cut, 0)], " .") + ext
+	}
+	if name == "" || strings.Trim(name, " .") == "" {
+		return "file"
+	}
+	return name
+}
+
+// ArchivePath makes the name of an archive member safe to extract on any
+// system, whatever the stored names hold (rows written before CheckName
+// refused backslashes, say): segments joined by '/', never absolute, no
+// empty, "." or ".." segments, no drive letters, and no backslash, control
+// or direction character (each becomes '_'). A folder keeps its trailing
+// slash.
+func ArchivePath(name string) string {
+	var segs []string
+	for _, seg := range strings.Split(name, "/") {
+		seg = strings.Map(func(r rune) rune {
+			if r == '\\' || nameUnsafe(r) {
+				return '_'
+			}
+			return r
+		}, strings.ToValidUTF8(seg, "_"))
+		switch {
+		case seg == "":
+			continue
+		case seg == "." || seg == "..":
+			seg = strings.Repeat("_", len(seg))
+		case len(seg) >= 2 && seg[1] == ':' && ('a' <= seg[0]|0x20 && seg[0]|0x20 <= 'z'):
+			seg = seg[:1] + "_" + seg[2:] // "C:x" is a drive (or a stream) on Windows
+		}
+		segs = append(segs, seg)
+	}
+	if len(segs) == 0 {
+		return "_"
+	}
+	out := strings.Join(segs, "/")
+	if strings.HasSuffix(name, "/") {
+		out += "/"
+	}
+	return out
 }
 
 // SplitPath validates a slash-separated path and returns its segments. The

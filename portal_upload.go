@@ -21,12 +21,13 @@ func (ps *PortalService) UploadFolder(ctx context.Context, v *Visit, id string) 
 	return f, nil
 }
 
-// Upload stores r as a new file named name (already a safe name) in
-// folder, under a free name. The link's caps are reservations: one slot
+// Upload stores r as a new file in folder, under the safe form of name
+// (SanitizeName) and a free name beside what is there. The link's caps are reservations: one slot
 // is taken before the bytes arrive and the bytes are reserved once their
 // size is known, each with one conditional UPDATE, and given back when the
 // upload fails. Nothing is visible until the file is complete.
 func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, name string, r io.Reader) (*Object, error) {
+	name = SanitizeName(name)
 	lim := ps.Limits
 	if lim.FreeBytes != nil {
 		if free, err := lim.FreeBytes(); err == nil && free < lim.MinFreeBytes {
@@ -118,6 +119,18 @@ func (ps *PortalService) Editable(ctx context.Context, v *Visit, id string) (*Ob
 
 var errNameTaken = Errorf(Conflict, "Something in this folder already has that name.")
 
+// errBadName answers a name a recipient may not give.
+var errBadName = Errorf(Invalid, "Names cannot contain / or \\, control or text-direction characters or reserved words, and cannot be . or ..")
+
+// checkRecipientName applies the name rule to a name a recipient typed: it
+// must already be in its safe form, so nothing is changed behind their back.
+func checkRecipientName(name string) error {
+	if CheckName("/name", name) != nil || SanitizeName(name) != name {
+		return errBadName
+	}
+	return nil
+}
+
 // Rename renames an object inside the targets. The new name is one path
 // segment, so a rename never moves anything.
 func (ps *PortalService) Rename(ctx context.Context, v *Visit, id, name string) (*Object, error) {
@@ -125,7 +138,7 @@ func (ps *PortalService) Rename(ctx context.Context, v *Visit, id, name string) 
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckName("/name", name); err != nil {
+	if err := checkRecipientName(name); err != nil {
 		ps.audit(ctx, v, "rename", "failure:400", o.ID, nil)
 		return o, err
 	}
@@ -168,7 +181,7 @@ func (ps *PortalService) Mkdir(ctx context.Context, v *Visit, parentID, name str
 	if !parent.IsFolder() {
 		return nil, Errorf(Invalid, "Folders can only be made inside a folder.")
 	}
-	if err := CheckName("/name", name); err != nil {
+	if err := checkRecipientName(name); err != nil {
 		return nil, err
 	}
 	o, err := ps.Objects.CreateFolder(ctx, FolderCreate{Placement: Placement{BucketID: parent.BucketID, ParentID: parent.ID,

@@ -64,6 +64,22 @@ func TestCheckName(t *testing.T) {
 		{"DEL", "a\x7fb", "DoesNotMatchPattern"},
 		{"BadUTF8", "a\xffb", "InvalidString"},
 		{"TooLong", strings.Repeat("x", 256), "AboveMaxLength"},
+		{"Colon", "a:b.txt", ""},
+		{"ArabicAndHebrew", "تقرير שלום.pdf", ""},
+		{"ZeroWidthJoiner", "👩\u200d💻.png", ""},
+		{"Backslash", `a\b`, "DoesNotMatchPattern"},
+		{"BackslashTraversal", `..\..\evil.bat`, "DoesNotMatchPattern"},
+		{"DriveLetter", `C:\x.txt`, "DoesNotMatchPattern"},
+		{"C1Control", "a\u0085b", "DoesNotMatchPattern"},
+		{"LineSeparator", "a\u2028b", "DoesNotMatchPattern"},
+		{"RightToLeftOverride", "invoice\u202Efdp.exe", "DoesNotMatchPattern"},
+		{"LeftToRightEmbedding", "a\u202Ab", "DoesNotMatchPattern"},
+		{"PopDirectionalFormatting", "a\u202Cb", "DoesNotMatchPattern"},
+		{"LeftToRightIsolate", "a\u2066b", "DoesNotMatchPattern"},
+		{"PopDirectionalIsolate", "a\u2069b", "DoesNotMatchPattern"},
+		{"LeftToRightMark", "a\u200eb", "DoesNotMatchPattern"},
+		{"RightToLeftMark", "a\u200fb", "DoesNotMatchPattern"},
+		{"ArabicLetterMark", "a\u061cb", "DoesNotMatchPattern"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := sesame.CheckName("/name", tt.in)
@@ -78,6 +94,55 @@ func TestCheckName(t *testing.T) {
 				t.Fatalf("got %v, want %s at /name", err, tt.code)
 			}
 		})
+	}
+}
+
+// SanitizeName turns what a browser sends into a name CheckName accepts.
+func TestSanitizeName(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"report.pdf", "report.pdf"},
+		{`..\..\evil.bat`, "evil.bat"},
+		{"../../etc/passwd", "passwd"},
+		{`C:\x.txt`, "x.txt"},
+		{"C:x.txt", "C_x.txt"},
+		{"invoice\u202Efdp.exe", "invoicefdp.exe"},
+		{"\u2066a\u2069\u200e\u200f.txt", "a.txt"},
+		{"a\u2028b\x00c", "abc"},
+		{"CON.txt", "_CON.txt"},
+		{"\u202E", "file"},
+	} {
+		got := sesame.SanitizeName(tt.in)
+		if got != tt.want {
+			t.Errorf("SanitizeName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if err := sesame.CheckName("/name", got); err != nil {
+			t.Errorf("CheckName(SanitizeName(%q)): %v", tt.in, err)
+		}
+	}
+}
+
+// ArchivePath gives archive members relative, forward-slash names that no
+// extractor can take outside the folder it extracts into.
+func TestArchivePath(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"proj/src/main.go", "proj/src/main.go"},
+		{"proj/empty/", "proj/empty/"},
+		{`..\..\evil.bat`, ".._.._evil.bat"},
+		{`dir/..\x`, "dir/.._x"},
+		{`C:\x.txt`, "C__x.txt"},
+		{"c:x.txt", "c_x.txt"},
+		{"a/D:/b", "a/D_/b"},
+		{"/abs/path.txt", "abs/path.txt"},
+		{"../up/./x", "__/up/_/x"},
+		{"a//b", "a/b"},
+		{"invoice\u202Efdp.exe", "invoice_fdp.exe"},
+		{"bell\x07/\xff.txt", "bell_/_.txt"},
+		{"folder\\/", "folder_/"},
+		{"", "_"},
+	} {
+		if got := sesame.ArchivePath(tt.in); got != tt.want {
+			t.Errorf("ArchivePath(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 

@@ -208,7 +208,7 @@ func archiveName(entries []sesame.ArchiveEntry, format string) string {
 			single = single && strings.HasPrefix(e.Name, top+"/")
 		}
 		if single {
-			return top + "." + format
+			return sesame.SanitizeName(top + "." + format)
 		}
 	}
 	return "archive." + format
@@ -237,7 +237,10 @@ func compressible(mimeType string) bool {
 }
 
 // writeArchive streams entries as a zip or tar into w, one blob at a time,
-// so memory stays flat whatever the archive's size.
+// so memory stays flat whatever the archive's size. Member names go
+// through sesame.ArchivePath, so that no stored name (one written before
+// the name rule refused backslashes, say) can lead an extractor outside
+// its folder.
 func (s *Server) writeArchive(c *gin.Context, w io.Writer, format string, entries []sesame.ArchiveEntry) error {
 	ctx := c.Request.Context()
 	copyBlob := func(dst io.Writer, o *sesame.Object) error {
@@ -255,7 +258,7 @@ func (s *Server) writeArchive(c *gin.Context, w io.Writer, format string, entrie
 	if format == "tar" {
 		tw := tar.NewWriter(w)
 		for _, e := range entries {
-			h := &tar.Header{Name: e.Name, ModTime: e.Object.Updated, Format: tar.FormatPAX}
+			h := &tar.Header{Name: sesame.ArchivePath(e.Name), ModTime: e.Object.Updated, Format: tar.FormatPAX}
 			if e.Object.IsFolder() {
 				h.Typeflag, h.Mode = tar.TypeDir, 0o755
 			} else {
@@ -277,7 +280,7 @@ func (s *Server) writeArchive(c *gin.Context, w io.Writer, format string, entrie
 		return flate.NewWriter(out, flate.BestSpeed)
 	})
 	for _, e := range entries {
-		h := &zip.FileHeader{Name: e.Name, Modified: e.Object.Updated, Method: zip.Store}
+		h := &zip.FileHeader{Name: sesame.ArchivePath(e.Name), Modified: e.Object.Updated, Method: zip.Store}
 		if e.Object.IsFolder() {
 			h.SetMode(0o755 | 1<<31)
 		} else {

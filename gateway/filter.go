@@ -31,8 +31,11 @@ func parseFilter(raw map[string]json.RawMessage, fields map[string]sesame.FieldT
 	}
 	sort.Strings(keys)
 	var conds []sesame.Cond
-	var problems []sesame.FieldError
+	var problems sesame.Problems
 	for _, key := range keys {
+		if problems.Full() {
+			break
+		}
 		src := "/filter/" + pointerEscaper.Replace(key)
 		v := raw[key]
 		if string(v) == "null" {
@@ -45,18 +48,18 @@ func parseFilter(raw map[string]json.RawMessage, fields map[string]sesame.FieldT
 		ft, known := fields[base]
 		op, knownOp := filterOps[opName]
 		if !known || !knownOp {
-			problems = append(problems, sesame.FieldError{Code: "UnexpectedProperty", Detail: fmt.Sprintf("%s is not a filter this list supports", key), Source: src})
+			problems.Addf("UnexpectedProperty", src, "%s is not a filter this list supports", key)
 			continue
 		}
 		cond, fe := parseCond(base, op, ft, v, src)
 		if fe != nil {
-			problems = append(problems, *fe)
+			problems.Add(&sesame.Error{Kind: sesame.Invalid, Fields: []sesame.FieldError{*fe}})
 			continue
 		}
 		conds = append(conds, cond)
 	}
-	if len(problems) > 0 {
-		return nil, &sesame.Error{Kind: sesame.Invalid, Message: problems[0].Detail, Fields: problems}
+	if err := problems.Err(); err != nil {
+		return nil, err
 	}
 	return conds, nil
 }

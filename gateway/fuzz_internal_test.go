@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/sesame-share/sesame"
@@ -323,51 +322,6 @@ func FuzzCursorRoundTrip(f *testing.F) {
 		}
 		if *got != c {
 			t.Fatalf("cursor round trip: %+v became %+v", c, *got)
-		}
-	})
-}
-
-func FuzzSanitizeName(f *testing.F) {
-	for _, s := range []string{
-		"", "report.pdf", "../../etc/passwd", `C:\Users\me\file.txt`, "a/b\\", ".", "..", "...", " . ",
-		"CON", "con.txt", "Lpt1.tar.gz", "CON .txt", "nul", "COM10", "_CON",
-		"a\x00b\x1fc\x7f\u0085\u2028\u2029d", "\xff\xfe", "a\xffb", `what<>:"|?*.txt`, "\u00a0x\u00a0",
-		strings.Repeat("a", 300), strings.Repeat("a", 300) + ".txt", strings.Repeat("\u00e9", 200) + ".pdf",
-		strings.Repeat("a", 250) + " " + strings.Repeat("b", 9), strings.Repeat("a", 240) + "." + strings.Repeat("b", 20),
-		strings.Repeat("\U0001F600", 70), "x." + strings.Repeat("y", 300),
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		out := SanitizeName(in)
-		switch {
-		case out == "":
-			t.Fatalf("SanitizeName(%q) is empty", in)
-		case out == "." || out == "..":
-			t.Fatalf("SanitizeName(%q) = %q", in, out)
-		case !utf8.ValidString(out):
-			t.Fatalf("SanitizeName(%q) = %q is not valid UTF-8", in, out)
-		case len(out) > sesame.MaxNameLen:
-			t.Fatalf("SanitizeName(%q) = %q is %d bytes", in, out, len(out))
-		case strings.ContainsAny(out, `/\<>:"|?*`):
-			t.Fatalf("SanitizeName(%q) = %q has a path separator or a character Windows forbids", in, out)
-		case strings.Trim(out, " .") != out:
-			t.Fatalf("SanitizeName(%q) = %q starts or ends with a dot or a space", in, out)
-		}
-		for _, r := range out {
-			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-				t.Fatalf("SanitizeName(%q) = %q has control character %U", in, out, r)
-			}
-		}
-		stem, _, _ := strings.Cut(out, ".")
-		if windowsReserved[strings.ToUpper(strings.TrimSpace(stem))] {
-			t.Fatalf("SanitizeName(%q) = %q is a reserved device name", in, out)
-		}
-		if again := SanitizeName(out); again != out {
-			t.Fatalf("SanitizeName is not idempotent: %q -> %q -> %q", in, out, again)
-		}
-		if err := sesame.CheckName("/name", out); err != nil {
-			t.Fatalf("CheckName rejects SanitizeName(%q) = %q: %v", in, out, err)
 		}
 	})
 }

@@ -113,22 +113,72 @@ type linkCreateRequest struct {
 	Links    []linkCreateItem `json:"links"`
 }
 
-func authInputs(src string, in []authInput) ([]sesame.AuthenticatorInput, error) {
+func authInputs(errs *sesame.Problems, src string, in []authInput) []sesame.AuthenticatorInput {
 	if in == nil {
-		return nil, sesame.FieldErr("FieldRequired", src, "authenticators is required: say how the recipient signs in")
+		errs.Addf("FieldRequired", src, "authenticators is required: say how the recipient signs in")
+		return nil
 	}
 	out := make([]sesame.AuthenticatorInput, len(in))
 	for i, a := range in {
 		p := fmt.Sprintf("%s/%d", src, i)
 		if a.AuthType == nil {
-			return nil, sesame.FieldErr("FieldRequired", p+"/auth_type", "auth_type is required")
+			errs.Addf("FieldRequired", p+"/auth_type", "auth_type is required")
 		}
 		if a.AuthContext == nil {
-			return nil, sesame.FieldErr("FieldRequired", p+"/auth_context", "auth_context is required")
+			errs.Addf("FieldRequired", p+"/auth_context", "auth_context is required")
 		}
-		out[i] = sesame.AuthenticatorInput{Type: sesame.AuthType(*a.AuthType), Context: *a.AuthContext}
+		out[i] = sesame.AuthenticatorInput{Type: sesame.AuthType(deref(a.AuthType)), Context: deref(a.AuthContext)}
 	}
-	return out, nil
+	return out
+}
+
+// checkSendParams adds what is wrong with a link's send_params to errs.
+func checkSendParams(errs *sesame.Problems, src string, sp *sendParams) {
+	switch {
+	case sp.RecipientEmail == nil:
+		errs.Addf("FieldRequired", src+"/recipient_email", "recipient_email is required in send_params")
+	case !sesame.ValidEmail(*sp.RecipientEmail):
+		errs.Addf("BadFormatEmail", src+"/recipient_email", "recipient_email must be one address such as bob@example.com")
+	}
+	switch {
+	case sp.SenderEmail == nil:
+		errs.Addf("FieldRequired", src+"/sender_email", "sender_email is required in send_params")
+	case !sesame.ValidEmail(*sp.SenderEmail):
+		errs.Addf("BadFormatEmail", src+"/sender_email", "sender_email must be one address such as alice@example.com")
+	}
+	if sp.SenderName != nil {
+		if len([]rune(*sp.SenderName)) > 100 {
+			errs.Addf("AboveMaxLength", src+"/sender_name", "sender_name must be at most 100 characters")
+		} else {
+			errs.Add(sesame.CheckText(src+"/sender_name", *sp.SenderName, false))
+		}
+	}
+}
+
+// linkItems turns the request's links into the core's, collecting every
+// field that is missing or malformed before any rule runs.
+func linkItems(req *linkCreateRequest, createdBy string) ([]sesame.LinkCreate, error) {
+	var errs sesame.Problems
+	items := make([]sesame.LinkCreate, len(req.Links))
+	for i, it := range req.Links {
+		if errs.Full() {
+			break
+		}
+		src := fmt.Sprintf("/links/%d", i)
+		if it.Targets == nil {
+			errs.Addf("FieldRequired", src+"/targets", "targets is required: name the files or folders to share")
+		}
+		if it.SendParams != nil {
+			checkSendParams(&errs, src+"/send_params", it.SendParams)
+		}
+		auths := authInputs(&errs, src+"/authenticators", it.Authenticators)
+		exp, err := parseTimeField(src+"/expires_at", it.ExpiresAt)
+		errs.Add(err)
+		items[i] = sesame.LinkCreate{BucketID: deref(req.BucketID), Type: sesame.LinkType(deref(it.LinkType)), Targets: it.Targets,
+			Authenticators: auths, Title: deref(it.Title), Message: deref(it.Message), Tags: it.Tags, NotifyEmail: deref(it.NotifyEmail),
+			Expires: exp, MaxAccessCount: it.MaxAccessCount, MaxDownloads: it.MaxDownloads, CreatedBy: createdBy, Source: src}
+	}
+	return items, errs.Err()
 }
 
 func parseTimeField(src string, v *string) (time.Time, error) {
@@ -155,49 +205,10 @@ func (s *Server) handleLinkCreate(c *gin.Context) {
 		s.fail(c, sesame.FieldErr("FieldRequired", "/links", "links is required"))
 		return
 	}
-	tok := sesame.TokenFrom(c.Request.Context())
-	items := make([]sesame.LinkCreate, len(req.Links))
-	for i, it := range req.Links {
-		src := fmt.Sprintf("/links/%d", i)
-		if it.Targets == nil {
-			s.fail(c, sesame.FieldErr("FieldRequired", src+"/targets", "targets is required: name the files or folders to share"))
-			return
-		}
-		if it.SendParams != nil {
-			if it.SendParams.RecipientEmail == nil {
-				s.fail(c, sesame.FieldErr("FieldRequired", src+"/send_params/recipient_email", "recipient_email is required in send_params"))
-				return
-			}
-			if it.SendParams.SenderEmail == nil {
-				s.fail(c, sesame.FieldErr("FieldRequired", src+"/send_params/sender_email", "sender_email is required in send_params"))
-				return
-			}
-			if !sesame.ValidEmail(*it.SendParams.RecipientEmail) {
-				s.fail(c, sesame.FieldErr("BadFormatEmail", src+"/send_params/recipient_email", "recipient_email must be one address such as bob@example.com"))
-				return
-			}
-			if it.SendParams.SenderName != nil && len([]rune(*it.SendParams.SenderName)) > 100 {
-				s.fail(c, sesame.FieldErr("AboveMaxLength", src+"/send_params/sender_name", "sender_name must be at most 100 characters"))
-				return
-			}
-			if !sesame.ValidEmail(*it.SendParams.SenderEmail) {
-				s.fail(c, sesame.FieldErr("BadFormatEmail", src+"/send_params/sender_email", "sender_email must be one address such as alice@example.com"))
-				return
-			}
-		}
-		auths, err := authInputs(src+"/authenticators", it.Authenticators)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		exp, err := parseTimeField(src+"/expires_at", it.ExpiresAt)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		items[i] = sesame.LinkCreate{BucketID: deref(req.BucketID), Type: sesame.LinkType(deref(it.LinkType)), Targets: it.Targets,
-			Authenticators: auths, Title: deref(it.Title), Message: deref(it.Message), Tags: it.Tags, NotifyEmail: deref(it.NotifyEmail),
-			Expires: exp, MaxAccessCount: it.MaxAccessCount, MaxDownloads: it.MaxDownloads, CreatedBy: tok.ID, Source: src}
+	items, err := linkItems(&req, sesame.TokenFrom(c.Request.Context()).ID)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	links, err := s.cfg.Links.Create(c.Request.Context(), items)
 	if err != nil {
@@ -392,12 +403,12 @@ func (s *Server) handleLinkUpdate(c *gin.Context) {
 	upd := sesame.LinkUpdate{Targets: req.Targets, SetTargets: req.Targets != nil, AddTargets: req.AddTargets, RemoveTargets: req.RemoveTargets,
 		MaxAccessCount: req.MaxAccessCount, Title: req.Title, Message: req.Message, Tags: req.Tags, SetTags: req.Tags != nil}
 	if req.Authenticators != nil {
-		auths, err := authInputs("/authenticators", req.Authenticators)
-		if err != nil {
+		var errs sesame.Problems
+		upd.Authenticators = authInputs(&errs, "/authenticators", req.Authenticators)
+		if err := errs.Err(); err != nil {
 			s.fail(c, err)
 			return
 		}
-		upd.Authenticators = auths
 	}
 	if req.ExpiresAt != nil {
 		t, err := parseTimeField("/expires_at", req.ExpiresAt)

@@ -26,23 +26,27 @@ type linkSendRequest struct {
 
 func (r *linkSendRequest) toDomain() (sesame.LinkSendRequest, error) {
 	var out sesame.LinkSendRequest
+	var errs sesame.Problems
 	if r.Links == nil {
-		return out, sesame.FieldErr("FieldRequired", "/links", "links is required: name each link and its recipient")
+		errs.Addf("FieldRequired", "/links", "links is required: name each link and its recipient")
 	}
 	if r.SenderEmail == nil {
-		return out, sesame.FieldErr("FieldRequired", "/sender_email", "sender_email is required")
+		errs.Addf("FieldRequired", "/sender_email", "sender_email is required")
 	}
 	for i, it := range r.Links {
+		if errs.Full() {
+			break
+		}
 		if it.ID == nil {
-			return out, sesame.FieldErr("FieldRequired", fmt.Sprintf("/links/%d/id", i), "id is required")
+			errs.Addf("FieldRequired", fmt.Sprintf("/links/%d/id", i), "id is required")
 		}
 		if it.Email == nil {
-			return out, sesame.FieldErr("FieldRequired", fmt.Sprintf("/links/%d/email", i), "email is required")
+			errs.Addf("FieldRequired", fmt.Sprintf("/links/%d/email", i), "email is required")
 		}
-		out.Items = append(out.Items, sesame.LinkSend{LinkID: *it.ID, Email: *it.Email})
+		out.Items = append(out.Items, sesame.LinkSend{LinkID: deref(it.ID), Email: deref(it.Email)})
 	}
-	out.SenderEmail, out.SenderName = *r.SenderEmail, deref(r.SenderName)
-	return out, nil
+	out.SenderEmail, out.SenderName = deref(r.SenderEmail), deref(r.SenderName)
+	return out, errs.Err()
 }
 
 // handleLinkSend emails links: one message per item, queued in the outbox

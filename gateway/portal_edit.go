@@ -5,80 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/sesame-share/sesame"
 )
-
-// windowsReserved are names Windows cannot open, with or without an
-// extension.
-var windowsReserved = map[string]bool{"CON": true, "PRN": true, "AUX": true, "NUL": true,
-	"COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true, "COM6": true, "COM7": true, "COM8": true, "COM9": true,
-	"LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true, "LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true}
-
-// SanitizeName turns an uploaded file name into a safe one: no path parts,
-// no control characters, no leading or trailing dots and spaces, no
-// reserved device names, at most 255 bytes. It never returns "", and
-// sanitising its result changes nothing.
-func SanitizeName(name string) string {
-	// Truncation can expose trailing spaces or dots; repeat until stable.
-	for i := 0; i < 4; i++ {
-		next := sanitizeOnce(name)
-		if next == name {
-			break
-		}
-		name = next
-	}
-	return name
-}
-
-func sanitizeOnce(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	name = strings.ToValidUTF8(name, "")
-	name = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
-			return -1
-		case strings.ContainsRune(`<>:"|?*`, r):
-			return '_'
-		}
-		return r
-	}, name)
-	name = strings.Trim(name, " .")
-	if name == "" {
-		return "file"
-	}
-	stem := name
-	if i := strings.IndexByte(stem, '.'); i >= 0 {
-		stem = stem[:i]
-	}
-	if windowsReserved[strings.ToUpper(strings.TrimSpace(stem))] {
-		name = "_" + name
-	}
-	for len(name) > sesame.MaxNameLen {
-		ext := path.Ext(name)
-		if len(ext) > 16 || len(ext) >= len(name) {
-			ext = ""
-		}
-		stem := strings.TrimSuffix(name, ext)
-		cut := len(stem) - (len(name) - sesame.MaxNameLen)
-		for cut > 0 && !utf8.RuneStart(stem[cut]) {
-			cut--
-		}
-		name = strings.TrimRight(stem[:max(cut, 0)], " .") + ext
-	}
-	if name == "" || strings.Trim(name, " .") == "" {
-		return "file"
-	}
-	return name
-}
 
 // wantsJSON reports whether the request comes from the page script.
 func wantsJSON(c *gin.Context) bool {
@@ -158,7 +90,7 @@ func (s *Server) handlePortalUpload(c *gin.Context) {
 			if part.FileName() == "" {
 				continue // an empty file input
 			}
-			if _, err := ps.Upload(c.Request.Context(), p.Visit, folder, SanitizeName(part.FileName()), part); err != nil {
+			if _, err := ps.Upload(c.Request.Context(), p.Visit, folder, part.FileName(), part); err != nil {
 				s.uploadFailed(c, p, err)
 				return
 			}
@@ -220,15 +152,8 @@ func (s *Server) handlePortalConfirm(c *gin.Context) {
 	s.render(c, http.StatusOK, "confirm", pg)
 }
 
-// errBadName answers a name a recipient may not give.
-var errBadName = sesame.Errorf(sesame.Invalid, "Names cannot contain / or \\, control characters or reserved words, and cannot be . or ..")
-
-// formName reads the form's new name; ok is false for a name that is not
-// already safe.
-func formName(c *gin.Context) (string, bool) {
-	name := strings.TrimSpace(c.PostForm("name"))
-	return name, SanitizeName(name) == name
-}
+// formName reads the form's new name.
+func formName(c *gin.Context) string { return strings.TrimSpace(c.PostForm("name")) }
 
 // editForm opens the link for a signed-in visitor's editing form.
 func (s *Server) editForm(c *gin.Context) *portal {
@@ -249,28 +174,12 @@ func (s *Server) handlePortalRename(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	name, ok := formName(c)
-	var o *sesame.Object
-	var err error
-	if !ok {
-		err = errBadName
-	} else {
-		o, err = s.cfg.Portal.Service.Rename(c.Request.Context(), p.Visit, c.PostForm("id"), name)
-	}
+	o, err := s.cfg.Portal.Service.Rename(c.Request.Context(), p.Visit, c.PostForm("id"), formName(c))
 	if err != nil {
-		s.portalFail(c, p, badName(err), "")
+		s.portalFail(c, p, err, "")
 		return
 	}
 	c.Redirect(http.StatusSeeOther, s.parentURL(p, o)+"?done=renamed")
-}
-
-// badName turns the core's field error about a name into the portal's
-// sentence.
-func badName(err error) error {
-	if e := sesame.AsError(err); e != nil && e.Kind == sesame.Invalid && len(e.Fields) > 0 {
-		return errBadName
-	}
-	return err
 }
 
 // handlePortalDelete deletes an item (a folder with its contents) after
@@ -294,15 +203,8 @@ func (s *Server) handlePortalMkdir(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	name, ok := formName(c)
-	var err error
-	if !ok {
-		err = errBadName
-	} else {
-		_, err = s.cfg.Portal.Service.Mkdir(c.Request.Context(), p.Visit, c.PostForm("folder"), name)
-	}
-	if err != nil {
-		s.portalFail(c, p, badName(err), "")
+	if _, err := s.cfg.Portal.Service.Mkdir(c.Request.Context(), p.Visit, c.PostForm("folder"), formName(c)); err != nil {
+		s.portalFail(c, p, err, "")
 		return
 	}
 	c.Redirect(http.StatusSeeOther, p.base+"/d/"+c.PostForm("folder")+"?done=created")

@@ -108,7 +108,8 @@ func authHint(l *sesame.Link, to string) string {
 	return ""
 }
 
-// validate checks a send request; errors point at the field.
+// validate checks a send request; the error lists every field that is
+// wrong, up to sesame.MaxFieldErrors.
 func validate(req sesame.LinkSendRequest) error {
 	if len(req.Items) == 0 {
 		return sesame.FieldErr("BelowMinItems", "/links", "links must name at least one link and recipient")
@@ -116,21 +117,27 @@ func validate(req sesame.LinkSendRequest) error {
 	if len(req.Items) > 100 {
 		return sesame.FieldErr("AboveMaxItems", "/links", "links may hold at most 100 items")
 	}
+	var errs sesame.Problems
 	if !sesame.ValidEmail(req.SenderEmail) {
-		return sesame.FieldErr("BadFormatEmail", "/sender_email", "sender_email must be one email address such as alice@example.com")
+		errs.Addf("BadFormatEmail", "/sender_email", "sender_email must be one email address such as alice@example.com")
 	}
 	if len([]rune(req.SenderName)) > 100 {
-		return sesame.FieldErr("AboveMaxLength", "/sender_name", "sender_name must be at most 100 characters")
+		errs.Addf("AboveMaxLength", "/sender_name", "sender_name must be at most 100 characters")
+	} else {
+		errs.Add(sesame.CheckText("/sender_name", req.SenderName, false))
 	}
 	for i, it := range req.Items {
+		if errs.Full() {
+			break
+		}
 		if !sesame.ValidID(sesame.PrefixLink, it.LinkID) {
-			return sesame.FieldErr("DoesNotExist", fmt.Sprintf("/links/%d/id", i), "link %q does not exist", it.LinkID).WithKind(sesame.NotFound)
+			errs.Add(sesame.FieldErr("DoesNotExist", fmt.Sprintf("/links/%d/id", i), "link %q does not exist", it.LinkID).WithKind(sesame.NotFound))
 		}
 		if !sesame.ValidEmail(it.Email) {
-			return sesame.FieldErr("BadFormatEmail", fmt.Sprintf("/links/%d/email", i), "email must be one address such as bob@example.com")
+			errs.Addf("BadFormatEmail", fmt.Sprintf("/links/%d/email", i), "email must be one address such as bob@example.com")
 		}
 	}
-	return nil
+	return errs.Err()
 }
 
 // Preview implements sesame.LinkMailer.

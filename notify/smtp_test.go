@@ -103,7 +103,16 @@ func sendOne(t *testing.T, title, message, senderName string, folder bool) (*ses
 	} else {
 		target = newFile(t, st, "q3.pdf")
 	}
-	l := newLink(t, st, clk, target, title, message)
+	refused := sesame.CheckText("/title", title, false) != nil
+	l := newLink(t, st, clk, target, map[bool]string{false: title}[refused], message)
+	if refused {
+		// Through the store alone, so that a title the core now refuses
+		// stands for a row written before it did.
+		var err error
+		if l, err = st.UpdateLink(ctx, l.ID, sesame.LinkUpdate{Title: &title}, nil, clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	fake := newFakeSMTP(t)
 	w := newWorker(t, st, clk, newSMTP(t, fake), nil, 0)
 
@@ -234,16 +243,17 @@ func TestSMTPLinkEmail(t *testing.T) {
 	}
 }
 
+// Titles stored before the core refused line breaks in them still reach
+// the subject on one line. Sender names never get that far: SendLinks
+// refuses them (TestSendLinks_RefusesControlCharacters).
 func TestSMTPHeaderInjection(t *testing.T) {
 	for _, tt := range []struct {
 		name, title, sender string
 		subject             string
 	}{
 		// The title is the subject.
-		{"title", "Hi\r\nBcc: evil@example.com", "Eve\r\nX-Injected: 1", "Hi Bcc: evil@example.com"},
-		// Without a title the sender name is in the subject.
-		{"sender name", "", "Eve\r\nX-Injected: 1\r\nBcc: evil@example.com", "Eve X-Injected: 1 Bcc: evil@example.com shared files with you"},
-		{"lone LF", "Hi\nBcc: evil@example.com", "Eve\nX-Injected: 1", "Hi Bcc: evil@example.com"},
+		{"title", "Hi\r\nBcc: evil@example.com", "Eve", "Hi Bcc: evil@example.com"},
+		{"lone LF", "Hi\nBcc: evil@example.com", "Eve", "Hi Bcc: evil@example.com"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, pm, rcv, fake, n, _ := sendOne(t, tt.title, "", tt.sender, false)
@@ -417,5 +427,24 @@ func TestSMTPFromNameQuoting(t *testing.T) {
 				t.Errorf("From (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A sender name with a line break is refused before anything is queued.
+func TestSendLinks_RefusesControlCharacters(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	st := openStore(t, t.TempDir(), clk)
+	l := newLink(t, st, clk, newFile(t, st, "a.txt"), "Report", "")
+	for _, name := range []string{"Eve\r\nBcc: evil@example.com", "Eve\nX-Injected: 1", "Eve\x00"} {
+		_, err := newMailer(t, st, publicURL).SendLinks(ctx, sesame.LinkSendRequest{
+			Items: []sesame.LinkSend{{LinkID: l.ID, Email: "bob@example.com"}}, SenderEmail: "alice@example.com", SenderName: name})
+		e := sesame.AsError(err)
+		if e == nil || e.Kind != sesame.Invalid || len(e.Fields) != 1 || e.Fields[0].Source != "/sender_name" {
+			t.Errorf("sender name %q: got %v, want one Invalid error at /sender_name", name, err)
+		}
+	}
+	if n := len(notifications(t, st)); n != 0 {
+		t.Errorf("%d messages queued, want none", n)
 	}
 }

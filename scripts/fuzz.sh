@@ -24,11 +24,11 @@ TARGETS="
 . FuzzSplitPath
 . FuzzNormalizePhone
 . FuzzValidEmail
+. FuzzSanitizeName
 ./gateway FuzzDecodeJSON
 ./gateway FuzzParseFilter
 ./gateway FuzzDecodeCursor
 ./gateway FuzzCursorRoundTrip
-./gateway FuzzSanitizeName
 ./gateway FuzzHTTPPut
 ./gateway FuzzHTTPJSON
 "

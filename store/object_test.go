@@ -187,6 +187,8 @@ func TestStore_CreateFolder(t *testing.T) {
 			{"DEL", "a\x7f", "DoesNotMatchPattern"},
 			{"Dot", ".", "DoesNotMatchPattern"},
 			{"DotDot", "..", "DoesNotMatchPattern"},
+			{"Backslash", "a\\b", "DoesNotMatchPattern"},
+			{"DirectionOverride", "a\u202Eb", "DoesNotMatchPattern"},
 			{"InvalidUTF8", "a\xffb", "InvalidString"},
 			{"TooLong", strings.Repeat("n", sesame.MaxNameLen+1), "AboveMaxLength"},
 			{"TooManyBytes", strings.Repeat("é", sesame.MaxNameLen/2+1), "AboveMaxLength"},
@@ -203,7 +205,7 @@ func TestStore_CreateFolder(t *testing.T) {
 			t.Errorf("got %d objects, want 0", n)
 		}
 		// Odd but legal names work.
-		for _, name := range []string{"...", ".hidden", "a b", "日本語", "a\\b", "100%_x", strings.Repeat("n", sesame.MaxNameLen)} {
+		for _, name := range []string{"...", ".hidden", "a b", "日本語", "a:b", "100%_x", strings.Repeat("n", sesame.MaxNameLen)} {
 			ts.mkdir(t, "/", name)
 		}
 	})
