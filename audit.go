@@ -56,12 +56,23 @@ type AuditPage struct {
 	Next   *Cursor
 }
 
-// AuditLog keeps the audit trail.
+// AuditLog keeps the record of what callers did: the audit trail, and the
+// replies kept for 24 h by (token, Idempotency-Key) so that a retried
+// request gets the first reply.
 type AuditLog interface {
 	// Audit appends events.
 	Audit(ctx context.Context, events ...*AuditEvent) error
 	// FindAudit returns one page of events.
 	FindAudit(ctx context.Context, f AuditFilter) (*AuditPage, error)
+
+	// BeginIdempotent claims the key for a new request and returns nil, or
+	// returns what the earlier request with that key did.
+	BeginIdempotent(ctx context.Context, tokenID, key, route string) (*IdempotentResponse, error)
+	// FinishIdempotent stores the response of the request that claimed the key.
+	FinishIdempotent(ctx context.Context, tokenID, key string, fingerprint []byte, status int, body []byte) error
+	// AbandonIdempotent releases the key after a server fault, so that a
+	// retry runs again.
+	AbandonIdempotent(ctx context.Context, tokenID, key string) error
 }
 
 // Idempotency states.
@@ -79,14 +90,4 @@ type IdempotentResponse struct {
 	Body        []byte
 }
 
-// IdempotencyStore remembers responses by (token, Idempotency-Key) for 24 h.
-type IdempotencyStore interface {
-	// BeginIdempotent claims the key for a new request and returns nil, or
-	// returns what the earlier request with that key did.
-	BeginIdempotent(ctx context.Context, tokenID, key, route string) (*IdempotentResponse, error)
-	// FinishIdempotent stores the response of the request that claimed the key.
-	FinishIdempotent(ctx context.Context, tokenID, key string, fingerprint []byte, status int, body []byte) error
-	// AbandonIdempotent releases the key after a server fault, so that a
-	// retry runs again.
-	AbandonIdempotent(ctx context.Context, tokenID, key string) error
-}
+

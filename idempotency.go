@@ -14,7 +14,7 @@ const MaxIdempotencyKeyLen = 255
 // API's Idempotency-Key header and the MCP tools' idempotency_key both go
 // through it.
 type IdempotencyKey struct {
-	Store   IdempotencyStore
+	Store   AuditLog
 	TokenID string
 	Key     string
 	Route   string

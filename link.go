@@ -199,6 +199,12 @@ type LinkStore interface {
 	// (token, password hashes, codes) and its sessions end. NotFound names
 	// the first unknown id; nothing is deleted then.
 	DeleteLinks(ctx context.Context, ids []string) ([]*Link, error)
+	// RevokeLink deletes a link and returns it; already reports that it had
+	// been deleted before. NotFound only for an id that never existed.
+	RevokeLink(ctx context.Context, id string) (l *Link, already bool, err error)
+	// RecordLinkSends notes recipient and sender on each link and queues
+	// the messages, in one transaction.
+	RecordLinkSends(ctx context.Context, req LinkSendRequest, msgs []*Message) ([]*Link, error)
 }
 
 // PasswordHasher turns passwords into PHC strings and checks them.
@@ -207,13 +213,6 @@ type PasswordHasher interface {
 	Hash(ctx context.Context, password string) (string, error)
 	// Verify returns Unauthenticated when password does not match phc.
 	Verify(ctx context.Context, phc, password string) error
-}
-
-// LinkRevoker revokes links idempotently.
-type LinkRevoker interface {
-	// RevokeLink deletes a link and returns it; already reports that it had
-	// been deleted before. NotFound only for an id that never existed.
-	RevokeLink(ctx context.Context, id string) (l *Link, already bool, err error)
 }
 
 // CheckText refuses control characters in text that people will read (a

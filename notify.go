@@ -112,12 +112,6 @@ type LinkSendRequest struct {
 	SenderName  string
 }
 
-// LinkSendStore records sends: it notes recipient and sender on each link
-// and queues the messages, in one transaction.
-type LinkSendStore interface {
-	RecordLinkSends(ctx context.Context, req LinkSendRequest, msgs []*Message) ([]*Link, error)
-}
-
 // LinkMailer emails links to people.
 type LinkMailer interface {
 	// SendLinks renders and queues one email per item and returns the

@@ -87,7 +87,7 @@ func newBrowserStack(t *testing.T) *browserStack {
 	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(b.srv.Close)
 
-	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: b.srv.URL, Product: "Sesame", Accent: "#2563eb", Wake: worker.Wake})
+	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: b.srv.URL, Product: "Sesame", Accent: "#2563eb", Wake: worker.Wake})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func newBrowserStack(t *testing.T) *browserStack {
 	b.links = &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy()}
 	srv, err := gateway.New(gateway.Config{
 		Objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}}, Tokens: st, Ready: st.Ping,
-		Links: b.links, LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st, Revoker: st,
+		Links: b.links, LinkReader: st, Audit: st, Mailer: mailer, Outbox: st,
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
 			Limits: sesame.PortalLimits{MaxFileSize: 64 << 20},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},

@@ -35,7 +35,7 @@ func newInternalServer(t *testing.T, logs io.Writer) *Server {
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: authenticators.NewPassword()},
 				sesame.AuthEmailOTP: authenticators.PasswordAuthenticator{}, sesame.AuthSMSOTP: authenticators.PasswordAuthenticator{}}},
 			CSRFKey: st.CSRFKey()},
-		LinkReader: st, Audit: st, Idempotency: st, Mailer: newMailer(t, st), Outbox: st, Revoker: st, PublicURL: "http://sesame.test", Logger: log})
+		LinkReader: st, Audit: st, Mailer: newMailer(t, st), Outbox: st, PublicURL: "http://sesame.test", Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestErrorEnvelope_StatusOfEveryKind(t *testing.T) {
 
 func newMailer(t *testing.T, st *store.Store) *notify.Mailer {
 	t.Helper()
-	m, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: "http://sesame.test"})
+	m, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: "http://sesame.test"})
 	if err != nil {
 		t.Fatal(err)
 	}

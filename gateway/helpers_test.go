@@ -48,7 +48,7 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	cfg := gateway.Config{Objects: objectService(st, nil), Tokens: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy()},
 		Portal:     portalConfig(t, st, hasher),
-		LinkReader: st, Audit: st, Idempotency: st, Mailer: env.mailer(), Outbox: st, Revoker: st,
+		LinkReader: st, Audit: st, Mailer: env.mailer(), Outbox: st,
 		PublicURL: env.srv.URL, Logger: log}
 	for _, o := range opts {
 		o(&cfg)
@@ -64,7 +64,7 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 
 func (e *testEnv) mailer() *notify.Mailer {
 	e.t.Helper()
-	m, err := notify.NewMailer(notify.MailerConfig{Links: e.st, Sends: e.st, PublicURL: e.srv.URL})
+	m, err := notify.NewMailer(notify.MailerConfig{Links: e.st, PublicURL: e.srv.URL})
 	if err != nil {
 		e.t.Fatal(err)
 	}

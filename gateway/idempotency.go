@@ -54,13 +54,13 @@ type hashingBody struct {
 // still runs gets 409. A response of 500 or more is not kept.
 func (s *Server) idempotent(c *gin.Context) {
 	key := c.GetHeader("Idempotency-Key")
-	if key == "" || s.cfg.Idempotency == nil {
+	if key == "" {
 		c.Next()
 		return
 	}
 	ctx := c.Request.Context()
 	route := c.FullPath()
-	k := sesame.IdempotencyKey{Store: s.cfg.Idempotency, TokenID: sesame.TokenFrom(ctx).ID, Key: key, Route: route}
+	k := sesame.IdempotencyKey{Store: s.cfg.Audit, TokenID: sesame.TokenFrom(ctx).ID, Key: key, Route: route}
 	h := sha256.New()
 	h.Write([]byte(route + "\x00"))
 	// The fingerprint covers the whole body, read or not by the handler.

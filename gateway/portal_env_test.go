@@ -100,7 +100,7 @@ func newPortalEnv(t *testing.T, opts ...envOption) *portalEnv {
 	cfg := gateway.Config{Objects: objectService(st, clk.Now), Tokens: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
 		Portal:     pc,
-		LinkReader: st, Audit: st, Idempotency: st, Mailer: e.mailer(), Outbox: st, Revoker: st,
+		LinkReader: st, Audit: st, Mailer: e.mailer(), Outbox: st,
 		PublicURL: e.srv.URL, Logger: log, Now: clk.Now,
 		TrustedProxies: []string{"127.0.0.1"}}
 	for _, o := range opts {

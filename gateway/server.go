@@ -31,15 +31,11 @@ type Config struct {
 	LinkReader sesame.LinkStore
 	// Audit receives an event for every mutation.
 	Audit sesame.AuditLog
-	// Idempotency backs the Idempotency-Key header.
-	Idempotency sesame.IdempotencyStore
 	// Mailer emails links; Outbox shows delivery status.
 	Mailer sesame.LinkMailer
 	Outbox sesame.Outbox
 	// Portal serves the recipient pages under /s/.
 	Portal PortalConfig
-	// Revoker revokes links for the MCP tools at /mcp.
-	Revoker sesame.LinkRevoker
 	// Version is reported to MCP clients.
 	Version string
 	// Ready reports whether the server can take traffic (for /readyz).
@@ -75,7 +71,7 @@ const maxJSONBody = 1 << 20
 func New(cfg Config) (*Server, error) {
 	var problems []error
 	if cfg.Objects == nil || cfg.Objects.Store == nil || cfg.Objects.Blobs == nil || cfg.Tokens == nil ||
-		cfg.Links == nil || cfg.LinkReader == nil || cfg.Audit == nil || cfg.Idempotency == nil || cfg.Mailer == nil || cfg.Outbox == nil || cfg.Revoker == nil {
+		cfg.Links == nil || cfg.LinkReader == nil || cfg.Audit == nil || cfg.Mailer == nil || cfg.Outbox == nil {
 		problems = append(problems, errors.New("gateway: every storage role is required"))
 	}
 	if cfg.PublicURL == "" || !(strings.HasPrefix(cfg.PublicURL, "http://") || strings.HasPrefix(cfg.PublicURL, "https://")) {
@@ -122,7 +118,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	tools, err := mcp.New(mcp.Config{Objects: cfg.Objects, Links: cfg.Links, LinkReader: cfg.LinkReader,
-		Revoker: cfg.Revoker, Mailer: cfg.Mailer, Audit: cfg.Audit, Idempotency: cfg.Idempotency, PublicURL: cfg.PublicURL,
+		Mailer: cfg.Mailer, Audit: cfg.Audit, PublicURL: cfg.PublicURL,
 		Version: cfg.Version, Logger: s.log, Now: s.now})
 	if err != nil {
 		return nil, err

@@ -144,7 +144,7 @@ func newLink(t *testing.T, st *store.Store, clk *clock, target, title, message s
 
 func newMailer(t *testing.T, st *store.Store, publicURL string) *notify.Mailer {
 	t.Helper()
-	m, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: publicURL})
+	m, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: publicURL})
 	if err != nil {
 		t.Fatal(err)
 	}

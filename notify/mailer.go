@@ -19,11 +19,10 @@ import (
 
 // MailerConfig configures a Mailer.
 type MailerConfig struct {
-	Links     sesame.LinkStore     // reads links
-	Sends     sesame.LinkSendStore // records sends and queues mail atomically
-	PublicURL string               // base of link URLs
-	Product   string               // product name in mail ("sesame")
-	Accent    string               // button colour, "#2563eb"
+	Links     sesame.LinkStore // reads links, records sends and queues mail atomically
+	PublicURL string           // base of link URLs
+	Product   string           // product name in mail ("sesame")
+	Accent    string           // button colour, "#2563eb"
 	// Wake, if set, is told that mail is waiting, so the worker need not
 	// wait for its next tick.
 	Wake func()
@@ -40,8 +39,8 @@ var _ sesame.LinkMailer = (*Mailer)(nil)
 
 // NewMailer parses the templates once; a template error stops startup.
 func NewMailer(cfg MailerConfig) (*Mailer, error) {
-	if cfg.Links == nil || cfg.Sends == nil || cfg.PublicURL == "" {
-		return nil, fmt.Errorf("notify: mailer needs Links, Sends and PublicURL")
+	if cfg.Links == nil || cfg.PublicURL == "" {
+		return nil, fmt.Errorf("notify: mailer needs Links and PublicURL")
 	}
 	if cfg.Product == "" {
 		cfg.Product = "sesame"
@@ -169,7 +168,7 @@ func (m *Mailer) SendLinks(ctx context.Context, req sesame.LinkSendRequest) ([]*
 	if err != nil {
 		return nil, err
 	}
-	links, err := m.cfg.Sends.RecordLinkSends(ctx, req, msgs)
+	links, err := m.cfg.Links.RecordLinkSends(ctx, req, msgs)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func newAPI(t *testing.T, st *store.Store, clk *clock, wake func()) *api {
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: srv.URL, Wake: wake})
+	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: srv.URL, Wake: wake})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func newAPI(t *testing.T, st *store.Store, clk *clock, wake func()) *api {
 	g, err := gateway.New(gateway.Config{
 		Objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}, Now: clk.Now}, Tokens: st, Ready: st.Ping,
 		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
-		LinkReader: st, Audit: st, Idempotency: st, Mailer: mailer, Outbox: st, Revoker: st,
+		LinkReader: st, Audit: st, Mailer: mailer, Outbox: st,
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log, Now: clk.Now,
 			Limits: sesame.PortalLimits{MaxFileSize: 64 << 20},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},

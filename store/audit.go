@@ -14,7 +14,7 @@ import (
 var (
 	_ sesame.LinkStore        = (*Store)(nil)
 	_ sesame.AuditLog         = (*Store)(nil)
-	_ sesame.IdempotencyStore = (*Store)(nil)
+	_ sesame.AuditLog = (*Store)(nil)
 )
 
 // Audit implements sesame.AuditLog.

@@ -16,7 +16,7 @@ const idempotencyTTL = 24 * time.Hour
 
 func idemAAD(tokenID, key string) []byte { return []byte("idempotency\x00" + tokenID + "\x00" + key) }
 
-// BeginIdempotent implements sesame.IdempotencyStore. The claim is one
+// BeginIdempotent implements sesame.AuditLog. The claim is one
 // INSERT ... ON CONFLICT DO NOTHING, so two requests racing with one key
 // cannot both win.
 func (st *Store) BeginIdempotent(ctx context.Context, tokenID, key, route string) (*sesame.IdempotentResponse, error) {
@@ -58,7 +58,7 @@ ON CONFLICT (token_id, key) DO NOTHING`, tokenID, key, route, sesame.Idempotency
 	return prev, err
 }
 
-// FinishIdempotent implements sesame.IdempotencyStore. The response is
+// FinishIdempotent implements sesame.AuditLog. The response is
 // stored sealed: it can hold link URLs.
 func (st *Store) FinishIdempotent(ctx context.Context, tokenID, key string, fingerprint []byte, status int, body []byte) error {
 	sealed, err := st.seal(body, idemAAD(tokenID, key))
@@ -73,7 +73,7 @@ func (st *Store) FinishIdempotent(ctx context.Context, tokenID, key string, fing
 	return nil
 }
 
-// AbandonIdempotent implements sesame.IdempotencyStore.
+// AbandonIdempotent implements sesame.AuditLog.
 func (st *Store) AbandonIdempotent(ctx context.Context, tokenID, key string) error {
 	_, err := st.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND state = ?`, tokenID, key, sesame.IdempotencyPending)
 	if err != nil && err != sql.ErrNoRows {

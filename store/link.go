@@ -506,9 +506,9 @@ func decodeStrings(s string) []string {
 	return out
 }
 
-var _ sesame.LinkRevoker = (*Store)(nil)
+var _ sesame.LinkStore = (*Store)(nil)
 
-// RevokeLink implements sesame.LinkRevoker.
+// RevokeLink implements sesame.LinkStore.
 func (st *Store) RevokeLink(ctx context.Context, id string) (*sesame.Link, bool, error) {
 	links, err := st.loadLinks(ctx, st.db, []string{id}, true)
 	if err != nil {

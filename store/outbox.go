@@ -13,7 +13,7 @@ import (
 
 var (
 	_ sesame.Outbox        = (*Store)(nil)
-	_ sesame.LinkSendStore = (*Store)(nil)
+	_ sesame.LinkStore = (*Store)(nil)
 )
 
 type outboxPayload struct {
@@ -86,7 +86,7 @@ func (st *Store) Enqueue(ctx context.Context, msgs ...*sesame.Message) error {
 	return st.withTx(ctx, func(tx *sqlx.Tx) error { return st.enqueue(ctx, tx, st.nowUTC(), msgs...) })
 }
 
-// RecordLinkSends implements sesame.LinkSendStore: the links note their
+// RecordLinkSends implements sesame.LinkStore: the links note their
 // latest recipient and sender, and the mail is queued, in one transaction.
 func (st *Store) RecordLinkSends(ctx context.Context, req sesame.LinkSendRequest, msgs []*sesame.Message) ([]*sesame.Link, error) {
 	ids := make([]string, len(req.Items))

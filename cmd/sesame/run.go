@@ -219,7 +219,7 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 	if err != nil {
 		return nil, err
 	}
-	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: cfg.PublicBase(),
+	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: cfg.PublicBase(),
 		Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, Wake: worker.Wake})
 	if err != nil {
 		return nil, err
@@ -249,7 +249,7 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 	}
 	srv, err := gateway.New(gateway.Config{
 		Objects: sv.objects, Tokens: st, Ready: st.Ping,
-		Links: sv.links, LinkReader: st, Audit: st, Idempotency: st, Mailer: sv.mailer, Outbox: st, Revoker: st, Version: version,
+		Links: sv.links, LinkReader: st, Audit: st, Mailer: sv.mailer, Outbox: st, Version: version,
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
 			Limits: sesame.PortalLimits{MaxFileSize: int64(cfg.Storage.MaxUploadSize), MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes),
 				MaxLinkFiles: cfg.Portal.MaxLinkFiles, MinFreeBytes: int64(cfg.Portal.MinFreeSpace), FreeBytes: st.FreeBytes},
@@ -511,8 +511,8 @@ func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout
 	if err != nil {
 		return err
 	}
-	tools, err := mcp.New(mcp.Config{Objects: sv.objects, Links: sv.links, LinkReader: st, Revoker: st,
-		Mailer: sv.mailer, Audit: st, Idempotency: st, PublicURL: cfg.PublicBase(),
+	tools, err := mcp.New(mcp.Config{Objects: sv.objects, Links: sv.links, LinkReader: st,
+		Mailer: sv.mailer, Audit: st, PublicURL: cfg.PublicBase(),
 		UploadRoots: cfg.MCP.UploadRoots, Version: version, Logger: log})
 	if err != nil {
 		return err

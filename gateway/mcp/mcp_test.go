@@ -35,11 +35,11 @@ func newToolsEnv(t *testing.T) *toolsEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Sends: st, PublicURL: "http://sesame.test"})
+	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: "http://sesame.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tools, err := mcp.New(mcp.Config{Objects: &sesame.ObjectService{Store: st, Blobs: st}, LinkReader: st, Revoker: st, Mailer: mailer, Audit: st, Idempotency: st,
+	tools, err := mcp.New(mcp.Config{Objects: &sesame.ObjectService{Store: st, Blobs: st}, LinkReader: st, Mailer: mailer, Audit: st,
 		Links:     &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
 		PublicURL: "http://sesame.test", UploadRoots: []string{t.TempDir()}, Logger: log})
 	if err != nil {

@@ -28,16 +28,14 @@ import (
 type Config struct {
 	// Objects applies the object rules.
 	Objects *sesame.ObjectService
-	// Links applies the link rules on create; LinkReader reads links and
-	// Revoker revokes them.
+	// Links applies the link rules on create; LinkReader reads and revokes
+	// links.
 	Links      *sesame.LinkService
 	LinkReader sesame.LinkStore
-	Revoker    sesame.LinkRevoker
 	Mailer     sesame.LinkMailer
 	// Audit receives an event for every call of a tool that changes
-	// something.
-	Audit       sesame.AuditLog
-	Idempotency sesame.IdempotencyStore
+	// something, and keeps the replies of idempotent calls.
+	Audit sesame.AuditLog
 
 	// PublicURL is the base of the link URLs the tools hand out.
 	PublicURL string
@@ -63,7 +61,7 @@ type Server struct {
 // New validates cfg.
 func New(cfg Config) (*Server, error) {
 	if cfg.Objects == nil || cfg.Links == nil || cfg.LinkReader == nil ||
-		cfg.Revoker == nil || cfg.Mailer == nil || cfg.Audit == nil || cfg.Idempotency == nil {
+		cfg.Mailer == nil || cfg.Audit == nil {
 		return nil, errors.New("mcp: every storage role is required")
 	}
 	if !strings.HasPrefix(cfg.PublicURL, "http://") && !strings.HasPrefix(cfg.PublicURL, "https://") {
@@ -210,7 +208,7 @@ func idempotent[Out any](ctx context.Context, t *tools, tool, key string, in any
 	}
 	b, _ := json.Marshal(in) // tool inputs are plain data
 	sum := sha256.Sum256(append([]byte(tool+"\x00"), b...))
-	k := sesame.IdempotencyKey{Store: t.cfg.Idempotency, TokenID: t.tok.ID, Key: key, Route: "mcp:" + tool,
+	k := sesame.IdempotencyKey{Store: t.cfg.Audit, TokenID: t.tok.ID, Key: key, Route: "mcp:" + tool,
 		Namespace: "mcp", Source: "/idempotency_key"}
 	prev, err := k.Claim(ctx, func() ([]byte, error) { return sum[:], nil })
 	if err != nil {

@@ -266,7 +266,7 @@ func (t *tools) linkGet(ctx context.Context, in linkIDIn) (linkView, error) {
 
 func (t *tools) linkRevoke(ctx context.Context, in linkIDIn) (linkView, error) {
 	out, err := idempotent(ctx, t, "share_link_revoke", in.IdempotencyKey, in, func() (linkView, error) {
-		l, already, err := t.cfg.Revoker.RevokeLink(ctx, in.ID)
+		l, already, err := t.cfg.LinkReader.RevokeLink(ctx, in.ID)
 		if err != nil {
 			return linkView{}, err
 		}
