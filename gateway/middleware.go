@@ -17,6 +17,9 @@ import (
 const (
 	ctxRequestID   = "sesame.request_id"
 	ctxRequestTime = "sesame.request_time"
+	// ctxSentBytes holds the body bytes a handler sent around gin's writer
+	// (sendfile), as an int64.
+	ctxSentBytes = "sesame.sent_bytes"
 )
 
 // requestID stamps every request with a Pangea-style id, echoed in the
@@ -39,8 +42,12 @@ func (s *Server) accessLog(c *gin.Context) {
 	if route == "" {
 		route = "(no route)"
 	}
+	size := int64(max(c.Writer.Size(), 0))
+	if n, ok := c.Get(ctxSentBytes); ok {
+		size += n.(int64)
+	}
 	s.log.Info("http", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
-		"bytes", c.Writer.Size(), "duration_ms", time.Since(start).Milliseconds(), "request_id", c.GetString(ctxRequestID))
+		"bytes", size, "duration_ms", time.Since(start).Milliseconds(), "request_id", c.GetString(ctxRequestID))
 }
 
 // recovery turns a panic into a logged 500 envelope that says nothing internal.
