@@ -16,8 +16,8 @@ import (
 type accessLines chan [2]any
 
 func (a accessLines) Enabled(context.Context, slog.Level) bool { return true }
-func (a accessLines) WithAttrs([]slog.Attr) slog.Handler      { return a }
-func (a accessLines) WithGroup(string) slog.Handler           { return a }
+func (a accessLines) WithAttrs([]slog.Attr) slog.Handler       { return a }
+func (a accessLines) WithGroup(string) slog.Handler            { return a }
 func (a accessLines) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "http" {
 		return nil

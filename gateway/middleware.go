@@ -112,6 +112,8 @@ func readCapped(r *http.Request, limit int64) ([]byte, error) {
 	case errors.As(err, &mbe):
 		return nil, &sesame.Error{Kind: sesame.TooLarge, Message: fmt.Sprintf("The request body is larger than %d bytes.", limit),
 			Fields: []sesame.FieldError{{Code: "IsTooBig", Detail: fmt.Sprintf("JSON bodies are limited to %d bytes", limit), Source: "/"}}}
+	case sesame.AsError(err) != nil:
+		return nil, err
 	case err != nil:
 		return nil, &sesame.Error{Kind: sesame.Invalid, Message: "The request body could not be read.", Err: err}
 	}
