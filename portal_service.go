@@ -13,10 +13,6 @@ type PortalLimits struct {
 	MaxFileSize  int64 // one file, in bytes (0: no cap)
 	MaxLinkBytes int64 // everything uploaded through one link (0: no cap)
 	MaxLinkFiles int   // files uploaded through one link (0: no cap)
-	// MinFreeBytes is the disk space uploads must leave; FreeBytes
-	// reports it (nil: not checked).
-	MinFreeBytes int64
-	FreeBytes    func() (int64, error)
 }
 
 // PortalService decides every rule of the recipient pages: which links

@@ -29,11 +29,6 @@ func (ps *PortalService) UploadFolder(ctx context.Context, v *Visit, id string) 
 func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, name string, r io.Reader) (*Object, error) {
 	name = SanitizeName(name)
 	lim := ps.Limits
-	if lim.FreeBytes != nil {
-		if free, err := lim.FreeBytes(); err == nil && free < lim.MinFreeBytes {
-			return nil, ps.uploadRefused(ctx, v, name, "disk", Errorf(NoSpace, "The server is out of space. Please tell the person who sent you this link."))
-		}
-	}
 	used, ok, err := ps.Access.ReserveUploadFile(ctx, v.Link.ID, lim.MaxLinkFiles)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package sesame
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,23 @@ func ValidScope(s Scope) bool {
 		}
 	}
 	return false
+}
+
+// CheckNewToken applies the rules for a new token's name and scopes: a
+// name that is not blank and at least one known scope. It returns Invalid.
+func CheckNewToken(name string, scopes []Scope) error {
+	if strings.TrimSpace(name) == "" {
+		return FieldErr("FieldRequired", "/name", "a token needs a name")
+	}
+	if len(scopes) == 0 {
+		return FieldErr("BelowMinItems", "/scopes", "a token needs at least one scope")
+	}
+	for _, s := range scopes {
+		if !ValidScope(s) {
+			return FieldErr("NotEnumMember", "/scopes", "unknown scope %q", s)
+		}
+	}
+	return nil
 }
 
 // TokenPrefix starts every API token secret.

@@ -102,7 +102,7 @@ func (s *Server) errorEnvelope(c *gin.Context, err error) (int, envelope) {
 // fail answers with the error envelope for err, logging server faults once.
 // A client that has gone away gets nothing.
 func (s *Server) fail(c *gin.Context, err error) {
-	if c.Request.Context().Err() != nil {
+	if ctx := c.Request.Context(); ctx.Err() != nil && !bodyExpired(ctx) {
 		c.Abort()
 		return
 	}

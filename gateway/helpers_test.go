@@ -33,8 +33,16 @@ type envOption func(*gateway.Config)
 
 func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
+	return newTestEnvStore(t, store.Config{}, opts...)
+}
+
+// newTestEnvStore is newTestEnv over a store opened with sc (its data
+// directory and logger are the test's).
+func newTestEnvStore(t *testing.T, sc store.Config, opts ...envOption) *testEnv {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Logger: log})
+	sc.DataDir, sc.Logger = t.TempDir(), log
+	st, err := store.Open(context.Background(), sc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,9 @@ import (
 const (
 	ctxRequestID   = "sesame.request_id"
 	ctxRequestTime = "sesame.request_time"
+	// ctxSentBytes holds the body bytes a handler sent around gin's writer
+	// (sendfile), as an int64.
+	ctxSentBytes = "sesame.sent_bytes"
 )
 
 // requestID stamps every request with a Pangea-style id, echoed in the
@@ -39,8 +42,12 @@ func (s *Server) accessLog(c *gin.Context) {
 	if route == "" {
 		route = "(no route)"
 	}
+	size := int64(max(c.Writer.Size(), 0))
+	if n, ok := c.Get(ctxSentBytes); ok {
+		size += n.(int64)
+	}
 	s.log.Info("http", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
-		"bytes", c.Writer.Size(), "duration_ms", time.Since(start).Milliseconds(), "request_id", c.GetString(ctxRequestID))
+		"bytes", size, "duration_ms", time.Since(start).Milliseconds(), "request_id", c.GetString(ctxRequestID))
 }
 
 // recovery turns a panic into a logged 500 envelope that says nothing internal.
@@ -112,6 +119,8 @@ func readCapped(r *http.Request, limit int64) ([]byte, error) {
 	case errors.As(err, &mbe):
 		return nil, &sesame.Error{Kind: sesame.TooLarge, Message: fmt.Sprintf("The request body is larger than %d bytes.", limit),
 			Fields: []sesame.FieldError{{Code: "IsTooBig", Detail: fmt.Sprintf("JSON bodies are limited to %d bytes", limit), Source: "/"}}}
+	case sesame.AsError(err) != nil:
+		return nil, err
 	case err != nil:
 		return nil, &sesame.Error{Kind: sesame.Invalid, Message: "The request body could not be read.", Err: err}
 	}

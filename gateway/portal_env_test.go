@@ -79,9 +79,17 @@ func (portalCheapHasher) Verify(ctx context.Context, phc, password string) error
 
 func newPortalEnv(t *testing.T, opts ...envOption) *portalEnv {
 	t.Helper()
+	return newPortalEnvStore(t, store.Config{}, opts...)
+}
+
+// newPortalEnvStore is newPortalEnv over a store opened with sc (its
+// directory, logger and clock are the env's).
+func newPortalEnvStore(t *testing.T, sc store.Config, opts ...envOption) *portalEnv {
+	t.Helper()
 	clk := &portalClock{now: time.Now().UTC().Truncate(time.Millisecond)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), Logger: log, Now: clk.Now})
+	sc.DataDir, sc.Logger, sc.Now = t.TempDir(), log, clk.Now
+	st, err := store.Open(context.Background(), sc)
 	if err != nil {
 		t.Fatal(err)
 	}

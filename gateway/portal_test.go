@@ -23,6 +23,7 @@ import (
 
 	"github.com/sesame-share/sesame"
 	"github.com/sesame-share/sesame/gateway"
+	"github.com/sesame-share/sesame/store"
 )
 
 // childNames lists the names in a folder, sorted, through the API.
@@ -1261,10 +1262,12 @@ func TestPortal_UploadLimits(t *testing.T) {
 		}
 	})
 	t.Run("free disk", func(t *testing.T) {
-		e, l, v, drop := setup(t, func(c *gateway.Config) {
-			c.Portal.Service.Limits.MinFreeBytes = 1 << 30
-			c.Portal.Service.Limits.FreeBytes = func() (int64, error) { return 1 << 20, nil }
-		})
+		e := newPortalEnvStore(t, store.Config{MinFreeSpace: 1 << 30, FreeSpace: func() (int64, error) { return 1 << 20, nil }}, portalCheapPasswords)
+		d := e.mkdir("/drop")
+		drop := d.ID
+		l := e.createLinks(map[string]any{"targets": []string{drop}, "link_type": "upload", "authenticators": []any{pw(goodPassword)}})[0]
+		v := e.visitor()
+		v.signIn(l, goodPassword)
 		csrf := v.csrf(e.base(l) + "/d/" + drop)
 		message(t, v.upload(l, csrf, drop, "application/json", portalFile{"x.txt", []byte("x")}), 507)
 		if got := e.childNames(drop); len(got) != 0 {

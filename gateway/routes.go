@@ -23,7 +23,7 @@ func (s *Server) routes() {
 		read, write := s.auth(sesame.ScopeObjectsRead), s.auth(sesame.ScopeObjectsWrite)
 		g.POST("/buckets", read, s.handleBuckets)
 		g.POST("/folder/create", write, s.idempotent, s.audited("folder.create"), s.handleFolderCreate)
-		g.POST("/put", write, s.idempotent, s.audited("object.put"), s.handlePut)
+		g.POST("/put", write, s.uploadBody, s.idempotent, s.audited("object.put"), s.handlePut)
 		g.POST("/get", read, s.handleGet)
 		g.POST("/get_archive", read, s.handleGetArchive)
 		g.POST("/list", read, s.handleList)
@@ -44,8 +44,8 @@ func (s *Server) routes() {
 	e.GET("/request/:id", s.auth(sesame.ScopeObjectsWrite), s.handleRequestPoll)
 
 	// Capability URLs: the secret in the path is the credential.
-	e.POST("/upload/:secret", s.audited("object.put"), s.handleUploadPost)
-	e.PUT("/upload/:secret", s.audited("object.put"), s.handleUploadPut)
+	e.POST("/upload/:secret", s.uploadBody, s.audited("object.put"), s.handleUploadPost)
+	e.PUT("/upload/:secret", s.uploadBody, s.audited("object.put"), s.handleUploadPut)
 	e.GET("/dl/:secret", s.handleDownload)
 	e.HEAD("/dl/:secret", s.handleDownload)
 	e.GET("/dl/:secret/:name", s.handleDownload)
@@ -72,7 +72,7 @@ func (s *Server) routes() {
 	e.GET("/s/:token/th/:id", s.handlePortalThumb)
 	e.GET("/s/:token/zip", s.handlePortalZip)
 	e.POST("/s/:token/zip", s.handlePortalZip)
-	e.POST("/s/:token/upload", s.handlePortalUpload)
+	e.POST("/s/:token/upload", s.uploadBody, s.handlePortalUpload)
 	e.POST("/s/:token/mkdir", s.handlePortalMkdir)
 	e.GET("/s/:token/rename/:id", s.handlePortalConfirm)
 	e.POST("/s/:token/rename", s.handlePortalRename)
@@ -88,13 +88,17 @@ func (s *Server) handleHealth(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
+// handleReady answers 200 while the server can take traffic. Low disk space
+// does not make it unready: uploads are refused, but this replica is the
+// one that can still delete files, so it says low_space instead.
 func (s *Server) handleReady(c *gin.Context) {
 	if err := s.cfg.Ready(c.Request.Context()); err != nil {
 		s.log.Warn("not ready", "error", err)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	low := s.cfg.LowSpace != nil && s.cfg.LowSpace()
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "low_space": low})
 }
 
 // handleMCP refuses a JSON-RPC message that is neither a call nor a

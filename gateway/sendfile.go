@@ -82,5 +82,7 @@ func serveBlob(c *gin.Context, modTime time.Time, blob sesame.Blob) int64 {
 	}
 	w := newDirectWriter(c.Writer)
 	http.ServeContent(w, c.Request, "", modTime, content)
+	// gin's writer never sees these bytes; the access log reads them here.
+	c.Set(ctxSentBytes, w.sent)
 	return w.sent
 }

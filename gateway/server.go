@@ -46,6 +46,15 @@ type Config struct {
 	PublicURL string
 	// TrustedProxies may set X-Forwarded-For; empty trusts none.
 	TrustedProxies []string
+	// RequestTimeout bounds reading the body of every request that is not
+	// an upload (0: no bound).
+	RequestTimeout time.Duration
+	// UploadTimeout bounds reading the body of an upload: API put, the
+	// upload URLs and portal uploads (0: no bound).
+	UploadTimeout time.Duration
+	// LowSpace reports whether free disk space is below the reserve, so
+	// that uploads are refused (shown by /readyz); nil: never.
+	LowSpace func() bool
 
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -147,4 +156,6 @@ func (s *Server) denyCrossOrigin(w http.ResponseWriter, r *http.Request) {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, s.limitBody(w, r))
+}

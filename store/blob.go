@@ -30,51 +30,92 @@ const chunkSize = 1 << 20
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Stage implements sesame.BlobStore. The bytes go to a file under tmp/ and
-// through every hash at once: each hash runs on its own goroutine over the
-// chunk just read while the next chunk is being read.
+// through every hash at once. Stage refuses bytes that would leave less than
+// the reserve (Config.MinFreeSpace) free on the data disk, with NoSpace, so
+// that deletes and database writes always have room.
 func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64) (*sesame.Upload, error) {
+	if err := st.room(0); err != nil {
+		return nil, err
+	}
 	f, err := os.CreateTemp(st.tmpDir, "up-*")
 	if err != nil {
 		return nil, stageErr(fmt.Errorf("store: stage: %w", err))
 	}
-	u := &sesame.Upload{Ref: filepath.Base(f.Name())}
 	fail := func(err error) (*sesame.Upload, error) {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, err
 	}
+	// The lock, held while the file is written, tells a server that starts
+	// meanwhile to leave the file out of its sweep.
+	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fail(fmt.Errorf("store: stage lock: %w", err))
+	}
 	hashes := []hash.Hash{md5.New(), sha1.New(), sha256.New(), sha512.New(), crc32.New(castagnoli)}
+	total, sniff, err := st.copyHashed(ctx, r, f, hashes, max)
+	if err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(stageErr(fmt.Errorf("store: stage sync: %w", err)))
+	}
+	if err := f.Close(); err != nil {
+		return fail(stageErr(fmt.Errorf("store: stage close: %w", err)))
+	}
+	return &sesame.Upload{
+		Ref:      filepath.Base(f.Name()),
+		Size:     total,
+		MD5:      hex.EncodeToString(hashes[0].Sum(nil)),
+		SHA1:     hex.EncodeToString(hashes[1].Sum(nil)),
+		SHA256:   hex.EncodeToString(hashes[2].Sum(nil)),
+		SHA512:   hex.EncodeToString(hashes[3].Sum(nil)),
+		CRC32C:   hex.EncodeToString(hashes[4].Sum(nil)),
+		MimeType: sniffType(sniff, name),
+	}, nil
+}
+
+// copyHashed copies r to f and through every hash: each sink runs on its
+// own goroutine over the chunk just read while the next chunk is being
+// read. It returns the byte count and the first bytes, for sniffing.
+func (st *Store) copyHashed(ctx context.Context, r io.Reader, f *os.File, hashes []hash.Hash, max int64) (int64, []byte, error) {
 	sinks := make([]io.Writer, 0, len(hashes)+1)
 	sinks = append(sinks, f)
 	for _, h := range hashes {
 		sinks = append(sinks, h)
 	}
 	var (
-		bufs   = [2][]byte{make([]byte, chunkSize), make([]byte, chunkSize)}
-		wg     sync.WaitGroup
-		errs   = make([]error, len(sinks))
-		sniff  []byte
-		turn   int
-		total  int64
-		readEr error
+		bufs  = [2][]byte{make([]byte, chunkSize), make([]byte, chunkSize)}
+		wg    sync.WaitGroup
+		errs  = make([]error, len(sinks))
+		sniff []byte
+		total int64
 	)
-	for {
+	writeErr := func() error {
+		for _, e := range errs {
+			if e != nil {
+				return stageErr(fmt.Errorf("store: stage write: %w", e))
+			}
+		}
+		return nil
+	}
+	for turn := 0; ; turn++ {
 		if err := ctx.Err(); err != nil {
 			wg.Wait()
-			return fail(err)
+			return 0, nil, err
 		}
 		buf := bufs[turn%2]
 		n, rerr := fill(r, buf)
 		wg.Wait() // the previous chunk is hashed and written; its buffer is free
-		for _, e := range errs {
-			if e != nil {
-				return fail(stageErr(fmt.Errorf("store: stage write: %w", e)))
-			}
+		if err := writeErr(); err != nil {
+			return 0, nil, err
 		}
 		if n > 0 {
 			total += int64(n)
 			if max > 0 && total > max {
-				return fail(&sesame.Error{Kind: sesame.TooLarge, Message: fmt.Sprintf("The file is larger than the limit of %d bytes.", max)})
+				return 0, nil, &sesame.Error{Kind: sesame.TooLarge, Message: fmt.Sprintf("The file is larger than the limit of %d bytes.", max)}
+			}
+			if err := st.room(int64(n)); err != nil {
+				return 0, nil, err
 			}
 			if sniff == nil {
 				sniff = append([]byte(nil), buf[:min(n, 512)]...)
@@ -92,34 +133,34 @@ func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64)
 			break
 		}
 		if rerr != nil {
-			readEr = rerr
-			break
+			wg.Wait()
+			return 0, nil, readErr(rerr)
 		}
-		turn++
 	}
 	wg.Wait()
-	if readEr != nil {
-		return fail(readErr(readEr))
+	return total, sniff, writeErr()
+}
+
+// room returns NoSpace when n more bytes would leave less than the reserve
+// free on the data disk.
+func (st *Store) room(n int64) error {
+	if st.reserve <= 0 {
+		return nil
 	}
-	for _, e := range errs {
-		if e != nil {
-			return fail(stageErr(fmt.Errorf("store: stage write: %w", e)))
-		}
+	free, err := st.freeSpace()
+	if err != nil {
+		return fmt.Errorf("store: free space: %w", err)
 	}
-	if err := f.Sync(); err != nil {
-		return fail(stageErr(fmt.Errorf("store: stage sync: %w", err)))
+	if free-n < st.reserve {
+		return &sesame.Error{Kind: sesame.NoSpace, Message: "The server is low on disk space and takes no uploads until some is freed."}
 	}
-	if err := f.Close(); err != nil {
-		return fail(stageErr(fmt.Errorf("store: stage close: %w", err)))
-	}
-	u.Size = total
-	u.MD5 = hex.EncodeToString(hashes[0].Sum(nil))
-	u.SHA1 = hex.EncodeToString(hashes[1].Sum(nil))
-	u.SHA256 = hex.EncodeToString(hashes[2].Sum(nil))
-	u.SHA512 = hex.EncodeToString(hashes[3].Sum(nil))
-	u.CRC32C = hex.EncodeToString(hashes[4].Sum(nil))
-	u.MimeType = sniffType(sniff, name)
-	return u, nil
+	return nil
+}
+
+// LowSpace reports whether less than the reserve (Config.MinFreeSpace) is
+// free on the data disk, so that uploads are refused.
+func (st *Store) LowSpace() bool {
+	return sesame.KindOf(st.room(0)) == sesame.NoSpace
 }
 
 // fill reads into buf until it is full or the reader stops. Unlike
@@ -246,48 +287,4 @@ func (st *Store) OpenBlob(ctx context.Context, key string) (sesame.Blob, error) 
 		return nil, fmt.Errorf("store: stat blob: %w", err)
 	}
 	return &fileBlob{File: f, size: fi.Size(), mod: fi.ModTime()}, nil
-}
-
-// sweep removes what an interrupted process left behind: staged uploads and
-// blobs that no object refers to (a crash between the rename of a blob and
-// the commit of its row, or between a delete's commit and the removal of its
-// blobs).
-func (st *Store) sweep(ctx context.Context) error {
-	entries, err := os.ReadDir(st.tmpDir)
-	if err != nil {
-		return fmt.Errorf("store: sweep tmp: %w", err)
-	}
-	for _, e := range entries {
-		if err := os.Remove(filepath.Join(st.tmpDir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			st.log.Warn("sweep tmp", "file", e.Name(), "error", err)
-		}
-	}
-	orphans := 0
-	// The blob directory may be a link to another disk: walk what it
-	// points at, and only ever remove regular files.
-	root, err := filepath.EvalSymlinks(st.blobDir)
-	if err != nil {
-		return fmt.Errorf("store: sweep blobs: %w", err)
-	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		var n int
-		if err := st.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM objects WHERE blob_key = ?`, d.Name()); err != nil {
-			return err
-		}
-		if n == 0 {
-			orphans++
-			return os.Remove(p)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: sweep blobs: %w", err)
-	}
-	if orphans > 0 {
-		st.log.Info("removed orphan blobs", "count", orphans)
-	}
-	return nil
 }

@@ -38,6 +38,18 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Exclusive takes the data directory's lock, which one process (the
+	// server) holds: Open returns a Conflict while another process holds
+	// it. Only the holder sweeps what a crash left behind (staged uploads,
+	// orphan blobs); other processes (the CLI, sesame mcp) share the
+	// directory and never remove files.
+	Exclusive bool
+	// MinFreeSpace is the reserve, in bytes: Stage refuses bytes that
+	// would leave less free on the data disk (0: no reserve).
+	MinFreeSpace int64
+	// FreeSpace reports the bytes free on the data disk; nil measures the
+	// disk of the blob directory.
+	FreeSpace func() (int64, error)
 }
 
 // Store is the SQLite and local-disk implementation of the storage roles.
@@ -54,6 +66,10 @@ type Store struct {
 	bucket  string // the default bucket id
 	blobDir string
 	tmpDir  string
+	lock    *os.File // the data directory's lock, when Exclusive
+	reserve int64
+	// freeSpace reports the bytes free on the data disk.
+	freeSpace func() (int64, error)
 }
 
 var (
@@ -75,15 +91,19 @@ func DSN(path string) string {
 }
 
 // Open opens (creating if needed) the store in cfg.DataDir, applies pending
-// migrations, loads or generates the secret key and sweeps what an earlier
+// migrations and loads or generates the secret key. With cfg.Exclusive it
+// first takes the data directory's lock and then sweeps what an earlier
 // crash left behind.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	st := &Store{dir: cfg.DataDir, log: cfg.Logger, now: cfg.Now}
+	st := &Store{dir: cfg.DataDir, log: cfg.Logger, now: cfg.Now, reserve: cfg.MinFreeSpace, freeSpace: cfg.FreeSpace}
 	if st.log == nil {
 		st.log = slog.Default()
 	}
 	if st.now == nil {
 		st.now = time.Now
+	}
+	if st.freeSpace == nil {
+		st.freeSpace = st.FreeBytes
 	}
 	st.blobDir = filepath.Join(cfg.DataDir, "blobs")
 	st.tmpDir = filepath.Join(cfg.DataDir, "tmp")
@@ -92,27 +112,62 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("store: create %s: %w", d, err)
 		}
 	}
+	if cfg.Exclusive {
+		lock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		st.lock = lock
+	}
 	keys, err := LoadKeys(filepath.Join(cfg.DataDir, "secret.key"))
 	if err != nil {
+		st.unlock()
 		return nil, err
 	}
 	st.keys = keys
-	dbPath := filepath.Join(cfg.DataDir, "sesame.db")
+	if st.db, st.w, err = openDB(filepath.Join(cfg.DataDir, "sesame.db")); err != nil {
+		st.unlock()
+		return nil, err
+	}
+	if err := st.migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := st.ensureBucket(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if st.lock != nil {
+		if err := st.sweep(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	if err := st.Optimize(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// openDB opens the database file at path with a pool for reads and one
+// connection for writes.
+func openDB(path string) (db, w *sqlx.DB, err error) {
 	// Create the file first so that it (and the WAL files SQLite derives
 	// from it) is readable by the owner only.
-	f, err := os.OpenFile(dbPath, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("store: create database: %w", err)
+		return nil, nil, fmt.Errorf("store: create database: %w", err)
 	}
 	f.Close()
-	db, err := sqlx.Open("sqlite3", DSN(dbPath))
+	db, err = sqlx.Open("sqlite3", DSN(path))
 	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
+		return nil, nil, fmt.Errorf("store: open: %w", err)
 	}
-	w, err := sqlx.Open("sqlite3", DSN(dbPath))
+	w, err = sqlx.Open("sqlite3", DSN(path))
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: open: %w", err)
+		return nil, nil, fmt.Errorf("store: open: %w", err)
 	}
 	// Keep read connections open: each new SQLite connection re-reads the
 	// schema and runs the DSN's pragmas.
@@ -123,24 +178,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
-	st.db, st.w = db, w
-	if err := st.migrate(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	if err := st.ensureBucket(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	if err := st.sweep(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	if err := st.Optimize(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
+	return db, w, nil
 }
 
 // Optimize refreshes the query planner's statistics where they are stale
@@ -155,9 +193,20 @@ func (st *Store) Optimize(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
+// Close closes the database and releases the data directory's lock.
 func (st *Store) Close() error {
-	return errors.Join(st.w.Close(), st.db.Close())
+	err := errors.Join(st.w.Close(), st.db.Close())
+	st.unlock()
+	return err
+}
+
+// unlock releases the data directory's lock, if this store holds it. The
+// lock file stays: removing it would let two processes lock two files.
+func (st *Store) unlock() {
+	if st.lock != nil {
+		st.lock.Close() // closing the file releases the lock
+		st.lock = nil
+	}
 }
 
 // Ping reports whether the database answers and the data directory is writable.

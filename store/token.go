@@ -44,17 +44,11 @@ const tokenCols = `id, name, scopes, created_at, expires_at, last_used_at, revok
 
 // CreateToken implements sesame.TokenStore.
 func (st *Store) CreateToken(ctx context.Context, name string, scopes []sesame.Scope, expires time.Time) (*sesame.Token, string, error) {
-	if strings.TrimSpace(name) == "" {
-		return nil, "", sesame.FieldErr("FieldRequired", "/name", "a token needs a name")
-	}
-	if len(scopes) == 0 {
-		return nil, "", sesame.FieldErr("BelowMinItems", "/scopes", "a token needs at least one scope")
+	if err := sesame.CheckNewToken(name, scopes); err != nil {
+		return nil, "", err
 	}
 	names := make([]string, len(scopes))
 	for i, s := range scopes {
-		if !sesame.ValidScope(s) {
-			return nil, "", sesame.FieldErr("NotEnumMember", "/scopes", "unknown scope %q", s)
-		}
 		names[i] = string(s)
 	}
 	now := st.nowUTC()

@@ -36,12 +36,14 @@ type Config struct {
 		TrustedProxies    []string      `yaml:"trusted_proxies"`
 		ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 		ReadTimeout       time.Duration `yaml:"read_timeout"`
+		RequestTimeout    time.Duration `yaml:"request_timeout"`
 		WriteTimeout      time.Duration `yaml:"write_timeout"`
 		IdleTimeout       time.Duration `yaml:"idle_timeout"`
 		ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	} `yaml:"http"`
 	Storage struct {
 		MaxUploadSize ByteSize `yaml:"max_upload_size"`
+		MinFreeSpace  ByteSize `yaml:"min_free_space"`
 	} `yaml:"storage"`
 	Transfer struct {
 		DestURLTTL   time.Duration `yaml:"dest_url_ttl"`
@@ -81,6 +83,7 @@ type Config struct {
 	Portal struct {
 		MaxLinkBytes ByteSize `yaml:"max_link_bytes"`
 		MaxLinkFiles int      `yaml:"max_link_files"`
+		// MinFreeSpace is the old name of storage.min_free_space; 0 is unset.
 		MinFreeSpace ByteSize `yaml:"min_free_space"`
 	} `yaml:"portal"`
 	MCP struct {
@@ -105,10 +108,12 @@ func DefaultConfig() Config {
 	c.Log.Format = "text"
 	c.HTTP.ReadHeaderTimeout = 10 * time.Second
 	c.HTTP.ReadTimeout = 2 * time.Hour
+	c.HTTP.RequestTimeout = 30 * time.Second
 	c.HTTP.WriteTimeout = 2 * time.Hour
 	c.HTTP.IdleTimeout = 2 * time.Minute
 	c.HTTP.ShutdownTimeout = 30 * time.Second
 	c.Storage.MaxUploadSize = 10 << 30
+	c.Storage.MinFreeSpace = defaultMinFreeSpace
 	c.Transfer.DestURLTTL = time.Hour
 	c.Transfer.UploadURLTTL = time.Hour
 	p := sesame.DefaultLinkPolicy()
@@ -124,11 +129,22 @@ func DefaultConfig() Config {
 	c.SMTP.TLS = "mandatory"
 	c.SMTP.FromName = "sesame"
 	c.Portal.MaxLinkFiles = 1000
-	c.Portal.MinFreeSpace = 256 << 20
 	c.Branding.ProductName = "sesame"
 	c.Branding.AccentColor = "#2563eb"
 	c.Audit.Retention = Retention(400 * 24 * time.Hour)
 	return c
+}
+
+const defaultMinFreeSpace = 256 << 20
+
+// Reserve returns the free space uploads must leave on the data disk:
+// storage.min_free_space, or the old portal.min_free_space when only that
+// one is set.
+func (c *Config) Reserve() int64 {
+	if c.Portal.MinFreeSpace != 0 && c.Storage.MinFreeSpace == defaultMinFreeSpace {
+		return int64(c.Portal.MinFreeSpace)
+	}
+	return int64(c.Storage.MinFreeSpace)
 }
 
 // ByteSize is a number of bytes, written as 1048576, "512MiB" or "10GB".
@@ -311,6 +327,16 @@ func ApplyEnv(c *Config, environ []string) (unknown []string, err error) {
 // Validate checks the configuration as a whole and reports every problem.
 func (c *Config) Validate() error {
 	var problems []error
+	problems = append(problems, c.checkServer()...)
+	problems = append(problems, c.checkLinks()...)
+	problems = append(problems, c.checkNotify()...)
+	problems = append(problems, c.checkPortal()...)
+	return errors.Join(problems...)
+}
+
+// checkServer checks the listener, data directory, logging, HTTP, transfer and storage keys.
+func (c *Config) checkServer() []error {
+	var problems []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		problems = append(problems, fmt.Errorf("listen: %q is not host:port", c.Listen))
 	}
@@ -349,9 +375,21 @@ func (c *Config) Validate() error {
 			problems = append(problems, fmt.Errorf("%s: must be positive", f.name))
 		}
 	}
-	if c.HTTP.ReadTimeout < 0 || c.HTTP.WriteTimeout < 0 {
-		problems = append(problems, errors.New("http.read_timeout and http.write_timeout must not be negative"))
+	if c.HTTP.ReadTimeout < 0 || c.HTTP.RequestTimeout < 0 || c.HTTP.WriteTimeout < 0 {
+		problems = append(problems, errors.New("http.read_timeout, http.request_timeout and http.write_timeout must not be negative"))
 	}
+	if c.Storage.MaxUploadSize < 0 {
+		problems = append(problems, errors.New("storage.max_upload_size: must not be negative"))
+	}
+	if c.Storage.MinFreeSpace < 0 {
+		problems = append(problems, errors.New("storage.min_free_space: must not be negative"))
+	}
+	return problems
+}
+
+// checkLinks checks the links section.
+func (c *Config) checkLinks() []error {
+	var problems []error
 	if c.Links.DefaultExpiry <= 0 || c.Links.MaxExpiry <= 0 {
 		problems = append(problems, errors.New("links.default_expiry and links.max_expiry must be positive"))
 	} else if c.Links.DefaultExpiry > c.Links.MaxExpiry {
@@ -367,6 +405,12 @@ func (c *Config) Validate() error {
 			problems = append(problems, fmt.Errorf("links.sms_countries: %q is not a calling code such as +1 or +44", p))
 		}
 	}
+	return problems
+}
+
+// checkNotify checks the notification transports.
+func (c *Config) checkNotify() []error {
+	var problems []error
 	switch c.Notify.Email {
 	case "log":
 	case "smtp":
@@ -408,6 +452,12 @@ func (c *Config) Validate() error {
 	if c.Notify.Interval <= 0 {
 		problems = append(problems, errors.New("notify.interval: must be positive"))
 	}
+	return problems
+}
+
+// checkPortal checks branding, the portal and MCP.
+func (c *Config) checkPortal() []error {
+	var problems []error
 	if !hexColour.MatchString(c.Branding.AccentColor) {
 		problems = append(problems, fmt.Errorf("branding.accent_color: %q must be a colour such as #2563eb", c.Branding.AccentColor))
 	}
@@ -425,10 +475,7 @@ func (c *Config) Validate() error {
 			problems = append(problems, fmt.Errorf("mcp.upload_roots: %q must be an absolute directory", r))
 		}
 	}
-	if c.Storage.MaxUploadSize < 0 {
-		problems = append(problems, errors.New("storage.max_upload_size: must not be negative"))
-	}
-	return errors.Join(problems...)
+	return problems
 }
 
 var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)

@@ -57,11 +57,13 @@ http:
   trusted_proxies: [10.0.0.1, 10.0.0.0/8]
   read_header_timeout: 5s
   read_timeout: 1h30m
+  request_timeout: 20s
   write_timeout: 45m
   idle_timeout: 90s
   shutdown_timeout: 7s
 storage:
   max_upload_size: 512MiB
+  min_free_space: 2GiB
 transfer:
   dest_url_ttl: 15m
   upload_url_ttl: 20m
@@ -116,10 +118,12 @@ func fullConfig() Config {
 	c.HTTP.TrustedProxies = []string{"10.0.0.1", "10.0.0.0/8"}
 	c.HTTP.ReadHeaderTimeout = 5 * time.Second
 	c.HTTP.ReadTimeout = 90 * time.Minute
+	c.HTTP.RequestTimeout = 20 * time.Second
 	c.HTTP.WriteTimeout = 45 * time.Minute
 	c.HTTP.IdleTimeout = 90 * time.Second
 	c.HTTP.ShutdownTimeout = 7 * time.Second
 	c.Storage.MaxUploadSize = 512 << 20
+	c.Storage.MinFreeSpace = 2 << 30
 	c.Transfer.DestURLTTL = 15 * time.Minute
 	c.Transfer.UploadURLTTL = 20 * time.Minute
 	c.Links.DefaultExpiry = 48 * time.Hour
@@ -344,10 +348,12 @@ var envCases = []struct {
 	{"SESAME_HTTP_TRUSTED_PROXIES", "10.0.0.1,10.0.0.0/8", func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.1", "10.0.0.0/8"} }},
 	{"SESAME_HTTP_READ_HEADER_TIMEOUT", "3s", func(c *Config) { c.HTTP.ReadHeaderTimeout = 3 * time.Second }},
 	{"SESAME_HTTP_READ_TIMEOUT", "5s", func(c *Config) { c.HTTP.ReadTimeout = 5 * time.Second }},
+	{"SESAME_HTTP_REQUEST_TIMEOUT", "9s", func(c *Config) { c.HTTP.RequestTimeout = 9 * time.Second }},
 	{"SESAME_HTTP_WRITE_TIMEOUT", "6m", func(c *Config) { c.HTTP.WriteTimeout = 6 * time.Minute }},
 	{"SESAME_HTTP_IDLE_TIMEOUT", "7s", func(c *Config) { c.HTTP.IdleTimeout = 7 * time.Second }},
 	{"SESAME_HTTP_SHUTDOWN_TIMEOUT", "8s", func(c *Config) { c.HTTP.ShutdownTimeout = 8 * time.Second }},
 	{"SESAME_STORAGE_MAX_UPLOAD_SIZE", "1GiB", func(c *Config) { c.Storage.MaxUploadSize = 1 << 30 }},
+	{"SESAME_STORAGE_MIN_FREE_SPACE", "3GiB", func(c *Config) { c.Storage.MinFreeSpace = 3 << 30 }},
 	{"SESAME_TRANSFER_DEST_URL_TTL", "10m", func(c *Config) { c.Transfer.DestURLTTL = 10 * time.Minute }},
 	{"SESAME_TRANSFER_UPLOAD_URL_TTL", "11m", func(c *Config) { c.Transfer.UploadURLTTL = 11 * time.Minute }},
 	{"SESAME_LINKS_DEFAULT_EXPIRY", "24h", func(c *Config) { c.Links.DefaultExpiry = 24 * time.Hour }},

@@ -276,7 +276,9 @@ func TestFault_DiskFull(t *testing.T) {
 			t.Fatalf("%s is on the tmpfs: SQLite did not follow the symlink, so a full disk would hit the database too", f)
 		}
 	}
-	s := startServe(t, dir)
+	// No reserve: this test is about the disk itself filling up
+	// (TestReserve_APIUploads in gateway covers storage.min_free_space).
+	s := startServeEnv(t, dir, []string{"SESAME_STORAGE_MIN_FREE_SPACE=0"})
 	a := newAPI(s.base, token, 4)
 	defer a.close()
 

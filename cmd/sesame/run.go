@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"os"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/sesame-share/sesame"
@@ -34,7 +32,10 @@ Usage:
   sesame token revoke ID [--data DIR]
   sesame mcp [--data DIR]          (MCP over stdio; the token comes from SESAME_TOKEN)
   sesame migrate [--data DIR]
+  sesame version                   (or sesame --version)
 
+"sesame COMMAND --help" shows the flags of one command. Ctrl-C stops the server
+gracefully: requests in flight get http.shutdown_timeout to finish.
 Scopes: objects:read objects:write links:read links:write links:send audit:read admin
 Every configuration key can also be set as SESAME_<PATH> (http.read_timeout is SESAME_HTTP_READ_TIMEOUT).
 `
@@ -78,6 +79,9 @@ func (g *globals) load(environ []string, stderr io.Writer) (Config, error) {
 	for _, k := range unknown {
 		fmt.Fprintf(stderr, "sesame: warning: %s is not a configuration key; ignored\n", k)
 	}
+	if cfg.Portal.MinFreeSpace != 0 {
+		fmt.Fprintln(stderr, "sesame: warning: portal.min_free_space is the old name of storage.min_free_space, which applies to every upload; use that")
+	}
 	if g.data != "" {
 		cfg.DataDir = g.data
 	}
@@ -102,8 +106,16 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 
 // run is the whole program, minus the process: tests call it directly.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, environ, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the usage asked for is printed
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "-h" || args[0] == "--help") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || slices.Contains([]string{"-h", "-help", "--help", "-version", "--version"}, args[0])) {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -114,24 +126,14 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	case "mcp":
 		return runMCP(ctx, args, environ, os.Stdin, stdout, stderr)
 	case "migrate":
-		var g globals
-		fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		g.register(fs, false)
-		if err := fs.Parse(args); err != nil {
+		return runMigrate(ctx, args, environ, stdout, stderr)
+	case "version", "-version", "--version":
+		if err := parseFlags(newFlags("version", "sesame version"), args, stdout, stderr); err != nil {
 			return err
 		}
-		cfg, err := g.load(environ, stderr)
-		if err != nil {
-			return err
-		}
-		st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: newLogger(cfg, stderr)})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stderr, "sesame: database is up to date in", cfg.DataDir)
-		return st.Close()
-	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, "sesame", versionString())
+		return nil
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -139,12 +141,31 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
+// runMigrate applies pending migrations. It may run beside a server.
+func runMigrate(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	var g globals
+	fs := newFlags("migrate", "sesame migrate [--config FILE] [--data DIR]")
+	g.register(fs, false)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
+	}
+	cfg, err := g.load(environ, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: newLogger(cfg, stderr)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "sesame: database is up to date in", cfg.DataDir)
+	return st.Close()
+}
+
 func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	var g globals
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("serve", "sesame [serve] [--config FILE] [--listen ADDR] [--data DIR] [--public-url URL]")
 	g.register(fs, true)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	cfg, err := g.load(environ, stderr)
@@ -152,9 +173,11 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: log})
+	// The server alone holds the data directory's lock, and so alone
+	// sweeps what a crash left behind; a second server refuses to start.
+	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: log, Exclusive: true, MinFreeSpace: cfg.Reserve()})
 	if err != nil {
-		return err
+		return cliErr(err)
 	}
 	defer st.Close()
 	if err := firstToken(ctx, st, stdout); err != nil {
@@ -174,10 +197,11 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
-		ReadTimeout:       cfg.HTTP.ReadTimeout,
-		WriteTimeout:      cfg.HTTP.WriteTimeout,
-		IdleTimeout:       cfg.HTTP.IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// No ReadTimeout: the gateway bounds each body, by
+		// http.request_timeout or, for uploads, http.read_timeout.
+		WriteTimeout: cfg.HTTP.WriteTimeout,
+		IdleTimeout:  cfg.HTTP.IdleTimeout,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("sesame listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBase(), "data_dir", cfg.DataDir)
 	errc := make(chan error, 1)
@@ -248,15 +272,16 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 		return nil, nil, err
 	}
 	srv, err := gateway.New(gateway.Config{
-		Objects: sv.objects, Tokens: st, Ready: st.Ping,
-		Links: sv.links, LinkReader: st, Audit: st, Mailer: sv.mailer, Outbox: st, Version: version,
+		Objects: sv.objects, Tokens: st, Ready: st.Ping, LowSpace: st.LowSpace,
+		Links: sv.links, LinkReader: st, Audit: st, Mailer: sv.mailer, Outbox: st, Version: versionString(),
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
 			Limits: sesame.PortalLimits{MaxFileSize: int64(cfg.Storage.MaxUploadSize), MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes),
-				MaxLinkFiles: cfg.Portal.MaxLinkFiles, MinFreeBytes: int64(cfg.Portal.MinFreeSpace), FreeBytes: st.FreeBytes},
+				MaxLinkFiles: cfg.Portal.MaxLinkFiles},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: sv.hasher},
 				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP}},
 			CSRFKey: st.CSRFKey(), Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, LogoURL: cfg.Branding.LogoURL},
 		PublicURL:      cfg.PublicBase(),
+		RequestTimeout: cfg.HTTP.RequestTimeout, UploadTimeout: cfg.HTTP.ReadTimeout,
 		TrustedProxies: cfg.HTTP.TrustedProxies, Logger: log,
 	})
 	if err != nil {
@@ -337,130 +362,6 @@ func firstToken(ctx context.Context, st *store.Store, stdout io.Writer) error {
 	return nil
 }
 
-func runToken(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("token: say create, list or revoke")
-	}
-	sub, args := args[0], args[1:]
-	if sub != "create" && sub != "list" && sub != "revoke" {
-		return fmt.Errorf("token: unknown subcommand %q (say create, list or revoke)", sub)
-	}
-	var g globals
-	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	g.register(fs, false)
-	name := fs.String("name", "", "a name for the token (create)")
-	scopes := fs.String("scopes", "", "comma-separated scopes (create)")
-	expires := fs.String("expires", "", "lifetime such as 90d or 12h; empty: never (create)")
-	// Flags may follow the id (token revoke ID --data DIR), so parse
-	// around positional arguments.
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
-	}
-	if sub != "revoke" && len(pos) > 0 {
-		return fmt.Errorf("token %s: unexpected argument %q", sub, pos[0])
-	}
-	cfg, err := g.load(environ, stderr)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: newLogger(cfg, stderr)})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	switch sub {
-	case "create":
-		var list []sesame.Scope
-		for _, s := range strings.Split(*scopes, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				list = append(list, sesame.Scope(s))
-			}
-		}
-		var exp time.Time
-		if *expires != "" {
-			d, err := parseLifetime(*expires)
-			if err != nil {
-				return err
-			}
-			exp = time.Now().Add(d)
-		}
-		t, secret, err := st.CreateToken(ctx, *name, list, exp)
-		if err != nil {
-			return cliErr(err)
-		}
-		fmt.Fprintln(stdout, secret)
-		fmt.Fprintf(stderr, "Created token %s (%s) with scopes %s. The secret above is shown only once.\n", t.ID, t.Name, *scopes)
-		return nil
-	case "list":
-		tokens, err := st.FindTokens(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
-		now := time.Now()
-		for _, t := range tokens {
-			scopes := make([]string, len(t.Scopes))
-			for i, s := range t.Scopes {
-				scopes[i] = string(s)
-			}
-			status := "active"
-			switch {
-			case !t.Revoked.IsZero():
-				status = "revoked"
-			case !t.Expires.IsZero() && !now.Before(t.Expires):
-				status = "expired"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, strings.Join(scopes, ","), day(t.Created), day(t.Expires), day(t.LastUsed), status)
-		}
-		return tw.Flush()
-	case "revoke":
-		if len(pos) != 1 {
-			return errors.New("token revoke: give exactly one token id")
-		}
-		if err := st.RevokeToken(ctx, pos[0]); err != nil {
-			return cliErr(err)
-		}
-		fmt.Fprintln(stderr, "Revoked", pos[0])
-		return nil
-	}
-	return fmt.Errorf("token: unknown subcommand %q (say create, list or revoke)", sub)
-}
-
-func day(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02 15:04")
-}
-
-// parseLifetime reads "90d", "2w" or any Go duration such as "12h".
-func parseLifetime(s string) (time.Duration, error) {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.Atoi(n)
-			if err != nil || v <= 0 || int64(v) > math.MaxInt64/int64(unit) {
-				return 0, fmt.Errorf("--expires: %q is not a lifetime such as 90d", s)
-			}
-			return time.Duration(v) * unit, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("--expires: %q is not a lifetime such as 90d or 12h", s)
-	}
-	return d, nil
-}
-
 // cliErr shows a user-facing message instead of the internal chain.
 func cliErr(err error) error {
 	if e := sesame.AsError(err); e != nil && e.Message != "" {
@@ -469,17 +370,13 @@ func cliErr(err error) error {
 	return err
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 // runMCP serves the MCP tools over stdio, acting as the token in
 // SESAME_TOKEN, against the same database and configuration as serve.
 func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var g globals
-	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("mcp", "sesame mcp [--config FILE] [--data DIR]    (the API token comes from SESAME_TOKEN)")
 	g.register(fs, false)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	cfg, err := g.load(environ, stderr)
@@ -496,7 +393,9 @@ func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout
 		return errors.New("mcp: set SESAME_TOKEN to an API token (sesame token create --name agent --scopes links:read,links:write,links:send,objects:read)")
 	}
 	log := newLogger(cfg, stderr)
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: log})
+	// Beside a running server: no lock and no sweep, but the same reserve
+	// for the files it uploads.
+	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: log, MinFreeSpace: cfg.Reserve()})
 	if err != nil {
 		return err
 	}
@@ -513,7 +412,7 @@ func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout
 	}
 	tools, err := mcp.New(mcp.Config{Objects: sv.objects, Links: sv.links, LinkReader: st,
 		Mailer: sv.mailer, Audit: st, PublicURL: cfg.PublicBase(),
-		UploadRoots: cfg.MCP.UploadRoots, Version: version, Logger: log})
+		UploadRoots: cfg.MCP.UploadRoots, Version: versionString(), Logger: log})
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,12 @@ type server struct {
 // startServe runs serve on dir and waits until /readyz answers 200.
 func startServe(t *testing.T, dir string) *server {
 	t.Helper()
+	return startServeEnv(t, dir, nil)
+}
+
+// startServeEnv is startServe with the environment environ.
+func startServeEnv(t *testing.T, dir string, environ []string) *server {
+	t.Helper()
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{
@@ -69,7 +75,7 @@ func startServe(t *testing.T, dir string) *server {
 		cancel: cancel, done: make(chan error, 1),
 	}
 	args := []string{"serve", "--data", dir, "--listen", fmt.Sprintf("127.0.0.1:%d", port)}
-	go func() { s.done <- run(ctx, args, nil, s.stdout, s.stderr) }()
+	go func() { s.done <- run(ctx, args, environ, s.stdout, s.stderr) }()
 	t.Cleanup(func() {
 		if !s.stopped {
 			s.stop(t)
