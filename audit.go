@@ -89,5 +89,3 @@ type IdempotentResponse struct {
 	Status      int
 	Body        []byte
 }
-
-

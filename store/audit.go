@@ -12,9 +12,9 @@ import (
 )
 
 var (
-	_ sesame.LinkStore        = (*Store)(nil)
-	_ sesame.AuditLog         = (*Store)(nil)
-	_ sesame.AuditLog = (*Store)(nil)
+	_ sesame.LinkStore = (*Store)(nil)
+	_ sesame.AuditLog  = (*Store)(nil)
+	_ sesame.AuditLog  = (*Store)(nil)
 )
 
 // Audit implements sesame.AuditLog.

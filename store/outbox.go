@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	_ sesame.Outbox        = (*Store)(nil)
+	_ sesame.Outbox    = (*Store)(nil)
 	_ sesame.LinkStore = (*Store)(nil)
 )
 
