@@ -1,6 +1,7 @@
 package sesame
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -19,6 +20,11 @@ type AuditNote struct {
 	IP        string
 	RequestID string
 	Detail    map[string]string
+	// Outcome of the change: "success" when empty.
+	Outcome string
+	// LinkID is the link an object change went through (a recipient's
+	// upload, say); events about objects carry it too.
+	LinkID string
 
 	mu      sync.Mutex    // guards pending and written
 	pending []*AuditEvent // appended in a transaction not yet committed
@@ -41,8 +47,8 @@ func AuditNoteFrom(ctx context.Context) *AuditNote {
 // Event builds the success event for a change of a link or an object at t,
 // and holds it as pending until Commit or Abort.
 func (n *AuditNote) Event(t time.Time, linkID, objectID string) *AuditEvent {
-	ev := &AuditEvent{Time: t, Actor: n.Actor, ActorType: n.ActorType, Action: n.Action, LinkID: linkID, ObjectID: objectID,
-		IP: n.IP, Outcome: "success", RequestID: n.RequestID, Detail: n.Detail}
+	ev := &AuditEvent{Time: t, Actor: n.Actor, ActorType: n.ActorType, Action: n.Action, LinkID: cmp.Or(linkID, n.LinkID), ObjectID: objectID,
+		IP: n.IP, Outcome: cmp.Or(n.Outcome, "success"), RequestID: n.RequestID, Detail: n.Detail}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.pending = append(n.pending, ev)

@@ -188,7 +188,8 @@ func (ps *PortalService) SignIn(ctx context.Context, v *Visit, i int, answer str
 		// is live, so that nobody can lock it without a code being sent.
 		return ps.failSignIn(ctx, v, a, err, !errors.Is(err, ErrNoCode))
 	}
-	sess, secret, err := ps.Access.SignIn(ctx, v.Link, a.ID, v.Visitor.IP, v.Visitor.UserAgent, now)
+	sess, secret, err := ps.Access.SignIn(ps.change(ctx, v, "signin", map[string]string{"auth_type": string(a.Type)}),
+		v.Link, a.ID, v.Visitor.IP, v.Visitor.UserAgent, now)
 	if KindOf(err) == NotFound {
 		ps.audit(ctx, v, "signin", "failure:exhausted", "", map[string]string{"auth_type": string(a.Type)})
 		return ErrDeadLink
@@ -200,7 +201,6 @@ func (ps *PortalService) SignIn(ctx context.Context, v *Visit, i int, answer str
 		ps.log().Error("clear backoff", "error", err)
 	}
 	v.Session, v.Secret = sess, secret
-	ps.audit(ctx, v, "signin", "success", "", map[string]string{"auth_type": string(a.Type)})
 	return nil
 }
 
@@ -284,6 +284,17 @@ func (ps *PortalService) Leave(ctx context.Context, v *Visit) error {
 // visit (a forged form, say).
 func (ps *PortalService) Record(ctx context.Context, v *Visit, action, outcome string) {
 	ps.audit(ctx, v, action, outcome, "", nil)
+}
+
+// change returns ctx with the note of a recipient's change, which the
+// store records in the change's transaction.
+func (ps *PortalService) change(ctx context.Context, v *Visit, action string, detail map[string]string) context.Context {
+	n := &AuditNote{ActorType: ActorSession, Actor: "visitor", Action: action, IP: v.Visitor.IP, RequestID: v.Visitor.RequestID,
+		LinkID: v.Link.ID, Detail: detail}
+	if v.Session != nil {
+		n.Actor = v.Session.ID
+	}
+	return WithAudit(ctx, n)
 }
 
 // audit appends one event for a recipient action. The request may have

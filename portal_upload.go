@@ -71,7 +71,8 @@ func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, n
 		return nil, ps.uploadRefused(ctx, v, name, "bytes", err)
 	}
 	reserved = up.Size
-	o, err := ps.Objects.CreateFile(ctx, FileCreate{Placement: Placement{BucketID: folder.BucketID, ParentID: folder.ID,
+	cctx := ps.change(ctx, v, "upload", map[string]string{"bytes": fmt.Sprint(up.Size), "name": name})
+	o, err := ps.Objects.CreateFile(cctx, FileCreate{Placement: Placement{BucketID: folder.BucketID, ParentID: folder.ID,
 		HasParentID: true, Name: name}, AutoRename: true}, up)
 	if err != nil {
 		release()
@@ -80,7 +81,6 @@ func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, n
 	if err := ps.Access.AddSessionUpload(ctx, v.Session.ID, o.ID); err != nil {
 		ps.log().Error("session upload", "error", err)
 	}
-	ps.audit(ctx, v, "upload", "success", o.ID, map[string]string{"bytes": fmt.Sprint(o.Size), "name": o.Name})
 	return o, nil
 }
 
@@ -137,7 +137,8 @@ func (ps *PortalService) Rename(ctx context.Context, v *Visit, id, name string) 
 		ps.audit(ctx, v, "rename", "failure:400", o.ID, nil)
 		return o, err
 	}
-	_, err = ps.Objects.UpdateObject(ctx, o.ID, ObjectUpdate{BucketID: o.BucketID, Name: &name})
+	cctx := ps.change(ctx, v, "rename", map[string]string{"from": o.Name, "to": name})
+	_, err = ps.Objects.UpdateObject(cctx, o.ID, ObjectUpdate{BucketID: o.BucketID, Name: &name})
 	if KindOf(err) == Conflict {
 		ps.audit(ctx, v, "rename", "failure:409", o.ID, nil)
 		return o, errNameTaken
@@ -145,7 +146,6 @@ func (ps *PortalService) Rename(ctx context.Context, v *Visit, id, name string) 
 	if err != nil {
 		return o, err
 	}
-	ps.audit(ctx, v, "rename", "success", o.ID, map[string]string{"from": o.Name, "to": name})
 	return o, nil
 }
 
@@ -156,11 +156,11 @@ func (ps *PortalService) Delete(ctx context.Context, v *Visit, id string) (*Obje
 	if err != nil {
 		return nil, err
 	}
-	n, err := ps.Objects.DeleteObject(ctx, o.BucketID, o.ID, true)
-	if err != nil {
+	// The event names the item; how many it held is in the objects' own
+	// history.
+	if _, err := ps.Objects.DeleteObject(ps.change(ctx, v, "delete", map[string]string{"name": o.Name}), o.BucketID, o.ID, true); err != nil {
 		return o, err
 	}
-	ps.audit(ctx, v, "delete", "success", o.ID, map[string]string{"name": o.Name, "count": fmt.Sprint(n)})
 	return o, nil
 }
 
@@ -179,7 +179,7 @@ func (ps *PortalService) Mkdir(ctx context.Context, v *Visit, parentID, name str
 	if err := checkRecipientName(name); err != nil {
 		return nil, err
 	}
-	o, err := ps.Objects.CreateFolder(ctx, FolderCreate{Placement: Placement{BucketID: parent.BucketID, ParentID: parent.ID,
+	o, err := ps.Objects.CreateFolder(ps.change(ctx, v, "mkdir", map[string]string{"name": name}), FolderCreate{Placement: Placement{BucketID: parent.BucketID, ParentID: parent.ID,
 		HasParentID: true, Name: name}})
 	if KindOf(err) == Conflict {
 		return nil, errNameTaken
@@ -187,7 +187,6 @@ func (ps *PortalService) Mkdir(ctx context.Context, v *Visit, parentID, name str
 	if err != nil {
 		return nil, err
 	}
-	ps.audit(ctx, v, "mkdir", "success", o.ID, map[string]string{"name": name})
 	return o, nil
 }
 

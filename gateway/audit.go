@@ -14,7 +14,6 @@ import (
 const (
 	ctxAuditLinks   = "sesame.audit_links"
 	ctxAuditObjects = "sesame.audit_objects"
-	ctxAuditActor   = "sesame.audit_actor"
 )
 
 // auditLink notes that the request touched a link, for its audit event.
@@ -31,47 +30,29 @@ func (s *Server) auditObject(c *gin.Context, id string) {
 	c.Set(ctxAuditObjects, append(list, id))
 }
 
-// audited writes one audit event per link or object the handler touched
-// (or one bare event when it touched none, as when it failed), with the
-// acting token, the client address and the outcome.
+// audited records a mutation in the audit trail. The request carries an
+// AuditNote, so that the store appends one event per link or object it
+// changes inside the change's transaction; a request that changed nothing
+// (it failed) gets one event per link or object it named, or one bare
+// event, with its status as the outcome.
 func (s *Server) audited(action string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Next()
-		if s.cfg.Audit == nil {
-			return
-		}
-		actor, actorType := "", sesame.ActorToken
+		note := &sesame.AuditNote{ActorType: sesame.ActorToken, Action: action, IP: c.ClientIP(), RequestID: c.GetString(ctxRequestID)}
 		if t := sesame.TokenFrom(c.Request.Context()); t != nil {
-			actor = t.ID
-		} else if a := c.GetString(ctxAuditActor); a != "" {
-			actor = a
+			note.Actor = t.ID
 		}
+		c.Request = c.Request.WithContext(sesame.WithAudit(c.Request.Context(), note))
+		c.Next()
 		outcome := "success"
 		if st := c.Writer.Status(); st >= 400 {
 			outcome = "failure:" + strconv.Itoa(st)
 		}
-		base := sesame.AuditEvent{Time: s.now(), Actor: actor, ActorType: actorType, Action: action, IP: c.ClientIP(),
-			Outcome: outcome, RequestID: c.GetString(ctxRequestID)}
-		var events []*sesame.AuditEvent
-		if v, ok := c.Get(ctxAuditLinks); ok {
-			for _, id := range v.([]string) {
-				e := base
-				e.LinkID = id
-				events = append(events, &e)
-			}
-		}
-		if v, ok := c.Get(ctxAuditObjects); ok {
-			for _, id := range v.([]string) {
-				e := base
-				e.ObjectID = id
-				events = append(events, &e)
-			}
-		}
-		if len(events) == 0 {
-			events = []*sesame.AuditEvent{&base}
-		}
-		if err := s.cfg.Audit.Audit(contextWithoutCancel(c), events...); err != nil {
-			s.log.Error("audit", "action", action, "request_id", base.RequestID, "error", err)
+		links, _ := c.Get(ctxAuditLinks)
+		objects, _ := c.Get(ctxAuditObjects)
+		linkIDs, _ := links.([]string)
+		objectIDs, _ := objects.([]string)
+		if err := note.Record(c.Request.Context(), s.cfg.Audit, s.now(), outcome, linkIDs, objectIDs); err != nil {
+			s.log.Error("audit", "action", action, "request_id", note.RequestID, "error", err)
 		}
 	}
 }

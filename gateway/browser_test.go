@@ -66,7 +66,7 @@ func newBrowserStack(t *testing.T) *browserStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, Audit: st, SMSDailyBudget: 20,
+	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, SMSDailyBudget: 20,
 		SendTimeout: 10 * time.Second, Logger: log})
 	if err != nil {
 		t.Fatal(err)

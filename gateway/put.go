@@ -359,8 +359,8 @@ func (s *Server) handleUploadPut(c *gin.Context) {
 
 func (s *Server) claimUpload(c *gin.Context, method string) (*sesame.PendingUpload, bool) {
 	p, err := s.cfg.Objects.ClaimUpload(c.Request.Context(), c.Param("secret"), method)
-	if p != nil {
-		c.Set(ctxAuditActor, p.TokenID)
+	if n := sesame.AuditNoteFrom(c.Request.Context()); n != nil && p != nil {
+		n.Actor = p.TokenID // the URL acts for the token that announced it
 	}
 	if err != nil {
 		s.fail(c, err)

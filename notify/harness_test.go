@@ -160,7 +160,7 @@ func newWorker(t *testing.T, st *store.Store, clk *clock, email, sms sesame.Noti
 	if sms == nil {
 		sms = notify.NewLog(discardLogger())
 	}
-	w, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, Audit: st, SMSDailyBudget: smsBudget,
+	w, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, SMSDailyBudget: smsBudget,
 		SendTimeout: 5 * time.Second, Logger: discardLogger(), Now: clk.Now, Jitter: func() float64 { return 1.0 }})
 	if err != nil {
 		t.Fatal(err)

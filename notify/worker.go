@@ -24,7 +24,6 @@ type WorkerConfig struct {
 	Outbox sesame.Outbox
 	Email  sesame.Notifier
 	SMS    sesame.Notifier
-	Audit  sesame.AuditLog // may be nil
 	// SMSDailyBudget caps SMS sent in any 24 hours; past it, SMS fail
 	// rather than run up a bill. 0 means no SMS at all.
 	SMSDailyBudget int
@@ -148,19 +147,21 @@ func (w *Worker) finish(ctx context.Context, n *sesame.Notification, providerID 
 		failure = strings.ReplaceAll(sesame.DescribeFailure(sendErr), n.Message.To, mask)
 		sendErr = errors.New(failure)
 	}
-	ev := &sesame.AuditEvent{Time: w.cfg.Now(), Actor: "outbox", ActorType: sesame.ActorSystem, LinkID: n.Message.LinkID,
+	// The outcome and its audit event are written in one transaction.
+	ev := &sesame.AuditNote{Actor: "outbox", ActorType: sesame.ActorSystem, LinkID: n.Message.LinkID,
 		Detail: map[string]string{"notification_id": n.ID, "channel": string(n.Message.Channel), "to": mask, "kind": n.Message.Kind, "attempt": fmt.Sprint(n.Attempts)}}
+	actx := sesame.WithAudit(ctx, ev)
 	var err error
 	switch {
 	case sendErr == nil:
 		ev.Action, ev.Outcome = "notify.sent", "success"
 		ev.Detail["provider_id"] = providerID
-		err = w.cfg.Outbox.MarkSent(ctx, n.ID, providerID, w.cfg.Now())
+		err = w.cfg.Outbox.MarkSent(actx, n.ID, providerID, w.cfg.Now())
 		w.log.Info("notification sent", "notification_id", n.ID, "channel", n.Message.Channel, "to", mask, "provider_id", providerID)
 	case permanent || n.Attempts >= MaxAttempts:
 		ev.Action, ev.Outcome = "notify.failed", "failure"
 		ev.Detail["error"] = category
-		err = w.cfg.Outbox.MarkFailed(ctx, n.ID, failure)
+		err = w.cfg.Outbox.MarkFailed(actx, n.ID, failure)
 		w.log.Warn("notification failed", "notification_id", n.ID, "channel", n.Message.Channel, "to", mask, "attempts", n.Attempts, "error", sendErr)
 	default:
 		delay := retryDelays[min(n.Attempts, len(retryDelays))-1]
@@ -168,16 +169,11 @@ func (w *Worker) finish(ctx context.Context, n *sesame.Notification, providerID 
 		ev.Action, ev.Outcome = "notify.retry", "failure"
 		ev.Detail["error"] = category
 		ev.Detail["next_attempt_at"] = sesame.FormatTime(next)
-		err = w.cfg.Outbox.MarkRetry(ctx, n.ID, failure, next)
+		err = w.cfg.Outbox.MarkRetry(actx, n.ID, failure, next)
 		w.log.Warn("notification will be retried", "notification_id", n.ID, "channel", n.Message.Channel, "to", mask, "attempts", n.Attempts, "next_attempt_at", next, "error", sendErr)
 	}
 	if err != nil {
 		w.log.Error("outbox", "notification_id", n.ID, "error", err)
-	}
-	if w.cfg.Audit != nil {
-		if err := w.cfg.Audit.Audit(ctx, ev); err != nil {
-			w.log.Error("audit", "error", err)
-		}
 	}
 }
 

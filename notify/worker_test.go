@@ -81,7 +81,7 @@ func TestRetryJitterBounds(t *testing.T) {
 	st := openStore(t, t.TempDir(), clk)
 	fake := newFakeSMTP(t)
 	fake.Refuse(temporary)
-	w, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: newSMTP(t, fake), SMS: notify.NewLog(discardLogger()), Audit: st,
+	w, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: newSMTP(t, fake), SMS: notify.NewLog(discardLogger()),
 		SendTimeout: 5 * time.Second, Logger: discardLogger(), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 var (
 	_ sesame.LinkStore = (*Store)(nil)
 	_ sesame.AuditLog  = (*Store)(nil)
-	_ sesame.AuditLog  = (*Store)(nil)
 )
 
 // Audit implements sesame.AuditLog.
@@ -22,25 +21,39 @@ func (st *Store) Audit(ctx context.Context, events ...*sesame.AuditEvent) error 
 	if len(events) == 0 {
 		return nil
 	}
-	return st.withTx(ctx, func(tx *sqlx.Tx) error {
-		for _, e := range events {
-			if e.Time.IsZero() {
-				e.Time = st.nowUTC()
-			}
-			detail := "{}"
-			if len(e.Detail) > 0 {
-				b, _ := json.Marshal(e.Detail) // a string map always marshals
-				detail = string(b)
-			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (time, actor, actor_type, action, link_id, object_id, ip, outcome, request_id, detail)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sesame.FormatTime(e.Time), e.Actor, e.ActorType, e.Action, e.LinkID, e.ObjectID, e.IP, e.Outcome, e.RequestID, detail)
-			if err != nil {
-				return fmt.Errorf("store: audit: %w", err)
-			}
-			e.ID, _ = res.LastInsertId()
+	return st.withTx(ctx, func(tx *sqlx.Tx) error { return st.appendAudit(ctx, tx, events...) })
+}
+
+// appendAudit is the one writer of the audit trail: every event goes in
+// through it, inside the caller's transaction.
+func (st *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, events ...*sesame.AuditEvent) error {
+	for _, e := range events {
+		if e.Time.IsZero() {
+			e.Time = st.nowUTC()
 		}
+		detail := "{}"
+		if len(e.Detail) > 0 {
+			b, _ := json.Marshal(e.Detail) // a string map always marshals
+			detail = string(b)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (time, actor, actor_type, action, link_id, object_id, ip, outcome, request_id, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sesame.FormatTime(e.Time), e.Actor, e.ActorType, e.Action, e.LinkID, e.ObjectID, e.IP, e.Outcome, e.RequestID, detail)
+		if err != nil {
+			return fmt.Errorf("store: audit: %w", err)
+		}
+		e.ID, _ = res.LastInsertId()
+	}
+	return nil
+}
+
+// noteChange records, in tx, that the change tx makes touched a link or an
+// object, as the caller's AuditNote describes it (nothing without one).
+func (st *Store) noteChange(ctx context.Context, tx *sqlx.Tx, linkID, objectID string) error {
+	note := sesame.AuditNoteFrom(ctx)
+	if note == nil {
 		return nil
-	})
+	}
+	return st.appendAudit(ctx, tx, note.Event(st.nowUTC(), linkID, objectID))
 }
 
 var auditColumns = map[string]string{

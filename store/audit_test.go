@@ -310,3 +310,52 @@ func TestStore_AuditAppendOnly(t *testing.T) {
 		t.Errorf("got id %d, want more than %d", e.ID, ev[9].ID)
 	}
 }
+
+// TestStore_ChangesRecordThemselves: with an AuditNote in the context, a
+// change appends its events in its own transaction, so a change that
+// rolls back leaves no event and one that commits always has its event.
+func TestStore_ChangesRecordThemselves(t *testing.T) {
+	ts := newTestStore(t)
+	note := func() (*sesame.AuditNote, context.Context) {
+		n := &sesame.AuditNote{Actor: "stk_rec", ActorType: sesame.ActorToken, Action: "folder.create", RequestID: sesame.NewID("req_")}
+		return n, sesame.WithAudit(context.Background(), n)
+	}
+	events := func(requestID string) []*sesame.AuditEvent {
+		t.Helper()
+		page, err := ts.FindAudit(context.Background(), sesame.AuditFilter{Conds: []sesame.Cond{{Field: "request_id", Op: sesame.OpEq, Values: []string{requestID}}}, Size: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page.Events
+	}
+	place := sesame.Placement{HasParentID: true, ParentID: sesame.RootParentID, Name: "rec"}
+
+	n, ctx := note()
+	o, err := ts.CreateFolder(ctx, sesame.FolderCreate{Placement: place})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := events(n.RequestID)
+	if len(got) != 1 || got[0].ObjectID != o.ID || got[0].Action != "folder.create" || got[0].Actor != "stk_rec" || got[0].Outcome != "success" {
+		t.Fatalf("events of a committed change: %+v, want one success event for %s", got, o.ID)
+	}
+	if len(n.Written()) != 1 {
+		t.Errorf("the note holds %d written events, want 1", len(n.Written()))
+	}
+
+	// The same name again: the change rolls back, and so does its event.
+	n, ctx = note()
+	if _, err := ts.CreateFolder(ctx, sesame.FolderCreate{Placement: place}); sesame.KindOf(err) != sesame.Conflict {
+		t.Fatalf("second create: %v, want Conflict", err)
+	}
+	if got := events(n.RequestID); len(got) != 0 || len(n.Written()) != 0 {
+		t.Errorf("a rolled-back change left events %+v (note: %d)", got, len(n.Written()))
+	}
+	// A request that changed nothing records itself once, with its outcome.
+	if err := n.Record(ctx, ts, ts.clock.Now(), "failure:409", nil, []string{o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := events(n.RequestID); len(got) != 1 || got[0].Outcome != "failure:409" {
+		t.Errorf("recorded failure: %+v", got)
+	}
+}

@@ -221,6 +221,9 @@ notify_email, expires_at, max_access_count, max_downloads, created_by, created_a
 			if err := insertAuthenticators(ctx, tx, id, hashed[i]); err != nil {
 				return err
 			}
+			if err := st.noteChange(ctx, tx, id, ""); err != nil {
+				return err
+			}
 			ids[i] = id
 		}
 		return nil
@@ -306,7 +309,7 @@ max_downloads = ?, auth_epoch = ?, updated_at = ? WHERE id = ?`,
 		if err != nil {
 			return fmt.Errorf("store: update link: %w", err)
 		}
-		return nil
+		return st.noteChange(ctx, tx, id, "")
 	})
 	if err != nil {
 		return nil, err
@@ -427,6 +430,11 @@ func (st *Store) DeleteLinks(ctx context.Context, ids []string) ([]*sesame.Link,
 			}
 		}
 		out = links
+		for _, id := range ids {
+			if err := st.noteChange(ctx, tx, id, ""); err != nil {
+				return err
+			}
+		}
 		return retireLinks(ctx, tx, st.nowUTC(), ids)
 	})
 	return out, err

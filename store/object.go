@@ -275,6 +275,9 @@ func (st *Store) CreateFolder(ctx context.Context, in sesame.FolderCreate) (*ses
 		if err := st.insertObject(ctx, tx, o, nameSource(in.Placement)); err != nil {
 			return err
 		}
+		if err := st.noteChange(ctx, tx, "", o.ID); err != nil {
+			return err
+		}
 		out = o
 		return nil
 	})
@@ -319,6 +322,9 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 			MD5: u.MD5, SHA1: u.SHA1, SHA256: u.SHA256, SHA512: u.SHA512, CRC32C: u.CRC32C,
 			Metadata: in.Metadata, Tags: in.Tags, BlobKey: key, Created: now, Updated: now}
 		if err := st.insertObject(ctx, tx, o, nameSource(in.Placement)); err != nil {
+			return err
+		}
+		if err := st.noteChange(ctx, tx, "", o.ID); err != nil {
 			return err
 		}
 		// The blob moves into place inside the transaction: if the commit

@@ -68,6 +68,9 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 				return err
 			}
 		}
+		if err := st.noteChange(ctx, tx, "", o.ID); err != nil {
+			return err
+		}
 		out = o
 		return attachLinks(ctx, tx, o)
 	})
@@ -183,7 +186,7 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = ?`, o.ID); err != nil {
 			return fmt.Errorf("store: delete object: %w", err)
 		}
-		return nil
+		return st.noteChange(ctx, tx, "", o.ID)
 	})
 	if err != nil {
 		return 0, err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -101,6 +102,9 @@ func (st *Store) RecordLinkSends(ctx context.Context, req sesame.LinkSendRequest
 			if n, _ := res.RowsAffected(); n == 0 {
 				return notFound("link", fmt.Sprintf("/links/%d/id", i), it.LinkID)
 			}
+			if err := st.noteChange(ctx, tx, it.LinkID, ""); err != nil {
+				return err
+			}
 			ids[i] = it.LinkID
 		}
 		return st.enqueue(ctx, tx, now, msgs...)
@@ -144,31 +148,36 @@ RETURNING `+outboxCols, sesame.OutboxSending, sesame.FormatTime(now.Add(lease)),
 
 // MarkSent implements sesame.Outbox.
 func (st *Store) MarkSent(ctx context.Context, id, providerID string, now time.Time) error {
-	_, err := st.w.ExecContext(ctx, `UPDATE outbox SET status = ?, provider_id = ?, sent_at = ?, last_error = '', payload = NULL WHERE id = ?`,
-		sesame.OutboxSent, providerID, sesame.FormatTime(now), id)
-	if err != nil {
-		return fmt.Errorf("store: mark sent: %w", translate(err))
-	}
-	return nil
+	return st.markOutbox(ctx, "mark sent", `UPDATE outbox SET status = ?, provider_id = ?, sent_at = ?, last_error = '', payload = NULL
+WHERE id = ? RETURNING link_id`, sesame.OutboxSent, providerID, sesame.FormatTime(now), id)
 }
 
 // MarkRetry implements sesame.Outbox.
 func (st *Store) MarkRetry(ctx context.Context, id, lastError string, next time.Time) error {
-	_, err := st.w.ExecContext(ctx, `UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = ?`,
-		sesame.OutboxQueued, truncate(lastError, 500), sesame.FormatTime(next), id, sesame.OutboxSending)
-	if err != nil {
-		return fmt.Errorf("store: mark retry: %w", translate(err))
-	}
-	return nil
+	return st.markOutbox(ctx, "mark retry", `UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = ?
+RETURNING link_id`, sesame.OutboxQueued, truncate(lastError, 500), sesame.FormatTime(next), id, sesame.OutboxSending)
 }
 
 // MarkFailed implements sesame.Outbox.
 func (st *Store) MarkFailed(ctx context.Context, id, lastError string) error {
-	_, err := st.w.ExecContext(ctx, `UPDATE outbox SET status = ?, last_error = ?, payload = NULL WHERE id = ?`, sesame.OutboxFailed, truncate(lastError, 500), id)
-	if err != nil {
-		return fmt.Errorf("store: mark failed: %w", translate(err))
-	}
-	return nil
+	return st.markOutbox(ctx, "mark failed", `UPDATE outbox SET status = ?, last_error = ?, payload = NULL WHERE id = ? RETURNING link_id`,
+		sesame.OutboxFailed, truncate(lastError, 500), id)
+}
+
+// markOutbox records the outcome of a try and, with the caller's
+// AuditNote, its audit event, in one transaction.
+func (st *Store) markOutbox(ctx context.Context, what, query string, args ...any) error {
+	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+		var linkID string
+		err := tx.GetContext(ctx, &linkID, query, args...)
+		if err == sql.ErrNoRows {
+			return nil // another worker settled it
+		}
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", what, translate(err))
+		}
+		return st.noteChange(ctx, tx, linkID, "")
+	})
 }
 
 func truncate(s string, n int) string {

@@ -57,6 +57,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, st.mac("session", secret), sess.ID, l.ID
 		if err != nil {
 			return fmt.Errorf("store: create session: %w", err)
 		}
+		if note := sesame.AuditNoteFrom(ctx); note != nil {
+			ev := note.Event(now, l.ID, "")
+			ev.Actor = sess.ID // a sign-in is the act of the session it opens
+			return st.appendAudit(ctx, tx, ev)
+		}
 		return nil
 	})
 	if err != nil {

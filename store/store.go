@@ -281,16 +281,26 @@ func (st *Store) ensureBucket(ctx context.Context) error {
 }
 
 func (st *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	note := sesame.AuditNoteFrom(ctx)
 	tx, err := st.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return translate(fmt.Errorf("store: begin: %w", err))
 	}
 	defer tx.Rollback() // no-op after Commit
 	if err := fn(tx); err != nil {
+		if note != nil {
+			note.Abort()
+		}
 		return translate(err)
 	}
 	if err := tx.Commit(); err != nil {
+		if note != nil {
+			note.Abort()
+		}
 		return translate(fmt.Errorf("store: commit: %w", err))
+	}
+	if note != nil {
+		note.Commit()
 	}
 	return nil
 }

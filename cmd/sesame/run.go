@@ -238,7 +238,7 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 	if err != nil {
 		return nil, err
 	}
-	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, Audit: st,
+	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms,
 		SMSDailyBudget: cfg.Notify.SMSDailyBudget, Interval: cfg.Notify.Interval, Logger: log})
 	if err != nil {
 		return nil, err

@@ -183,16 +183,30 @@ func toolErr(err error) error {
 	return errors.New(msg)
 }
 
-// audit records a tool call like an API call, with the actor marked as MCP.
-func (t *tools) audit(ctx context.Context, tool string, err error, linkID, objectID string) {
+// change returns ctx with the note of a tool call that may change
+// something: the store records each change with it, in the change's
+// transaction.
+func (t *tools) change(ctx context.Context, tool string) (context.Context, *sesame.AuditNote) {
+	n := &sesame.AuditNote{Actor: t.tok.ID, ActorType: sesame.ActorMCP, Action: "mcp." + tool, RequestID: sesame.RequestIDFrom(ctx)}
+	return sesame.WithAudit(ctx, n), n
+}
+
+// record writes the event of a call that changed nothing (it failed, or
+// found its work already done).
+func (t *tools) record(ctx context.Context, n *sesame.AuditNote, err error, linkID, objectID string) {
 	outcome := "success"
 	if err != nil {
 		outcome = "failure:" + sesame.KindOf(err).String()
 	}
-	ev := &sesame.AuditEvent{Time: t.cfg.Now(), Actor: t.tok.ID, ActorType: sesame.ActorMCP, Action: "mcp." + tool,
-		LinkID: linkID, ObjectID: objectID, Outcome: outcome, RequestID: sesame.RequestIDFrom(ctx)}
-	if aerr := t.cfg.Audit.Audit(context.WithoutCancel(ctx), ev); aerr != nil {
-		t.log.Error("audit", "action", ev.Action, "error", aerr)
+	var links, objects []string
+	if linkID != "" {
+		links = []string{linkID}
+	}
+	if objectID != "" {
+		objects = []string{objectID}
+	}
+	if aerr := n.Record(ctx, t.cfg.Audit, t.cfg.Now(), outcome, links, objects); aerr != nil {
+		t.log.Error("audit", "action", n.Action, "error", aerr)
 	}
 }
 

@@ -173,6 +173,7 @@ func parseLifetime(s string) (time.Duration, error) {
 // creates the link through the LinkService, which refuses a link that
 // grants more than the token holds.
 func (t *tools) linkCreate(ctx context.Context, in linkCreateIn) (linkView, error) {
+	ctx, note := t.change(ctx, "share_link_create")
 	out, err := idempotent(ctx, t, "share_link_create", in.IdempotencyKey, in, func() (linkView, error) {
 		item := sesame.LinkCreate{Type: sesame.LinkType(in.LinkType), Title: in.Title, Message: in.Message, Tags: in.Tags, CreatedBy: t.tok.ID}
 		targets, err := sesame.ResolveTargets(ctx, t.cfg.Objects.Store, "", "/targets", in.Targets)
@@ -202,7 +203,7 @@ func (t *tools) linkCreate(ctx context.Context, in linkCreateIn) (linkView, erro
 		}
 		return t.viewLink(links[0], true), nil
 	})
-	t.audit(ctx, "share_link_create", err, out.ID, "")
+	t.record(ctx, note, err, out.ID, "")
 	return out, err
 }
 
@@ -265,6 +266,7 @@ func (t *tools) linkGet(ctx context.Context, in linkIDIn) (linkView, error) {
 }
 
 func (t *tools) linkRevoke(ctx context.Context, in linkIDIn) (linkView, error) {
+	ctx, note := t.change(ctx, "share_link_revoke")
 	out, err := idempotent(ctx, t, "share_link_revoke", in.IdempotencyKey, in, func() (linkView, error) {
 		l, already, err := t.cfg.LinkReader.RevokeLink(ctx, in.ID)
 		if err != nil {
@@ -279,6 +281,6 @@ func (t *tools) linkRevoke(ctx context.Context, in linkIDIn) (linkView, error) {
 		}
 		return v, nil
 	})
-	t.audit(ctx, "share_link_revoke", err, in.ID, "")
+	t.record(ctx, note, err, in.ID, "")
 	return out, err
 }

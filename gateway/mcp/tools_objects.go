@@ -109,6 +109,7 @@ type folderCreateIn struct {
 }
 
 func (t *tools) folderCreate(ctx context.Context, in folderCreateIn) (objectView, error) {
+	ctx, note := t.change(ctx, "folder_create")
 	out, err := idempotent(ctx, t, "folder_create", in.IdempotencyKey, in, func() (objectView, error) {
 		segs, err := sesame.SplitPath("/path", in.Path)
 		if err != nil {
@@ -125,7 +126,7 @@ func (t *tools) folderCreate(ctx context.Context, in folderCreateIn) (objectView
 		}
 		return viewObject(o), nil
 	})
-	t.audit(ctx, "folder_create", err, "", out.ID)
+	t.record(ctx, note, err, "", out.ID)
 	return out, err
 }
 
@@ -159,6 +160,7 @@ func insideRoots(p string, roots []string) (string, error) {
 }
 
 func (t *tools) objectUpload(ctx context.Context, in objectUploadIn) (objectView, error) {
+	ctx, note := t.change(ctx, "object_upload")
 	out, err := idempotent(ctx, t, "object_upload", in.IdempotencyKey, in, func() (objectView, error) {
 		real, err := insideRoots(in.LocalPath, t.cfg.UploadRoots)
 		if err != nil {
@@ -186,6 +188,6 @@ func (t *tools) objectUpload(ctx context.Context, in objectUploadIn) (objectView
 		}
 		return viewObject(o), nil
 	})
-	t.audit(ctx, "object_upload", err, "", out.ID)
+	t.record(ctx, note, err, "", out.ID)
 	return out, err
 }

@@ -54,6 +54,7 @@ func (t *tools) linkSend(ctx context.Context, in linkSendIn) (linkSendOut, error
 		}
 		return out, nil
 	}
+	ctx, note := t.change(ctx, "share_link_send")
 	out, err := idempotent(ctx, t, "share_link_send", in.IdempotencyKey, in, func() (linkSendOut, error) {
 		if _, err := t.cfg.Mailer.SendLinks(ctx, req); err != nil {
 			return linkSendOut{}, err
@@ -61,6 +62,6 @@ func (t *tools) linkSend(ctx context.Context, in linkSendIn) (linkSendOut, error
 		return linkSendOut{Sent: true, Recipients: recipients,
 			Summary: fmt.Sprintf("Queued %d email(s); delivery is retried if the mail server is down.", len(in.Recipients))}, nil
 	})
-	t.audit(ctx, "share_link_send", err, in.LinkID, "")
+	t.record(ctx, note, err, in.LinkID, "")
 	return out, err
 }
