@@ -66,83 +66,105 @@ func parseFilter(raw map[string]json.RawMessage, fields map[string]sesame.FieldT
 
 func parseCond(field string, op sesame.Op, ft sesame.FieldType, v json.RawMessage, src string) (sesame.Cond, *sesame.FieldError) {
 	c := sesame.Cond{Field: field, Op: op}
-	bad := func(code, format string, args ...any) (sesame.Cond, *sesame.FieldError) {
-		return c, &sesame.FieldError{Code: code, Detail: fmt.Sprintf(format, args...), Source: src}
-	}
 	key := strings.TrimPrefix(src, "/filter/")
+	var fe *sesame.FieldError
 	switch ft {
 	case sesame.FieldTags:
-		if op != sesame.OpEq {
-			return bad("UnexpectedProperty", "tags takes no operator")
-		}
-		vals, ok := stringList(v)
-		if !ok {
-			return bad("InvalidArray", "%s must be an array of strings", key)
-		}
-		c.Op, c.Values = sesame.OpAllTags, vals
-		return c, nil
+		fe = tagsCond(&c, v, key)
 	case sesame.FieldPath:
-		var s string
-		if op != sesame.OpEq || json.Unmarshal(v, &s) != nil {
-			return bad("InvalidString", "%s must be a folder path string", key)
-		}
-		if _, err := sesame.SplitPath(src, s); err != nil {
-			fe := sesame.AsError(err).Fields[0]
-			return c, &fe
-		}
-		c.Op, c.Values = sesame.OpFolder, []string{s}
-		return c, nil
+		fe = pathCond(&c, v, key, src)
 	case sesame.FieldString:
-		switch op {
-		case sesame.OpEq:
-			var s string
-			if json.Unmarshal(v, &s) != nil {
-				return bad("InvalidString", "%s must be a string", key)
-			}
-			c.Values = []string{s}
-		case sesame.OpContains, sesame.OpIn:
-			vals, ok := stringList(v)
-			if !ok {
-				return bad("InvalidArray", "%s must be an array of strings", key)
-			}
-			c.Values = vals
-		default:
-			return bad("UnexpectedProperty", "%s: %s compares only with equality, __contains and __in", key, field)
-		}
-		if field == "type" {
-			for i, s := range c.Values {
-				if s == "dir" {
-					c.Values[i] = string(sesame.TypeFolder)
-				}
-			}
-		}
-		return c, nil
-	case sesame.FieldNumber:
-		if op == sesame.OpContains || op == sesame.OpIn {
-			return bad("UnexpectedProperty", "%s: %s compares only with equality and ranges", key, field)
-		}
-		n, ok := number(v)
-		if !ok {
-			return bad("InvalidInteger", "%s must be an integer (a number or a string of digits)", key)
-		}
-		c.Values = []string{strconv.FormatInt(n, 10)}
-		return c, nil
-	case sesame.FieldTime:
-		if op == sesame.OpContains || op == sesame.OpIn {
-			return bad("UnexpectedProperty", "%s: %s compares only with equality and ranges", key, field)
-		}
+		fe = stringCond(&c, v, key)
+	case sesame.FieldNumber, sesame.FieldTime:
+		fe = rangeCond(&c, ft, v, key)
+	default:
+		fe = &sesame.FieldError{Code: "UnexpectedProperty", Detail: key + " is not a filter this list supports"}
+	}
+	if fe != nil {
+		fe.Source = src
+	}
+	return c, fe
+}
+
+func badCond(code, format string, args ...any) *sesame.FieldError {
+	return &sesame.FieldError{Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+func tagsCond(c *sesame.Cond, v json.RawMessage, key string) *sesame.FieldError {
+	if c.Op != sesame.OpEq {
+		return badCond("UnexpectedProperty", "tags takes no operator")
+	}
+	vals, ok := stringList(v)
+	if !ok {
+		return badCond("InvalidArray", "%s must be an array of strings", key)
+	}
+	c.Op, c.Values = sesame.OpAllTags, vals
+	return nil
+}
+
+func pathCond(c *sesame.Cond, v json.RawMessage, key, src string) *sesame.FieldError {
+	var s string
+	if c.Op != sesame.OpEq || json.Unmarshal(v, &s) != nil {
+		return badCond("InvalidString", "%s must be a folder path string", key)
+	}
+	if _, err := sesame.SplitPath(src, s); err != nil {
+		fe := sesame.AsError(err).Fields[0]
+		return &fe
+	}
+	c.Op, c.Values = sesame.OpFolder, []string{s}
+	return nil
+}
+
+func stringCond(c *sesame.Cond, v json.RawMessage, key string) *sesame.FieldError {
+	switch c.Op {
+	case sesame.OpEq:
 		var s string
 		if json.Unmarshal(v, &s) != nil {
-			return bad("BadFormatDateTime", "%s must be an RFC 3339 time string", key)
+			return badCond("InvalidString", "%s must be a string", key)
 		}
-		t, err := sesame.ParseTime(s)
-		if err != nil {
-			return bad("BadFormatDateTime", "%s must be an RFC 3339 time such as 2025-01-31T12:00:00Z", key)
+		c.Values = []string{s}
+	case sesame.OpContains, sesame.OpIn:
+		vals, ok := stringList(v)
+		if !ok {
+			return badCond("InvalidArray", "%s must be an array of strings", key)
 		}
-		c.Values = []string{sesame.FormatTime(t)}
-		return c, nil
+		c.Values = vals
+	default:
+		return badCond("UnexpectedProperty", "%s: %s compares only with equality, __contains and __in", key, c.Field)
 	}
-	return bad("UnexpectedProperty", "%s is not a filter this list supports", key)
+	if c.Field == "type" {
+		for i, s := range c.Values {
+			if s == "dir" {
+				c.Values[i] = string(sesame.TypeFolder)
+			}
+		}
+	}
+	return nil
+}
+
+// rangeCond reads a number or a time, which compare by equality and ranges.
+func rangeCond(c *sesame.Cond, ft sesame.FieldType, v json.RawMessage, key string) *sesame.FieldError {
+	if c.Op == sesame.OpContains || c.Op == sesame.OpIn {
+		return badCond("UnexpectedProperty", "%s: %s compares only with equality and ranges", key, c.Field)
+	}
+	if ft == sesame.FieldNumber {
+		n, ok := number(v)
+		if !ok {
+			return badCond("InvalidInteger", "%s must be an integer (a number or a string of digits)", key)
+		}
+		c.Values = []string{strconv.FormatInt(n, 10)}
+		return nil
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return badCond("BadFormatDateTime", "%s must be an RFC 3339 time string", key)
+	}
+	t, err := sesame.ParseTime(s)
+	if err != nil {
+		return badCond("BadFormatDateTime", "%s must be an RFC 3339 time such as 2025-01-31T12:00:00Z", key)
+	}
+	c.Values = []string{sesame.FormatTime(t)}
+	return nil
 }
 
 // stringList accepts an array of strings, or one string as a list of one.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,29 @@ type putRequest struct {
 
 var hashLens = map[string]int{"crc32c": 8, "md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 
+// declared reads what the request says about the payload.
+func (r *putRequest) declared() (sesame.Declared, error) {
+	d := sesame.Declared{Size: r.Size, MimeType: deref(r.MimeType), Format: deref(r.Format)}
+	if r.Size != nil && *r.Size < 0 {
+		return d, sesame.FieldErr("NotWithinRange", "/size", "size must not be negative")
+	}
+	for _, h := range []struct {
+		field string
+		v     *string
+		dst   *string
+	}{{"crc32c", r.CRC32C, &d.CRC32C}, {"sha256", r.SHA256, &d.SHA256}, {"md5", r.MD5, &d.MD5}, {"sha1", r.SHA1, &d.SHA1}, {"sha512", r.SHA512, &d.SHA512}} {
+		v := strings.ToLower(deref(h.v))
+		if v == "" {
+			continue
+		}
+		if len(v) != hashLens[h.field] || strings.Trim(v, "0123456789abcdef") != "" {
+			return d, sesame.FieldErr("DoesNotMatchPattern", "/"+h.field, "%s must be %d hex digits", h.field, hashLens[h.field])
+		}
+		*h.dst = v
+	}
+	return d, nil
+}
+
 // spec validates a put request and turns it into a FileCreate. fallbackName
 // is the multipart file name, used when the request names no file.
 func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
@@ -58,23 +82,9 @@ func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
 	if r.FileTTL != nil && *r.FileTTL != "never" && *r.FileTTL != "inherited" {
 		return sesame.FileCreate{}, sesame.FieldErr("UnexpectedProperty", "/file_ttl", "file_ttl is not supported by this server; files are kept until deleted")
 	}
-	d := sesame.Declared{Size: r.Size, MimeType: deref(r.MimeType), Format: deref(r.Format)}
-	if r.Size != nil && *r.Size < 0 {
-		return sesame.FileCreate{}, sesame.FieldErr("NotWithinRange", "/size", "size must not be negative")
-	}
-	for _, h := range []struct {
-		field string
-		v     *string
-		dst   *string
-	}{{"crc32c", r.CRC32C, &d.CRC32C}, {"sha256", r.SHA256, &d.SHA256}, {"md5", r.MD5, &d.MD5}, {"sha1", r.SHA1, &d.SHA1}, {"sha512", r.SHA512, &d.SHA512}} {
-		v := strings.ToLower(deref(h.v))
-		if v == "" {
-			continue
-		}
-		if len(v) != hashLens[h.field] || strings.Trim(v, "0123456789abcdef") != "" {
-			return sesame.FileCreate{}, sesame.FieldErr("DoesNotMatchPattern", "/"+h.field, "%s must be %d hex digits", h.field, hashLens[h.field])
-		}
-		*h.dst = v
+	d, err := r.declared()
+	if err != nil {
+		return sesame.FileCreate{}, err
 	}
 	name := r.Name
 	if (name == nil || *name == "") && (r.Path == nil || *r.Path == "") && (r.Folder == nil || strings.Trim(*r.Folder, "/") == "" || strings.HasSuffix(*r.Folder, "/")) &&
@@ -128,106 +138,105 @@ func (s *Server) putMultipart(c *gin.Context) {
 			Fields: []sesame.FieldError{{Code: "InvalidPayloadReceived", Detail: "the multipart body could not be read", Source: "/"}}})
 		return
 	}
-	var (
-		req     *putRequest
-		upload  *sesame.Upload
-		payName string
-		atEnd   bool
-	)
-	discard := func() { objects.Discard(ctx, upload) }
-	for req == nil || upload == nil {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			atEnd = true
-			break
-		}
-		if err != nil {
-			discard()
-			s.fail(c, multipartErr(err))
-			return
-		}
-		if part.FormName() == "request" && req == nil {
-			body, err := io.ReadAll(io.LimitReader(part, maxJSONBody+1))
-			if err != nil {
-				discard()
-				s.fail(c, multipartErr(err))
-				return
-			}
-			if len(body) > maxJSONBody {
-				discard()
-				s.fail(c, sesame.FieldErr("IsTooBig", "/", "the request part is larger than %d bytes", maxJSONBody).WithKind(sesame.TooLarge))
-				return
-			}
-			req = &putRequest{}
-			if err := decodeJSON(body, req); err != nil {
-				discard()
-				s.fail(c, err)
-				return
-			}
-			if tm := deref(req.TransferMethod); tm != "" && tm != sesame.TransferMultipart {
-				discard()
-				s.fail(c, sesame.FieldErr("NotEnumMember", "/transfer_method", "a multipart body goes with transfer_method multipart, not %q", tm))
-				return
-			}
-			continue
-		}
-		if upload != nil {
-			continue // only the first payload part counts
-		}
-		payName = part.FileName()
-		sniffName := payName
-		if req != nil {
-			// Reject a bad request before reading the bytes.
-			spec, err := req.spec(payName)
-			if err == nil {
-				err = objects.CheckFile(ctx, spec)
-			}
-			if err != nil {
-				s.fail(c, err)
-				return
-			}
-			// The object's own name tells its type; SDKs name every part "blob".
-			sniffName = spec.Name
-		}
-		upload, err = objects.Stage(ctx, part, sniffName)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	if req == nil {
-		discard()
-		s.fail(c, sesame.FieldErr("FieldRequired", "/request", "the multipart body needs a 'request' part holding the JSON request"))
-		return
-	}
-	// Read to the closing boundary: a body cut off after the payload is
-	// still a broken upload.
-	if upload == nil {
-		s.fail(c, sesame.FieldErr("FieldRequired", "/file", "the multipart body needs a file part after the 'request' part"))
-		return
-	}
-	if err := drainIfOpen(mr, atEnd); err != nil {
-		discard()
-		s.fail(c, multipartErr(err))
-		return
-	}
-	if upload == nil {
-		s.fail(c, sesame.FieldErr("FieldRequired", "/file", "the multipart body needs a file part after the 'request' part"))
-		return
-	}
-	spec, err := req.spec(payName)
+	pp := &putParts{ctx: ctx, objects: objects, mr: mr}
+	spec, err := pp.read()
 	if err != nil {
-		discard()
+		objects.Discard(ctx, pp.upload)
 		s.fail(c, err)
 		return
 	}
-	o, err := objects.Commit(ctx, spec, upload)
+	o, err := objects.Commit(ctx, spec, pp.upload)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.auditObject(c, o.ID)
 	s.ok(c, "Object created", gin.H{"object": viewObject(o)})
+}
+
+// putParts reads a multipart put: the JSON request and the payload, in
+// either order.
+type putParts struct {
+	ctx     context.Context
+	objects *sesame.ObjectService
+	mr      *multipart.Reader
+	req     *putRequest
+	upload  *sesame.Upload
+	payName string
+}
+
+// read reads up to the closing boundary (a body cut off after the payload
+// is still a broken upload) and returns the validated request.
+func (pp *putParts) read() (sesame.FileCreate, error) {
+	atEnd := false
+	for pp.req == nil || pp.upload == nil {
+		part, err := pp.mr.NextPart()
+		if err == io.EOF {
+			atEnd = true
+			break
+		}
+		if err != nil {
+			return sesame.FileCreate{}, multipartErr(err)
+		}
+		switch {
+		case part.FormName() == "request" && pp.req == nil:
+			err = pp.readRequest(part)
+		case pp.upload == nil:
+			err = pp.stage(part)
+		}
+		if err != nil {
+			return sesame.FileCreate{}, err
+		}
+	}
+	if pp.req == nil {
+		return sesame.FileCreate{}, sesame.FieldErr("FieldRequired", "/request", "the multipart body needs a 'request' part holding the JSON request")
+	}
+	if pp.upload == nil {
+		return sesame.FileCreate{}, sesame.FieldErr("FieldRequired", "/file", "the multipart body needs a file part after the 'request' part")
+	}
+	if err := drainIfOpen(pp.mr, atEnd); err != nil {
+		return sesame.FileCreate{}, multipartErr(err)
+	}
+	return pp.req.spec(pp.payName)
+}
+
+func (pp *putParts) readRequest(part *multipart.Part) error {
+	body, err := io.ReadAll(io.LimitReader(part, maxJSONBody+1))
+	if err != nil {
+		return multipartErr(err)
+	}
+	if len(body) > maxJSONBody {
+		return sesame.FieldErr("IsTooBig", "/", "the request part is larger than %d bytes", maxJSONBody).WithKind(sesame.TooLarge)
+	}
+	pp.req = &putRequest{}
+	if err := decodeJSON(body, pp.req); err != nil {
+		return err
+	}
+	if tm := deref(pp.req.TransferMethod); tm != "" && tm != sesame.TransferMultipart {
+		return sesame.FieldErr("NotEnumMember", "/transfer_method", "a multipart body goes with transfer_method multipart, not %q", tm)
+	}
+	return nil
+}
+
+// stage streams the payload part into staging; a request already read is
+// checked first, so a bad one is refused before the bytes are read.
+func (pp *putParts) stage(part *multipart.Part) error {
+	pp.payName = part.FileName()
+	sniffName := pp.payName
+	if pp.req != nil {
+		spec, err := pp.req.spec(pp.payName)
+		if err == nil {
+			err = pp.objects.CheckFile(pp.ctx, spec)
+		}
+		if err != nil {
+			return err
+		}
+		// The object's own name tells its type; SDKs name every part "blob".
+		sniffName = spec.Name
+	}
+	up, err := pp.objects.Stage(pp.ctx, part, sniffName)
+	pp.upload = up
+	return err
 }
 
 func drainIfOpen(mr *multipart.Reader, atEnd bool) error {

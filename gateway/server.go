@@ -76,8 +76,8 @@ type Server struct {
 // maxJSONBody caps every JSON request body.
 const maxJSONBody = 1 << 20
 
-// New validates cfg and builds the router.
-func New(cfg Config) (*Server, error) {
+// check reports every role or setting cfg lacks.
+func (cfg *Config) check() error {
 	var problems []error
 	if cfg.Objects == nil || cfg.Objects.Store == nil || cfg.Objects.Blobs == nil || cfg.Tokens == nil ||
 		cfg.Links == nil || cfg.LinkReader == nil || cfg.Audit == nil || cfg.Mailer == nil || cfg.Outbox == nil {
@@ -95,7 +95,12 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 	}
-	if err := errors.Join(problems...); err != nil {
+	return errors.Join(problems...)
+}
+
+// New validates cfg and builds the router.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
 	if cfg.Portal.Product == "" {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what the tests need, then runs the format
-# check, vet, staticcheck, the import rule, the Go tests with the race
+# check, vet, staticcheck, the import rule, the size and complexity limits,
+# the Go tests with the race
 # detector (browser and fault tests included), a short run of every fuzz
 # target, and the Node SDK conformance test.
 set -euo pipefail
@@ -37,6 +38,11 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 echo "== import rule"
 scripts/check-imports.sh
+
+echo "== size and complexity (product files ≤ 600 lines, functions ≤ 80 lines, cyclomatic complexity < 25)"
+go run ./scripts/checksize
+product=$(git ls-files '*.go' | grep -v '_test\.go$' | grep -v -e '^scripts/' -e '^internal/testrig/' -e '/testdata/')
+go run github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0 -over 24 $product
 
 echo "== go test -race"
 go test -race -count=1 ./...
