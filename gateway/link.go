@@ -15,7 +15,7 @@ type authView struct {
 	AuthType    string `json:"auth_type"`
 	AuthContext string `json:"auth_context"`
 	// Extensions: consecutive failures, and the end of a lock in force.
-	FailedAttempts int    `json:"failed_attempts"`
+	FailedAttempts int    `json:"failed_attempts,omitempty"`
 	LockedUntil    string `json:"locked_until,omitempty"`
 }
 
