@@ -115,9 +115,19 @@ type LinkCreate struct {
 	MaxAccessCount *int      // nil: the policy default
 	MaxDownloads   *int      // nil: no cap
 	CreatedBy      string
+	// SendTo, when set, emails the new link as share/link/send would
+	// (Pangea's send_params); it needs links:send.
+	SendTo *LinkSendTo
 	// Source is the JSON pointer of this item in the request ("/links/0"),
 	// so that errors point at the right field.
 	Source string
+}
+
+// LinkSendTo is whom a new link is emailed to, and from whom.
+type LinkSendTo struct {
+	RecipientEmail string
+	SenderEmail    string
+	SenderName     string
 }
 
 // LinkUpdate changes a link. A nil pointer leaves a field alone.

@@ -186,3 +186,45 @@ func TestResolveTargets(t *testing.T) {
 
 // admin is the context of a caller who may grant anything.
 var admin = as(sesame.ScopeAdmin)
+
+// TestLinkService_ScopesOfEveryCall: reading, deleting and sending links
+// need their scopes at the core, for every adapter; send_params on create
+// needs links:send like share/link/send, and a refused create stores
+// nothing.
+func TestLinkService_ScopesOfEveryCall(t *testing.T) {
+	e := newLinkEnv(t, testPolicy)
+	l := e.create(t, e.item())[0]
+	forbidden := func(t *testing.T, what string, err error) {
+		t.Helper()
+		if sesame.KindOf(err) != sesame.Forbidden {
+			t.Errorf("%s: %v, want Forbidden", what, err)
+		}
+	}
+	writer := as(sesame.ScopeLinksWrite, sesame.ScopeObjectsRead)
+	_, err := e.svc.Get(writer, l.ID)
+	forbidden(t, "get without links:read", err)
+	_, err = e.svc.Find(writer, sesame.LinkFilter{})
+	forbidden(t, "list without links:read", err)
+	reader := as(sesame.ScopeLinksRead)
+	_, err = e.svc.Delete(reader, []string{l.ID})
+	forbidden(t, "delete without links:write", err)
+	_, _, err = e.svc.Revoke(reader, l.ID)
+	forbidden(t, "revoke without links:write", err)
+	_, err = e.svc.Send(writer, sesame.LinkSendRequest{Items: []sesame.LinkSend{{LinkID: l.ID, Email: "bob@example.com"}}, SenderEmail: "a@example.com"})
+	forbidden(t, "send without links:send", err)
+
+	before := e.count(t)
+	it := e.item()
+	it.SendTo = &sesame.LinkSendTo{RecipientEmail: "bob@example.com", SenderEmail: "alice@example.com"}
+	_, err = e.svc.Create(writer, []sesame.LinkCreate{it})
+	forbidden(t, "create with send_params without links:send", err)
+	if e := sesame.AsError(err); e == nil || len(e.Fields) == 0 || e.Fields[0].Source != "/links/0/send_params" {
+		t.Errorf("the refusal should point at /links/0/send_params: %v", err)
+	}
+	if n := e.count(t); n != before {
+		t.Errorf("a refused create stored %d links", n-before)
+	}
+	if got, err := e.svc.Get(as(sesame.ScopeLinksRead), l.ID); err != nil || got.ID != l.ID {
+		t.Errorf("get with links:read: %v, %v", got, err)
+	}
+}

@@ -33,7 +33,9 @@ func DefaultLinkPolicy() LinkPolicy {
 // alike. The caller is the token in the context (WithToken); without one,
 // every create and update is Forbidden.
 type LinkService struct {
-	Store  LinkStore
+	Store LinkStore
+	// Mailer renders and queues the emails of Send.
+	Mailer LinkMailer
 	Hasher PasswordHasher
 	Policy LinkPolicy
 	Now    func() time.Time
@@ -71,6 +73,11 @@ func (s *LinkService) Create(ctx context.Context, items []LinkCreate) ([]*Link, 
 				return nil, err
 			}
 		}
+		if it.SendTo != nil {
+			if err := require(ctx, it.Source+"/send_params", "This token cannot send links", ScopeLinksSend); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for i := range items {
 		if !errs.Full() {
@@ -88,7 +95,27 @@ func (s *LinkService) Create(ctx context.Context, items []LinkCreate) ([]*Link, 
 		}
 		hashed[i] = auths
 	}
-	return s.Store.CreateLinks(ctx, items, hashed, now)
+	links, err := s.Store.CreateLinks(ctx, items, hashed, now)
+	if err != nil {
+		return nil, err
+	}
+	return s.sendNew(ctx, items, links)
+}
+
+// sendNew emails the new links whose items ask for it.
+func (s *LinkService) sendNew(ctx context.Context, items []LinkCreate, links []*Link) ([]*Link, error) {
+	for i, it := range items {
+		if it.SendTo == nil {
+			continue
+		}
+		sent, err := s.Mailer.SendLinks(ctx, LinkSendRequest{Items: []LinkSend{{LinkID: links[i].ID, Email: it.SendTo.RecipientEmail}},
+			SenderEmail: it.SendTo.SenderEmail, SenderName: it.SendTo.SenderName})
+		if err != nil {
+			return nil, err
+		}
+		links[i] = sent[0]
+	}
+	return links, nil
 }
 
 // checkCreate adds every rule it breaks to errs, and fills in defaults.

@@ -101,10 +101,10 @@ func newBrowserStack(t *testing.T) *browserStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.links = &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy()}
+	b.links = &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: sesame.DefaultLinkPolicy()}
 	srv, err := gateway.New(gateway.Config{
 		Objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}}, Tokens: st, Ready: st.Ping,
-		Links: b.links, LinkReader: st, Audit: st, Mailer: mailer, Outbox: st,
+		Links: b.links, Audit: st, Outbox: st,
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
 			Limits: sesame.PortalLimits{MaxFileSize: 64 << 20},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},

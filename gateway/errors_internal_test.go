@@ -30,12 +30,12 @@ func newInternalServer(t *testing.T, logs io.Writer) *Server {
 	}
 	t.Cleanup(func() { st.Close() })
 	s, err := New(Config{Objects: &sesame.ObjectService{Store: st, Blobs: st}, Tokens: st,
-		Links: &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
+		Links: &sesame.LinkService{Store: st, Mailer: newMailer(t, st), Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
 		Portal: PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st,
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: authenticators.NewPassword()},
 				sesame.AuthEmailOTP: authenticators.PasswordAuthenticator{}, sesame.AuthSMSOTP: authenticators.PasswordAuthenticator{}}},
 			CSRFKey: st.CSRFKey()},
-		LinkReader: st, Audit: st, Mailer: newMailer(t, st), Outbox: st, PublicURL: "http://sesame.test", Logger: log})
+		Audit: st, Outbox: st, PublicURL: "http://sesame.test", Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,9 +54,9 @@ func newTestEnvStore(t *testing.T, sc store.Config, opts ...envOption) *testEnv 
 	t.Cleanup(env.srv.Close)
 	hasher := authenticators.NewPassword()
 	cfg := gateway.Config{Objects: objectService(st, nil), Tokens: st, Ready: st.Ping,
-		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy()},
-		Portal:     portalConfig(t, st, hasher),
-		LinkReader: st, Audit: st, Mailer: env.mailer(), Outbox: st,
+		Links:  &sesame.LinkService{Store: st, Mailer: env.mailer(), Hasher: hasher, Policy: sesame.DefaultLinkPolicy()},
+		Portal: portalConfig(t, st, hasher),
+		Audit:  st, Outbox: st,
 		PublicURL: env.srv.URL, Logger: log}
 	for _, o := range opts {
 		o(&cfg)

@@ -177,6 +177,9 @@ func linkItems(req *linkCreateRequest, createdBy string) ([]sesame.LinkCreate, e
 		items[i] = sesame.LinkCreate{BucketID: deref(req.BucketID), Type: sesame.LinkType(deref(it.LinkType)), Targets: it.Targets,
 			Authenticators: auths, Title: deref(it.Title), Message: deref(it.Message), Tags: it.Tags, NotifyEmail: deref(it.NotifyEmail),
 			Expires: exp, MaxAccessCount: it.MaxAccessCount, MaxDownloads: it.MaxDownloads, CreatedBy: createdBy, Source: src}
+		if sp := it.SendParams; sp != nil && sp.RecipientEmail != nil && sp.SenderEmail != nil {
+			items[i].SendTo = &sesame.LinkSendTo{RecipientEmail: *sp.RecipientEmail, SenderEmail: *sp.SenderEmail, SenderName: deref(sp.SenderName)}
+		}
 	}
 	return items, errs.Err()
 }
@@ -218,20 +221,6 @@ func (s *Server) handleLinkCreate(c *gin.Context) {
 	for _, l := range links {
 		s.auditLink(c, l.ID)
 	}
-	// send_params queue the same email share/link/send would.
-	for i, it := range req.Links {
-		if it.SendParams == nil {
-			continue
-		}
-		sent, err := s.cfg.Mailer.SendLinks(c.Request.Context(), sesame.LinkSendRequest{
-			Items:       []sesame.LinkSend{{LinkID: links[i].ID, Email: *it.SendParams.RecipientEmail}},
-			SenderEmail: *it.SendParams.SenderEmail, SenderName: deref(it.SendParams.SenderName)})
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		links[i] = sent[0]
-	}
 	s.ok(c, fmt.Sprintf("Created %d share links", len(links)), gin.H{"share_link_objects": s.viewLinks(links)})
 }
 
@@ -249,7 +238,7 @@ func (s *Server) linkByID(c *gin.Context, id *string) (*sesame.Link, error) {
 	if err := sesame.CheckID("/id", sesame.PrefixLink, *id); err != nil {
 		return nil, err
 	}
-	return s.cfg.LinkReader.LinkByID(c.Request.Context(), *id)
+	return s.cfg.Links.Get(c.Request.Context(), *id)
 }
 
 func (s *Server) handleLinkGet(c *gin.Context) {
@@ -304,7 +293,7 @@ func (s *Server) handleLinkList(c *gin.Context) {
 	if slices.Contains(objectOnlyOrders, by) {
 		by = "created_at"
 	}
-	page, err := s.cfg.LinkReader.FindLinks(c.Request.Context(), sesame.LinkFilter{BucketID: deref(req.BucketID), Conds: conds, OrderBy: by, Desc: desc, Size: size, After: after})
+	page, err := s.cfg.Links.Find(c.Request.Context(), sesame.LinkFilter{BucketID: deref(req.BucketID), Conds: conds, OrderBy: by, Desc: desc, Size: size, After: after})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -350,7 +339,7 @@ func (s *Server) handleLinkDelete(c *gin.Context) {
 	for _, id := range ids {
 		s.auditLink(c, id)
 	}
-	links, err := s.cfg.LinkReader.DeleteLinks(c.Request.Context(), ids)
+	links, err := s.cfg.Links.Delete(c.Request.Context(), ids)
 	if err != nil {
 		// The store numbers the ids without repeats; point at the
 		// request's own position of the id.

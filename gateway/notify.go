@@ -65,7 +65,7 @@ func (s *Server) handleLinkSend(c *gin.Context) {
 	for _, it := range send.Items {
 		s.auditLink(c, it.LinkID)
 	}
-	links, err := s.cfg.Mailer.SendLinks(c.Request.Context(), send)
+	links, err := s.cfg.Links.Send(c.Request.Context(), send)
 	if err != nil {
 		s.fail(c, err)
 		return

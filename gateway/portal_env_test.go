@@ -106,9 +106,9 @@ func newPortalEnvStore(t *testing.T, sc store.Config, opts ...envOption) *portal
 	hasher := authenticators.NewPassword()
 	pc := portalConfigAt(t, st, hasher, clk.Now, log)
 	cfg := gateway.Config{Objects: objectService(st, clk.Now), Tokens: st, Ready: st.Ping,
-		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
-		Portal:     pc,
-		LinkReader: st, Audit: st, Mailer: e.mailer(), Outbox: st,
+		Links:  &sesame.LinkService{Store: st, Mailer: e.mailer(), Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
+		Portal: pc,
+		Audit:  st, Outbox: st,
 		PublicURL: e.srv.URL, Logger: log, Now: clk.Now,
 		TrustedProxies: []string{"127.0.0.1"}}
 	for _, o := range opts {

@@ -25,14 +25,12 @@ type Config struct {
 	// Objects applies the object rules for the API and the MCP tools.
 	Objects *sesame.ObjectService
 	Tokens  sesame.TokenStore
-	// Links applies the link rules on create and update; LinkReader reads
-	// and deletes links.
-	Links      *sesame.LinkService
-	LinkReader sesame.LinkStore
+	// Links applies the link rules: who may read, create, change, delete
+	// and send links.
+	Links *sesame.LinkService
 	// Audit receives an event for every mutation.
 	Audit sesame.AuditLog
-	// Mailer emails links; Outbox shows delivery status.
-	Mailer sesame.LinkMailer
+	// Outbox shows delivery status.
 	Outbox sesame.Outbox
 	// Portal serves the recipient pages under /s/.
 	Portal PortalConfig
@@ -80,7 +78,7 @@ const maxJSONBody = 1 << 20
 func (cfg *Config) check() error {
 	var problems []error
 	if cfg.Objects == nil || cfg.Objects.Store == nil || cfg.Objects.Blobs == nil || cfg.Tokens == nil ||
-		cfg.Links == nil || cfg.LinkReader == nil || cfg.Audit == nil || cfg.Mailer == nil || cfg.Outbox == nil {
+		cfg.Links == nil || cfg.Links.Store == nil || cfg.Links.Mailer == nil || cfg.Audit == nil || cfg.Outbox == nil {
 		problems = append(problems, errors.New("gateway: every storage role is required"))
 	}
 	if cfg.PublicURL == "" || !(strings.HasPrefix(cfg.PublicURL, "http://") || strings.HasPrefix(cfg.PublicURL, "https://")) {
@@ -131,8 +129,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.parsePages(); err != nil {
 		return nil, err
 	}
-	tools, err := mcp.New(mcp.Config{Objects: cfg.Objects, Links: cfg.Links, LinkReader: cfg.LinkReader,
-		Mailer: cfg.Mailer, Audit: cfg.Audit, PublicURL: cfg.PublicURL,
+	tools, err := mcp.New(mcp.Config{Objects: cfg.Objects, Links: cfg.Links, Audit: cfg.Audit, PublicURL: cfg.PublicURL,
 		Version: cfg.Version, Logger: s.log, Now: s.now})
 	if err != nil {
 		return nil, err

@@ -51,8 +51,8 @@ func newAPI(t *testing.T, st *store.Store, clk *clock, wake func()) *api {
 	}
 	g, err := gateway.New(gateway.Config{
 		Objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}, Now: clk.Now}, Tokens: st, Ready: st.Ping,
-		Links:      &sesame.LinkService{Store: st, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
-		LinkReader: st, Audit: st, Mailer: mailer, Outbox: st,
+		Links: &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
+		Audit: st, Outbox: st,
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log, Now: clk.Now,
 			Limits: sesame.PortalLimits{MaxFileSize: 64 << 20},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},

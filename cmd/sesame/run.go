@@ -250,7 +250,7 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 	}
 	hasher := authenticators.NewPassword()
 	return &services{worker: worker, mailer: mailer, hasher: hasher,
-		links: &sesame.LinkService{Store: st, Hasher: hasher, Policy: cfg.LinkPolicy()},
+		links: &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: cfg.LinkPolicy()},
 		objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: int64(cfg.Storage.MaxUploadSize),
 			DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL}}}, nil
 }
@@ -273,7 +273,7 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 	}
 	srv, err := gateway.New(gateway.Config{
 		Objects: sv.objects, Tokens: st, Ready: st.Ping, LowSpace: st.LowSpace,
-		Links: sv.links, LinkReader: st, Audit: st, Mailer: sv.mailer, Outbox: st, Version: versionString(),
+		Links: sv.links, Audit: st, Outbox: st, Version: versionString(),
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
 			Limits: sesame.PortalLimits{MaxFileSize: int64(cfg.Storage.MaxUploadSize), MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes),
 				MaxLinkFiles: cfg.Portal.MaxLinkFiles},
@@ -410,8 +410,7 @@ func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout
 	if err != nil {
 		return err
 	}
-	tools, err := mcp.New(mcp.Config{Objects: sv.objects, Links: sv.links, LinkReader: st,
-		Mailer: sv.mailer, Audit: st, PublicURL: cfg.PublicBase(),
+	tools, err := mcp.New(mcp.Config{Objects: sv.objects, Links: sv.links, Audit: st, PublicURL: cfg.PublicBase(),
 		UploadRoots: cfg.MCP.UploadRoots, Version: versionString(), Logger: log})
 	if err != nil {
 		return err

@@ -39,8 +39,8 @@ func newToolsEnv(t *testing.T) *toolsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tools, err := mcp.New(mcp.Config{Objects: &sesame.ObjectService{Store: st, Blobs: st}, LinkReader: st, Mailer: mailer, Audit: st,
-		Links:     &sesame.LinkService{Store: st, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
+	tools, err := mcp.New(mcp.Config{Objects: &sesame.ObjectService{Store: st, Blobs: st}, Audit: st,
+		Links:     &sesame.LinkService{Store: st, Mailer: mailer, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
 		PublicURL: "http://sesame.test", UploadRoots: []string{t.TempDir()}, Logger: log})
 	if err != nil {
 		t.Fatal(err)

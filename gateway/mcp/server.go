@@ -28,11 +28,8 @@ import (
 type Config struct {
 	// Objects applies the object rules.
 	Objects *sesame.ObjectService
-	// Links applies the link rules on create; LinkReader reads and revokes
-	// links.
-	Links      *sesame.LinkService
-	LinkReader sesame.LinkStore
-	Mailer     sesame.LinkMailer
+	// Links applies the link rules: reading, creating, revoking, sending.
+	Links *sesame.LinkService
 	// Audit receives an event for every call of a tool that changes
 	// something, and keeps the replies of idempotent calls.
 	Audit sesame.AuditLog
@@ -60,8 +57,8 @@ type Server struct {
 
 // New validates cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Objects == nil || cfg.Links == nil || cfg.LinkReader == nil ||
-		cfg.Mailer == nil || cfg.Audit == nil {
+	if cfg.Objects == nil || cfg.Links == nil ||
+		cfg.Audit == nil {
 		return nil, errors.New("mcp: every storage role is required")
 	}
 	if !strings.HasPrefix(cfg.PublicURL, "http://") && !strings.HasPrefix(cfg.PublicURL, "https://") {

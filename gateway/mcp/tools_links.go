@@ -237,7 +237,7 @@ func (t *tools) linkList(ctx context.Context, in linkListIn) (linkListOut, error
 	if f.After, err = cursor(in.Cursor); err != nil {
 		return out, err
 	}
-	page, err := t.cfg.LinkReader.FindLinks(ctx, f)
+	page, err := t.cfg.Links.Find(ctx, f)
 	if err != nil {
 		return out, err
 	}
@@ -258,7 +258,7 @@ type linkIDIn struct {
 }
 
 func (t *tools) linkGet(ctx context.Context, in linkIDIn) (linkView, error) {
-	l, err := t.cfg.LinkReader.LinkByID(ctx, in.ID)
+	l, err := t.cfg.Links.Get(ctx, in.ID)
 	if err != nil {
 		return linkView{}, err
 	}
@@ -268,7 +268,7 @@ func (t *tools) linkGet(ctx context.Context, in linkIDIn) (linkView, error) {
 func (t *tools) linkRevoke(ctx context.Context, in linkIDIn) (linkView, error) {
 	ctx, note := t.change(ctx, "share_link_revoke")
 	out, err := idempotent(ctx, t, "share_link_revoke", in.IdempotencyKey, in, func() (linkView, error) {
-		l, already, err := t.cfg.LinkReader.RevokeLink(ctx, in.ID)
+		l, already, err := t.cfg.Links.Revoke(ctx, in.ID)
 		if err != nil {
 			return linkView{}, err
 		}

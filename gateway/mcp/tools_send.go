@@ -44,7 +44,7 @@ func (t *tools) linkSend(ctx context.Context, in linkSendIn) (linkSendOut, error
 	}
 	recipients := append([]string{}, in.Recipients...)
 	if !in.Confirm {
-		msgs, err := t.cfg.Mailer.Preview(ctx, req)
+		msgs, err := t.cfg.Links.PreviewSend(ctx, req)
 		if err != nil {
 			return linkSendOut{}, err
 		}
@@ -56,7 +56,7 @@ func (t *tools) linkSend(ctx context.Context, in linkSendIn) (linkSendOut, error
 	}
 	ctx, note := t.change(ctx, "share_link_send")
 	out, err := idempotent(ctx, t, "share_link_send", in.IdempotencyKey, in, func() (linkSendOut, error) {
-		if _, err := t.cfg.Mailer.SendLinks(ctx, req); err != nil {
+		if _, err := t.cfg.Links.Send(ctx, req); err != nil {
 			return linkSendOut{}, err
 		}
 		return linkSendOut{Sent: true, Recipients: recipients,
