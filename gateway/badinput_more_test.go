@@ -5,17 +5,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/internal/testrig"
 )
 
 // This file carries the bad-input sweep of badinput_test.go over the
@@ -53,21 +51,16 @@ const (
 	moreNoCT     = "\x00none" // moreSend: send no Content-Type at all
 )
 
-// moreVisitor is a browser: a cookie jar, no redirects followed, and the
-// CSRF token of the forms it was last shown.
+// moreVisitor is a browser (testrig.Visitor: a cookie jar, no redirects
+// followed) and the CSRF token of the forms it was last shown.
 type moreVisitor struct {
-	client *http.Client
-	csrf   string
+	*testrig.Visitor
+	csrf string
 }
 
 func (e *testEnv) moreNewVisitor(t *testing.T) *moreVisitor {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &moreVisitor{client: &http.Client{Transport: e.srv.Client().Transport, Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &moreVisitor{Visitor: testrig.NewVisitor(t, e.srv.URL, e.srv.Client().Transport)}
 }
 
 // moreSend issues q like badSend, but through who's cookie jar (or none),
@@ -118,7 +111,7 @@ func (e *testEnv) moreSend(t *testing.T, q badReq, who *moreVisitor) *reply {
 	client := &http.Client{Transport: e.srv.Client().Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if who != nil {
-		client = who.client
+		client = who.Client()
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -221,7 +214,7 @@ func (e *testEnv) moreLinkCreate(t *testing.T, item bj) (id, base string) {
 			Link string `json:"link"`
 		} `json:"share_link_objects"`
 	}
-	r.into(t, &res)
+	r.Into(t, &res)
 	if len(res.Links) != 1 {
 		t.Fatalf("got %d links, want 1: %s", len(res.Links), r.Raw)
 	}
@@ -240,7 +233,7 @@ func moreLast(t *testing.T, r *reply) string {
 	var res struct {
 		Last string `json:"last"`
 	}
-	r.into(t, &res)
+	r.Into(t, &res)
 	if res.Last == "" {
 		t.Fatalf("no cursor in %s", r.Raw)
 	}
@@ -930,8 +923,6 @@ type morePortal struct {
 	dead                              []byte
 }
 
-var moreCSRFPattern = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 // moreVisit opens a link's page as a new visitor and keeps its CSRF token.
 func (e *testEnv) moreVisit(t *testing.T, base string, v *moreVisitor) *moreVisitor {
 	t.Helper()
@@ -945,11 +936,10 @@ func (e *testEnv) moreVisit(t *testing.T, base string, v *moreVisitor) *moreVisi
 	if r.Code != http.StatusOK {
 		t.Fatalf("GET %s: got %d: %.300s", base, r.Code, r.Raw)
 	}
-	m := moreCSRFPattern.FindSubmatch(r.Raw)
-	if m == nil {
+	v.csrf = testrig.ParseHTML(t, string(r.Raw)).Value("csrf")
+	if v.csrf == "" {
 		t.Fatalf("no CSRF token on %s: %.500s", base, r.Raw)
 	}
-	v.csrf = html.UnescapeString(string(m[1]))
 	return v
 }
 
@@ -1356,6 +1346,7 @@ func morePortalCases(t *testing.T, f moreFixtures, p *morePortal) []moreCase {
 }
 
 func TestBadInputMore(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t)
 	f := moreNewFixtures(t, env)
 	portal := moreNewPortal(t, env)
@@ -1385,7 +1376,7 @@ func TestBadInputMore(t *testing.T) {
 		var res struct {
 			Count int `json:"count"`
 		}
-		r.into(t, &res)
+		r.Into(t, &res)
 		return res.Count
 	}
 	children := func(folder string) []string {
@@ -1394,7 +1385,7 @@ func TestBadInputMore(t *testing.T) {
 		var res struct {
 			Objects []object `json:"objects"`
 		}
-		r.into(t, &res)
+		r.Into(t, &res)
 		var names []string
 		for _, o := range res.Objects {
 			names = append(names, o.Name+"@"+o.UpdatedAt)
@@ -1436,8 +1427,8 @@ func TestBadInputMore(t *testing.T) {
 				Targets   []string `json:"targets"`
 			} `json:"share_link_object"`
 		}
-		live.into(t, &before)
-		r.into(t, &after)
+		live.Into(t, &before)
+		r.Into(t, &after)
 		if fmt.Sprint(before) != fmt.Sprint(after) {
 			t.Errorf("the bad requests changed link %s: %+v, now %+v", f.live, before, after)
 		}

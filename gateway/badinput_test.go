@@ -246,7 +246,7 @@ func badCheck(t *testing.T, r *reply, w badWant) {
 	}
 	if w.at {
 		found := false
-		for _, it := range r.errors(t) {
+		for _, it := range r.Errors(t) {
 			if it.Source == w.source && (w.code == "" || it.Code == w.code) {
 				found = true
 			}
@@ -300,7 +300,7 @@ func newBadFixtures(t *testing.T, env *testEnv) badFixtures {
 			Default bool   `json:"default"`
 		} `json:"buckets"`
 	}
-	r.into(t, &res)
+	r.Into(t, &res)
 	for _, b := range res.Buckets {
 		if b.Default {
 			f.bucket = b.ID
@@ -784,6 +784,7 @@ func badJSON(t *testing.T, v any) []byte {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t)
 	f := newBadFixtures(t, env)
 	var cases []badCase
@@ -829,7 +830,7 @@ func TestBadInput(t *testing.T) {
 	var page struct {
 		Count int `json:"count"`
 	}
-	r.into(t, &page)
+	r.Into(t, &page)
 	if page.Count != 3 {
 		t.Errorf("got %d objects in /fx after the bad requests, want 3 (a.txt, b.txt, full): %s", page.Count, r.Raw)
 	}
@@ -840,6 +841,7 @@ func TestBadInput(t *testing.T) {
 // (bucket_id, config_id, tenant_id, an empty root_folder/root_id) must not
 // be refused as an unknown property.
 func TestBadInput_DocumentedFieldsAccepted(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t)
 	f := newBadFixtures(t, env)
 	extra := bj{"bucket_id": f.bucket, "config_id": "pci_wuk7tvtpswyjtlsx52b7yyi2l7zotv4a", "tenant_id": "tenant-1", "root_folder": "", "root_id": ""}
@@ -895,6 +897,7 @@ func TestBadInput_DocumentedFieldsAccepted(t *testing.T) {
 // TestBadInput_TruncatedUploadNotStored checks that a multipart upload cut
 // off inside the file part is refused and leaves nothing behind.
 func TestBadInput_TruncatedUploadNotStored(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t)
 	data := bytes.Repeat([]byte("0123456789"), 1000)
 	ct, body := multipartBody(t, part{"request", "blob", "application/json", []byte(`{"folder":"/t","name":"cut.bin"}`)},
@@ -910,6 +913,7 @@ func TestBadInput_TruncatedUploadNotStored(t *testing.T) {
 
 // TestBadInput_UploadTooLarge checks the per-file cap.
 func TestBadInput_UploadTooLarge(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, func(c *gateway.Config) { c.MaxUploadSize = 1024 })
 	r := env.badSend(t, badMultipart(t, "/v1/put", bj{"folder": "/big", "name": "big.bin"}, bytes.Repeat([]byte("x"), 4096)))
 	badCheck(t, r, wTooLarge())
@@ -931,7 +935,7 @@ func badAnnounce(t *testing.T, env *testEnv, req bj) (uploadURL, location string
 		PutURL   string `json:"put_url"`
 		PostURL  string `json:"post_url"`
 	}
-	r.into(t, &res)
+	r.Into(t, &res)
 	uploadURL = res.PutURL + res.PostURL
 	if uploadURL == "" || res.Location == "" {
 		t.Fatalf("no upload URL or location in %s", r.Raw)
@@ -942,6 +946,7 @@ func badAnnounce(t *testing.T, env *testEnv, req bj) (uploadURL, location string
 // TestBadInput_PutURLSizeMismatch sends the wrong number of bytes to a
 // put-url: the PUT and the poll both report /size.
 func TestBadInput_PutURLSizeMismatch(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t)
 	up, loc := badAnnounce(t, env, bj{"transfer_method": "put-url", "folder": "/pu", "name": "x.bin", "size": 3})
 	r := env.badSend(t, badReq{method: http.MethodPut, path: up, body: "five!", ctype: "application/octet-stream", auth: badNoAuth})
@@ -955,6 +960,7 @@ func TestBadInput_PutURLSizeMismatch(t *testing.T) {
 
 // TestBadInput_UploadURLBadBodies sends broken bodies to a post-url.
 func TestBadInput_UploadURLBadBodies(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t)
 	cases := []struct {
 		name  string
@@ -986,6 +992,7 @@ func TestBadInput_UploadURLBadBodies(t *testing.T) {
 
 // TestBadInput_StaleCursor reuses a cursor under another order.
 func TestBadInput_StaleCursor(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t)
 	for _, p := range []string{"/sc/a", "/sc/b", "/sc/c"} {
 		env.mkdir(p)
@@ -995,7 +1002,7 @@ func TestBadInput_StaleCursor(t *testing.T) {
 	var page struct {
 		Last string `json:"last"`
 	}
-	r.into(t, &page)
+	r.Into(t, &page)
 	if page.Last == "" {
 		t.Fatalf("no cursor in %s", r.Raw)
 	}
@@ -1011,6 +1018,7 @@ func TestBadInput_StaleCursor(t *testing.T) {
 // TestBadInput_CrossOrigin: a browser-driven cross-site POST is refused, and
 // the refusal is still an error envelope (reference §2.4: every error body is JSON).
 func TestBadInput_CrossOrigin(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t)
 	for name, h := range map[string]map[string]string{
 		"SecFetchSite": {"Sec-Fetch-Site": "cross-site"},
@@ -1025,6 +1033,7 @@ func TestBadInput_CrossOrigin(t *testing.T) {
 
 // TestBadInput_ForbiddenNamesScope: the 403 says which scope is missing.
 func TestBadInput_ForbiddenNamesScope(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t)
 	read := env.newToken(sesame.ScopeObjectsRead)
 	r := env.postAs(read, "/v1/folder/create", bj{"folder": "/nope"})
