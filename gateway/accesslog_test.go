@@ -66,7 +66,7 @@ func TestAccessLog_SendfileBytes(t *testing.T) {
 	var res struct {
 		DestURL string `json:"dest_url"`
 	}
-	r.into(t, &res)
+	r.Into(t, &res)
 	if !strings.Contains(res.DestURL, "/dl/") && strings.HasSuffix(res.DestURL, "/big.bin") {
 		t.Fatalf("dest_url %q", res.DestURL)
 	}

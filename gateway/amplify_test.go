@@ -72,7 +72,7 @@ func TestAPI_ErrorAmplification(t *testing.T) {
 			if len(r.Raw) >= maxErrorReply {
 				t.Errorf("reply is %d bytes, want under %d", len(r.Raw), maxErrorReply)
 			}
-			errs := r.errors(t)
+			errs := r.Errors(t)
 			if len(errs) != sesame.MaxFieldErrors {
 				t.Fatalf("got %d errors, want %d", len(errs), sesame.MaxFieldErrors)
 			}
@@ -137,7 +137,7 @@ func TestLinkCreate_ReportsEveryProblem(t *testing.T) {
 		t.Fatalf("got %d %s, want 400 ValidationError: %s", r.Code, r.Status, r.Raw)
 	}
 	var got []string
-	for _, it := range r.errors(t) {
+	for _, it := range r.Errors(t) {
 		got = append(got, it.Code+" "+it.Source)
 	}
 	want := []string{"NotEnumMember /links/0/link_type", "AboveMaxLength /links/0/title", "BadFormatEmail /links/0/notify_email"}

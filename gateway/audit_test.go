@@ -1,33 +1,14 @@
 package gateway_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sesame-share/sesame/gateway"
+	"github.com/sesame-share/sesame/internal/testrig"
 )
-
-// syncBuffer is a log sink that tests can read while the server writes.
-type syncBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 type auditEvents struct {
 	Count  int `json:"count"`
@@ -49,12 +30,13 @@ func (e *testEnv) audit(body map[string]any) auditEvents {
 	r := e.post("/v1/audit/list", body)
 	mustOK(e.t, r)
 	var a auditEvents
-	r.into(e.t, &a)
+	r.Into(e.t, &a)
 	return a
 }
 
 func TestAudit_EveryMutation(t *testing.T) {
-	logs := &syncBuffer{}
+	t.Parallel()
+	logs := &testrig.Buffer{}
 	e := newTestEnv(t, func(c *gateway.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -125,6 +107,7 @@ func TestAudit_EveryMutation(t *testing.T) {
 }
 
 func TestAudit_ForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name    string
 		proxies []string

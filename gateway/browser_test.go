@@ -20,8 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sesame-share/sesame"
-	"github.com/sesame-share/sesame/authenticators"
-	"github.com/sesame-share/sesame/gateway"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/notify"
 	"github.com/sesame-share/sesame/store"
 )
@@ -34,88 +33,33 @@ type browserStack struct {
 	srv   *httptest.Server
 	st    *store.Store
 	links *sesame.LinkService
-	mail  *mailSink
-	sms   *smsSink
-	logs  *syncBuffer
+	mail  *testrig.SMTPServer
+	sms   *testrig.TwilioServer
+	logs  *testrig.Buffer
 }
 
 func newBrowserStack(t *testing.T) *browserStack {
 	t.Helper()
-	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &testrig.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), Logger: log})
+	b := &browserStack{t: t, mail: testrig.NewSMTPServer(t), sms: testrig.NewTwilioServer(t), logs: logs}
+	mailCfg := b.mail.Config()
+	mailCfg.FromName, mailCfg.Logger = "Sesame", log
+	email, err := notify.NewSMTP(mailCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	b := &browserStack{t: t, st: st, mail: newMailSink(t), sms: newSMSSink(t), logs: logs}
-
-	email, err := notify.NewSMTP(notify.SMTPConfig{Host: b.mail.Host, Port: b.mail.Port, TLS: "none", From: "share@example.com",
-		FromName: "Sesame", Timeout: 10 * time.Second, Logger: log})
+	sms, err := notify.NewTwilio(b.sms.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
-	sms, err := notify.NewTwilio(notify.TwilioConfig{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef", // twilio-go refuses non-alphanumeric secrets
-		From: "+15005550006", BaseURL: b.sms.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, SMSDailyBudget: 20,
-		SendTimeout: 10 * time.Second, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wctx, stopWorker := context.WithCancel(ctx)
-	workerDone := make(chan struct{})
-	go func() {
-		defer close(workerDone)
-		worker.Run(wctx)
-	}()
-	t.Cleanup(func() { // before the store closes
-		stopWorker()
-		<-workerDone
-	})
-
-	// The public URL is only known once the listener exists.
-	var handler http.Handler
-	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(b.srv.Close)
-
-	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: b.srv.URL, Product: "Sesame", Accent: "#2563eb", Wake: worker.Wake})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher := authenticators.NewPassword()
-	otpCfg := authenticators.OTPConfig{Store: st, Product: "Sesame", Wake: worker.Wake}
-	emailOTP, err := authenticators.NewEmailOTP(otpCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	smsOTP, err := authenticators.NewSMSOTP(otpCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.links = &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: sesame.DefaultLinkPolicy()}
-	srv, err := gateway.New(gateway.Config{
-		Objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}}, Tokens: st, Ready: st.Ping,
-		Links: b.links, Audit: st, Outbox: st,
-		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
-			Limits: sesame.PortalLimits{MaxFileSize: 64 << 20},
-			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
-				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP}},
-			CSRFKey: st.CSRFKey(), Product: "Sesame", Accent: "#2563eb"},
-		PublicURL: b.srv.URL, Logger: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler = srv
+	env := testrig.NewEnv(t, testrig.WithLogger(log), testrig.WithBrand("Sesame", "#2563eb"), testrig.WithNotifiers(email, sms, 20))
+	b.srv, b.st, b.links = env.Server, env.Store, env.Links
 	return b
 }
 
@@ -291,11 +235,12 @@ func TestBrowser(t *testing.T) {
 		tb.clickAndLoad("send code", `form[action$="/code/send"] button`)
 		tb.do("code field", chromedp.WaitVisible(chromedp.CSS("#code-0")))
 
-		to, text := mailText(t, b.mail.next(t, actionTimeout))
+		m := testrig.ParseMail(t, b.mail.Next(t, actionTimeout).Data)
+		to, text := m.Header.Get("To"), m.Text()
 		if !strings.Contains(to, "bob@example.com") {
 			t.Errorf("email To: got %q, want bob@example.com", to)
 		}
-		code := codeIn(t, text)
+		code := testrig.CodeIn(t, text)
 		tb.do("type code", chromedp.SendKeys(chromedp.CSS("#code-0"), code))
 		tb.clickAndLoad("submit code", `form[action$="/code/verify"] button[type=submit]`)
 		tb.do("file list", chromedp.WaitVisible(chromedp.CSS("table.files")))
@@ -316,11 +261,12 @@ func TestBrowser(t *testing.T) {
 		tb.clickAndLoad("send code", `form[action$="/code/send"] button`)
 		tb.do("code field", chromedp.WaitVisible(chromedp.CSS("#code-0")))
 
-		body, to := b.sms.next(t, actionTimeout)
+		req := b.sms.Next(t, actionTimeout)
+		body, to := req.Form.Get("Body"), req.Form.Get("To")
 		if to != "+14155550123" {
 			t.Errorf("SMS To: got %q, want +14155550123", to)
 		}
-		code := codeIn(t, body)
+		code := testrig.CodeIn(t, body)
 		tb.do("type code", chromedp.SendKeys(chromedp.CSS("#code-0"), code))
 		tb.clickAndLoad("submit code", `form[action$="/code/verify"] button[type=submit]`)
 		tb.do("file list", chromedp.WaitVisible(chromedp.CSS("table.files")))

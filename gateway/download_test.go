@@ -78,6 +78,7 @@ func (e *testEnv) request(method, url string, header map[string]string) *reply {
 }
 
 func TestGet(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	data := randomBytes(t, 3<<20+123) // larger than one streaming chunk
 	f := e.upload("/docs", "report 2025 \"final\".bin", data)
@@ -127,7 +128,7 @@ func TestGet(t *testing.T) {
 			DestURL string `json:"dest_url"`
 			Object  object `json:"object"`
 		}
-		r.into(t, &res)
+		r.Into(t, &res)
 		if !strings.HasPrefix(res.DestURL, e.srv.URL+"/dl/") || res.Object.ID != f.ID {
 			t.Fatalf("got %+v", res)
 		}
@@ -179,7 +180,7 @@ func TestGet(t *testing.T) {
 		var res struct {
 			DestURL string `json:"dest_url"`
 		}
-		r.into(t, &res)
+		r.Into(t, &res)
 		mustOK(t, e.post("/v1/delete", map[string]any{"id": g.ID}))
 		got := e.get(res.DestURL, nil)
 		if got.Code != http.StatusNotFound || got.Status != "NotFound" {
@@ -193,6 +194,7 @@ func TestGet(t *testing.T) {
 }
 
 func TestGetArchive(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	top := e.mkdir("/proj")
 	e.mkdir("/proj/empty")
@@ -268,7 +270,7 @@ func TestGetArchive(t *testing.T) {
 				Count   int      `json:"count"`
 				Objects []object `json:"objects"`
 			}
-			env.into(t, &res)
+			env.Into(t, &res)
 			if res.Count != 9 || len(res.Objects) != 9 {
 				t.Errorf("count %d, %d objects; want 9 (4 folders, 5 files)", res.Count, len(res.Objects))
 			}
@@ -284,7 +286,7 @@ func TestGetArchive(t *testing.T) {
 				DestURL string `json:"dest_url"`
 				Count   int    `json:"count"`
 			}
-			r.into(t, &res)
+			r.Into(t, &res)
 			got := e.get(res.DestURL, nil)
 			if got.Code != http.StatusOK || !strings.Contains(got.Header.Get("Content-Disposition"), "archive."+format) {
 				t.Fatalf("GET archive: %d %q", got.Code, got.Header.Get("Content-Disposition"))

@@ -43,6 +43,7 @@ func newInternalServer(t *testing.T, logs io.Writer) *Server {
 }
 
 func TestRecovery_PanicIsA500EnvelopeWithoutDetail(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	s := newInternalServer(t, &logs)
 	s.engine.POST("/v1/boom", func(*gin.Context) { panic("db password is hunter2") })
@@ -64,6 +65,7 @@ func TestRecovery_PanicIsA500EnvelopeWithoutDetail(t *testing.T) {
 }
 
 func TestErrorEnvelope_StatusOfEveryKind(t *testing.T) {
+	t.Parallel()
 	s := newInternalServer(t, io.Discard)
 	cases := []struct {
 		kind   sesame.Kind

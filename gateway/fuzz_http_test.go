@@ -138,7 +138,7 @@ func fuzzSend(t *testing.T, env *testEnv, logs *fuzzLog, path, ctype string, bod
 		t.Fatalf("POST %s answered %d with status %q: %s", path, r.Code, r.Status, raw)
 	}
 	if r.Code >= 400 {
-		items := r.errors(t)
+		items := r.Errors(t)
 		if len(items) == 0 {
 			t.Fatalf("POST %s answered %d without error items: %s", path, r.Code, raw)
 		}
@@ -261,7 +261,7 @@ func FuzzHTTPPut(f *testing.F) {
 		var res struct {
 			Object object `json:"object"`
 		}
-		r.into(t, &res)
+		r.Into(t, &res)
 		o := res.Object
 		payload, ok := expectedPayload(body)
 		if !ok {
@@ -282,7 +282,7 @@ func FuzzHTTPPut(f *testing.F) {
 			Objects []object `json:"objects"`
 		}
 		mustOK(t, lr)
-		lr.into(t, &list)
+		lr.Into(t, &list)
 		if list.Count != 1 || len(list.Objects) != 1 || list.Objects[0].ID != o.ID || list.Objects[0].Size != o.Size {
 			t.Fatalf("the stored file %s is not listed as put: %s", o.ID, lr.Raw)
 		}

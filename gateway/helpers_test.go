@@ -4,79 +4,52 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/sesame-share/sesame"
-	"github.com/sesame-share/sesame/authenticators"
 	"github.com/sesame-share/sesame/gateway"
-	"github.com/sesame-share/sesame/notify"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/store"
 )
 
-// testEnv is a real server over a real SQLite store in a temp dir.
+// testEnv is a real server over a real SQLite store in a temp dir, built by
+// the shared rig (internal/testrig).
 type testEnv struct {
 	t     *testing.T
 	srv   *httptest.Server
 	st    *store.Store
 	token string // admin
+	rig   *testrig.Env
 }
 
-type envOption func(*gateway.Config)
+// envOption changes the gateway's configuration before it is built.
+type envOption = func(*gateway.Config)
 
 func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
-	return newTestEnvStore(t, store.Config{}, opts...)
+	return fromRig(t, testrig.NewEnv(t, testrig.WithConfig(opts...)))
 }
 
 // newTestEnvStore is newTestEnv over a store opened with sc (its data
 // directory and logger are the test's).
 func newTestEnvStore(t *testing.T, sc store.Config, opts ...envOption) *testEnv {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sc.DataDir, sc.Logger = t.TempDir(), log
+	sc.DataDir, sc.Logger = t.TempDir(), testrig.DiscardLogger()
 	st, err := store.Open(context.Background(), sc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	env := &testEnv{t: t, st: st}
-	// The public URL is only known once the listener exists.
-	var handler http.Handler
-	env.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(env.srv.Close)
-	hasher := authenticators.NewPassword()
-	cfg := gateway.Config{Objects: objectService(st, nil), Tokens: st, Ready: st.Ping,
-		Links:  &sesame.LinkService{Store: st, Mailer: env.mailer(), Hasher: hasher, Policy: sesame.DefaultLinkPolicy()},
-		Portal: portalConfig(t, st, hasher),
-		Audit:  st, Outbox: st,
-		PublicURL: env.srv.URL, Logger: log}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	s, err := gateway.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler = s
-	env.token = env.newToken(sesame.ScopeAdmin)
-	return env
+	return fromRig(t, testrig.NewEnv(t, testrig.WithStore(st), testrig.WithConfig(opts...)))
 }
 
-func (e *testEnv) mailer() *notify.Mailer {
-	e.t.Helper()
-	m, err := notify.NewMailer(notify.MailerConfig{Links: e.st, PublicURL: e.srv.URL})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return m
+func fromRig(t *testing.T, r *testrig.Env) *testEnv {
+	return &testEnv{t: t, srv: r.Server, st: r.Store, token: r.Token, rig: r}
 }
 
 func (e *testEnv) newToken(scopes ...sesame.Scope) string {
@@ -89,61 +62,11 @@ func (e *testEnv) newToken(scopes ...sesame.Scope) string {
 }
 
 // reply is a decoded envelope plus the raw response.
-type reply struct {
-	Code         int
-	Header       http.Header
-	Raw          []byte
-	RequestID    string          `json:"request_id"`
-	RequestTime  string          `json:"request_time"`
-	ResponseTime string          `json:"response_time"`
-	Status       string          `json:"status"`
-	Summary      string          `json:"summary"`
-	Result       json.RawMessage `json:"result"`
-}
-
-type errItem struct {
-	Code   string `json:"code"`
-	Detail string `json:"detail"`
-	Source string `json:"source"`
-}
-
-func (r *reply) errors(t *testing.T) []errItem {
-	t.Helper()
-	var res struct {
-		Errors []errItem `json:"errors"`
-	}
-	if err := json.Unmarshal(r.Result, &res); err != nil {
-		t.Fatalf("result is not an error list: %s", r.Raw)
-	}
-	return res.Errors
-}
-
-// into decodes result into v.
-func (r *reply) into(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Result, v); err != nil {
-		t.Fatalf("decode result: %v\n%s", err, r.Raw)
-	}
-}
+type reply = testrig.Reply
 
 func (e *testEnv) do(req *http.Request) *reply {
 	e.t.Helper()
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	r := &reply{Code: resp.StatusCode, Header: resp.Header, Raw: raw}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		if err := json.Unmarshal(raw, r); err != nil {
-			e.t.Fatalf("response is not JSON: %v\n%s", err, raw)
-		}
-	}
-	return r
+	return e.rig.API.Do(e.t, req)
 }
 
 // post sends a JSON body (a string is sent as is) with the admin token.
@@ -154,35 +77,13 @@ func (e *testEnv) post(path string, body any) *reply {
 
 func (e *testEnv) postAs(token, path string, body any) *reply {
 	e.t.Helper()
-	var b []byte
-	switch v := body.(type) {
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		var err error
-		if b, err = json.Marshal(v); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, bytes.NewReader(b))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return e.do(req)
+	return e.rig.API.PostAs(e.t, token, path, body)
 }
 
 // mustOK fails the test unless r is a 200 Success envelope.
 func mustOK(t *testing.T, r *reply) {
 	t.Helper()
-	if r.Code != http.StatusOK || r.Status != "Success" {
-		t.Fatalf("got %d %s, want 200 Success: %s", r.Code, r.Status, r.Raw)
-	}
+	r.MustOK(t)
 }
 
 // part is one part of a multipart request.
@@ -254,7 +155,7 @@ func (e *testEnv) objectOf(r *reply) object {
 	var res struct {
 		Object object `json:"object"`
 	}
-	r.into(e.t, &res)
+	r.Into(e.t, &res)
 	return res.Object
 }
 
@@ -275,7 +176,7 @@ func wantError(t *testing.T, r *reply, code int, status, errCode, source string)
 	if r.Code != code || r.Status != status {
 		t.Fatalf("got %d %s, want %d %s: %s", r.Code, r.Status, code, status, r.Raw)
 	}
-	for _, it := range r.errors(t) {
+	for _, it := range r.Errors(t) {
 		if it.Code == errCode && it.Source == source {
 			if it.Detail == "" {
 				t.Fatalf("error %s at %s has no detail", errCode, source)
@@ -287,33 +188,3 @@ func wantError(t *testing.T, r *reply, code int, status, errCode, source string)
 }
 
 func timeNowPlus(d time.Duration) time.Time { return time.Now().Add(d) }
-
-// objectService applies the object rules to the store, with uploads of up
-// to 64 MiB.
-func objectService(st *store.Store, now func() time.Time) *sesame.ObjectService {
-	return &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}, Now: now}
-}
-
-// portalConfig wires the recipient pages to the store, with real
-// authenticators whose messages go to the store's outbox.
-func portalConfig(t *testing.T, st *store.Store, hasher *authenticators.Password) gateway.PortalConfig {
-	t.Helper()
-	return portalConfigAt(t, st, hasher, nil, nil)
-}
-
-// portalConfigAt is portalConfig with a clock and a logger.
-func portalConfigAt(t *testing.T, st *store.Store, hasher *authenticators.Password, now func() time.Time, log *slog.Logger) gateway.PortalConfig {
-	t.Helper()
-	email, err := authenticators.NewEmailOTP(authenticators.OTPConfig{Store: st, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sms, err := authenticators.NewSMSOTP(authenticators.OTPConfig{Store: st, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log, Now: now,
-		Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
-			sesame.AuthEmailOTP: email, sesame.AuthSMSOTP: sms}}
-	return gateway.PortalConfig{Service: ps, CSRFKey: st.CSRFKey()}
-}

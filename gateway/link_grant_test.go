@@ -10,6 +10,7 @@ import (
 // TestLinkGrant checks over HTTP that a link grants no more than the token
 // that creates or changes it holds.
 func TestLinkGrant(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	folder := e.mkdir("/private")
 	e.upload("/private", "payroll.csv", []byte("name,salary"))
@@ -22,7 +23,7 @@ func TestLinkGrant(t *testing.T) {
 	}
 	count := func() int {
 		var list struct{ Count int }
-		e.post("/v1/share/link/list", "{}").into(t, &list)
+		e.post("/v1/share/link/list", "{}").Into(t, &list)
 		return list.Count
 	}
 
@@ -67,7 +68,7 @@ func TestLinkGrant(t *testing.T) {
 		var got struct {
 			Link linkObj `json:"share_link_object"`
 		}
-		e.post("/v1/share/link/get", map[string]any{"id": ed.ID}).into(t, &got)
+		e.post("/v1/share/link/get", map[string]any{"id": ed.ID}).Into(t, &got)
 		if len(got.Link.Authenticators) != 1 || got.Link.Authenticators[0].AuthType != "email_otp" {
 			t.Fatalf("a refused update changed the authenticators: %+v", got.Link.Authenticators)
 		}

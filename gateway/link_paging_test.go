@@ -12,6 +12,7 @@ import (
 // between pages. Every link that exists for the whole walk and matches is
 // seen exactly once, nothing is seen twice, and count is right.
 func TestLinkListPaging(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("creates 2,500 links")
 	}
@@ -171,6 +172,6 @@ func (e *testEnv) list2(body map[string]any) linkPage {
 	r := e.post("/v1/share/link/list", body)
 	mustOK(e.t, r)
 	var p linkPage
-	r.into(e.t, &p)
+	r.Into(e.t, &p)
 	return p
 }

@@ -53,11 +53,12 @@ func (e *testEnv) createLinks(items ...map[string]any) []linkObj {
 	var res struct {
 		Links []linkObj `json:"share_link_objects"`
 	}
-	r.into(e.t, &res)
+	r.Into(e.t, &res)
 	return res.Links
 }
 
 func TestLinkCreateAndGet(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	file := e.upload("/s", "a.txt", []byte("a"))
 	folder := e.mkdir("/drop")
@@ -104,7 +105,7 @@ func TestLinkCreateAndGet(t *testing.T) {
 		var res struct {
 			Link json.RawMessage `json:"share_link_object"`
 		}
-		r.into(t, &res)
+		r.Into(t, &res)
 		created := e.rawLinks(t, want.ID)
 		if diff := cmp.Diff(string(created), string(res.Link)); diff != "" {
 			t.Errorf("get differs from create (-create +get):\n%s", diff)
@@ -126,7 +127,7 @@ func (e *testEnv) rawLinks(t *testing.T, id string) json.RawMessage {
 	var res struct {
 		Links []json.RawMessage `json:"share_link_objects"`
 	}
-	r.into(t, &res)
+	r.Into(t, &res)
 	if len(res.Links) != 1 {
 		t.Fatalf("list by id found %d links", len(res.Links))
 	}
@@ -134,6 +135,7 @@ func (e *testEnv) rawLinks(t *testing.T, id string) json.RawMessage {
 }
 
 func TestLinkCreateValidation(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	file := e.upload("/v", "f.txt", []byte("f"))
 	folder := e.mkdir("/vd")
@@ -226,6 +228,7 @@ func TestLinkCreateValidation(t *testing.T) {
 }
 
 func TestLinkSMSCountryAllowList(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, func(c *gateway.Config) {
 		p := sesame.DefaultLinkPolicy()
 		p.SMSCountries = []string{"+44"}
@@ -245,6 +248,7 @@ func TestLinkSMSCountryAllowList(t *testing.T) {
 }
 
 func TestLinkDeleteAndLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	a := e.upload("/x", "a", []byte("a"))
 	b := e.upload("/x", "b", []byte("b"))
@@ -257,7 +261,7 @@ func TestLinkDeleteAndLifecycle(t *testing.T) {
 	var res struct {
 		Links []linkObj `json:"share_link_objects"`
 	}
-	r.into(t, &res)
+	r.Into(t, &res)
 	if len(res.Links) != 1 || res.Links[0].ID != gone.ID || res.Links[0].Link != gone.Link {
 		t.Fatalf("delete returned %+v", res.Links)
 	}
@@ -272,7 +276,7 @@ func TestLinkDeleteAndLifecycle(t *testing.T) {
 	var got struct {
 		Link linkObj `json:"share_link_object"`
 	}
-	r.into(t, &got)
+	r.Into(t, &got)
 	if diff := cmp.Diff([]string{b.ID}, got.Link.Targets); diff != "" {
 		t.Errorf("targets after deleting a (-want +got):\n%s", diff)
 	}
@@ -292,7 +296,7 @@ func TestLinkDeleteAndLifecycle(t *testing.T) {
 			IP      string `json:"ip"`
 		} `json:"events"`
 	}
-	ar.into(t, &audit)
+	ar.Into(t, &audit)
 	var actions []string
 	for _, ev := range audit.Events {
 		actions = append(actions, ev.Action+":"+ev.Outcome)
@@ -306,6 +310,7 @@ func TestLinkDeleteAndLifecycle(t *testing.T) {
 }
 
 func TestLinkUpdate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	a := e.upload("/y", "a", []byte("a"))
 	b := e.upload("/y", "b", []byte("b"))
@@ -318,7 +323,7 @@ func TestLinkUpdate(t *testing.T) {
 		var res struct {
 			Link linkObj `json:"share_link_object"`
 		}
-		r.into(t, &res)
+		r.Into(t, &res)
 		return res.Link
 	}
 	got := update(map[string]any{"add_targets": []string{b.ID}, "title": "new", "tags": []string{"t"}, "max_access_count": 7})
@@ -344,6 +349,7 @@ func TestLinkUpdate(t *testing.T) {
 }
 
 func TestLinkSecretsNotAtRest(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	f := e.upload("/z", "f", []byte("f"))
 	secretPassword := "unmistakable-pass-phrase-9731"
@@ -386,6 +392,7 @@ func mustRead(t *testing.T, path string) []byte {
 }
 
 func TestLinkIdempotency(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	f := e.upload("/i", "f", []byte("f"))
 	body, _ := json.Marshal(map[string]any{"links": []any{map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("i@example.com")}}}})
@@ -436,7 +443,7 @@ func TestLinkIdempotency(t *testing.T) {
 			t.Fatalf("%d distinct links from one key, want 1", len(ids))
 		}
 		var list struct{ Count int }
-		e.post("/v1/share/link/list", "{}").into(t, &list)
+		e.post("/v1/share/link/list", "{}").Into(t, &list)
 		if list.Count != 1 {
 			t.Fatalf("%d links exist, want 1", list.Count)
 		}

@@ -35,7 +35,7 @@ func TestAPI_LinkControlCharacters(t *testing.T) {
 	var res struct {
 		Count int `json:"count"`
 	}
-	r.into(t, &res)
+	r.Into(t, &res)
 	if res.Count != 0 {
 		t.Fatalf("%d links stored, want none", res.Count)
 	}

@@ -20,7 +20,7 @@ func (e *testEnv) list(body map[string]any) listResult {
 	r := e.post("/v1/list", body)
 	mustOK(e.t, r)
 	var res listResult
-	r.into(e.t, &res)
+	r.Into(e.t, &res)
 	return res
 }
 
@@ -33,6 +33,7 @@ func names(objs []object) []string {
 }
 
 func TestList(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.mkdir("/l/sub")
 	for i := 1; i <= 6; i++ {
@@ -124,6 +125,7 @@ func TestList(t *testing.T) {
 }
 
 func TestUpdate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	f := e.upload("/u", "a.txt", []byte("a"))
 	t.Run("AddTagsKeepsOrder", func(t *testing.T) {
@@ -183,6 +185,7 @@ func TestUpdate(t *testing.T) {
 }
 
 func TestDelete(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	f := e.upload("/d/inner", "f.txt", []byte("f"))
 	empty := e.mkdir("/d/empty")
@@ -206,6 +209,7 @@ func TestDelete(t *testing.T) {
 }
 
 func TestAuth(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	reader := e.newToken("objects:read")
 	mustOK(t, e.postAs(reader, "/v1/list", "{}"))
@@ -228,6 +232,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if r := e.get(e.srv.URL+p, nil); r.Code != http.StatusOK {

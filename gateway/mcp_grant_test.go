@@ -10,11 +10,12 @@ import (
 // TestMCP_LinkGrant checks that an agent cannot hand out more than its
 // token holds, and cannot probe which paths exist.
 func TestMCP_LinkGrant(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.upload("/private", "payroll.csv", []byte("name,salary"))
 	count := func() int {
 		var list struct{ Count int }
-		e.post("/v1/share/link/list", "{}").into(t, &list)
+		e.post("/v1/share/link/list", "{}").Into(t, &list)
 		return list.Count
 	}
 	create := func(token, typ, target string) (bool, string) {

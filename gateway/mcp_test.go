@@ -85,6 +85,7 @@ func toolText(res *mcp.CallToolResult) string {
 }
 
 func TestMCP_HTTP(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.upload("/deliveries/acme", "contract.pdf", []byte("%PDF-1.4 contract"))
 	agent := e.newToken(sesame.ScopeLinksRead, sesame.ScopeLinksWrite, sesame.ScopeLinksSend, sesame.ScopeObjectsRead, sesame.ScopeObjectsWrite)
@@ -147,14 +148,14 @@ func TestMCP_HTTP(t *testing.T) {
 		t.Fatalf("preview %+v", preview)
 	}
 	var nl notificationList
-	e.post("/v1/notifications/list", "{}").into(t, &nl)
+	e.post("/v1/notifications/list", "{}").Into(t, &nl)
 	if nl.Count != 0 {
 		t.Fatalf("a preview queued %d emails", nl.Count)
 	}
 	var sent struct{ Sent bool }
 	call(t, cs, "share_link_send", map[string]any{"link_id": link.ID, "recipients": []string{"bob@example.com"}, "sender_email": "agent@example.com", "confirm": true, "idempotency_key": "send-1"}, &sent)
 	call(t, cs, "share_link_send", map[string]any{"link_id": link.ID, "recipients": []string{"bob@example.com"}, "sender_email": "agent@example.com", "confirm": true, "idempotency_key": "send-1"}, &sent)
-	e.post("/v1/notifications/list", "{}").into(t, &nl)
+	e.post("/v1/notifications/list", "{}").Into(t, &nl)
 	if !sent.Sent || nl.Count != 1 {
 		t.Fatalf("confirmed send twice with one key: sent=%v, %d emails", sent.Sent, nl.Count)
 	}
@@ -200,6 +201,7 @@ func TestMCP_HTTP(t *testing.T) {
 }
 
 func TestMCP_ScopesHideWriteTools(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	f := e.upload("/r", "f.txt", []byte("f"))
 	reader := e.newToken(sesame.ScopeLinksRead)
@@ -213,7 +215,7 @@ func TestMCP_ScopesHideWriteTools(t *testing.T) {
 		t.Fatal("a links:read token created a link")
 	}
 	var list struct{ Count int }
-	e.post("/v1/share/link/list", "{}").into(t, &list)
+	e.post("/v1/share/link/list", "{}").Into(t, &list)
 	if list.Count != 0 {
 		t.Fatalf("%d links exist", list.Count)
 	}

@@ -47,7 +47,7 @@ func TestAPI_NameRule(t *testing.T) {
 	var res struct {
 		Objects []object `json:"objects"`
 	}
-	r.into(t, &res)
+	r.Into(t, &res)
 	if len(res.Objects) != 1 || res.Objects[0].Name != "ok.txt" {
 		t.Errorf("the folder holds %+v, want only ok.txt", res.Objects)
 	}
@@ -173,11 +173,11 @@ func TestPortal_NameRule(t *testing.T) {
 	}
 
 	for _, name := range []string{"invoice\u202Efdp.exe", "a\u2066b", `C:\x.txt`} {
-		r := v.post(base+"/rename", url.Values{"csrf": {csrf}, "id": {a.ID}, "name": {name}})
-		if r.Code != http.StatusBadRequest || !strings.Contains(r.text(), "text-direction") {
+		r := v.Post(base+"/rename", url.Values{"csrf": {csrf}, "id": {a.ID}, "name": {name}})
+		if r.Code != http.StatusBadRequest || !strings.Contains(r.Text(), "text-direction") {
 			t.Errorf("rename to %q: %s", name, r)
 		}
-		r = v.post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {ed.ID}, "name": {name}})
+		r = v.Post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {ed.ID}, "name": {name}})
 		if r.Code != http.StatusBadRequest {
 			t.Errorf("mkdir %q: %s", name, r)
 		}

@@ -21,6 +21,7 @@ type notificationList struct {
 }
 
 func TestLinkSend(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	f := e.upload("/n", "f.txt", []byte("f"))
 	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}, "title": "Quarterly report"})[0]
@@ -37,7 +38,7 @@ func TestLinkSend(t *testing.T) {
 			Link           string `json:"link"`
 		} `json:"share_link_objects"`
 	}
-	r.into(t, &res)
+	r.Into(t, &res)
 	if len(res.Links) != 1 || res.Links[0].ID != l.ID || res.Links[0].RecipientEmail != "bob@example.com" ||
 		res.Links[0].SenderEmail != "alice@example.com" || res.Links[0].SenderName != "Alice" || res.Links[0].Link != l.Link {
 		t.Fatalf("send result %+v", res.Links)
@@ -56,7 +57,7 @@ func TestLinkSend(t *testing.T) {
 	r = e.post("/v1/notifications/list", map[string]any{"filter": map[string]any{"link_id": l.ID}})
 	mustOK(t, r)
 	var nl notificationList
-	r.into(t, &nl)
+	r.Into(t, &nl)
 	if nl.Count != 1 || nl.Notifications[0].Recipient != "b•••@example.com" || nl.Notifications[0].Channel != "email" || nl.Notifications[0].Kind != "link" {
 		t.Fatalf("notifications %+v", nl)
 	}
@@ -65,13 +66,14 @@ func TestLinkSend(t *testing.T) {
 	}
 	// Filters on the recipient now find the link.
 	var list struct{ Count int }
-	e.post("/v1/share/link/list", map[string]any{"filter": map[string]any{"recipient_email": "bob@example.com", "sender_email__contains": []string{"alice"}}}).into(t, &list)
+	e.post("/v1/share/link/list", map[string]any{"filter": map[string]any{"recipient_email": "bob@example.com", "sender_email__contains": []string{"alice"}}}).Into(t, &list)
 	if list.Count != 1 {
 		t.Fatalf("recipient filter: %d", list.Count)
 	}
 }
 
 func TestLinkSendValidation(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	f := e.upload("/n", "f.txt", []byte("f"))
 	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
@@ -99,7 +101,7 @@ func TestLinkSendValidation(t *testing.T) {
 		})
 	}
 	var nl notificationList
-	e.post("/v1/notifications/list", "{}").into(t, &nl)
+	e.post("/v1/notifications/list", "{}").Into(t, &nl)
 	if nl.Count != 0 {
 		t.Fatalf("a refused send queued %d messages", nl.Count)
 	}
@@ -111,6 +113,7 @@ func TestLinkSendValidation(t *testing.T) {
 }
 
 func TestLinkCreateWithSendParams(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	f := e.upload("/n", "f.txt", []byte("f"))
 	links := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("carol@example.com")}, "title": "Hello",
@@ -120,7 +123,7 @@ func TestLinkCreateWithSendParams(t *testing.T) {
 		t.Fatalf("get after create with send_params: %s", r.Raw)
 	}
 	var nl notificationList
-	e.post("/v1/notifications/list", map[string]any{"filter": map[string]any{"link_id": links[0].ID}}).into(t, &nl)
+	e.post("/v1/notifications/list", map[string]any{"filter": map[string]any{"link_id": links[0].ID}}).Into(t, &nl)
 	if nl.Count != 1 || nl.Notifications[0].Status != "queued" {
 		t.Fatalf("queued: %+v", nl)
 	}
@@ -130,6 +133,7 @@ func TestLinkCreateWithSendParams(t *testing.T) {
 }
 
 func TestLinkSendIdempotency(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	f := e.upload("/n", "f.txt", []byte("f"))
 	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
@@ -141,7 +145,7 @@ func TestLinkSendIdempotency(t *testing.T) {
 		mustOK(t, e.do(req))
 	}
 	var nl notificationList
-	e.post("/v1/notifications/list", "{}").into(t, &nl)
+	e.post("/v1/notifications/list", "{}").Into(t, &nl)
 	if nl.Count != 1 {
 		t.Fatalf("three sends with one key queued %d emails", nl.Count)
 	}

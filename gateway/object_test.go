@@ -30,6 +30,7 @@ func randomBytes(t *testing.T, n int) []byte {
 func hexSHA256(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 func TestEnvelope_Shape(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, prefix := range []string{"/v1", "/v1beta"} {
 		r := e.post(prefix+"/buckets", "{}")
@@ -58,7 +59,7 @@ func TestEnvelope_Shape(t *testing.T) {
 				TransferMethods []string `json:"transfer_methods"`
 			} `json:"buckets"`
 		}
-		r.into(t, &res)
+		r.Into(t, &res)
 		if len(res.Buckets) != 1 || !res.Buckets[0].Default || !sesame.ValidID(sesame.PrefixBucket, res.Buckets[0].ID) {
 			t.Fatalf("buckets = %+v", res.Buckets)
 		}
@@ -71,6 +72,7 @@ func TestEnvelope_Shape(t *testing.T) {
 }
 
 func TestFolderCreate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	t.Run("FullPathCreatesParents", func(t *testing.T) {
 		o := e.mkdir("/a/b/c")
@@ -120,6 +122,7 @@ func TestFolderCreate(t *testing.T) {
 }
 
 func TestPut(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	dir := e.mkdir("/up")
 	data := randomBytes(t, 300_000)
@@ -180,7 +183,7 @@ func TestPut(t *testing.T) {
 		r = e.post("/v1/list", map[string]any{"filter": map[string]any{"folder": "/up", "name": "bad.bin"}})
 		mustOK(t, r)
 		var res struct{ Count int }
-		r.into(t, &res)
+		r.Into(t, &res)
 		if res.Count != 0 {
 			t.Fatalf("a rejected upload is visible: %s", r.Raw)
 		}

@@ -6,15 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/textproto"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,34 +21,16 @@ import (
 	"github.com/sesame-share/sesame"
 	"github.com/sesame-share/sesame/authenticators"
 	"github.com/sesame-share/sesame/gateway"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/store"
 )
-
-// portalClock is the one clock of a portal env: the store, the link service,
-// the code authenticators and the gateway all read it.
-type portalClock struct {
-	mu  sync.Mutex // guards now
-	now time.Time
-}
-
-func (c *portalClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *portalClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // portalEnv is newTestEnv with an injected clock, X-Forwarded-For trusted
 // from the loopback (so a test can play visitors from many addresses), and
 // a hook that reports each request once its handler has returned.
 type portalEnv struct {
 	*testEnv
-	clock  *portalClock
+	clock  *testrig.Clock // the one clock of the store, the services, the authenticators and the gateway
 	served atomic.Pointer[func(*http.Request)]
 }
 
@@ -79,49 +56,35 @@ func (portalCheapHasher) Verify(ctx context.Context, phc, password string) error
 
 func newPortalEnv(t *testing.T, opts ...envOption) *portalEnv {
 	t.Helper()
-	return newPortalEnvStore(t, store.Config{}, opts...)
+	return newPortalEnvStore(t, nil, opts...)
 }
 
-// newPortalEnvStore is newPortalEnv over a store opened with sc (its
-// directory, logger and clock are the env's).
-func newPortalEnvStore(t *testing.T, sc store.Config, opts ...envOption) *portalEnv {
+// newPortalEnvStore is newPortalEnv over a store opened with sc (nil: the
+// rig's own); its directory, clock and logger are the env's.
+func newPortalEnvStore(t *testing.T, sc *store.Config, opts ...envOption) *portalEnv {
 	t.Helper()
-	clk := &portalClock{now: time.Now().UTC().Truncate(time.Millisecond)}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sc.DataDir, sc.Logger, sc.Now = t.TempDir(), log, clk.Now
-	st, err := store.Open(context.Background(), sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := &portalEnv{testEnv: &testEnv{t: t, st: st}, clock: clk}
-	var handler atomic.Pointer[http.Handler]
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		(*handler.Load()).ServeHTTP(w, r)
-		if f := e.served.Load(); f != nil {
-			(*f)(r)
+	e := &portalEnv{clock: testrig.NewClock(time.Now().UTC().Truncate(time.Millisecond))}
+	rig := []testrig.Option{testrig.WithClock(e.clock)}
+	if sc != nil {
+		sc.DataDir, sc.Now, sc.Logger = t.TempDir(), e.clock.Now, testrig.DiscardLogger()
+		st, err := store.Open(context.Background(), *sc)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}))
-	t.Cleanup(e.srv.Close)
-	hasher := authenticators.NewPassword()
-	pc := portalConfigAt(t, st, hasher, clk.Now, log)
-	cfg := gateway.Config{Objects: objectService(st, clk.Now), Tokens: st, Ready: st.Ping,
-		Links:  &sesame.LinkService{Store: st, Mailer: e.mailer(), Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
-		Portal: pc,
-		Audit:  st, Outbox: st,
-		PublicURL: e.srv.URL, Logger: log, Now: clk.Now,
-		TrustedProxies: []string{"127.0.0.1"}}
-	for _, o := range opts {
-		o(&cfg)
+		t.Cleanup(func() { st.Close() })
+		rig = append(rig, testrig.WithStore(st))
 	}
-	cfg.Portal.Service.Limits.MaxFileSize = cfg.Objects.Policy.MaxFileSize
-	s, err := gateway.New(cfg)
-	if err != nil {
-		t.Fatal(err)
+	trust := func(c *gateway.Config) { c.TrustedProxies = []string{"127.0.0.1"} }
+	report := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r)
+			if f := e.served.Load(); f != nil {
+				(*f)(r)
+			}
+		})
 	}
-	var h http.Handler = s
-	handler.Store(&h)
-	e.token = e.newToken(sesame.ScopeAdmin)
+	rig = append(rig, testrig.WithMiddleware(report), testrig.WithConfig(append([]envOption{trust}, opts...)...))
+	e.testEnv = fromRig(t, testrig.NewEnv(t, rig...))
 	return e
 }
 
@@ -203,7 +166,7 @@ func (e *portalEnv) linkState(id string) portalLinkState {
 	var res struct {
 		Link portalLinkState `json:"share_link_object"`
 	}
-	r.into(e.t, &res)
+	r.Into(e.t, &res)
 	return res.Link
 }
 
@@ -222,7 +185,7 @@ func (e *portalEnv) authStates(id string) []authState {
 			Authenticators []authState `json:"authenticators"`
 		} `json:"share_link_object"`
 	}
-	r.into(e.t, &res)
+	r.Into(e.t, &res)
 	return res.Link.Authenticators
 }
 
@@ -246,16 +209,10 @@ func (e *portalEnv) queued() []*sesame.Notification {
 	return ns
 }
 
-var portalCodeRE = regexp.MustCompile(`\b(\d{6})\b`)
-
 // portalCode reads the one-time code from a queued message.
 func portalCode(t *testing.T, n *sesame.Notification) string {
 	t.Helper()
-	m := portalCodeRE.FindStringSubmatch(n.Message.Text)
-	if m == nil {
-		t.Fatalf("no code in message %q", n.Message.Text)
-	}
-	return m[1]
+	return testrig.CodeIn(t, n.Message.Text)
 }
 
 // portalWrongCode returns a 6-digit code that differs from code.
@@ -289,151 +246,39 @@ func (e *portalEnv) linkAudit(linkID string) []portalAuditEvent {
 	var res struct {
 		Events []portalAuditEvent `json:"events"`
 	}
-	r.into(e.t, &res)
+	r.Into(e.t, &res)
 	return res.Events
 }
 
-// portalVisitor is one browser: its own cookie jar, no redirect following, and
-// optionally an address sent as X-Forwarded-For (trusted from loopback).
+// portalVisitor is one browser (testrig.Visitor: its own cookie jar, no
+// redirect following, and optionally an address sent as X-Forwarded-For,
+// trusted from loopback) whose every page is held to the page rules.
 type portalVisitor struct {
-	e   *portalEnv
-	c   *http.Client
-	jar *cookiejar.Jar
-	ip  string
+	*testrig.Visitor
+	e *portalEnv
 }
 
 func (e *portalEnv) visitor() *portalVisitor {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return &portalVisitor{e: e, jar: jar, c: &http.Client{Jar: jar, Transport: e.srv.Client().Transport,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	v := e.rig.Visitor()
+	v.Check = func(req *http.Request, p *testrig.Page) { portalCheckPage(e.t, req, p) }
+	return &portalVisitor{Visitor: v, e: e}
 }
 
 // portalPage is one response, fully read.
-type portalPage struct {
-	Code   int
-	Header http.Header
-	Body   []byte
-	resp   *http.Response
-}
-
-func (p *portalPage) text() string { return string(p.Body) }
-
-func (p *portalPage) cookie(name string) *http.Cookie {
-	for _, c := range p.resp.Cookies() {
-		if c.Name == name {
-			return c
-		}
-	}
-	return nil
-}
-
-func (p *portalPage) String() string {
-	b := p.text()
-	if len(b) > 2000 {
-		b = b[:2000] + "…"
-	}
-	return fmt.Sprintf("%d %v\n%s", p.Code, p.Header, b)
-}
-
-// try sends req as this visitor. It never calls t.Fatal, so goroutines may use it.
-func (v *portalVisitor) try(req *http.Request) (*portalPage, error) {
-	if v.ip != "" {
-		req.Header.Set("X-Forwarded-For", v.ip)
-	}
-	resp, err := v.c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	p := &portalPage{Code: resp.StatusCode, Header: resp.Header, Body: body, resp: resp}
-	portalCheckPage(v.e.t, req, p)
-	return p, nil
-}
-
-func (v *portalVisitor) do(req *http.Request) *portalPage {
-	v.e.t.Helper()
-	p, err := v.try(req)
-	if err != nil {
-		v.e.t.Fatal(err)
-	}
-	return p
-}
-
-func (v *portalVisitor) newRequest(method, path string, body io.Reader) *http.Request {
-	req, err := http.NewRequest(method, v.e.srv.URL+path, body)
-	if err != nil {
-		v.e.t.Fatal(err)
-	}
-	return req
-}
-
-func (v *portalVisitor) get(path string, header ...string) *portalPage {
-	v.e.t.Helper()
-	req := v.newRequest(http.MethodGet, path, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return v.do(req)
-}
-
-func portalFormRequest(v *portalVisitor, path string, form url.Values) *http.Request {
-	req := v.newRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return req
-}
-
-func (v *portalVisitor) post(path string, form url.Values, header ...string) *portalPage {
-	v.e.t.Helper()
-	req := portalFormRequest(v, path, form)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return v.do(req)
-}
-
-// setCookie puts a cookie in the jar by hand.
-func (v *portalVisitor) setCookie(name, value string) {
-	u, _ := url.Parse(v.e.srv.URL + "/")
-	v.jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
-}
-
-func (v *portalVisitor) cookieValue(name string) string {
-	u, _ := url.Parse(v.e.srv.URL + "/")
-	for _, c := range v.jar.Cookies(u) {
-		if c.Name == name {
-			return c.Value
-		}
-	}
-	return ""
-}
-
-var portalCSRFRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// portalCSRFOf reads the CSRF token of the first form on a page.
-func portalCSRFOf(t *testing.T, p *portalPage) string {
-	t.Helper()
-	m := portalCSRFRE.FindSubmatch(p.Body)
-	if m == nil {
-		t.Fatalf("no CSRF token on the page: %s", p)
-	}
-	return string(m[1])
-}
+type portalPage = testrig.Page
 
 // csrf opens path and returns the CSRF token of its forms.
 func (v *portalVisitor) csrf(path string) string {
 	v.e.t.Helper()
-	p := v.get(path)
+	p := v.Get(path)
 	if p.Code != http.StatusOK {
 		v.e.t.Fatalf("GET %s: %s", path, p)
 	}
-	return portalCSRFOf(v.e.t, p)
+	tok := p.Value("csrf")
+	if tok == "" {
+		v.e.t.Fatalf("no CSRF token on the page: %s", p)
+	}
+	return tok
 }
 
 // password posts a password for the link's authenticator at index auth,
@@ -441,7 +286,7 @@ func (v *portalVisitor) csrf(path string) string {
 func (v *portalVisitor) password(l linkObj, auth int, password string) *portalPage {
 	v.e.t.Helper()
 	base := v.e.base(l)
-	return v.post(base+"/password", url.Values{"csrf": {v.csrf(base)}, "auth": {fmt.Sprint(auth)}, "password": {password}})
+	return v.Post(base+"/password", url.Values{"csrf": {v.csrf(base)}, "auth": {fmt.Sprint(auth)}, "password": {password}})
 }
 
 // signIn signs in with the password at index 0 and fails the test unless
@@ -449,7 +294,7 @@ func (v *portalVisitor) password(l linkObj, auth int, password string) *portalPa
 func (v *portalVisitor) signIn(l linkObj, password string) {
 	v.e.t.Helper()
 	p := v.password(l, 0, password)
-	if p.Code != http.StatusSeeOther || p.Header.Get("Location") != v.e.base(l) || p.cookie(portalSessionCookie(l.ID)) == nil {
+	if p.Code != http.StatusSeeOther || p.Header.Get("Location") != v.e.base(l) || p.Cookie(portalSessionCookie(l.ID)) == nil {
 		v.e.t.Fatalf("sign-in did not start a session: %s", p)
 	}
 }
@@ -458,20 +303,15 @@ func (v *portalVisitor) signIn(l linkObj, password string) {
 func (v *portalVisitor) sendCode(l linkObj, auth int) *portalPage {
 	v.e.t.Helper()
 	base := v.e.base(l)
-	return v.post(base+"/code/send", url.Values{"csrf": {v.csrf(base)}, "auth": {fmt.Sprint(auth)}})
+	return v.Post(base+"/code/send", url.Values{"csrf": {v.csrf(base)}, "auth": {fmt.Sprint(auth)}})
 }
 
 // verifyCode posts a code for the authenticator at index auth.
 func (v *portalVisitor) verifyCode(l linkObj, auth int, code string) *portalPage {
 	v.e.t.Helper()
 	base := v.e.base(l)
-	return v.post(base+"/code/verify", url.Values{"csrf": {v.csrf(base)}, "auth": {fmt.Sprint(auth)}, "code": {code}})
+	return v.Post(base+"/code/verify", url.Values{"csrf": {v.csrf(base)}, "auth": {fmt.Sprint(auth)}, "code": {code}})
 }
-
-var (
-	portalNonceRE  = regexp.MustCompile(`<script[^>]*\snonce="([^"]+)"`)
-	portalScriptRE = regexp.MustCompile(`<script`)
-)
 
 // portalCheckPage holds every HTML response to the page rules: a CSP with
 // frame-ancestors 'none' whose script nonce is the one in the page, and no
@@ -493,14 +333,13 @@ func portalCheckPage(t *testing.T, req *http.Request, p *portalPage) {
 	if req.Method == http.MethodHead {
 		return
 	}
-	scripts := portalScriptRE.FindAllIndex(p.Body, -1)
-	nonces := portalNonceRE.FindAllSubmatch(p.Body, -1)
+	scripts, nonces := p.Find("script"), p.Find("script[nonce]")
 	if len(scripts) != len(nonces) {
 		t.Errorf("%s: %d <script> tags but %d with a nonce", where, len(scripts), len(nonces))
 	}
-	for _, m := range nonces {
-		if !strings.Contains(csp, "script-src 'nonce-"+string(m[1])+"'") {
-			t.Errorf("%s: script nonce %q is not the CSP's (%q)", where, m[1], csp)
+	for _, s := range nonces {
+		if !strings.Contains(csp, "script-src 'nonce-"+s.Attr("nonce")+"'") {
+			t.Errorf("%s: script nonce %q is not the CSP's (%q)", where, s.Attr("nonce"), csp)
 		}
 	}
 }
@@ -556,10 +395,10 @@ func filenameParam(name string) string {
 func (v *portalVisitor) upload(l linkObj, csrf, folder string, accept string, files ...portalFile) *portalPage {
 	v.e.t.Helper()
 	ct, body := portalUploadForm(v.e.t, csrf, folder, files...)
-	req := v.newRequest(http.MethodPost, v.e.base(l)+"/upload", bytes.NewReader(body))
+	req := v.NewRequest(http.MethodPost, v.e.base(l)+"/upload", bytes.NewReader(body))
 	req.Header.Set("Content-Type", ct)
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
-	return v.do(req)
+	return v.Do(req)
 }

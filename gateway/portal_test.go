@@ -34,7 +34,7 @@ func (e *portalEnv) childNames(parentID string) []string {
 	var res struct {
 		Objects []object `json:"objects"`
 	}
-	r.into(e.t, &res)
+	r.Into(e.t, &res)
 	names := []string{}
 	for _, o := range res.Objects {
 		names = append(names, o.Name)
@@ -55,7 +55,7 @@ func (e *portalEnv) object(id string) (object, bool) {
 // deadPage fetches the page an unknown link gets.
 func (e *portalEnv) deadPage() *portalPage {
 	e.t.Helper()
-	p := e.visitor().get("/s/" + strings.Repeat("A", 43))
+	p := e.visitor().Get("/s/" + strings.Repeat("A", 43))
 	if p.Code != http.StatusNotFound {
 		e.t.Fatalf("unknown link: %s", p)
 	}
@@ -78,15 +78,15 @@ func wantCode(t *testing.T, p *portalPage, code int, what string) {
 
 // isSignIn reports whether p is the sign-in page (and shows no files).
 func isSignIn(p *portalPage) bool {
-	return p.Code == http.StatusOK && (strings.Contains(p.text(), `/code/send"`) || strings.Contains(p.text(), `/password"`)) &&
-		!strings.Contains(p.text(), `/leave"`)
+	return p.Code == http.StatusOK && p.Has(`form[action$="/code/send"], form[action$="/password"]`) && !p.Has(`form[action$="/leave"]`)
 }
 
 func isBrowse(p *portalPage) bool {
-	return p.Code == http.StatusOK && strings.Contains(p.text(), `/leave"`) && !strings.Contains(p.text(), `/password"`)
+	return p.Code == http.StatusOK && p.Has(`form[action$="/leave"]`) && !p.Has(`form[action$="/password"]`)
 }
 
 func TestPortal_PasswordSignIn(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t)
 	f := e.upload("/share", "report.txt", []byte("hello portal"))
 	docs := e.mkdir("/share/docs")
@@ -95,14 +95,14 @@ func TestPortal_PasswordSignIn(t *testing.T) {
 	name := portalSessionCookie(l.ID)
 	v := e.visitor()
 
-	p := v.get(base)
-	if p.Code != http.StatusOK || !strings.Contains(p.text(), `name="password"`) || strings.Contains(p.text(), "report.txt") {
+	p := v.Get(base)
+	if p.Code != http.StatusOK || !p.Has("input[name=password]") || strings.Contains(p.Text(), "report.txt") {
 		t.Fatalf("sign-in page: %s", p)
 	}
 
 	wrong := v.password(l, 0, "not the password at all")
-	if wrong.Code != http.StatusUnauthorized || !strings.Contains(wrong.text(), "That password is not right.") ||
-		!strings.Contains(wrong.text(), `name="password"`) || wrong.cookie(name) != nil {
+	if wrong.Code != http.StatusUnauthorized || !strings.Contains(wrong.Text(), "That password is not right.") ||
+		!wrong.Has("input[name=password]") || wrong.Cookie(name) != nil {
 		t.Fatalf("wrong password: %s", wrong)
 	}
 	if st := e.linkState(l.ID); st.AccessCount != 0 || st.LastAccessedAt != "" {
@@ -113,7 +113,7 @@ func TestPortal_PasswordSignIn(t *testing.T) {
 	if ok.Code != http.StatusSeeOther || ok.Header.Get("Location") != base {
 		t.Fatalf("right password: %s", ok)
 	}
-	c := ok.cookie(name)
+	c := ok.Cookie(name)
 	if c == nil {
 		t.Fatalf("no cookie %s in %q", name, ok.Header.Values("Set-Cookie"))
 	}
@@ -129,14 +129,14 @@ func TestPortal_PasswordSignIn(t *testing.T) {
 		}
 	}
 
-	b := v.get(base)
+	b := v.Get(base)
 	if !isBrowse(b) {
 		t.Fatalf("browse: %s", b)
 	}
 	upd, _ := sesame.ParseTime(f.UpdatedAt)
 	for _, want := range []string{">report.txt<", "12 B", "text/plain", upd.UTC().Format("2 Jan 2006 15:04"), ">docs<", "Folder",
 		base + "/f/" + f.ID, base + "/d/" + docs.ID} {
-		if !strings.Contains(b.text(), want) {
+		if !strings.Contains(b.Text(), want) {
 			t.Errorf("browse page lacks %q", want)
 		}
 	}
@@ -151,6 +151,7 @@ func TestPortal_PasswordSignIn(t *testing.T) {
 }
 
 func TestPortal_EmailCodeSignIn(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t)
 	f := e.upload("/m", "m.txt", []byte("mail"))
 	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
@@ -158,18 +159,18 @@ func TestPortal_EmailCodeSignIn(t *testing.T) {
 	name := portalSessionCookie(l.ID)
 	v := e.visitor()
 
-	p := v.get(base)
-	if p.Code != http.StatusOK || !strings.Contains(p.text(), "b•••@example.com") || strings.Contains(p.text(), "bob@example.com") ||
-		strings.Contains(p.text(), `name="code"`) {
+	p := v.Get(base)
+	if p.Code != http.StatusOK || !strings.Contains(p.Text(), "b•••@example.com") || strings.Contains(p.Text(), "bob@example.com") ||
+		p.Has("input[name=code]") {
 		t.Fatalf("sign-in page: %s", p)
 	}
 	sent := v.sendCode(l, 0)
 	if sent.Code != http.StatusSeeOther || sent.Header.Get("Location") != base+"?sent=0" {
 		t.Fatalf("send: %s", sent)
 	}
-	p = v.get(sent.Header.Get("Location"))
-	if p.Code != http.StatusOK || !strings.Contains(p.text(), "If that address can receive codes, a code is on its way") ||
-		!strings.Contains(p.text(), `name="code"`) {
+	p = v.Get(sent.Header.Get("Location"))
+	if p.Code != http.StatusOK || !strings.Contains(p.Text(), "If that address can receive codes, a code is on its way") ||
+		!p.Has("input[name=code]") {
 		t.Fatalf("after send: %s", p)
 	}
 	msgs := e.queued()
@@ -179,24 +180,24 @@ func TestPortal_EmailCodeSignIn(t *testing.T) {
 	code := portalCode(t, msgs[0])
 
 	w := v.verifyCode(l, 0, portalWrongCode(code))
-	if w.Code != http.StatusUnauthorized || !strings.Contains(w.text(), "That code is not right.") || w.cookie(name) != nil {
+	if w.Code != http.StatusUnauthorized || !strings.Contains(w.Text(), "That code is not right.") || w.Cookie(name) != nil {
 		t.Fatalf("wrong code: %s", w)
 	}
 	ok := v.verifyCode(l, 0, code)
-	if ok.Code != http.StatusSeeOther || ok.Header.Get("Location") != base || ok.cookie(name) == nil {
+	if ok.Code != http.StatusSeeOther || ok.Header.Get("Location") != base || ok.Cookie(name) == nil {
 		t.Fatalf("right code: %s", ok)
 	}
-	if b := v.get(base); !isBrowse(b) || !strings.Contains(b.text(), "m.txt") {
+	if b := v.Get(base); !isBrowse(b) || !strings.Contains(b.Text(), "m.txt") {
 		t.Fatalf("browse: %s", b)
 	}
 
 	// The code works once.
 	v2 := e.visitor()
 	again := v2.verifyCode(l, 0, code)
-	if again.Code != http.StatusUnauthorized || again.cookie(name) != nil {
+	if again.Code != http.StatusUnauthorized || again.Cookie(name) != nil {
 		t.Fatalf("used code again: %s", again)
 	}
-	if p := v2.get(base); !isSignIn(p) || strings.Contains(p.text(), "m.txt") {
+	if p := v2.Get(base); !isSignIn(p) || strings.Contains(p.Text(), "m.txt") {
 		t.Fatalf("second visitor sees: %s", p)
 	}
 	if st := e.linkState(l.ID); st.AccessCount != 1 {
@@ -205,6 +206,7 @@ func TestPortal_EmailCodeSignIn(t *testing.T) {
 }
 
 func TestPortal_CodeSendLimits(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t)
 	f := e.upload("/m", "m.txt", []byte("mail"))
 	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
@@ -218,7 +220,7 @@ func TestPortal_CodeSendLimits(t *testing.T) {
 		if p.Code != http.StatusSeeOther || p.Header.Get("Location") != base+"?sent=0" {
 			t.Fatalf("%s: %s", what, p)
 		}
-		if pg := v.get(p.Header.Get("Location")); pg.Code != http.StatusOK || !strings.Contains(pg.text(), said) {
+		if pg := v.Get(p.Header.Get("Location")); pg.Code != http.StatusOK || !strings.Contains(pg.Text(), said) {
 			t.Fatalf("%s: page %s", what, pg)
 		}
 	}
@@ -260,6 +262,7 @@ func TestPortal_CodeSendLimits(t *testing.T) {
 }
 
 func TestPortal_CodeWrongTriesSpendCode(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t)
 	f := e.upload("/m", "m.txt", []byte("mail"))
 	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
@@ -268,24 +271,25 @@ func TestPortal_CodeWrongTriesSpendCode(t *testing.T) {
 	v.sendCode(l, 0)
 	code := portalCode(t, e.queued()[0])
 	for i := 1; i <= sesame.MaxCodeAttempts; i++ {
-		v.ip = fmt.Sprintf("10.0.0.%d", i) // the per-address backoff is not what this tests
+		v.IP = fmt.Sprintf("10.0.0.%d", i) // the per-address backoff is not what this tests
 		wantCode(t, v.verifyCode(l, 0, portalWrongCode(code)), http.StatusUnauthorized, fmt.Sprintf("wrong try %d", i))
 	}
-	v.ip = "10.0.0.99"
+	v.IP = "10.0.0.99"
 	p := v.verifyCode(l, 0, code)
-	if p.Code != http.StatusTooManyRequests || !strings.Contains(p.text(), "Too many wrong tries for this code") || p.cookie(name) != nil {
+	if p.Code != http.StatusTooManyRequests || !strings.Contains(p.Text(), "Too many wrong tries for this code") || p.Cookie(name) != nil {
 		t.Fatalf("right code after %d wrong tries: %s", sesame.MaxCodeAttempts, p)
 	}
 	// A new code works.
 	e.clock.Add(sesame.MinResendInterval + time.Second)
 	v.sendCode(l, 0)
 	fresh := portalCode(t, e.queued()[0])
-	if p := v.verifyCode(l, 0, fresh); p.Code != http.StatusSeeOther || p.cookie(name) == nil {
+	if p := v.verifyCode(l, 0, fresh); p.Code != http.StatusSeeOther || p.Cookie(name) == nil {
 		t.Fatalf("a fresh code: %s", p)
 	}
 }
 
 func TestPortal_AuthenticatorLock(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	f := e.upload("/m", "m.txt", []byte("mail"))
 	dead := e.deadPage()
@@ -294,7 +298,7 @@ func TestPortal_AuthenticatorLock(t *testing.T) {
 	// guesses spread over many addresses, which the backoff cannot see.
 	from := func(v *portalVisitor) *portalVisitor {
 		n++
-		v.ip = fmt.Sprintf("10.1.%d.%d", n/200, n%200+1)
+		v.IP = fmt.Sprintf("10.1.%d.%d", n/200, n%200+1)
 		return v
 	}
 	auth := func(l linkObj, i int) authState {
@@ -306,7 +310,7 @@ func TestPortal_AuthenticatorLock(t *testing.T) {
 		l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
 		v := e.visitor()
 		for i := 0; i < 20; i++ { // 20 wrong passwords from 7 addresses
-			v.ip = fmt.Sprintf("10.7.0.%d", i%7+1)
+			v.IP = fmt.Sprintf("10.7.0.%d", i%7+1)
 			if p := v.password(l, 0, fmt.Sprintf("wrong %d", i)); p.Code != http.StatusUnauthorized && p.Code != http.StatusTooManyRequests {
 				t.Fatalf("wrong password %d: %s", i+1, p)
 			}
@@ -315,7 +319,7 @@ func TestPortal_AuthenticatorLock(t *testing.T) {
 			t.Errorf("after 20 failures: %+v, want them counted and no lock", got)
 		}
 		r := e.visitor()
-		r.ip = "10.8.0.1"
+		r.IP = "10.8.0.1"
 		r.signIn(l, goodPassword)
 		if got := auth(l, 0); got.FailedAttempts != 0 {
 			t.Errorf("a success should reset the count: %+v", got)
@@ -337,7 +341,7 @@ func TestPortal_AuthenticatorLock(t *testing.T) {
 		if got := auth(l, 0); got.FailedAttempts != 1 {
 			t.Fatalf("a wrong live code: %+v, want 1 failure", got)
 		}
-		if p := from(v).verifyCode(l, 0, c); p.Code != http.StatusSeeOther || p.cookie(portalSessionCookie(l.ID)) == nil {
+		if p := from(v).verifyCode(l, 0, c); p.Code != http.StatusSeeOther || p.Cookie(portalSessionCookie(l.ID)) == nil {
 			t.Fatalf("right code: %s", p)
 		}
 	})
@@ -361,11 +365,11 @@ func TestPortal_AuthenticatorLock(t *testing.T) {
 		if got := auth(l, 0); got.LockedUntil != want {
 			t.Fatalf("first lock: %+v, want locked until %s", got, want)
 		}
-		p := v.get(base)
-		if p.Code != http.StatusOK || strings.Contains(p.text(), `name="password"`) || !strings.Contains(p.text(), "/code/send") {
+		p := v.Get(base)
+		if p.Code != http.StatusOK || p.Has("input[name=password]") || !p.Has(`form[action$="/code/send"]`) {
 			t.Fatalf("with the password locked the page should offer only the code: %s", p)
 		}
-		if p := from(v).password(l, 0, goodPassword); p.Code != http.StatusUnauthorized || p.cookie(portalSessionCookie(l.ID)) != nil {
+		if p := from(v).password(l, 0, goodPassword); p.Code != http.StatusUnauthorized || p.Cookie(portalSessionCookie(l.ID)) != nil {
 			t.Fatalf("right password on a locked authenticator: %s", p)
 		}
 		// The lock ends by itself; the next one lasts twice as long.
@@ -390,14 +394,15 @@ func TestPortal_AuthenticatorLock(t *testing.T) {
 		for i := 0; i < sesame.LockAfterFailures; i++ {
 			wantCode(t, from(v).password(l, 0, fmt.Sprintf("wrong %d", i)), http.StatusUnauthorized, fmt.Sprintf("failure %d", i+1))
 		}
-		wantDead(t, dead, v.get(base), "locked link")
-		wantDead(t, dead, from(v).post(base+"/password", url.Values{"auth": {"0"}, "password": {goodPassword}}), "right password on a locked link")
+		wantDead(t, dead, v.Get(base), "locked link")
+		wantDead(t, dead, from(v).Post(base+"/password", url.Values{"auth": {"0"}, "password": {goodPassword}}), "right password on a locked link")
 		e.clock.Add(sesame.FirstLock)
 		from(v).signIn(l, goodPassword)
 	})
 }
 
 func TestLockWindow(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int]time.Duration{1: 15 * time.Minute, 2: 30 * time.Minute, 3: time.Hour, 7: 16 * time.Hour, 8: 24 * time.Hour, 50: 24 * time.Hour} {
 		if got := sesame.LockWindow(n); got != want {
 			t.Errorf("LockWindow(%d) = %v, want %v", n, got, want)
@@ -420,6 +425,7 @@ func retryAfter(t *testing.T, p *portalPage) int {
 }
 
 func TestPortal_Backoff(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	f := e.upload("/b", "b.txt", []byte("b"))
 	l1 := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
@@ -435,7 +441,7 @@ func TestPortal_Backoff(t *testing.T) {
 	}
 	fifth := v.password(l1, 0, goodPassword)
 	wait := retryAfter(t, fifth)
-	if !strings.Contains(fifth.text(), "Too many tries") || fifth.cookie(portalSessionCookie(l1.ID)) != nil {
+	if !strings.Contains(fifth.Text(), "Too many tries") || fifth.Cookie(portalSessionCookie(l1.ID)) != nil {
 		t.Fatalf("throttled page: %s", fifth)
 	}
 	// Another link from the same address is not slowed down.
@@ -443,7 +449,7 @@ func TestPortal_Backoff(t *testing.T) {
 	v.signIn(l2, goodPassword)
 	// Nor is another address on the same link.
 	w := e.visitor()
-	w.ip = "10.2.0.1"
+	w.IP = "10.2.0.1"
 	wantCode(t, w.password(l1, 0, "wrong"), http.StatusUnauthorized, "other address, wrong")
 	// Once the wait is over, the right password works.
 	e.clock.Add(time.Duration(wait) * time.Second)
@@ -451,6 +457,7 @@ func TestPortal_Backoff(t *testing.T) {
 }
 
 func TestPortal_CSRF(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	f := e.upload("/c", "c.txt", []byte("c"))
 	l1 := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
@@ -480,17 +487,17 @@ func TestPortal_CSRF(t *testing.T) {
 		name string
 		csrf string
 	}{{"no token", ""}, {"another visitor's token", theirs}, {"a token for another link", otherLink}, {"a forged token", forge(mine)}} {
-		p := v.post(b1+"/password", form(tt.csrf))
+		p := v.Post(b1+"/password", form(tt.csrf))
 		if p.Code != http.StatusForbidden || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") ||
-			!strings.Contains(p.text(), "Please try again") || p.cookie(portalSessionCookie(l1.ID)) != nil {
+			!strings.Contains(p.Text(), "Please try again") || p.Cookie(portalSessionCookie(l1.ID)) != nil {
 			t.Errorf("%s: %s", tt.name, p)
 		}
 	}
-	p := v.post(b1+"/password", form(mine), "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
-	if p.Code != http.StatusForbidden || p.cookie(portalSessionCookie(l1.ID)) != nil {
+	p := v.Post(b1+"/password", form(mine), "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	if p.Code != http.StatusForbidden || p.Cookie(portalSessionCookie(l1.ID)) != nil {
 		t.Errorf("cross-site POST: %s", p)
 	}
-	p = v.post(b1+"/password", form(mine), "Sec-Fetch-Site", "cross-site")
+	p = v.Post(b1+"/password", form(mine), "Sec-Fetch-Site", "cross-site")
 	if p.Code != http.StatusForbidden {
 		t.Errorf("cross-site POST without Origin: %s", p)
 	}
@@ -498,16 +505,17 @@ func TestPortal_CSRF(t *testing.T) {
 	if st := e.linkState(l1.ID); st.AccessCount != 0 {
 		t.Fatalf("access_count %d", st.AccessCount)
 	}
-	if p := v.post(b1+"/password", form(mine)); p.Code != http.StatusSeeOther {
+	if p := v.Post(b1+"/password", form(mine)); p.Code != http.StatusSeeOther {
 		t.Fatalf("the visitor's own token: %s", p)
 	}
 	// Signed in, forms need the session's token (not the pre-session one).
-	if p := v.post(b1+"/zip", url.Values{"csrf": {mine}, "id": {f.ID}}); p.Code != http.StatusForbidden {
+	if p := v.Post(b1+"/zip", url.Values{"csrf": {mine}, "id": {f.ID}}); p.Code != http.StatusForbidden {
 		t.Errorf("ZIP with the pre-session token: %s", p)
 	}
 }
 
 func TestPortal_SessionBoundToLink(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	fa := e.upload("/a", "alpha.txt", []byte("a"))
 	fb := e.upload("/b", "bravo.txt", []byte("b"))
@@ -515,19 +523,19 @@ func TestPortal_SessionBoundToLink(t *testing.T) {
 	lb := e.createLinks(map[string]any{"targets": []string{fb.ID}, "authenticators": []any{pw(goodPassword)}})[0]
 	v := e.visitor()
 	v.signIn(la, goodPassword)
-	secret := v.cookieValue(portalSessionCookie(la.ID))
+	secret := v.Cookie(portalSessionCookie(la.ID))
 	if secret == "" {
 		t.Fatal("no session cookie in the jar")
 	}
-	if p := v.get(e.base(lb)); !isSignIn(p) || strings.Contains(p.text(), "bravo.txt") {
+	if p := v.Get(e.base(lb)); !isSignIn(p) || strings.Contains(p.Text(), "bravo.txt") {
 		t.Fatalf("A's cookie, as is, on B: %s", p)
 	}
 	w := e.visitor()
-	w.setCookie(portalSessionCookie(lb.ID), secret)
-	if p := w.get(e.base(lb)); !isSignIn(p) || strings.Contains(p.text(), "bravo.txt") {
+	w.SetCookie(portalSessionCookie(lb.ID), secret)
+	if p := w.Get(e.base(lb)); !isSignIn(p) || strings.Contains(p.Text(), "bravo.txt") {
 		t.Fatalf("A's secret under B's cookie name: %s", p)
 	}
-	if p := w.get(e.base(lb) + "/f/" + fb.ID); p.Code != http.StatusSeeOther || p.Header.Get("Location") != e.base(lb) {
+	if p := w.Get(e.base(lb) + "/f/" + fb.ID); p.Code != http.StatusSeeOther || p.Header.Get("Location") != e.base(lb) {
 		t.Fatalf("A's secret fetching B's file: %s", p)
 	}
 	if st := e.linkState(lb.ID); st.AccessCount != 0 {
@@ -536,6 +544,7 @@ func TestPortal_SessionBoundToLink(t *testing.T) {
 }
 
 func TestPortal_SessionsEnd(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	f := e.upload("/e", "e.txt", []byte("e"))
 	dead := e.deadPage()
@@ -545,7 +554,7 @@ func TestPortal_SessionsEnd(t *testing.T) {
 	signedIn := func(l linkObj) *portalVisitor {
 		v := e.visitor()
 		v.signIn(l, goodPassword)
-		if p := v.get(e.base(l)); !isBrowse(p) {
+		if p := v.Get(e.base(l)); !isBrowse(p) {
 			t.Fatalf("browse: %s", p)
 		}
 		return v
@@ -555,37 +564,38 @@ func TestPortal_SessionsEnd(t *testing.T) {
 		l := newLink()
 		v := signedIn(l)
 		e.deleteLink(l.ID)
-		wantDead(t, dead, v.get(e.base(l)), "after delete")
-		wantDead(t, dead, v.get(e.base(l)+"/f/"+f.ID), "file after delete")
+		wantDead(t, dead, v.Get(e.base(l)), "after delete")
+		wantDead(t, dead, v.Get(e.base(l)+"/f/"+f.ID), "file after delete")
 	})
 	t.Run("link updated", func(t *testing.T) {
 		l := newLink()
 		v := signedIn(l)
 		e.updateLink(map[string]any{"id": l.ID, "title": "new terms"})
-		if p := v.get(e.base(l)); !isSignIn(p) {
+		if p := v.Get(e.base(l)); !isSignIn(p) {
 			t.Fatalf("after update: %s", p)
 		}
-		if p := v.get(e.base(l) + "/f/" + f.ID); p.Code != http.StatusSeeOther {
+		if p := v.Get(e.base(l) + "/f/" + f.ID); p.Code != http.StatusSeeOther {
 			t.Fatalf("file after update: %s", p)
 		}
 	})
 	t.Run("leave", func(t *testing.T) {
 		l := newLink()
 		v := signedIn(l)
-		secret := v.cookieValue(portalSessionCookie(l.ID))
-		p := v.post(e.base(l)+"/leave", url.Values{"csrf": {v.csrf(e.base(l))}})
-		if p.Code != http.StatusOK || !strings.Contains(p.text(), "You have left") {
+		secret := v.Cookie(portalSessionCookie(l.ID))
+		page := v.Get(e.base(l))
+		p := v.Submit(page, page.Form(`form[action$="/leave"]`), nil)
+		if p.Code != http.StatusOK || !strings.Contains(p.Text(), "You have left") {
 			t.Fatalf("leave: %s", p)
 		}
-		if c := p.cookie(portalSessionCookie(l.ID)); c == nil || c.MaxAge >= 0 {
+		if c := p.Cookie(portalSessionCookie(l.ID)); c == nil || c.MaxAge >= 0 {
 			t.Errorf("leave should clear the cookie: %q", p.Header.Values("Set-Cookie"))
 		}
-		if p := v.get(e.base(l)); !isSignIn(p) {
+		if p := v.Get(e.base(l)); !isSignIn(p) {
 			t.Fatalf("after leave: %s", p)
 		}
 		w := e.visitor() // the old secret is dead on the server, not just forgotten
-		w.setCookie(portalSessionCookie(l.ID), secret)
-		if p := w.get(e.base(l)); !isSignIn(p) {
+		w.SetCookie(portalSessionCookie(l.ID), secret)
+		if p := w.Get(e.base(l)); !isSignIn(p) {
 			t.Fatalf("old secret after leave: %s", p)
 		}
 	})
@@ -594,12 +604,12 @@ func TestPortal_SessionsEnd(t *testing.T) {
 		v := signedIn(l)
 		for i := 0; i < 2; i++ {
 			e.clock.Add(29 * time.Minute)
-			if p := v.get(e.base(l)); !isBrowse(p) {
+			if p := v.Get(e.base(l)); !isBrowse(p) {
 				t.Fatalf("after 29 idle minutes: %s", p)
 			}
 		}
 		e.clock.Add(sesame.SessionIdle + time.Second)
-		if p := v.get(e.base(l)); !isSignIn(p) {
+		if p := v.Get(e.base(l)); !isSignIn(p) {
 			t.Fatalf("after 30 idle minutes: %s", p)
 		}
 	})
@@ -610,12 +620,12 @@ func TestPortal_SessionsEnd(t *testing.T) {
 		for elapsed+25*time.Minute < sesame.SessionMaxAge {
 			e.clock.Add(25 * time.Minute)
 			elapsed += 25 * time.Minute
-			if p := v.get(e.base(l)); !isBrowse(p) {
+			if p := v.Get(e.base(l)); !isBrowse(p) {
 				t.Fatalf("active after %s: %s", elapsed, p)
 			}
 		}
 		e.clock.Add(sesame.SessionMaxAge - elapsed + time.Second)
-		if p := v.get(e.base(l)); !isSignIn(p) {
+		if p := v.Get(e.base(l)); !isSignIn(p) {
 			t.Fatalf("after 12 h: %s", p)
 		}
 	})
@@ -625,6 +635,7 @@ func TestPortal_SessionsEnd(t *testing.T) {
 // env: the clock starts at the wall clock, which the cookie's Max-Age is
 // computed against.)
 func TestPortal_SessionNeverOutlivesTheLink(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	f := e.upload("/e", "e.txt", []byte("e"))
 	dead := e.deadPage()
@@ -632,7 +643,7 @@ func TestPortal_SessionNeverOutlivesTheLink(t *testing.T) {
 	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}, "expires_at": exp.Format(time.RFC3339)})[0]
 	v := e.visitor()
 	p := v.password(l, 0, goodPassword)
-	c := p.cookie(portalSessionCookie(l.ID))
+	c := p.Cookie(portalSessionCookie(l.ID))
 	if p.Code != http.StatusSeeOther || c == nil {
 		t.Fatalf("sign-in: %s", p)
 	}
@@ -640,19 +651,20 @@ func TestPortal_SessionNeverOutlivesTheLink(t *testing.T) {
 		t.Errorf("cookie Max-Age %d outlives the link (%d s left)", c.MaxAge, left)
 	}
 	e.clock.Add(20 * time.Minute)
-	if p := v.get(e.base(l)); !isBrowse(p) {
+	if p := v.Get(e.base(l)); !isBrowse(p) {
 		t.Fatalf("before expiry: %s", p)
 	}
 	e.clock.Add(20 * time.Minute)
-	if p := v.get(e.base(l)); !isBrowse(p) {
+	if p := v.Get(e.base(l)); !isBrowse(p) {
 		t.Fatalf("before expiry: %s", p)
 	}
 	e.clock.Add(exp.Sub(e.clock.Now()) + time.Second)
-	wantDead(t, dead, v.get(e.base(l)), "after the link expired")
-	wantDead(t, dead, v.get(e.base(l)+"/f/"+f.ID), "file after the link expired")
+	wantDead(t, dead, v.Get(e.base(l)), "after the link expired")
+	wantDead(t, dead, v.Get(e.base(l)+"/f/"+f.ID), "file after the link expired")
 }
 
 func TestPortal_DeadLinksLookAlike(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	f := e.upload("/d", "d.txt", []byte("d"))
 	mk := func(extra ...any) linkObj {
@@ -671,7 +683,7 @@ func TestPortal_DeadLinksLookAlike(t *testing.T) {
 	e.clock.Add(2 * time.Hour) // expired is now past its expiry; nothing else is
 	lv := e.visitor()
 	for i := 0; i < sesame.LockAfterFailures; i++ {
-		lv.ip = fmt.Sprintf("10.3.%d.%d", i/200, i%200+1)
+		lv.IP = fmt.Sprintf("10.3.%d.%d", i/200, i%200+1)
 		wantCode(t, lv.password(locked, 0, "wrong password"), http.StatusUnauthorized, fmt.Sprintf("locking failure %d", i+1))
 	}
 
@@ -703,20 +715,20 @@ func TestPortal_DeadLinksLookAlike(t *testing.T) {
 	for _, tc := range cases {
 		for _, method := range []string{"GET", "POST password", "POST malformed form", "POST code/send"} {
 			v := e.visitor()
-			v.get(e.base(mk())) // every visitor already holds a pre-session cookie
+			v.Get(e.base(mk())) // every visitor already holds a pre-session cookie
 			var p *portalPage
 			switch method {
 			case "GET":
-				p = v.get(tc.path)
+				p = v.Get(tc.path)
 			case "POST password":
-				p = v.post(tc.path+"/password", url.Values{"auth": {"0"}, "password": {goodPassword}})
+				p = v.Post(tc.path+"/password", url.Values{"auth": {"0"}, "password": {goodPassword}})
 			case "POST malformed form":
 				// Liveness is decided before the body is read.
-				req := v.newRequest(http.MethodPost, tc.path+"/password", strings.NewReader("a=%zz"))
+				req := v.NewRequest(http.MethodPost, tc.path+"/password", strings.NewReader("a=%zz"))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				p = v.do(req)
+				p = v.Do(req)
 			default:
-				p = v.post(tc.path+"/code/send", url.Values{"auth": {"0"}})
+				p = v.Post(tc.path+"/code/send", url.Values{"auth": {"0"}})
 			}
 			what := tc.name + " " + method
 			if p.Code != http.StatusNotFound {
@@ -738,12 +750,13 @@ func TestPortal_DeadLinksLookAlike(t *testing.T) {
 			}
 		}
 	}
-	if first != nil && len(first.resp.Cookies()) != 0 {
+	if first != nil && len(first.Cookies()) != 0 {
 		t.Errorf("the dead page sets cookies: %q", first.Header.Values("Set-Cookie"))
 	}
 }
 
 func TestPortal_ConcurrentSignInsRespectAccessCap(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	f := e.upload("/p", "p.txt", []byte("p"))
 	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}, "max_access_count": 5})[0]
@@ -764,15 +777,15 @@ func TestPortal_ConcurrentSignInsRespectAccessCap(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			v := visitors[i]
-			req := portalFormRequest(v, base+"/password", url.Values{"csrf": {tokens[i]}, "auth": {"0"}, "password": {goodPassword}})
+			req := v.FormRequest(base+"/password", url.Values{"csrf": {tokens[i]}, "auth": {"0"}, "password": {goodPassword}})
 			<-start
-			p, err := v.try(req)
+			p, err := v.Try(req)
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			codes[i] = p.Code
-			sessions[i] = p.Code == http.StatusSeeOther && p.Header.Get("Location") == base && p.cookie(portalSessionCookie(l.ID)) != nil
+			sessions[i] = p.Code == http.StatusSeeOther && p.Header.Get("Location") == base && p.Cookie(portalSessionCookie(l.ID)) != nil
 		}()
 	}
 	close(start)
@@ -793,6 +806,7 @@ func TestPortal_ConcurrentSignInsRespectAccessCap(t *testing.T) {
 }
 
 func TestPortal_ConcurrentDownloadsRespectDownloadCap(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	data := bytes.Repeat([]byte("0123456789abcdef"), 4096)
 	f := e.upload("/dl", "big.bin", data)
@@ -814,9 +828,9 @@ func TestPortal_ConcurrentDownloadsRespectDownloadCap(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			v := visitors[i]
-			req := v.newRequest(http.MethodGet, path, nil)
+			req := v.NewRequest(http.MethodGet, path, nil)
 			<-start
-			p, err := v.try(req)
+			p, err := v.Try(req)
 			if err != nil {
 				t.Error(err)
 				return
@@ -846,6 +860,7 @@ func TestPortal_ConcurrentDownloadsRespectDownloadCap(t *testing.T) {
 }
 
 func TestPortal_RangeRequestsReuseTheClaim(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	data := []byte("0123456789abcdefghij")
 	f := e.upload("/r", "r.bin", data)
@@ -853,11 +868,11 @@ func TestPortal_RangeRequestsReuseTheClaim(t *testing.T) {
 	v := e.visitor()
 	v.signIn(l, goodPassword)
 	path := e.base(l) + "/f/" + f.ID
-	p := v.get(path, "Range", "bytes=0-3")
+	p := v.Get(path, "Range", "bytes=0-3")
 	if p.Code != http.StatusPartialContent || string(p.Body) != "0123" || p.Header.Get("Content-Range") != fmt.Sprintf("bytes 0-3/%d", len(data)) {
 		t.Fatalf("first range: %s", p)
 	}
-	p = v.get(path, "Range", "bytes=4-")
+	p = v.Get(path, "Range", "bytes=4-")
 	if p.Code != http.StatusPartialContent || string(p.Body) != string(data[4:]) {
 		t.Fatalf("second range: %s", p)
 	}
@@ -867,19 +882,19 @@ func TestPortal_RangeRequestsReuseTheClaim(t *testing.T) {
 	// Another session pays for its own download.
 	w := e.visitor()
 	w.signIn(l, goodPassword)
-	if p := w.get(path, "Range", "bytes=0-0"); p.Code != http.StatusPartialContent {
+	if p := w.Get(path, "Range", "bytes=0-0"); p.Code != http.StatusPartialContent {
 		t.Fatalf("other session: %s", p)
 	}
 	if st := e.linkState(l.ID); st.DownloadCount != 2 {
 		t.Fatalf("download_count %d, want 2", st.DownloadCount)
 	}
 	// The cap is reached, but both sessions may resume what they paid for.
-	if p := v.get(path, "Range", "bytes=10-"); p.Code != http.StatusPartialContent || string(p.Body) != string(data[10:]) {
+	if p := v.Get(path, "Range", "bytes=10-"); p.Code != http.StatusPartialContent || string(p.Body) != string(data[10:]) {
 		t.Fatalf("resume after the cap: %s", p)
 	}
 	x := e.visitor()
 	x.signIn(l, goodPassword)
-	if p := x.get(path); p.Code != http.StatusForbidden || !strings.Contains(p.text(), "Download limit reached") {
+	if p := x.Get(path); p.Code != http.StatusForbidden || !strings.Contains(p.Text(), "Download limit reached") {
 		t.Fatalf("third session past the cap: %s", p)
 	}
 	if st := e.linkState(l.ID); st.DownloadCount != 2 {
@@ -888,6 +903,7 @@ func TestPortal_RangeRequestsReuseTheClaim(t *testing.T) {
 }
 
 func TestPortal_ZeroByteDownloadsAreRefunded(t *testing.T) {
+	t.Parallel()
 	gate := &blobGate{}
 	e := newPortalEnv(t, portalCheapPasswords, gate.install)
 	data := bytes.Repeat([]byte("refund me "), 100_000) // 1 MB
@@ -934,7 +950,7 @@ func TestPortal_ZeroByteDownloadsAreRefunded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nCookie: %s=%s\r\n\r\n", path, e.srv.Listener.Addr(), name, w.cookieValue(name))
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nCookie: %s=%s\r\n\r\n", path, e.srv.Listener.Addr(), name, w.Cookie(name))
 		if whileSending {
 			select {
 			case <-gate.reading:
@@ -951,7 +967,7 @@ func TestPortal_ZeroByteDownloadsAreRefunded(t *testing.T) {
 		l, path := newLink()
 		v := e.visitor()
 		v.signIn(l, goodPassword)
-		head := v.do(v.newRequest(http.MethodHead, path, nil))
+		head := v.Do(v.NewRequest(http.MethodHead, path, nil))
 		if head.Code != http.StatusOK || len(head.Body) != 0 || head.Header.Get("Content-Length") != strconv.Itoa(len(data)) {
 			t.Fatalf("HEAD: %s", head)
 		}
@@ -980,7 +996,7 @@ func TestPortal_ZeroByteDownloadsAreRefunded(t *testing.T) {
 		// The slot is still there for a real download.
 		x := e.visitor()
 		x.signIn(l, goodPassword)
-		if p := x.get(path); p.Code != http.StatusOK || !bytes.Equal(p.Body, data) {
+		if p := x.Get(path); p.Code != http.StatusOK || !bytes.Equal(p.Body, data) {
 			t.Fatalf("real download: %d, %d bytes", p.Code, len(p.Body))
 		}
 		waitServed(path)
@@ -1026,6 +1042,7 @@ func zipEntries(t *testing.T, body []byte) map[string]string {
 }
 
 func TestPortal_Downloads(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	text := "plain text, safe to show\n"
 	notes := e.upload("/dl", "notes.txt", []byte(text))
@@ -1043,7 +1060,7 @@ func TestPortal_Downloads(t *testing.T) {
 	v.signIn(l, goodPassword)
 
 	t.Run("one file", func(t *testing.T) {
-		p := v.get(base + "/f/" + notes.ID)
+		p := v.Get(base + "/f/" + notes.ID)
 		if p.Code != http.StatusOK || string(p.Body) != text {
 			t.Fatalf("download: %s", p)
 		}
@@ -1053,7 +1070,7 @@ func TestPortal_Downloads(t *testing.T) {
 				t.Errorf("%s: %q, want %q", k, got, want)
 			}
 		}
-		r := v.get(base+"/f/"+notes.ID, "Range", "bytes=6-9")
+		r := v.Get(base+"/f/"+notes.ID, "Range", "bytes=6-9")
 		if r.Code != http.StatusPartialContent || string(r.Body) != text[6:10] || r.Header.Get("Content-Range") != fmt.Sprintf("bytes 6-9/%d", len(text)) {
 			t.Errorf("Range: %s", r)
 		}
@@ -1061,15 +1078,15 @@ func TestPortal_Downloads(t *testing.T) {
 		if etag == "" {
 			t.Fatal("no ETag")
 		}
-		if r := v.get(base+"/f/"+notes.ID, "Range", "bytes=0-4", "If-Range", etag); r.Code != http.StatusPartialContent || string(r.Body) != text[:5] {
+		if r := v.Get(base+"/f/"+notes.ID, "Range", "bytes=0-4", "If-Range", etag); r.Code != http.StatusPartialContent || string(r.Body) != text[:5] {
 			t.Errorf("If-Range with the current ETag: %s", r)
 		}
-		if r := v.get(base+"/f/"+notes.ID, "Range", "bytes=0-4", "If-Range", `"stale"`); r.Code != http.StatusOK || string(r.Body) != text {
+		if r := v.Get(base+"/f/"+notes.ID, "Range", "bytes=0-4", "If-Range", `"stale"`); r.Code != http.StatusOK || string(r.Body) != text {
 			t.Errorf("If-Range with a stale ETag: %s", r)
 		}
 	})
 	t.Run("preview", func(t *testing.T) {
-		p := v.get(base + "/v/" + notes.ID)
+		p := v.Get(base + "/v/" + notes.ID)
 		if p.Code != http.StatusOK || string(p.Body) != text || p.Header.Get("Content-Type") != "text/plain; charset=utf-8" ||
 			!strings.HasPrefix(p.Header.Get("Content-Disposition"), "inline") || p.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Fatalf("text preview: %s", p)
@@ -1078,11 +1095,11 @@ func TestPortal_Downloads(t *testing.T) {
 			t.Errorf("text preview CSP %q lacks sandbox", csp)
 		}
 		for _, o := range []object{htmlFile, svg, trick} {
-			p := v.get(base + "/v/" + o.ID)
+			p := v.Get(base + "/v/" + o.ID)
 			if p.Code != http.StatusSeeOther || p.Header.Get("Location") != base+"/f/"+o.ID {
 				t.Errorf("preview of %s should send to the download: %s", o.Name, p)
 			}
-			d := v.get(base + "/f/" + o.ID)
+			d := v.Get(base + "/f/" + o.ID)
 			if d.Code != http.StatusOK || !strings.HasPrefix(d.Header.Get("Content-Disposition"), "attachment") ||
 				d.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(d.Header.Get("Content-Security-Policy"), "sandbox") {
 				t.Errorf("download of %s: %s", o.Name, d)
@@ -1090,7 +1107,7 @@ func TestPortal_Downloads(t *testing.T) {
 		}
 	})
 	t.Run("zip of all", func(t *testing.T) {
-		p := v.get(base + "/zip")
+		p := v.Get(base + "/zip")
 		if p.Code != http.StatusOK || p.Header.Get("Content-Type") != "application/zip" ||
 			p.Header.Get("Content-Disposition") != "attachment; filename=Bundle.zip" {
 			t.Fatalf("zip: %s", p)
@@ -1105,7 +1122,7 @@ func TestPortal_Downloads(t *testing.T) {
 	})
 	t.Run("zip of ticked files", func(t *testing.T) {
 		csrf := v.csrf(base)
-		p := v.post(base+"/zip", url.Values{"csrf": {csrf}, "id": {notes.ID, inner.ID}})
+		p := v.Post(base+"/zip", url.Values{"csrf": {csrf}, "id": {notes.ID, inner.ID}})
 		if p.Code != http.StatusOK || p.Header.Get("Content-Type") != "application/zip" {
 			t.Fatalf("zip: %s", p)
 		}
@@ -1113,12 +1130,12 @@ func TestPortal_Downloads(t *testing.T) {
 			t.Errorf("zip entries (-want +got):\n%s", diff)
 		}
 		outside := e.upload("/elsewhere", "secret.txt", []byte("no"))
-		if p := v.post(base+"/zip", url.Values{"csrf": {csrf}, "id": {notes.ID, outside.ID}}); p.Code != http.StatusNotFound {
+		if p := v.Post(base+"/zip", url.Values{"csrf": {csrf}, "id": {notes.ID, outside.ID}}); p.Code != http.StatusNotFound {
 			t.Errorf("zip naming a file outside the link: %s", p)
 		}
 	})
 	t.Run("thumbnail", func(t *testing.T) {
-		p := v.get(base + "/th/" + img.ID)
+		p := v.Get(base + "/th/" + img.ID)
 		if p.Code != http.StatusOK || p.Header.Get("Content-Type") != "image/png" {
 			t.Fatalf("thumbnail: %s", p)
 		}
@@ -1130,13 +1147,14 @@ func TestPortal_Downloads(t *testing.T) {
 }
 
 func TestPortal_UploadLink(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	drop := e.mkdir("/drop")
 	l := e.createLinks(map[string]any{"targets": []string{drop.ID}, "link_type": "upload", "authenticators": []any{pw(goodPassword)}})[0]
 	base := e.base(l)
 	v := e.visitor()
 	v.signIn(l, goodPassword)
-	p := v.get(base)
+	p := v.Get(base)
 	if p.Code != http.StatusSeeOther || p.Header.Get("Location") != base+"/d/"+drop.ID {
 		t.Fatalf("an upload link opens its folder: %s", p)
 	}
@@ -1173,9 +1191,9 @@ func TestPortal_UploadLink(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stored names (-want +got):\n%s", diff)
 	}
-	mine := v.get(folderPage)
+	mine := v.Get(folderPage)
 	for _, n := range want {
-		if !strings.Contains(mine.text(), n) {
+		if !strings.Contains(mine.Text(), n) {
 			t.Errorf("the uploader's page lacks %q", n)
 		}
 	}
@@ -1184,25 +1202,26 @@ func TestPortal_UploadLink(t *testing.T) {
 	e.upload("/drop", "owner-only.txt", []byte("private"))
 	w := e.visitor()
 	w.signIn(l, goodPassword)
-	theirs := w.get(folderPage)
-	if theirs.Code != http.StatusOK || !strings.Contains(theirs.text(), "Nothing uploaded yet in this visit.") {
+	theirs := w.Get(folderPage)
+	if theirs.Code != http.StatusOK || !strings.Contains(theirs.Text(), "Nothing uploaded yet in this visit.") {
 		t.Fatalf("second visit: %s", theirs)
 	}
 	for _, n := range append(want, "owner-only.txt") {
-		if strings.Contains(theirs.text(), ">"+n) || strings.Contains(theirs.text(), n+"<") {
+		if strings.Contains(theirs.Text(), ">"+n) || strings.Contains(theirs.Text(), n+"<") {
 			t.Errorf("second visit sees %q", n)
 		}
 	}
-	if strings.Contains(mine.text(), "owner-only") || strings.Contains(v.get(folderPage).text(), "owner-only") {
+	if strings.Contains(mine.Text(), "owner-only") || strings.Contains(v.Get(folderPage).Text(), "owner-only") {
 		t.Error("the uploader sees a file they did not upload")
 	}
 	// An upload link does not download.
-	if p := v.get(base + "/zip"); p.Code != http.StatusForbidden {
+	if p := v.Get(base + "/zip"); p.Code != http.StatusForbidden {
 		t.Errorf("zip on an upload link: %s", p)
 	}
 }
 
 func TestPortal_UploadLimits(t *testing.T) {
+	t.Parallel()
 	setup := func(t *testing.T, opts ...envOption) (*portalEnv, linkObj, *portalVisitor, string) {
 		e := newPortalEnv(t, append([]envOption{portalCheapPasswords}, opts...)...)
 		drop := e.mkdir("/drop")
@@ -1257,12 +1276,12 @@ func TestPortal_UploadLimits(t *testing.T) {
 			t.Errorf("stored (-want +got):\n%s", diff)
 		}
 		// Without JSON the visitor gets a page with the same status.
-		if p := v.upload(l, csrf, drop, "", portalFile{"1.bin", make([]byte, 1)}); p.Code != 413 || !strings.Contains(p.text(), "Upload failed") {
+		if p := v.upload(l, csrf, drop, "", portalFile{"1.bin", make([]byte, 1)}); p.Code != 413 || !strings.Contains(p.Text(), "Upload failed") {
 			t.Errorf("form upload over the cap: %s", p)
 		}
 	})
 	t.Run("free disk", func(t *testing.T) {
-		e := newPortalEnvStore(t, store.Config{MinFreeSpace: 1 << 30, FreeSpace: func() (int64, error) { return 1 << 20, nil }}, portalCheapPasswords)
+		e := newPortalEnvStore(t, &store.Config{MinFreeSpace: 1 << 30, FreeSpace: func() (int64, error) { return 1 << 20, nil }}, portalCheapPasswords)
 		d := e.mkdir("/drop")
 		drop := d.ID
 		l := e.createLinks(map[string]any{"targets": []string{drop}, "link_type": "upload", "authenticators": []any{pw(goodPassword)}})[0]
@@ -1277,6 +1296,7 @@ func TestPortal_UploadLimits(t *testing.T) {
 }
 
 func TestPortal_Editor(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	ed := e.mkdir("/ed")
 	a := e.upload("/ed", "a.txt", []byte("a"))
@@ -1287,19 +1307,19 @@ func TestPortal_Editor(t *testing.T) {
 	base := e.base(l)
 	v := e.visitor()
 	v.signIn(l, goodPassword)
-	if p := v.get(base); p.Code != http.StatusSeeOther || p.Header.Get("Location") != base+"/d/"+ed.ID {
+	if p := v.Get(base); p.Code != http.StatusSeeOther || p.Header.Get("Location") != base+"/d/"+ed.ID {
 		t.Fatalf("an editor link on one folder opens it: %s", p)
 	}
 	edPage := base + "/d/" + ed.ID
 	csrf := v.csrf(edPage)
 	rename := func(id, name string) *portalPage {
-		return v.post(base+"/rename", url.Values{"csrf": {csrf}, "id": {id}, "name": {name}})
+		return v.Post(base+"/rename", url.Values{"csrf": {csrf}, "id": {id}, "name": {name}})
 	}
-	del := func(id string) *portalPage { return v.post(base+"/delete", url.Values{"csrf": {csrf}, "id": {id}}) }
+	del := func(id string) *portalPage { return v.Post(base+"/delete", url.Values{"csrf": {csrf}, "id": {id}}) }
 
 	t.Run("rename", func(t *testing.T) {
-		form := v.get(base + "/rename/" + a.ID)
-		if form.Code != http.StatusOK || !strings.Contains(form.text(), `value="a.txt"`) {
+		form := v.Get(base + "/rename/" + a.ID)
+		if form.Code != http.StatusOK || !form.Has(`input[value="a.txt"]`) {
 			t.Fatalf("rename form: %s", form)
 		}
 		if p := rename(a.ID, "renamed.txt"); p.Code != http.StatusSeeOther || p.Header.Get("Location") != edPage+"?done=renamed" {
@@ -1324,9 +1344,9 @@ func TestPortal_Editor(t *testing.T) {
 		for what, p := range map[string]*portalPage{
 			"rename outside": rename(outside.ID, "y.txt"),
 			"delete outside": del(outside.ID),
-			"rename form":    v.get(base + "/rename/" + outside.ID),
-			"delete form":    v.get(base + "/delete/" + outside.ID),
-			"download":       v.get(base + "/f/" + outside.ID),
+			"rename form":    v.Get(base + "/rename/" + outside.ID),
+			"delete form":    v.Get(base + "/delete/" + outside.ID),
+			"download":       v.Get(base + "/f/" + outside.ID),
 			"bad id":         rename("pos_nope", "y.txt"),
 		} {
 			if p.Code != http.StatusNotFound {
@@ -1349,8 +1369,8 @@ func TestPortal_Editor(t *testing.T) {
 		}
 	})
 	t.Run("delete", func(t *testing.T) {
-		confirm := v.get(base + "/delete/" + sub.ID)
-		if confirm.Code != http.StatusOK || !strings.Contains(confirm.text(), "everything in it") || !strings.Contains(confirm.text(), `action="`+base+`/delete"`) {
+		confirm := v.Get(base + "/delete/" + sub.ID)
+		if confirm.Code != http.StatusOK || !strings.Contains(confirm.Text(), "everything in it") || !confirm.Has(`form[action="`+base+`/delete"]`) {
 			t.Fatalf("confirmation page: %s", confirm)
 		}
 		if _, ok := e.object(sub.ID); !ok {
@@ -1367,45 +1387,46 @@ func TestPortal_Editor(t *testing.T) {
 		}
 	})
 	t.Run("mkdir", func(t *testing.T) {
-		p := v.post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {ed.ID}, "name": {"new folder"}})
+		p := v.Post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {ed.ID}, "name": {"new folder"}})
 		if p.Code != http.StatusSeeOther || p.Header.Get("Location") != edPage+"?done=created" {
 			t.Fatalf("mkdir: %s", p)
 		}
 		if diff := cmp.Diff([]string{"new folder", "renamed.txt"}, e.childNames(ed.ID)); diff != "" {
 			t.Errorf("folder (-want +got):\n%s", diff)
 		}
-		if p := v.post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {outside.ID}, "name": {"n"}}); p.Code != http.StatusNotFound {
+		if p := v.Post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {outside.ID}, "name": {"n"}}); p.Code != http.StatusNotFound {
 			t.Errorf("mkdir outside: %s", p)
 		}
-		if p := v.post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {ed.ID}, "name": {"../up"}}); p.Code != http.StatusBadRequest {
+		if p := v.Post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {ed.ID}, "name": {"../up"}}); p.Code != http.StatusBadRequest {
 			t.Errorf("mkdir ../up: %s", p)
 		}
 	})
 }
 
 func TestPortal_PageHeaders(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	ed := e.mkdir("/ph")
 	a := e.upload("/ph", "a.txt", []byte("a"))
 	l := e.createLinks(map[string]any{"targets": []string{ed.ID}, "link_type": "editor", "authenticators": []any{pw(goodPassword)}})[0]
 	base := e.base(l)
 	v := e.visitor()
-	signin := v.get(base)
-	again := v.get(base)
+	signin := v.Get(base)
+	again := v.Get(base)
 	nonce := func(p *portalPage) string {
-		m := portalNonceRE.FindSubmatch(p.Body)
-		if m == nil {
+		s := p.First("script[nonce]")
+		if s == nil {
 			t.Fatalf("no <script nonce> on %s", p)
 		}
-		return string(m[1])
+		return s.Attr("nonce")
 	}
 	if nonce(signin) == nonce(again) {
 		t.Error("the script nonce is the same on two responses")
 	}
-	bad := v.post(base+"/password", url.Values{"auth": {"0"}, "password": {"x"}}) // a notice page
+	bad := v.Post(base+"/password", url.Values{"auth": {"0"}, "password": {"x"}}) // a notice page
 	v.signIn(l, goodPassword)
-	pages := map[string]*portalPage{"sign-in": signin, "csrf notice": bad, "browse": v.get(base + "/d/" + ed.ID),
-		"confirm": v.get(base + "/rename/" + a.ID), "dead": e.deadPage()}
+	pages := map[string]*portalPage{"sign-in": signin, "csrf notice": bad, "browse": v.Get(base + "/d/" + ed.ID),
+		"confirm": v.Get(base + "/rename/" + a.ID), "dead": e.deadPage()}
 	for name, p := range pages {
 		if !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
 			t.Errorf("%s: Content-Type %q", name, p.Header.Get("Content-Type"))
@@ -1424,6 +1445,7 @@ func TestPortal_PageHeaders(t *testing.T) {
 }
 
 func TestPortal_Audit(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	ed := e.mkdir("/au")
 	a := e.upload("/au", "a.txt", []byte("twelve bytes"))
@@ -1440,20 +1462,20 @@ func TestPortal_Audit(t *testing.T) {
 		}
 	}
 	e.clock.Add(sesame.MaxBackoff)
-	v.ip = "10.4.0.1"
+	v.IP = "10.4.0.1"
 	v.signIn(l, goodPassword)
 	edPage := base + "/d/" + ed.ID
 	csrf := v.csrf(edPage)
-	if p := v.get(base + "/f/" + a.ID); p.Code != http.StatusOK {
+	if p := v.Get(base + "/f/" + a.ID); p.Code != http.StatusOK {
 		t.Fatalf("download: %s", p)
 	}
 	if p := v.upload(l, csrf, ed.ID, "application/json", portalFile{"up.txt", []byte("up")}); p.Code != http.StatusOK {
 		t.Fatalf("upload: %s", p)
 	}
-	if p := v.post(base+"/rename", url.Values{"csrf": {csrf}, "id": {a.ID}, "name": {"a2.txt"}}); p.Code != http.StatusSeeOther {
+	if p := v.Post(base+"/rename", url.Values{"csrf": {csrf}, "id": {a.ID}, "name": {"a2.txt"}}); p.Code != http.StatusSeeOther {
 		t.Fatalf("rename: %s", p)
 	}
-	if p := v.post(base+"/delete", url.Values{"csrf": {csrf}, "id": {b.ID}}); p.Code != http.StatusSeeOther {
+	if p := v.Post(base+"/delete", url.Values{"csrf": {csrf}, "id": {b.ID}}); p.Code != http.StatusSeeOther {
 		t.Fatalf("delete: %s", p)
 	}
 
@@ -1507,6 +1529,7 @@ func TestPortal_Audit(t *testing.T) {
 // link with small caps: the caps are one conditional UPDATE each, so no
 // more files or bytes are stored than they allow.
 func TestPortal_UploadCapsAreReservations(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		opt       envOption
@@ -1528,13 +1551,13 @@ func TestPortal_UploadCapsAreReservations(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := 0; i < n; i++ {
 				ct, body := portalUploadForm(t, csrf, drop.ID, portalFile{fmt.Sprintf("f%02d.bin", i), make([]byte, tc.size)})
-				req := v.newRequest(http.MethodPost, e.base(l)+"/upload", bytes.NewReader(body))
+				req := v.NewRequest(http.MethodPost, e.base(l)+"/upload", bytes.NewReader(body))
 				req.Header.Set("Content-Type", ct)
 				req.Header.Set("Accept", "application/json")
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					p, err := v.try(req)
+					p, err := v.Try(req)
 					if err != nil {
 						codes <- -1
 						return
@@ -1562,16 +1585,17 @@ func TestPortal_UploadCapsAreReservations(t *testing.T) {
 // without max_downloads too; a Range request for the same file in the same
 // visit and a thumbnail do not count again.
 func TestPortal_DownloadCountOnEveryLink(t *testing.T) {
+	t.Parallel()
 	e := newPortalEnv(t, portalCheapPasswords)
 	f := e.upload("/c", "c.txt", []byte("counted"))
 	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
 	v := e.visitor()
 	v.signIn(l, goodPassword)
 	path := e.base(l) + "/f/" + f.ID
-	if p := v.get(path); p.Code != http.StatusOK || string(p.Body) != "counted" {
+	if p := v.Get(path); p.Code != http.StatusOK || string(p.Body) != "counted" {
 		t.Fatalf("download: %s", p)
 	}
-	if p := v.get(path, "Range", "bytes=0-2"); p.Code != http.StatusPartialContent {
+	if p := v.Get(path, "Range", "bytes=0-2"); p.Code != http.StatusPartialContent {
 		t.Fatalf("range: %s", p)
 	}
 	if got := e.linkState(l.ID).DownloadCount; got != 1 {
@@ -1579,7 +1603,7 @@ func TestPortal_DownloadCountOnEveryLink(t *testing.T) {
 	}
 	w := e.visitor()
 	w.signIn(l, goodPassword)
-	w.get(e.base(l) + "/zip")
+	w.Get(e.base(l) + "/zip")
 	if got := e.linkState(l.ID).DownloadCount; got != 2 {
 		t.Errorf("download_count %d after a ZIP in another visit, want 2", got)
 	}

@@ -67,7 +67,7 @@ func TestReserve_APIUploads(t *testing.T) {
 			t.Fatalf("%s: got %d: %s", method, r.Code, r.Raw)
 		}
 		var acc acceptedResult
-		r.into(t, &acc)
+		r.Into(t, &acc)
 		var req *http.Request
 		if method == "put-url" {
 			req, _ = http.NewRequest(http.MethodPut, acc.PutURL, bytes.NewReader(data))

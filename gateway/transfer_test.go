@@ -24,6 +24,7 @@ func (e *testEnv) poll(location, token string) *reply {
 }
 
 func TestPostURLUpload(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	data := randomBytes(t, 150_000)
 	r := e.post("/v1/put", map[string]any{"transfer_method": "post-url", "folder": "/inbox", "name": "a.bin", "sha256": hexSHA256(data), "size": len(data),
@@ -32,7 +33,7 @@ func TestPostURLUpload(t *testing.T) {
 		t.Fatalf("got %d %s, want 202 Accepted: %s", r.Code, r.Status, r.Raw)
 	}
 	var acc acceptedResult
-	r.into(t, &acc)
+	r.Into(t, &acc)
 	if acc.TTLMins <= 0 || acc.Location != e.srv.URL+"/request/"+r.RequestID || !strings.HasPrefix(acc.PostURL, e.srv.URL+"/upload/") || acc.PostFormData == nil {
 		t.Fatalf("accepted result %+v", acc)
 	}
@@ -70,6 +71,7 @@ func TestPostURLUpload(t *testing.T) {
 }
 
 func TestPutURLUpload(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	data := randomBytes(t, 70_000)
 	r := e.post("/v1/put", map[string]any{"transfer_method": "put-url", "path": "/drop/b.bin"})
@@ -77,7 +79,7 @@ func TestPutURLUpload(t *testing.T) {
 		t.Fatalf("got %d: %s", r.Code, r.Raw)
 	}
 	var acc acceptedResult
-	r.into(t, &acc)
+	r.Into(t, &acc)
 	if acc.PutURL == "" || acc.PostURL != "" {
 		t.Fatalf("accepted result %+v", acc)
 	}
@@ -94,10 +96,11 @@ func TestPutURLUpload(t *testing.T) {
 }
 
 func TestAnnouncedUploadFailureIsReported(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	r := e.post("/v1/put", map[string]any{"transfer_method": "put-url", "name": "c.bin", "size": 10})
 	var acc acceptedResult
-	r.into(t, &acc)
+	r.Into(t, &acc)
 	req, _ := http.NewRequest(http.MethodPut, acc.PutURL, strings.NewReader("only 9 b."))
 	up := e.do(req)
 	wantError(t, up, http.StatusBadRequest, "ValidationError", "BadState", "/size")
@@ -109,10 +112,11 @@ func TestAnnouncedUploadFailureIsReported(t *testing.T) {
 }
 
 func TestPutURLWrongMethod(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	r := e.post("/v1/put", map[string]any{"transfer_method": "put-url", "name": "d.bin"})
 	var acc acceptedResult
-	r.into(t, &acc)
+	r.Into(t, &acc)
 	ct, body := multipartBody(t, part{"file", "file", "", []byte("x")})
 	req, _ := http.NewRequest(http.MethodPost, acc.PutURL, bytes.NewReader(body))
 	req.Header.Set("Content-Type", ct)

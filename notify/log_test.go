@@ -5,35 +5,18 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	texttemplate "text/template"
 	"unicode/utf8"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/notify"
 	"github.com/sesame-share/sesame/templates"
 )
 
-// lockedBuffer is a bytes.Buffer safe for a handler and the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestLogTransport(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name  string
 		msg   *sesame.Message
@@ -46,7 +29,8 @@ func TestLogTransport(t *testing.T) {
 			[]string{"bob@example.com", "Quarterly report", "https://share.example.com/s/abc123"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf lockedBuffer
+			t.Parallel()
+			var buf testrig.Buffer
 			l := notify.NewLog(slog.New(slog.NewTextHandler(&buf, nil)))
 			id, err := l.Notify(context.Background(), tt.msg)
 			if err != nil {
@@ -71,9 +55,10 @@ func TestLogTransport(t *testing.T) {
 // The log transport also works through the worker: the code reaches the
 // log and the message is marked sent.
 func TestLogTransportThroughWorker(t *testing.T) {
+	t.Parallel()
 	clk := newClock()
 	st := openStore(t, t.TempDir(), clk)
-	var buf lockedBuffer
+	var buf testrig.Buffer
 	logT := notify.NewLog(slog.New(slog.NewJSONHandler(&buf, nil)))
 	w := newWorker(t, st, clk, logT, logT, 5)
 	if err := st.Enqueue(context.Background(), &sesame.Message{Channel: sesame.ChannelSMS, To: "+14155550123", Text: "771204 is your sesame code.", Kind: "code"}); err != nil {
@@ -107,6 +92,7 @@ func gsm7(s string) (rune, bool) {
 }
 
 func TestGSM7Alphabet(t *testing.T) {
+	t.Parallel()
 	if n := utf8.RuneCountInString(gsm7Basic); n != 127 {
 		t.Fatalf("the basic set has %d characters, want 127 (128 less the escape)", n)
 	}
@@ -129,6 +115,7 @@ func TestGSM7Alphabet(t *testing.T) {
 
 // The code SMS fits one GSM-7 segment.
 func TestCodeSMSTemplateFitsOneSegment(t *testing.T) {
+	t.Parallel()
 	tpl, err := texttemplate.ParseFS(templates.FS, "messages/code_sms.txt")
 	if err != nil {
 		t.Fatal(err)

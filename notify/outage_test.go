@@ -1,12 +1,8 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -15,99 +11,30 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesame-share/sesame"
-	"github.com/sesame-share/sesame/authenticators"
-	"github.com/sesame-share/sesame/gateway"
-	"github.com/sesame-share/sesame/notify"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/store"
 )
 
 // api is a real gateway over a store, behind httptest, wired as
 // cmd/sesame/run.go wires serve.
-type api struct {
-	t     *testing.T
-	srv   *httptest.Server
-	token string
-}
+type api struct{ *testrig.Env }
 
-func newAPI(t *testing.T, st *store.Store, clk *clock, wake func()) *api {
+func newAPI(t *testing.T, st *store.Store, clk *testrig.Clock, wake func()) *api {
 	t.Helper()
-	log := discardLogger()
-	var handler http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: srv.URL, Wake: wake})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher := authenticators.NewPassword()
-	otpCfg := authenticators.OTPConfig{Store: st, Now: clk.Now, Wake: wake}
-	emailOTP, err := authenticators.NewEmailOTP(otpCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	smsOTP, err := authenticators.NewSMSOTP(otpCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := gateway.New(gateway.Config{
-		Objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}, Now: clk.Now}, Tokens: st, Ready: st.Ping,
-		Links: &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: clk.Now},
-		Audit: st, Outbox: st,
-		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log, Now: clk.Now,
-			Limits: sesame.PortalLimits{MaxFileSize: 64 << 20},
-			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
-				sesame.AuthEmailOTP: emailOTP, sesame.AuthSMSOTP: smsOTP}},
-			CSRFKey: st.CSRFKey()},
-		PublicURL: srv.URL, Logger: log, Now: clk.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	handler = g
-	_, secret, err := st.CreateToken(context.Background(), "test", []sesame.Scope{sesame.ScopeAdmin}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &api{t: t, srv: srv, token: secret}
+	return &api{testrig.NewEnv(t, testrig.WithStore(st), testrig.WithClock(clk), testrig.WithWake(wake))}
 }
 
 // post sends body as JSON with the admin token and decodes the envelope's
 // result into out. It fails the test unless the answer is 200 Success, and
 // returns the raw response.
 func (a *api) post(path string, body, out any) []byte {
-	a.t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, a.srv.URL+path, bytes.NewReader(b))
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	resp, err := a.srv.Client().Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	var env struct {
-		Status string          `json:"status"`
-		Result json.RawMessage `json:"result"`
-	}
-	if err := json.Unmarshal(raw, &env); err != nil || resp.StatusCode != http.StatusOK || env.Status != "Success" {
-		a.t.Fatalf("POST %s: got %d %s, want 200 Success: %s", path, resp.StatusCode, env.Status, raw)
-	}
+	a.T.Helper()
+	r := a.API.Post(a.T, path, body)
+	r.MustOK(a.T)
 	if out != nil {
-		if err := json.Unmarshal(env.Result, out); err != nil {
-			a.t.Fatalf("POST %s: decode result: %v\n%s", path, err, raw)
-		}
+		r.Into(a.T, out)
 	}
-	return raw
+	return r.Raw
 }
 
 type notificationView struct {
@@ -124,14 +51,14 @@ type notificationView struct {
 }
 
 func (a *api) notifications(linkID string) []notificationView {
-	a.t.Helper()
+	a.T.Helper()
 	var res struct {
 		Count         int                `json:"count"`
 		Notifications []notificationView `json:"notifications"`
 	}
 	a.post("/v1/notifications/list", map[string]any{"filter": map[string]any{"link_id": linkID}}, &res)
 	if res.Count != len(res.Notifications) {
-		a.t.Fatalf("notifications: count %d but %d listed", res.Count, len(res.Notifications))
+		a.T.Fatalf("notifications: count %d but %d listed", res.Count, len(res.Notifications))
 	}
 	return res.Notifications
 }
@@ -139,10 +66,11 @@ func (a *api) notifications(linkID string) []notificationView {
 // An SMTP outage delays mail but loses none, across a restart, and never
 // sends it twice.
 func TestOutageRetryAcrossRestart(t *testing.T) {
+	t.Parallel()
 	clk := newClock()
 	dir := t.TempDir()
-	fake := newFakeSMTP(t)
-	fake.Refuse(temporary)
+	fake := testrig.NewSMTPServer(t)
+	fake.Refuse(testrig.SMTPTryLater)
 
 	// First run: the API queues, the worker meets the outage.
 	st := openStore(t, dir, clk)
@@ -190,7 +118,7 @@ func TestOutageRetryAcrossRestart(t *testing.T) {
 	}
 
 	// Restart: the server and the store go away, then come back.
-	a.srv.Close()
+	a.Server.Close()
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +136,7 @@ func TestOutageRetryAcrossRestart(t *testing.T) {
 	if diff := cmp.Diff([]string{"bob@example.com"}, msgs[0].To); diff != "" {
 		t.Errorf("recipients (-want +got):\n%s", diff)
 	}
-	pm := parseMail(t, msgs[0].Data)
+	pm := testrig.ParseMail(t, msgs[0].Data)
 	if !strings.Contains(pm.Parts["text/plain"], l.Token) {
 		t.Errorf("the delivered text lacks the link:\n%s", pm.Parts["text/plain"])
 	}
@@ -216,7 +144,7 @@ func TestOutageRetryAcrossRestart(t *testing.T) {
 	if n := runOnce(t, w); n != 0 {
 		t.Fatalf("a second RunOnce tried %d, want 0", n)
 	}
-	clk.Advance(24 * time.Hour)
+	clk.Add(24 * time.Hour)
 	if n := runOnce(t, w); n != 0 {
 		t.Fatalf("RunOnce a day later tried %d, want 0", n)
 	}
@@ -229,7 +157,7 @@ func TestOutageRetryAcrossRestart(t *testing.T) {
 	if got.Status != sesame.OutboxSent || got.Attempts != 2 || got.ProviderID != pm.Header.Get("Message-ID") || got.LastError != "" {
 		t.Errorf("outbox row: got %s, %d attempts, provider %q, error %q; want sent, 2, %q, \"\"", got.Status, got.Attempts, got.ProviderID, got.LastError, pm.Header.Get("Message-ID"))
 	}
-	if !payloadIsNull(t, rawDB(t, dir), got.ID) {
+	if !payloadIsNull(t, testrig.OpenDB(t, dir), got.ID) {
 		t.Errorf("the sealed payload is still in the outbox after sending")
 	}
 	a = newAPI(t, st, clk, w.Wake)
@@ -257,10 +185,11 @@ func TestOutageRetryAcrossRestart(t *testing.T) {
 // A worker that dies between claiming and recording leaves the message
 // leased; after a restart it is delivered once the lease runs out.
 func TestCrashMidSendIsDeliveredAfterLease(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := newClock()
 	dir := t.TempDir()
-	fake := newFakeSMTP(t)
+	fake := testrig.NewSMTPServer(t)
 	st := openStore(t, dir, clk)
 	if err := st.Enqueue(ctx, &sesame.Message{Channel: sesame.ChannelEmail, To: "carol@example.com", Subject: "Hi", Text: "hello", Kind: "link"}); err != nil {
 		t.Fatal(err)
@@ -277,7 +206,7 @@ func TestCrashMidSendIsDeliveredAfterLease(t *testing.T) {
 	if n := runOnce(t, w); n != 0 {
 		t.Fatalf("RunOnce inside the lease tried %d, want 0", n)
 	}
-	clk.Advance(time.Minute)
+	clk.Add(time.Minute)
 	if n := runOnce(t, w); n != 1 {
 		t.Fatalf("RunOnce after the lease tried %d, want 1", n)
 	}
@@ -293,11 +222,13 @@ func TestCrashMidSendIsDeliveredAfterLease(t *testing.T) {
 // the recipient: /v1/notifications/list shows b•••@example.com, so its
 // last_error, and the audit trail, must not spell the address out.
 func TestDeliveryErrorsDoNotRevealRecipient(t *testing.T) {
+	t.Parallel()
 	t.Run("smtp", func(t *testing.T) {
+		t.Parallel()
 		clk := newClock()
 		st := openStore(t, t.TempDir(), clk)
-		fake := newFakeSMTP(t)
-		fake.Refuse(temporary)
+		fake := testrig.NewSMTPServer(t)
+		fake.Refuse(testrig.SMTPTryLater)
 		l := newLink(t, st, clk, newFile(t, st, "q3.pdf"), "Quarterly report", "")
 		w := newWorker(t, st, clk, newSMTP(t, fake), nil, 0)
 		a := newAPI(t, st, clk, w.Wake)
@@ -311,9 +242,10 @@ func TestDeliveryErrorsDoNotRevealRecipient(t *testing.T) {
 		checkAuditMasked(t, st, l.ID, "bob@example.com")
 	})
 	t.Run("twilio", func(t *testing.T) {
+		t.Parallel()
 		clk := newClock()
 		st := openStore(t, t.TempDir(), clk)
-		tw := newFakeTwilio(t)
+		tw := testrig.NewTwilioServer(t)
 		// Twilio's own wording names the number.
 		tw.Answer(http.StatusBadRequest, `{"code":21211,"message":"The 'To' number +14155550123 is not a valid phone number.","status":400}`)
 		w := newWorker(t, st, clk, nil, newTwilio(t, tw), 10)

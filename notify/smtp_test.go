@@ -10,88 +10,21 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/net/html"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/notify"
 )
 
 const publicURL = "https://share.example.com"
 
-// htmlDoc is the parsed HTML part, with what the checks need.
-type htmlDoc struct {
-	anchors []anchor // every <a>
-	tables  int
-	styled  int // elements with a style attribute
-	scripts int // <script> elements
-	text    string
-}
-
+// anchor is one <a> of the HTML part.
 type anchor struct{ href, text string }
-
-func parseHTML(t *testing.T, s string) htmlDoc {
-	t.Helper()
-	root, err := html.Parse(strings.NewReader(s))
-	if err != nil {
-		t.Fatalf("parse HTML: %v", err)
-	}
-	var d htmlDoc
-	var text strings.Builder
-	var textOf func(n *html.Node) string
-	textOf = func(n *html.Node) string {
-		var b strings.Builder
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == html.TextNode {
-				b.WriteString(c.Data)
-			} else {
-				b.WriteString(textOf(c))
-			}
-		}
-		return b.String()
-	}
-	var walk func(n *html.Node, inHead bool)
-	walk = func(n *html.Node, inHead bool) {
-		switch n.Type {
-		case html.ElementNode:
-			switch n.Data {
-			case "a":
-				a := anchor{text: strings.TrimSpace(textOf(n))}
-				for _, at := range n.Attr {
-					if at.Key == "href" {
-						a.href = at.Val
-					}
-				}
-				d.anchors = append(d.anchors, a)
-			case "table":
-				d.tables++
-			case "script":
-				d.scripts++
-			case "head":
-				inHead = true
-			}
-			for _, at := range n.Attr {
-				if at.Key == "style" && at.Val != "" {
-					d.styled++
-				}
-			}
-		case html.TextNode:
-			if !inHead {
-				text.WriteString(n.Data)
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c, inHead)
-		}
-	}
-	walk(root, false)
-	d.text = text.String()
-	return d
-}
 
 // sendOne creates a link to target, mails it to bob through the Mailer and
 // delivers it with one worker run. It returns the link and the message as
 // the fake SMTP server received it.
-func sendOne(t *testing.T, title, message, senderName string, folder bool) (*sesame.Link, *parsedMail, received, *fakeSMTP, *sesame.Notification, string) {
+func sendOne(t *testing.T, title, message, senderName string, folder bool) (*sesame.Link, *testrig.Mail, testrig.SMTPMessage, *testrig.SMTPServer, *sesame.Notification, string) {
 	t.Helper()
 	ctx := context.Background()
 	clk := newClock()
@@ -113,7 +46,7 @@ func sendOne(t *testing.T, title, message, senderName string, folder bool) (*ses
 			t.Fatal(err)
 		}
 	}
-	fake := newFakeSMTP(t)
+	fake := testrig.NewSMTPServer(t)
 	w := newWorker(t, st, clk, newSMTP(t, fake), nil, 0)
 
 	sent, err := newMailer(t, st, publicURL).SendLinks(ctx, sesame.LinkSendRequest{
@@ -135,10 +68,11 @@ func sendOne(t *testing.T, title, message, senderName string, folder bool) (*ses
 		t.Fatalf("the fake received %d messages, want 1", len(msgs))
 	}
 	n := only(t, st)
-	return l, parseMail(t, msgs[0].Data), msgs[0], fake, n, dir
+	return l, testrig.ParseMail(t, msgs[0].Data), msgs[0], fake, n, dir
 }
 
 func TestSMTPLinkEmail(t *testing.T) {
+	t.Parallel()
 	const message = "Here are the Q3 figures.\nSee <script>alert(1)</script> & the notes."
 	for _, tt := range []struct {
 		name, title, sender string
@@ -150,6 +84,7 @@ func TestSMTPLinkEmail(t *testing.T) {
 		{"long title", strings.Repeat("Quarterly report for the board, ", 7) + "final", "Alice Example", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			title, sender := tt.title, tt.sender
 			l, pm, rcv, fake, n, dir := sendOne(t, title, message, sender, tt.folder)
 			linkURL := publicURL + "/s/" + l.Token
@@ -178,7 +113,7 @@ func TestSMTPLinkEmail(t *testing.T) {
 			if err != nil || len(replyTo) != 1 || replyTo[0].Address != "alice@example.com" {
 				t.Errorf("Reply-To: got %v (%v), want alice@example.com", replyTo, err)
 			}
-			if got := decodeHeader(t, pm.Header.Get("Subject")); got != title {
+			if got := testrig.DecodeHeader(t, pm.Header.Get("Subject")); got != title {
 				t.Errorf("Subject: got %q, want %q", got, title)
 			}
 			msgID := pm.Header.Get("Message-ID")
@@ -201,28 +136,29 @@ func TestSMTPLinkEmail(t *testing.T) {
 					t.Errorf("text part lacks %q:\n%s", want, txt)
 				}
 			}
-			doc := parseHTML(t, pm.Parts["text/html"])
+			doc := testrig.ParseHTML(t, pm.Parts["text/html"])
+			text := doc.TextOf("body")
 			for _, want := range []string{title, message, sender, expires, linkURL} {
-				if !strings.Contains(doc.text, want) {
-					t.Errorf("HTML text lacks %q:\n%s", want, doc.text)
+				if !strings.Contains(text, want) {
+					t.Errorf("HTML text lacks %q:\n%s", want, text)
 				}
 			}
 			var open []anchor
-			for _, a := range doc.anchors {
-				if a.text == "Open" {
-					open = append(open, a)
+			for _, a := range doc.Find("a") {
+				if strings.TrimSpace(a.Text()) == "Open" {
+					open = append(open, anchor{href: a.Attr("href"), text: "Open"})
 				}
 			}
 			if len(open) != 1 || open[0].href != linkURL {
 				t.Errorf("Open button: got %+v, want one <a href=%q>Open</a>", open, linkURL)
 			}
-			if doc.tables == 0 {
+			if len(doc.Find("table")) == 0 {
 				t.Errorf("the HTML has no tables")
 			}
-			if doc.styled < 5 {
-				t.Errorf("got %d elements with inline styles, want the layout styled inline", doc.styled)
+			if styled := len(doc.Filter(func(e *testrig.Element) bool { return e.Attr("style") != "" })); styled < 5 {
+				t.Errorf("got %d elements with inline styles, want the layout styled inline", styled)
 			}
-			if doc.scripts != 0 || strings.Contains(strings.ToLower(pm.Parts["text/html"]), "<script") {
+			if len(doc.Find("script")) != 0 || strings.Contains(strings.ToLower(pm.Parts["text/html"]), "<script") {
 				t.Errorf("the HTML has a script:\n%s", pm.Parts["text/html"])
 			}
 			if strings.Contains(strings.ToLower(pm.Parts["text/html"]), "<style") {
@@ -236,7 +172,7 @@ func TestSMTPLinkEmail(t *testing.T) {
 			if n.Sent.IsZero() || n.Message.LinkID != l.ID || n.Message.Kind != "link" {
 				t.Errorf("outbox row: got sent %v link %q kind %q", n.Sent, n.Message.LinkID, n.Message.Kind)
 			}
-			if !payloadIsNull(t, rawDB(t, dir), n.ID) {
+			if !payloadIsNull(t, testrig.OpenDB(t, dir), n.ID) {
 				t.Errorf("the sealed payload is still in the outbox after sending")
 			}
 		})
@@ -247,6 +183,7 @@ func TestSMTPLinkEmail(t *testing.T) {
 // the subject on one line. Sender names never get that far: SendLinks
 // refuses them (TestSendLinks_RefusesControlCharacters).
 func TestSMTPHeaderInjection(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name, title, sender string
 		subject             string
@@ -256,6 +193,7 @@ func TestSMTPHeaderInjection(t *testing.T) {
 		{"lone LF", "Hi\nBcc: evil@example.com", "Eve", "Hi Bcc: evil@example.com"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, pm, rcv, fake, n, _ := sendOne(t, tt.title, "", tt.sender, false)
 			if diff := cmp.Diff([]string{"bob@example.com"}, fake.Rcpts()); diff != "" {
 				t.Errorf("RCPT TO (-want +got):\n%s", diff)
@@ -268,7 +206,7 @@ func TestSMTPHeaderInjection(t *testing.T) {
 					t.Errorf("header %s: %q is present, want none", h, v)
 				}
 			}
-			if got := decodeHeader(t, pm.Header.Get("Subject")); got != tt.subject {
+			if got := testrig.DecodeHeader(t, pm.Header.Get("Subject")); got != tt.subject {
 				t.Errorf("Subject: got %q, want %q", got, tt.subject)
 			}
 			from, err := pm.Header.AddressList("From")
@@ -283,13 +221,14 @@ func TestSMTPHeaderInjection(t *testing.T) {
 }
 
 func TestSMTPPermanentError(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := newClock()
 	dir := t.TempDir()
 	st := openStore(t, dir, clk)
 	l := newLink(t, st, clk, newFile(t, st, "a.txt"), "Report", "")
-	fake := newFakeSMTP(t)
-	fake.Refuse(permanent)
+	fake := testrig.NewSMTPServer(t)
+	fake.Refuse(testrig.SMTPNoSuchUser)
 	w := newWorker(t, st, clk, newSMTP(t, fake), nil, 0)
 	if _, err := newMailer(t, st, publicURL).SendLinks(ctx, sesame.LinkSendRequest{
 		Items: []sesame.LinkSend{{LinkID: l.ID, Email: "nobody@example.com"}}, SenderEmail: "alice@example.com"}); err != nil {
@@ -302,12 +241,12 @@ func TestSMTPPermanentError(t *testing.T) {
 	if n.Status != sesame.OutboxFailed || n.Attempts != 1 || !strings.Contains(n.LastError, "550") {
 		t.Fatalf("outbox row: got status %s attempts %d error %q, want failed 1 with 550", n.Status, n.Attempts, n.LastError)
 	}
-	if !payloadIsNull(t, rawDB(t, dir), n.ID) {
+	if !payloadIsNull(t, testrig.OpenDB(t, dir), n.ID) {
 		t.Errorf("the sealed payload is still in the outbox after failing")
 	}
 	// Not retried, however long we wait.
 	fake.Refuse(nil)
-	clk.Advance(48 * time.Hour)
+	clk.Add(48 * time.Hour)
 	if n := runOnce(t, w); n != 0 {
 		t.Fatalf("RunOnce two days later tried %d, want 0", n)
 	}
@@ -325,7 +264,8 @@ func TestSMTPPermanentError(t *testing.T) {
 // A 4xx, a 5xx and a dead server map, through notify.SMTP directly, to
 // the error kinds the worker relies on.
 func TestSMTPErrorKinds(t *testing.T) {
-	fake := newFakeSMTP(t)
+	t.Parallel()
+	fake := testrig.NewSMTPServer(t)
 	s := newSMTP(t, fake)
 	msg := &sesame.Message{Channel: sesame.ChannelEmail, To: "bob@example.com", Subject: "Hi", Text: "hello"}
 	for _, tt := range []struct {
@@ -333,8 +273,8 @@ func TestSMTPErrorKinds(t *testing.T) {
 		refuse *smtp.SMTPError
 		want   sesame.Kind
 	}{
-		{"451", temporary, sesame.Unavailable},
-		{"550", permanent, sesame.Invalid},
+		{"451", testrig.SMTPTryLater, sesame.Unavailable},
+		{"550", testrig.SMTPNoSuchUser, sesame.Invalid},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			fake.Refuse(tt.refuse)
@@ -352,7 +292,7 @@ func TestSMTPErrorKinds(t *testing.T) {
 		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
 		dead, err := notify.NewSMTP(notify.SMTPConfig{Host: "127.0.0.1", Port: port, TLS: "none", From: "share@example.com",
-			Timeout: 2 * time.Second, Logger: discardLogger()})
+			Timeout: 2 * time.Second, Logger: testrig.DiscardLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -367,10 +307,11 @@ func TestSMTPErrorKinds(t *testing.T) {
 // RSET/QUIT has the message: it must be recorded as sent, not retried, or
 // the recipient gets it twice.
 func TestSMTPAcceptedThenDisconnectedIsNotResent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := newClock()
 	st := openStore(t, t.TempDir(), clk)
-	fake := newFakeSMTP(t)
+	fake := testrig.NewSMTPServer(t)
 	fake.DropAfterAccept(true)
 	w := newWorker(t, st, clk, newSMTP(t, fake), nil, 0)
 	if err := st.Enqueue(ctx, &sesame.Message{Channel: sesame.ChannelEmail, To: "carol@example.com", Subject: "Hi", Text: "hello", Kind: "link"}); err != nil {
@@ -387,7 +328,7 @@ func TestSMTPAcceptedThenDisconnectedIsNotResent(t *testing.T) {
 		t.Errorf("after the server accepted the message: got status %s (error %q), want sent", n.Status, n.LastError)
 	}
 	fake.DropAfterAccept(false)
-	clk.Advance(24 * time.Hour)
+	clk.Add(24 * time.Hour)
 	runOnce(t, w)
 	if got := len(fake.Messages()); got != 1 {
 		t.Fatalf("the recipient got %d copies, want 1", got)
@@ -398,6 +339,7 @@ func TestSMTPAcceptedThenDisconnectedIsNotResent(t *testing.T) {
 // holds; a name that cannot be used is refused at startup, not on every
 // message.
 func TestSMTPFromNameQuoting(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{
 		`Acme "Secure" Share`,
 		`Acme "Share`,
@@ -405,9 +347,10 @@ func TestSMTPFromNameQuoting(t *testing.T) {
 		`Zoë's Share`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			fake := newFakeSMTP(t)
+			t.Parallel()
+			fake := testrig.NewSMTPServer(t)
 			s, err := notify.NewSMTP(notify.SMTPConfig{Host: fake.Host, Port: fake.Port, TLS: "none", From: "share@example.com", FromName: name,
-				Timeout: 5 * time.Second, Logger: discardLogger()})
+				Timeout: 5 * time.Second, Logger: testrig.DiscardLogger()})
 			if err != nil {
 				return // refused at startup: acceptable
 			}
@@ -419,7 +362,7 @@ func TestSMTPFromNameQuoting(t *testing.T) {
 			if len(msgs) != 1 {
 				t.Fatalf("got %d messages, want 1", len(msgs))
 			}
-			from, err := parseMail(t, msgs[0].Data).Header.AddressList("From")
+			from, err := testrig.ParseMail(t, msgs[0].Data).Header.AddressList("From")
 			if err != nil || len(from) != 1 {
 				t.Fatalf("From: %v (%v)", from, err)
 			}
@@ -432,6 +375,7 @@ func TestSMTPFromNameQuoting(t *testing.T) {
 
 // A sender name with a line break is refused before anything is queued.
 func TestSendLinks_RefusesControlCharacters(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := newClock()
 	st := openStore(t, t.TempDir(), clk)

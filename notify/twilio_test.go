@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/notify"
 )
 
@@ -56,7 +57,7 @@ func TestTwilioSend(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := newFakeTwilio(t)
+			fake := testrig.NewTwilioServer(t)
 			fake.Answer(http.StatusCreated, `{"sid":"SM123","status":"queued","to":"+14155550123","body":"`+smsText+`"}`)
 			cfg := tt.cfg
 			cfg.BaseURL = fake.URL
@@ -97,6 +98,7 @@ func TestTwilioSend(t *testing.T) {
 }
 
 func TestTwilioErrors(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name   string
 		status int
@@ -109,7 +111,8 @@ func TestTwilioErrors(t *testing.T) {
 		{"rate limited", http.StatusTooManyRequests, `{"code":20429,"message":"Too Many Requests","status":429}`, sesame.Unavailable},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := newFakeTwilio(t)
+			t.Parallel()
+			fake := testrig.NewTwilioServer(t)
 			fake.Answer(tt.status, tt.body)
 			_, err := newTwilio(t, fake).Notify(context.Background(), smsMessage())
 			if got := sesame.KindOf(err); got != tt.want {
@@ -118,6 +121,7 @@ func TestTwilioErrors(t *testing.T) {
 		})
 	}
 	t.Run("unreachable", func(t *testing.T) {
+		t.Parallel()
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -138,6 +142,7 @@ func TestTwilioErrors(t *testing.T) {
 // Through the worker: a 4xx fails the message at once, a 5xx schedules a
 // retry.
 func TestTwilioThroughWorker(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name       string
 		status     int
@@ -148,11 +153,12 @@ func TestTwilioThroughWorker(t *testing.T) {
 		{"500 retries", http.StatusInternalServerError, `{"code":20500,"message":"Internal Server Error","status":500}`, sesame.OutboxQueued},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			clk := newClock()
 			dir := t.TempDir()
 			st := openStore(t, dir, clk)
-			fake := newFakeTwilio(t)
+			fake := testrig.NewTwilioServer(t)
 			fake.Answer(tt.status, tt.body)
 			w := newWorker(t, st, clk, nil, newTwilio(t, fake), 10)
 			if err := st.Enqueue(ctx, smsMessage()); err != nil {
@@ -171,7 +177,7 @@ func TestTwilioThroughWorker(t *testing.T) {
 				}
 				// It goes through once Twilio recovers.
 				fake.Answer(http.StatusCreated, `{"sid":"SM456","status":"queued"}`)
-				clk.Advance(time.Minute)
+				clk.Add(time.Minute)
 				if n := runOnce(t, w); n != 1 {
 					t.Fatalf("retry: RunOnce tried %d, want 1", n)
 				}
@@ -183,10 +189,10 @@ func TestTwilioThroughWorker(t *testing.T) {
 				}
 				return
 			}
-			if !payloadIsNull(t, rawDB(t, dir), n.ID) {
+			if !payloadIsNull(t, testrig.OpenDB(t, dir), n.ID) {
 				t.Errorf("the sealed payload is still in the outbox after failing")
 			}
-			clk.Advance(48 * time.Hour)
+			clk.Add(48 * time.Hour)
 			if n := runOnce(t, w); n != 0 {
 				t.Fatalf("RunOnce two days later tried %d, want 0", n)
 			}

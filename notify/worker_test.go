@@ -9,18 +9,20 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/notify"
 )
 
 // With a jitter of 1.0, eight temporary failures space the tries by the
 // documented schedule and the eighth gives up: about 23.6 hours in all.
 func TestRetrySchedule(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := newClock()
 	dir := t.TempDir()
 	st := openStore(t, dir, clk)
-	fake := newFakeSMTP(t)
-	fake.Refuse(temporary)
+	fake := testrig.NewSMTPServer(t)
+	fake.Refuse(testrig.SMTPTryLater)
 	w := newWorker(t, st, clk, newSMTP(t, fake), nil, 0)
 	if err := st.Enqueue(ctx, &sesame.Message{Channel: sesame.ChannelEmail, To: "carol@example.com", Subject: "Hi", Text: "hello", Kind: "link"}); err != nil {
 		t.Fatal(err)
@@ -65,24 +67,25 @@ func TestRetrySchedule(t *testing.T) {
 	}
 	// Failed is final.
 	fake.Refuse(nil)
-	clk.Advance(48 * time.Hour)
+	clk.Add(48 * time.Hour)
 	if n := runOnce(t, w); n != 0 {
 		t.Fatalf("RunOnce after failing tried %d, want 0", n)
 	}
-	if !payloadIsNull(t, rawDB(t, dir), only(t, st).ID) {
+	if !payloadIsNull(t, testrig.OpenDB(t, dir), only(t, st).ID) {
 		t.Errorf("the sealed payload is still in the outbox after failing")
 	}
 }
 
 // The default jitter keeps each gap within ±20% of the schedule.
 func TestRetryJitterBounds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := newClock()
 	st := openStore(t, t.TempDir(), clk)
-	fake := newFakeSMTP(t)
-	fake.Refuse(temporary)
-	w, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: newSMTP(t, fake), SMS: notify.NewLog(discardLogger()),
-		SendTimeout: 5 * time.Second, Logger: discardLogger(), Now: clk.Now})
+	fake := testrig.NewSMTPServer(t)
+	fake.Refuse(testrig.SMTPTryLater)
+	w, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: newSMTP(t, fake), SMS: notify.NewLog(testrig.DiscardLogger()),
+		SendTimeout: 5 * time.Second, Logger: testrig.DiscardLogger(), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +107,11 @@ func TestRetryJitterBounds(t *testing.T) {
 
 // Past the daily SMS budget, SMS fail instead of being sent.
 func TestSMSDailyBudget(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := newClock()
 	st := openStore(t, t.TempDir(), clk)
-	tw := newFakeTwilio(t)
+	tw := testrig.NewTwilioServer(t)
 	w := newWorker(t, st, clk, nil, newTwilio(t, tw), 2)
 	for _, to := range []string{"+14155550101", "+14155550102", "+14155550103"} {
 		if err := st.Enqueue(ctx, &sesame.Message{Channel: sesame.ChannelSMS, To: to, Text: "483920 is your sesame code.", Kind: "code"}); err != nil {
@@ -141,7 +145,7 @@ func TestSMSDailyBudget(t *testing.T) {
 		t.Fatalf("got %d sent and %d failed, want 2 and 1", sent, failed)
 	}
 	// The budget is per 24 hours: a day later there is room again.
-	clk.Advance(24*time.Hour + time.Second)
+	clk.Add(24*time.Hour + time.Second)
 	if err := st.Enqueue(ctx, &sesame.Message{Channel: sesame.ChannelSMS, To: "+14155550104", Text: "111222 is your sesame code.", Kind: "code"}); err != nil {
 		t.Fatal(err)
 	}
@@ -155,10 +159,11 @@ func TestSMSDailyBudget(t *testing.T) {
 
 // A budget of 0 sends no SMS at all.
 func TestSMSBudgetZero(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := newClock()
 	st := openStore(t, t.TempDir(), clk)
-	tw := newFakeTwilio(t)
+	tw := testrig.NewTwilioServer(t)
 	w := newWorker(t, st, clk, nil, newTwilio(t, tw), 0)
 	if err := st.Enqueue(ctx, &sesame.Message{Channel: sesame.ChannelSMS, To: "+14155550101", Text: "483920 is your sesame code."}); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,9 @@
 # gateway (and gateway/mcp, the MCP adapter) never imports an adapter. A
 # package may import its own subpackages, not its parent: gateway/mcp does
 # not import gateway, nor gin, so that `sesame mcp` never builds the HTTP
-# server. Test imports are exempt (.Imports leaves them out).
+# server. internal/testrig, the rig the tests share, may import every
+# package (like cmd), and nothing but tests may import it. Test imports are
+# exempt (.Imports leaves them out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod=$(go list -m)
@@ -19,6 +21,13 @@ while read -r pkg imports; do
     case $imp in "$mod"|"$mod"/*) ;; *) continue ;; esac
     dep=${imp#"$mod"}; dep=${dep#/}
     [ -z "$dep" ] && dep=.
+    case $dep in internal/testrig|internal/testrig/*)
+      case $rel in internal/testrig|internal/testrig/*) ;; *)
+        echo "import rule: ${rel:-sesame (root)} must not import $dep (only tests may)" >&2
+        fail=1
+        continue ;;
+      esac ;;
+    esac
     top=${rel%%/*}; [ -z "$rel" ] && top=.
     deptop=${dep%%/*}
     allowed=""
@@ -27,6 +36,7 @@ while read -r pkg imports; do
       store|notify|authenticators) allowed=". templates" ;;
       gateway) allowed=". templates" ;;
       cmd) allowed="*" ;;
+      internal) case $rel in internal/testrig|internal/testrig/*) allowed="*" ;; *) allowed=". templates" ;; esac ;;
       scripts) allowed="*" ;;
       *) allowed=". templates" ;;
     esac

@@ -144,6 +144,7 @@ func fullConfig() Config {
 }
 
 func TestParseConfigFull(t *testing.T) {
+	t.Parallel()
 	want := fullConfig()
 	// The file only proves that it sets every key if no value in it is the
 	// default; a key added to Config without being added here fails too.
@@ -168,6 +169,7 @@ func TestParseConfigFull(t *testing.T) {
 }
 
 func TestParseConfigKeepsDefaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		yaml   string
@@ -195,6 +197,7 @@ func TestParseConfigKeepsDefaults(t *testing.T) {
 }
 
 func TestParseConfigRejects(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		yaml string
@@ -228,6 +231,7 @@ func TestParseConfigRejects(t *testing.T) {
 }
 
 func TestParseByteSize(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want ByteSize
@@ -262,6 +266,7 @@ func TestParseByteSize(t *testing.T) {
 }
 
 func TestParseRetention(t *testing.T) {
+	t.Parallel()
 	day := 24 * time.Hour
 	tests := []struct {
 		in   string
@@ -291,6 +296,7 @@ func TestParseRetention(t *testing.T) {
 }
 
 func TestByteSizeYAML(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		in   string
 		want ByteSize
@@ -317,6 +323,7 @@ func TestByteSizeYAML(t *testing.T) {
 }
 
 func TestEnvKeysMatchConfig(t *testing.T) {
+	t.Parallel()
 	var c Config
 	var want []string
 	for _, k := range configKeys(t, &c) {
@@ -390,6 +397,7 @@ var envCases = []struct {
 }
 
 func TestApplyEnvEveryKey(t *testing.T) {
+	t.Parallel()
 	covered := map[string]bool{}
 	for _, tt := range envCases {
 		covered[tt.env] = true
@@ -418,6 +426,7 @@ func TestApplyEnvEveryKey(t *testing.T) {
 }
 
 func TestApplyEnvOverFile(t *testing.T) {
+	t.Parallel()
 	c, err := ParseConfig(strings.NewReader(fullYAML), DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -436,6 +445,7 @@ func TestApplyEnvOverFile(t *testing.T) {
 }
 
 func TestApplyEnvUnknown(t *testing.T) {
+	t.Parallel()
 	c := DefaultConfig()
 	environ := []string{
 		"SESAME_TOKEN=sst_secret",      // the client's token, not a key
@@ -460,6 +470,7 @@ func TestApplyEnvUnknown(t *testing.T) {
 }
 
 func TestApplyEnvBadValues(t *testing.T) {
+	t.Parallel()
 	c := DefaultConfig()
 	_, err := ApplyEnv(&c, []string{
 		"SESAME_HTTP_READ_TIMEOUT=soon",
@@ -492,6 +503,7 @@ func writeFile(t *testing.T, name, body string) string {
 }
 
 func TestLoadPrecedence(t *testing.T) {
+	t.Parallel()
 	file := writeFile(t, "sesame.yaml", `listen: 127.0.0.1:1111
 data_dir: /file/data
 public_url: http://file.example
@@ -545,6 +557,7 @@ log:
 }
 
 func TestLoadWarnsAndFails(t *testing.T) {
+	t.Parallel()
 	t.Run("unknown variable warns", func(t *testing.T) {
 		var stderr strings.Builder
 		g := globals{}
@@ -589,6 +602,7 @@ func TestLoadWarnsAndFails(t *testing.T) {
 // repository root names every key (uncommented, so that ParseConfig checks it
 // too) and is itself a valid configuration.
 func TestExampleConfigDocumentsEveryKey(t *testing.T) {
+	t.Parallel()
 	const path = "../../config.example.yaml"
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -647,6 +661,7 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	if err := func() error { c := DefaultConfig(); return c.Validate() }(); err != nil {
 		t.Fatalf("DefaultConfig().Validate(): %v", err)
 	}
@@ -723,6 +738,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {
+	t.Parallel()
 	c := DefaultConfig()
 	c.Listen = "nowhere"
 	c.PublicURL = "gopher://x"
@@ -751,6 +767,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 }
 
 func TestPublicBase(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		listen, publicURL, want string
 	}{

@@ -11,7 +11,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -28,7 +27,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-share/sesame/store"
+	"github.com/sesame-share/sesame/internal/testrig"
 )
 
 // faultChildEnv carries the arguments of run, JSON-encoded, to the child
@@ -80,7 +79,7 @@ type proc struct {
 	t              *testing.T
 	cmd            *exec.Cmd
 	base           string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testrig.Buffer
 	done           chan struct{} // closed when the process has been waited for
 	waitErr        error         // valid after done
 }
@@ -102,7 +101,7 @@ func startProc(t *testing.T, dir string, env ...string) *proc {
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Env = append(cmd.Env, faultChildEnv+"="+string(enc), "SESAME_LOG_LEVEL=warn")
 	p := &proc{t: t, cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port),
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+		stdout: &testrig.Buffer{}, stderr: &testrig.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start the server process: %v", err)
@@ -389,18 +388,6 @@ func multipartPut(request any, name string, p payload, chunk int, pause time.Dur
 		pw.CloseWithError(err)
 	}()
 	return pr, "multipart/form-data; boundary=" + boundary
-}
-
-// openDB opens the server's database file directly (the server may be
-// running: SQLite in WAL mode allows that, and the DSN waits on locks).
-func openDB(t *testing.T, dir string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", store.DSN(filepath.Join(dir, "sesame.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 // filesUnder returns the names of the regular files below root, keyed by

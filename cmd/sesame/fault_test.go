@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/internal/testrig"
 )
 
 // TestFault_KillDuringUploads kills the server (SIGKILL) while 50 uploads are
@@ -205,7 +206,7 @@ func TestFault_KillDuringUploads(t *testing.T) {
 	}
 
 	// One blob per file object, no orphans; nothing left in tmp.
-	db := openDB(t, dir)
+	db := testrig.OpenDB(t, dir)
 	rows, err := db.QueryContext(ctx, `SELECT id, blob_key FROM objects WHERE type = 'file'`)
 	if err != nil {
 		t.Fatal(err)
@@ -361,7 +362,7 @@ func TestFault_DiskFull(t *testing.T) {
 	}
 	checkStored("after the disk filled")
 	var check string
-	if err := openDB(t, dir).QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+	if err := testrig.OpenDB(t, dir).QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 		t.Errorf("integrity_check: %q, %v", check, err)
 	}
 
@@ -628,7 +629,7 @@ func TestFault_SQLiteBusy(t *testing.T) {
 	}
 
 	// Every request that was answered left its audit event.
-	db := openDB(t, dir)
+	db := testrig.OpenDB(t, dir)
 	audited := map[string]bool{}
 	rows, err := db.QueryContext(ctx, `SELECT DISTINCT request_id FROM audit_events`)
 	if err != nil {
@@ -702,9 +703,9 @@ func TestFault_OutboxCrash(t *testing.T) {
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	mail := newFaultSMTP(t)
-	mail.Refuse(true)
-	env := []string{"SESAME_NOTIFY_EMAIL=smtp", "SESAME_SMTP_HOST=" + mail.host, "SESAME_SMTP_PORT=" + strconv.Itoa(mail.port),
+	mail := testrig.NewSMTPServer(t)
+	mail.Refuse(testrig.SMTPTryLater)
+	env := []string{"SESAME_NOTIFY_EMAIL=smtp", "SESAME_SMTP_HOST=" + mail.Host, "SESAME_SMTP_PORT=" + strconv.Itoa(mail.Port),
 		"SESAME_SMTP_TLS=none", "SESAME_SMTP_FROM=share@example.com", "SESAME_NOTIFY_INTERVAL=200ms"}
 	dir := t.TempDir()
 	token := createToken(t, dir)
@@ -743,7 +744,7 @@ func TestFault_OutboxCrash(t *testing.T) {
 
 	// Wait until every message has been tried once, refused, and put back
 	// in the queue for later.
-	db := openDB(t, dir)
+	db := testrig.OpenDB(t, dir)
 	queuedAfterOneTry := func() int {
 		var c int
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE status = ? AND attempts = 1 AND last_error != ''`, sesame.OutboxQueued).Scan(&c); err != nil {
@@ -766,7 +767,7 @@ func TestFault_OutboxCrash(t *testing.T) {
 	a.close()
 	t.Logf("%d messages refused and queued; server killed %v after the start", len(mail.Refused()), time.Since(began).Round(time.Millisecond))
 
-	mail.Refuse(false)
+	mail.Refuse(nil)
 	// The clock moves on: the retries are due.
 	res, err := db.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE status = ?`,
 		sesame.FormatTime(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)), sesame.OutboxQueued)

@@ -21,6 +21,7 @@ import (
 // TestMCPStdio drives `sesame mcp` over its stdio transport with the
 // go-sdk's own client: upload a local file, share it, send it, revoke it.
 func TestMCPStdio(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	roots := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -155,6 +156,7 @@ func TestMCPStdio(t *testing.T) {
 }
 
 func TestMCPStdioNeedsToken(t *testing.T) {
+	t.Parallel()
 	err := runMCP(context.Background(), []string{"--data", t.TempDir()}, nil, strings.NewReader(""), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "SESAME_TOKEN") {
 		t.Fatalf("got %v, want an error naming SESAME_TOKEN", err)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sesame-share/sesame/internal/testrig"
 )
 
 // rawRequest is an HTTP/1.1 request written by hand on its own connection,
@@ -169,7 +171,7 @@ func TestServe_DataDirLock(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 		defer cancel()
 		args := []string{"serve", "--data", dir, "--listen", fmt.Sprintf("127.0.0.1:%d", freePort(t))}
-		var out, errw syncBuffer
+		var out, errw testrig.Buffer
 		err := run(ctx, args, nil, &out, &errw)
 		if ctx.Err() != nil {
 			t.Fatalf("a second serve on the same data directory ran until stopped; stderr:\n%s", errw.String())

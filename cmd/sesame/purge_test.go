@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/store"
 )
 
 // TestServePurges checks that serve, and only serve, purges at start and
 // logs what it removed.
 func TestServePurges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := store.Open(ctx, store.Config{DataDir: dir})
@@ -36,7 +38,7 @@ func TestServePurges(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db := openDB(t, dir)
+	db := testrig.OpenDB(t, dir)
 	counts := func() (grants, old, recent int) {
 		t.Helper()
 		for _, c := range []struct {
@@ -79,7 +81,8 @@ func TestServePurges(t *testing.T) {
 // TestPurgeLogsOnlyRemovals checks that a purge that removes nothing says
 // nothing.
 func TestPurgeLogsOnlyRemovals(t *testing.T) {
-	st := openStore(t, t.TempDir())
+	t.Parallel()
+	st := testrig.OpenStore(t, t.TempDir(), nil, nil)
 	var buf bytes.Buffer
 	purge(t.Context(), st, time.Now(), time.Hour, slog.New(slog.NewTextHandler(&buf, nil)))
 	if buf.Len() != 0 {

@@ -12,10 +12,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesame-share/sesame"
-	"github.com/sesame-share/sesame/store"
+	"github.com/sesame-share/sesame/internal/testrig"
 )
 
 func TestParseLifetime(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want time.Duration
@@ -59,17 +60,6 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 
 var secretRE = regexp.MustCompile(`^sst_[A-Za-z0-9_-]{43}$`)
 
-// openStore opens the store in dir, to check what the CLI did.
-func openStore(t *testing.T, dir string) *store.Store {
-	t.Helper()
-	st, err := store.Open(context.Background(), store.Config{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // listRow is one token in the output of token list.
 type listRow struct{ id, name, scopes, status string }
 
@@ -95,6 +85,7 @@ func tokenList(t *testing.T, dir string) map[string]listRow {
 }
 
 func TestTokenLifecycle(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	before := time.Now()
 	out, stderr, err := runCLI(t, "token", "create", "--name", "ci", "--scopes", "objects:read,links:write", "--expires", "90d", "--data", dir)
@@ -115,7 +106,7 @@ func TestTokenLifecycle(t *testing.T) {
 
 	// The printed secret is the real credential, with the right name,
 	// scopes and expiry.
-	st := openStore(t, dir)
+	st := testrig.OpenStore(t, dir, nil, nil)
 	tok, err := st.Authenticate(context.Background(), secret)
 	if err != nil {
 		t.Fatalf("Authenticate(printed secret): %v", err)
@@ -165,7 +156,7 @@ func TestTokenLifecycle(t *testing.T) {
 			t.Errorf("after revoke: status of the other token %s: got %q, want active", id, r.status)
 		}
 	}
-	st = openStore(t, dir)
+	st = testrig.OpenStore(t, dir, nil, nil)
 	if _, err := st.Authenticate(context.Background(), secret); sesame.KindOf(err) != sesame.Unauthenticated {
 		t.Errorf("Authenticate(revoked secret): got %v, want Unauthenticated", err)
 	}
@@ -178,6 +169,7 @@ func TestTokenLifecycle(t *testing.T) {
 }
 
 func TestTokenErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tests := []struct {
 		name string
@@ -213,7 +205,7 @@ func TestTokenErrors(t *testing.T) {
 		})
 	}
 	// Nothing above created a token.
-	st := openStore(t, dir)
+	st := testrig.OpenStore(t, dir, nil, nil)
 	tokens, err := st.FindTokens(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +216,7 @@ func TestTokenErrors(t *testing.T) {
 }
 
 func TestTokenBadSubcommand(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	for _, args := range [][]string{{"token"}, {"token", "lsit", "--data", dir}} {
 		_, _, err := runCLI(t, args...)
@@ -242,6 +235,7 @@ func TestTokenBadSubcommand(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range []string{"help", "-h", "--help"} {
 		t.Run(cmd, func(t *testing.T) {
 			out, stderr, err := runCLI(t, cmd)
@@ -282,6 +276,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestMigrate(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	out, stderr, err := runCLI(t, "migrate", "--data", dir)
 	if err != nil {

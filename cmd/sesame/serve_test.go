@@ -13,29 +13,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sesame-share/sesame/internal/testrig"
 )
-
-// syncBuffer is a bytes.Buffer that the server goroutine and the test can
-// share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // freePort returns a port that was free a moment ago.
 func freePort(t *testing.T) int {
@@ -52,7 +34,7 @@ func freePort(t *testing.T) int {
 // server is one `sesame serve` running in the test process.
 type server struct {
 	base           string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testrig.Buffer
 	cancel         context.CancelFunc
 	done           chan error
 	stopped        bool
@@ -71,7 +53,7 @@ func startServeEnv(t *testing.T, dir string, environ []string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{
 		base:   fmt.Sprintf("http://127.0.0.1:%d", port),
-		stdout: &syncBuffer{}, stderr: &syncBuffer{},
+		stdout: &testrig.Buffer{}, stderr: &testrig.Buffer{},
 		cancel: cancel, done: make(chan error, 1),
 	}
 	args := []string{"serve", "--data", dir, "--listen", fmt.Sprintf("127.0.0.1:%d", port)}
@@ -203,6 +185,7 @@ func getStatus(t *testing.T, url string) (int, []byte) {
 }
 
 func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := startServe(t, dir)
 
@@ -299,6 +282,7 @@ func TestServeEndToEnd(t *testing.T) {
 }
 
 func TestServeBadConfig(t *testing.T) {
+	t.Parallel()
 	// A bad configuration fails before anything is created or printed.
 	dir := filepath.Join(t.TempDir(), "data")
 	var out, errw strings.Builder
@@ -323,6 +307,7 @@ func TestServeBadConfig(t *testing.T) {
 // written to the server log, link URL included, so that a new user can
 // follow it without a mail server.
 func TestServeLogTransport(t *testing.T) {
+	t.Parallel()
 	s := startServe(t, t.TempDir())
 	admin := tokenRE.FindString(s.stdout.String())
 	folder := decodeResult(t, call(t, postJSON(t, s.base+"/v1/folder/create", `{"folder":"/shared"}`), admin))
