@@ -81,8 +81,7 @@ type auditView struct {
 // handleAuditList pages through the audit trail, newest first by default.
 func (s *Server) handleAuditList(c *gin.Context) {
 	var req auditListRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	conds, err := parseFilter(req.Filter, sesame.AuditFields, nil)

@@ -29,12 +29,7 @@ type getRequest struct {
 
 func (s *Server) handleGet(c *gin.Context) {
 	var req getRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := req.check(); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	tm := deref(req.TransferMethod)
@@ -151,12 +146,7 @@ type archiveRequest struct {
 
 func (s *Server) handleGetArchive(c *gin.Context) {
 	var req archiveRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := req.check(); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	format := deref(req.Format)

@@ -200,8 +200,7 @@ func parseTimeField(src string, v *string) (time.Time, error) {
 
 func (s *Server) handleLinkCreate(c *gin.Context) {
 	var req linkCreateRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	if req.Links == nil {
@@ -243,8 +242,7 @@ func (s *Server) linkByID(c *gin.Context, id *string) (*sesame.Link, error) {
 
 func (s *Server) handleLinkGet(c *gin.Context) {
 	var req linkIDRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	l, err := s.linkByID(c, req.ID)
@@ -272,8 +270,7 @@ var objectOnlyOrders = []string{"name", "parent_id", "type", "updated_at"}
 
 func (s *Server) handleLinkList(c *gin.Context) {
 	var req linkListRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	if err := (common{BucketID: req.BucketID}).check(); err != nil {
@@ -314,8 +311,7 @@ type linkDeleteRequest struct {
 
 func (s *Server) handleLinkDelete(c *gin.Context) {
 	var req linkDeleteRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	switch {
@@ -376,8 +372,7 @@ type linkUpdateRequest struct {
 
 func (s *Server) handleLinkUpdate(c *gin.Context) {
 	var req linkUpdateRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	if req.ID == nil || *req.ID == "" {

@@ -96,6 +96,20 @@ func (s *Server) auth(scope sesame.Scope) gin.HandlerFunc {
 	}
 }
 
+// bind reads the request's JSON into req and, when req can check itself,
+// checks it; on any problem it answers the error and returns false.
+func (s *Server) bind(c *gin.Context, req any) bool {
+	err := s.readJSON(c, req)
+	if ch, ok := req.(interface{ check() error }); ok && err == nil {
+		err = ch.check()
+	}
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
+}
+
 // readJSON reads the capped body and decodes it into v.
 func (s *Server) readJSON(c *gin.Context, v any) error {
 	body, err := readCapped(c.Request, maxJSONBody)

@@ -53,8 +53,7 @@ func (r *linkSendRequest) toDomain() (sesame.LinkSendRequest, error) {
 // in the same transaction that records the send.
 func (s *Server) handleLinkSend(c *gin.Context) {
 	var req linkSendRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	send, err := req.toDomain()
@@ -99,8 +98,7 @@ type notificationListRequest struct {
 // recipients masked.
 func (s *Server) handleNotificationList(c *gin.Context) {
 	var req notificationListRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	conds, err := parseFilter(req.Filter, sesame.NotificationFields, nil)

@@ -143,8 +143,7 @@ func (s *Server) handleBuckets(c *gin.Context) {
 	var req struct {
 		common
 	}
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	buckets, err := s.cfg.Objects.Buckets(c.Request.Context())
@@ -178,12 +177,7 @@ type folderCreateRequest struct {
 
 func (s *Server) handleFolderCreate(c *gin.Context) {
 	var req folderCreateRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := req.check(); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	if req.FileTTL != nil && *req.FileTTL != "" && *req.FileTTL != "never" && *req.FileTTL != "inherited" {
@@ -251,12 +245,7 @@ func paging(order, orderBy *string, size *int, last *string, orderFields []strin
 
 func (s *Server) handleList(c *gin.Context) {
 	var req listRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := req.check(); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	conds, err := parseFilter(req.Filter, sesame.ObjectFields, nil)
@@ -303,12 +292,7 @@ type updateRequest struct {
 
 func (s *Server) handleUpdate(c *gin.Context) {
 	var req updateRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := req.check(); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	for _, f := range []struct {
@@ -355,12 +339,7 @@ type deleteRequest struct {
 
 func (s *Server) handleDelete(c *gin.Context) {
 	var req deleteRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := req.check(); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	o, n, err := s.cfg.Objects.Delete(c.Request.Context(), req.bucket(), deref(req.ID), deref(req.Path), deref(req.Force))

@@ -105,8 +105,7 @@ func (s *Server) handlePut(c *gin.Context) {
 		return
 	}
 	var req putRequest
-	if err := s.readJSON(c, &req); err != nil {
-		s.fail(c, err)
+	if !s.bind(c, &req) {
 		return
 	}
 	switch tm := deref(req.TransferMethod); tm {

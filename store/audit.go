@@ -78,27 +78,14 @@ func (st *Store) FindAudit(ctx context.Context, f sesame.AuditFilter) (*sesame.A
 	if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM audit_events`+q.sql(), q.args...); err != nil {
 		return nil, fmt.Errorf("store: count audit: %w", err)
 	}
+	order, size, err := q.page("id", "id", false, f.Desc, f.After, f.Size)
+	if err != nil {
+		return nil, err
+	}
 	if f.After != nil {
-		if f.After.OrderBy != "id" || f.After.Desc != f.Desc {
-			return nil, sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order")
-		}
-		id, err := strconv.ParseInt(f.After.ID, 10, 64)
-		if err != nil {
+		if _, err := strconv.ParseInt(f.After.ID, 10, 64); err != nil {
 			return nil, sesame.FieldErr("BadFormat", "/last", "last is not a cursor returned by an earlier page")
 		}
-		if f.Desc {
-			q.add("id < ?", id)
-		} else {
-			q.add("id > ?", id)
-		}
-	}
-	dir := "ASC"
-	if f.Desc {
-		dir = "DESC"
-	}
-	size := f.Size
-	if size <= 0 {
-		size = 50
 	}
 	var rows []struct {
 		ID        int64  `db:"id"`
@@ -113,8 +100,8 @@ func (st *Store) FindAudit(ctx context.Context, f sesame.AuditFilter) (*sesame.A
 		RequestID string `db:"request_id"`
 		Detail    string `db:"detail"`
 	}
-	err := st.db.SelectContext(ctx, &rows, `SELECT id, time, actor, actor_type, action, link_id, object_id, ip, outcome, request_id, detail FROM audit_events`+
-		q.sql()+` ORDER BY id `+dir+` LIMIT ?`, append(q.args, size+1)...)
+	err = st.db.SelectContext(ctx, &rows, `SELECT id, time, actor, actor_type, action, link_id, object_id, ip, outcome, request_id, detail FROM audit_events`+
+		q.sql()+order+` LIMIT ?`, append(q.args, size+1)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: find audit: %w", err)
 	}

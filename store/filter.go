@@ -77,6 +77,33 @@ func (q *query) addCond(col string, ft sesame.FieldType, c sesame.Cond) error {
 }
 
 // addKeyset adds the "after the cursor" condition for ORDER BY col, id.
+// page is the one pager of every listing: it adds the keyset condition of
+// the cursor (which must come from a listing in the same order) to q, and
+// returns the ORDER BY clause and the page size (50 by default). Callers
+// fetch one row more than the size, to tell whether another page follows.
+func (q *query) page(orderBy, col string, numeric, desc bool, after *sesame.Cursor, size int) (string, int, error) {
+	if after != nil {
+		if after.OrderBy != orderBy || after.Desc != desc {
+			return "", 0, sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order; repeat the first request's order and order_by")
+		}
+		if err := q.addKeyset(col, numeric, after); err != nil {
+			return "", 0, err
+		}
+	}
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	if size <= 0 {
+		size = 50
+	}
+	order := " ORDER BY " + col + " " + dir
+	if col != "id" {
+		order += ", id " + dir
+	}
+	return order, size, nil
+}
+
 func (q *query) addKeyset(col string, numeric bool, c *sesame.Cursor) error {
 	var v any = c.Value
 	if numeric {

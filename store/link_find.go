@@ -28,25 +28,9 @@ func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.Li
 	if !ok {
 		orderBy, col = "created_at", "created_at"
 	}
-	if f.After != nil {
-		if f.After.OrderBy != orderBy || f.After.Desc != f.Desc {
-			return nil, sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order; repeat the first request's order and order_by")
-		}
-		if err := q.addKeyset(col, col == "access_count" || col == "max_access_count", f.After); err != nil {
-			return nil, err
-		}
-	}
-	dir := "ASC"
-	if f.Desc {
-		dir = "DESC"
-	}
-	size := f.Size
-	if size <= 0 {
-		size = 50
-	}
-	order := " ORDER BY " + col + " " + dir
-	if col != "id" {
-		order += ", id " + dir
+	order, size, err := q.page(orderBy, col, col == "access_count" || col == "max_access_count", f.Desc, f.After, f.Size)
+	if err != nil {
+		return nil, err
 	}
 	var rows []struct {
 		ID    string `db:"id"`

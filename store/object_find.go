@@ -123,25 +123,9 @@ func (st *Store) FindObjects(ctx context.Context, f sesame.ObjectFilter) (*sesam
 	if !ok || orderBy == "path" {
 		orderBy, col = "created_at", "created_at"
 	}
-	if f.After != nil {
-		if f.After.OrderBy != orderBy || f.After.Desc != f.Desc {
-			return nil, sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order; repeat the first request's order and order_by")
-		}
-		if err := q.addKeyset(col, col == "size", f.After); err != nil {
-			return nil, err
-		}
-	}
-	dir := "ASC"
-	if f.Desc {
-		dir = "DESC"
-	}
-	size := f.Size
-	if size <= 0 {
-		size = 50
-	}
-	order := " ORDER BY " + col + " " + dir
-	if col != "id" {
-		order += ", id " + dir
+	order, size, err := q.page(orderBy, col, col == "size", f.Desc, f.After, f.Size)
+	if err != nil {
+		return nil, err
 	}
 	var rows []objectRow
 	if err := st.db.SelectContext(ctx, &rows, `SELECT `+objectCols+` FROM objects`+q.sql()+order+` LIMIT ?`, append(q.args, size+1)...); err != nil {

@@ -215,24 +215,12 @@ func (st *Store) FindNotifications(ctx context.Context, f sesame.NotificationFil
 	if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM outbox`+q.sql(), q.args...); err != nil {
 		return nil, fmt.Errorf("store: count notifications: %w", err)
 	}
-	if f.After != nil {
-		if f.After.OrderBy != "created_at" || f.After.Desc != f.Desc {
-			return nil, sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order")
-		}
-		if err := q.addKeyset("created_at", false, f.After); err != nil {
-			return nil, err
-		}
-	}
-	dir := "ASC"
-	if f.Desc {
-		dir = "DESC"
-	}
-	size := f.Size
-	if size <= 0 {
-		size = 50
+	order, size, err := q.page("created_at", "created_at", false, f.Desc, f.After, f.Size)
+	if err != nil {
+		return nil, err
 	}
 	var rows []outboxRow
-	if err := st.db.SelectContext(ctx, &rows, `SELECT `+outboxCols+` FROM outbox`+q.sql()+` ORDER BY created_at `+dir+`, id `+dir+` LIMIT ?`, append(q.args, size+1)...); err != nil {
+	if err := st.db.SelectContext(ctx, &rows, `SELECT `+outboxCols+` FROM outbox`+q.sql()+order+` LIMIT ?`, append(q.args, size+1)...); err != nil {
 		return nil, fmt.Errorf("store: find notifications: %w", err)
 	}
 	for i := range rows {
