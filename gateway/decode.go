@@ -143,6 +143,18 @@ func (w *walker) integer(i int, t reflect.Type) int {
 	return end
 }
 
+// next moves past the comma after a member or element; stop is set, with
+// the end of the body, once the error list is full and decoding ends.
+func (w *walker) next(i int) (int, bool) {
+	if w.errs.Full() {
+		return len(w.body), true
+	}
+	if i = w.space(i); w.body[i] == ',' {
+		i = w.space(i + 1)
+	}
+	return i, false
+}
+
 // object walks the members of the object at i. For a struct every key
 // must name a field; for a map every value has the element type; for nil
 // anything goes.
@@ -167,11 +179,9 @@ func (w *walker) object(i int, t reflect.Type) int {
 			i = w.member(i, t, known, key)
 			w.path = w.path[:len(w.path)-1]
 		}
-		if w.errs.Full() {
-			return len(w.body)
-		}
-		if i = w.space(i); w.body[i] == ',' {
-			i = w.space(i + 1)
+		var stop bool
+		if i, stop = w.next(i); stop {
+			return i
 		}
 	}
 	return i + 1
@@ -216,11 +226,9 @@ func (w *walker) array(i int, t reflect.Type) int {
 			i = w.value(i, elem)
 			w.path = w.path[:len(w.path)-1]
 		}
-		if w.errs.Full() {
-			return len(w.body)
-		}
-		if i = w.space(i); w.body[i] == ',' {
-			i = w.space(i + 1)
+		var stop bool
+		if i, stop = w.next(i); stop {
+			return i
 		}
 	}
 	return i + 1

@@ -337,6 +337,20 @@ func (s *Server) handlePortalShow(c *gin.Context) {
 	s.browse(c, p, "")
 }
 
+// openForm opens the link for a form the visitor sent, with its CSRF
+// token checked.
+func (s *Server) openForm(c *gin.Context) *portal {
+	p := s.openLink(c)
+	if p == nil {
+		return nil
+	}
+	if !s.checkCSRF(c, p, c.PostForm("csrf")) {
+		s.csrfFailed(c, p)
+		return nil
+	}
+	return p
+}
+
 // formIndex reads the form's authenticator index (-1 when unreadable).
 func formIndex(c *gin.Context) int {
 	i, err := strconv.Atoi(c.PostForm("auth"))
@@ -359,12 +373,8 @@ func (s *Server) handlePortalCodeVerify(c *gin.Context) {
 // verifyAnswer is the sign-in step common to passwords and codes: the
 // form's CSRF token here, every rule in the core.
 func (s *Server) verifyAnswer(c *gin.Context, field string, types ...sesame.AuthType) {
-	p := s.openLink(c)
+	p := s.openForm(c)
 	if p == nil {
-		return
-	}
-	if !s.checkCSRF(c, p, c.PostForm("csrf")) {
-		s.csrfFailed(c, p)
 		return
 	}
 	i := formIndex(c)
@@ -388,12 +398,8 @@ func (s *Server) verifyAnswer(c *gin.Context, field string, types ...sesame.Auth
 // handlePortalCodeSend sends a code. Whatever happens, the visitor is told
 // the same thing, so the page reveals nothing about limits or addresses.
 func (s *Server) handlePortalCodeSend(c *gin.Context) {
-	p := s.openLink(c)
+	p := s.openForm(c)
 	if p == nil {
-		return
-	}
-	if !s.checkCSRF(c, p, c.PostForm("csrf")) {
-		s.csrfFailed(c, p)
 		return
 	}
 	a, err := s.cfg.Portal.Service.SendCode(c.Request.Context(), p.Visit, formIndex(c))

@@ -20,10 +20,7 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 	bucketID := st.bucketOrDefault(upd.BucketID)
 	var out *sesame.Object
 	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
-		o, err := objectByID(ctx, tx, bucketID, id)
-		if sesame.KindOf(err) == sesame.NotFound {
-			return notFound("object", "/id", id)
-		}
+		o, err := objectToChange(ctx, tx, bucketID, id)
 		if err != nil {
 			return err
 		}
@@ -145,10 +142,7 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 	var keys []string
 	count := 0
 	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
-		o, err := objectByID(ctx, tx, bucketID, id)
-		if sesame.KindOf(err) == sesame.NotFound {
-			return notFound("object", "/id", id)
-		}
+		o, err := objectToChange(ctx, tx, bucketID, id)
 		if err != nil {
 			return err
 		}
@@ -244,4 +238,13 @@ func moveSubtree(ctx context.Context, tx *sqlx.Tx, bucketID, oldPath, newPath st
 		return fmt.Errorf("store: move subtree: %w", err)
 	}
 	return nil
+}
+
+// objectToChange loads the object a change names; NotFound points at /id.
+func objectToChange(ctx context.Context, tx *sqlx.Tx, bucketID, id string) (*sesame.Object, error) {
+	o, err := objectByID(ctx, tx, bucketID, id)
+	if sesame.KindOf(err) == sesame.NotFound {
+		return nil, notFound("object", "/id", id)
+	}
+	return o, err
 }

@@ -141,15 +141,21 @@ func dispatch(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
+// parseCommand parses a command's flags and loads the configuration it
+// names: defaults, the file, the environment, then the flags.
+func parseCommand(name, usage string, server bool, args, environ []string, stdout, stderr io.Writer) (Config, error) {
+	var g globals
+	fs := newFlags(name, usage)
+	g.register(fs, server)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return Config{}, err
+	}
+	return g.load(environ, stderr)
+}
+
 // runMigrate applies pending migrations. It may run beside a server.
 func runMigrate(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	var g globals
-	fs := newFlags("migrate", "sesame migrate [--config FILE] [--data DIR]")
-	g.register(fs, false)
-	if err := parseFlags(fs, args, stdout, stderr); err != nil {
-		return err
-	}
-	cfg, err := g.load(environ, stderr)
+	cfg, err := parseCommand("migrate", "sesame migrate [--config FILE] [--data DIR]", false, args, environ, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -162,13 +168,7 @@ func runMigrate(ctx context.Context, args, environ []string, stdout, stderr io.W
 }
 
 func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	var g globals
-	fs := newFlags("serve", "sesame [serve] [--config FILE] [--listen ADDR] [--data DIR] [--public-url URL]")
-	g.register(fs, true)
-	if err := parseFlags(fs, args, stdout, stderr); err != nil {
-		return err
-	}
-	cfg, err := g.load(environ, stderr)
+	cfg, err := parseCommand("serve", "sesame [serve] [--config FILE] [--listen ADDR] [--data DIR] [--public-url URL]", true, args, environ, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -373,13 +373,7 @@ func cliErr(err error) error {
 // runMCP serves the MCP tools over stdio, acting as the token in
 // SESAME_TOKEN, against the same database and configuration as serve.
 func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	var g globals
-	fs := newFlags("mcp", "sesame mcp [--config FILE] [--data DIR]    (the API token comes from SESAME_TOKEN)")
-	g.register(fs, false)
-	if err := parseFlags(fs, args, stdout, stderr); err != nil {
-		return err
-	}
-	cfg, err := g.load(environ, stderr)
+	cfg, err := parseCommand("mcp", "sesame mcp [--config FILE] [--data DIR]    (the API token comes from SESAME_TOKEN)", false, args, environ, stdout, stderr)
 	if err != nil {
 		return err
 	}
