@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"hash"
@@ -16,10 +15,6 @@ import (
 
 // maxReplayBody caps a response kept for replay; a larger one is not kept.
 const maxReplayBody = 4 << 20
-
-func contextWithoutCancel(c *gin.Context) context.Context {
-	return context.WithoutCancel(c.Request.Context())
-}
 
 // captureWriter keeps a copy of the response for an idempotency record.
 type captureWriter struct {

@@ -339,8 +339,11 @@ func (s *Server) handlePortalShow(c *gin.Context) {
 
 // openForm opens the link for a form the visitor sent, with its CSRF
 // token checked.
-func (s *Server) openForm(c *gin.Context) *portal {
-	p := s.openLink(c)
+func (s *Server) openForm(c *gin.Context) *portal { return s.withCSRF(c, s.openLink(c)) }
+
+// withCSRF returns p when the form carries p's CSRF token; otherwise it
+// answers the forged or stale form and returns nil.
+func (s *Server) withCSRF(c *gin.Context, p *portal) *portal {
 	if p == nil {
 		return nil
 	}

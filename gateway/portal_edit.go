@@ -156,17 +156,7 @@ func (s *Server) handlePortalConfirm(c *gin.Context) {
 func formName(c *gin.Context) string { return strings.TrimSpace(c.PostForm("name")) }
 
 // editForm opens the link for a signed-in visitor's editing form.
-func (s *Server) editForm(c *gin.Context) *portal {
-	p := s.signedIn(c)
-	if p == nil {
-		return nil
-	}
-	if !s.checkCSRF(c, p, c.PostForm("csrf")) {
-		s.csrfFailed(c, p)
-		return nil
-	}
-	return p
-}
+func (s *Server) editForm(c *gin.Context) *portal { return s.withCSRF(c, s.signedIn(c)) }
 
 // handlePortalRename renames an item inside the targets.
 func (s *Server) handlePortalRename(c *gin.Context) {
