@@ -194,6 +194,28 @@ func (ps *PortalService) FinishDownload(ctx context.Context, v *Visit, c *Claim,
 	ps.audit(ctx, v, "download", outcome, c.ObjectID, map[string]string{"bytes": fmt.Sprint(sent), "method": method})
 }
 
+// Thumbnails reports whether the visit may see small versions of images:
+// not on an upload link, and not when downloads are capped, since a
+// thumbnail is a download that claims nothing.
+func (v *Visit) Thumbnails() bool { return v.Link.Type != LinkUpload && v.Link.MaxDownloads == 0 }
+
+// Thumbnail opens the image id names for a thumbnail, when the visit may
+// see thumbnails; NotFound otherwise.
+func (ps *PortalService) Thumbnail(ctx context.Context, v *Visit, id string) (*Object, Blob, error) {
+	if !v.Thumbnails() {
+		return nil, nil, errOutOfScope
+	}
+	o, err := ps.Resolve(ctx, v, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.IsFolder() {
+		return nil, nil, errOutOfScope
+	}
+	b, err := ps.Blobs.OpenBlob(ctx, o.BlobKey)
+	return o, b, err
+}
+
 // OpenBlob opens the contents of a file resolved within v.
 func (ps *PortalService) OpenBlob(ctx context.Context, o *Object) (Blob, error) {
 	return ps.Blobs.OpenBlob(ctx, o.BlobKey)

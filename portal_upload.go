@@ -6,10 +6,18 @@ import (
 	"io"
 )
 
+// CanUpload returns Forbidden unless the visit's link takes uploads.
+func (v *Visit) CanUpload() error {
+	if v.Link.Type == LinkDownload {
+		return Errorf(Forbidden, "This link does not accept uploads.")
+	}
+	return nil
+}
+
 // UploadFolder resolves the folder a recipient uploads into.
 func (ps *PortalService) UploadFolder(ctx context.Context, v *Visit, id string) (*Object, error) {
-	if v.Link.Type == LinkDownload {
-		return nil, Errorf(Forbidden, "This link does not accept uploads.")
+	if err := v.CanUpload(); err != nil {
+		return nil, err
 	}
 	f, err := ps.Resolve(ctx, v, id)
 	if err != nil {

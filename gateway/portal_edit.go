@@ -45,8 +45,8 @@ func (s *Server) handlePortalUpload(c *gin.Context) {
 		return
 	}
 	ps := s.cfg.Portal.Service
-	if p.Link.Type == sesame.LinkDownload {
-		s.uploadFailed(c, p, sesame.Errorf(sesame.Forbidden, "This link does not accept uploads."))
+	if err := p.CanUpload(); err != nil {
+		s.uploadFailed(c, p, err)
 		return
 	}
 	if limit := ps.Limits.MaxFileSize; limit > 0 {

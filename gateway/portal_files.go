@@ -189,7 +189,7 @@ func (s *Server) items(p *portal, pg *browsePage, objs []*sesame.Object) []item 
 			if previewable[mediaOf(o)] && !activeName(o.Name) {
 				it.Preview = p.base + "/v/" + o.ID
 			}
-			if thumbable[mediaOf(o)] && o.Size <= maxThumbSource && p.Link.MaxDownloads == 0 && pg.CanDownload {
+			if thumbable[mediaOf(o)] && o.Size <= maxThumbSource && p.Thumbnails() {
 				it.Thumb = p.base + "/th/" + o.ID
 			}
 		}
@@ -237,10 +237,6 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 	}
 	ctx := c.Request.Context()
 	ps := s.cfg.Portal.Service
-	if p.Link.Type == sesame.LinkUpload {
-		s.downloadFailed(c, p, sesame.Errorf(sesame.Forbidden, "This link lets you upload files, not download them."))
-		return
-	}
 	o, ok := s.resolve(c, p, c.Param("id"))
 	if !ok {
 		return
@@ -295,20 +291,16 @@ func (s *Server) handlePortalThumb(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	o, ok := s.resolve(c, p, c.Param("id"))
-	if !ok {
-		return
-	}
-	if p.Link.Type == sesame.LinkUpload || p.Link.MaxDownloads > 0 || !thumbable[mediaOf(o)] || o.Size > maxThumbSource {
-		c.Status(http.StatusNotFound)
-		return
-	}
-	blob, err := s.cfg.Portal.Service.OpenBlob(c.Request.Context(), o)
+	o, blob, err := s.cfg.Portal.Service.Thumbnail(c.Request.Context(), p.Visit, c.Param("id"))
 	if err != nil {
 		c.Status(http.StatusNotFound)
 		return
 	}
 	defer blob.Close()
+	if !thumbable[mediaOf(o)] || o.Size > maxThumbSource {
+		c.Status(http.StatusNotFound)
+		return
+	}
 	cfg, _, err := image.DecodeConfig(blob)
 	if err != nil || cfg.Width*cfg.Height > 40_000_000 {
 		c.Status(http.StatusNotFound)
