@@ -132,8 +132,8 @@ func (ps *PortalService) StartDownload(ctx context.Context, v *Visit, o *Object)
 // StartArchive resolves ids (all of the link's targets when ids is
 // empty), expands them into archive entries and claims one download.
 func (ps *PortalService) StartArchive(ctx context.Context, v *Visit, ids []string) ([]ArchiveEntry, *Claim, error) {
-	if v.Link.Type == LinkUpload {
-		return nil, nil, errUploadOnly
+	if err := v.CanDownload(); err != nil {
+		return nil, nil, err
 	}
 	targets, err := ps.Targets(ctx, v)
 	if err != nil {
@@ -160,9 +160,18 @@ func (ps *PortalService) StartArchive(ctx context.Context, v *Visit, ids []strin
 	return entries, c, err
 }
 
-func (ps *PortalService) claim(ctx context.Context, v *Visit, key, objectID string) (*Claim, error) {
+// CanDownload returns Forbidden unless the visit's link lets recipients
+// download.
+func (v *Visit) CanDownload() error {
 	if v.Link.Type == LinkUpload {
-		return nil, errUploadOnly
+		return errUploadOnly
+	}
+	return nil
+}
+
+func (ps *PortalService) claim(ctx context.Context, v *Visit, key, objectID string) (*Claim, error) {
+	if err := v.CanDownload(); err != nil {
+		return nil, err
 	}
 	claimed, err := ps.Access.ClaimDownload(ctx, v.Link, v.Session.ID, key)
 	if KindOf(err) == Forbidden {

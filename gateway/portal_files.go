@@ -237,6 +237,10 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 	}
 	ctx := c.Request.Context()
 	ps := s.cfg.Portal.Service
+	if err := p.CanDownload(); err != nil {
+		s.downloadFailed(c, p, err)
+		return
+	}
 	o, ok := s.resolve(c, p, c.Param("id"))
 	if !ok {
 		return

@@ -62,12 +62,19 @@ func (st *Store) linkFromRow(r *linkRow) (*sesame.Link, error) {
 	if err != nil {
 		return nil, err
 	}
+	l := linkFields(r)
+	l.Token = string(tok)
+	return l, nil
+}
+
+// linkFields is a link as its row holds it, without unsealing its token.
+func linkFields(r *linkRow) *sesame.Link {
 	l := &sesame.Link{
 		ID: r.ID, BucketID: r.BucketID, Type: sesame.LinkType(r.Type), Title: r.Title, Message: r.Message,
 		NotifyEmail: r.NotifyEmail, RecipientEmail: r.RecipientEmail, SenderEmail: r.SenderEmail, SenderName: r.SenderName,
 		Expires: parseTime(r.Expires), MaxAccessCount: r.MaxAccessCount, AccessCount: r.AccessCount,
 		MaxDownloads: r.MaxDownloads, Downloads: r.Downloads, AuthEpoch: r.AuthEpoch, CreatedBy: r.CreatedBy,
-		Created: parseTime(r.Created), Updated: parseTime(r.Updated), Deleted: parseNullTime(r.Deleted), Token: string(tok),
+		Created: parseTime(r.Created), Updated: parseTime(r.Updated), Deleted: parseNullTime(r.Deleted),
 	}
 	if r.LastAccessed != "" {
 		l.LastAccessed = parseTime(r.LastAccessed)
@@ -75,7 +82,7 @@ func (st *Store) linkFromRow(r *linkRow) (*sesame.Link, error) {
 	if r.Tags.Valid {
 		l.Tags = decodeStrings(r.Tags.String)
 	}
-	return l, nil
+	return l
 }
 
 // loadLinks reads links by id with their targets and authenticators, in
@@ -244,42 +251,6 @@ func (st *Store) LinkByID(ctx context.Context, id string) (*sesame.Link, error) 
 		return nil, notFound("link", "/id", id)
 	}
 	return links[0], nil
-}
-
-// LinkByToken returns the live-or-expired (not deleted) link whose URL
-// secret is token. NotFound otherwise. The same three queries run whether
-// the token is known or not, so that no dead link answers faster or slower
-// than an unknown one.
-func (st *Store) LinkByToken(ctx context.Context, token string) (*sesame.Link, error) {
-	var rows []linkRow
-	if err := st.db.SelectContext(ctx, &rows, `SELECT `+linkCols+` FROM links WHERE token_mac = ? AND deleted_at IS NULL`,
-		st.mac("link token", token)); err != nil {
-		return nil, fmt.Errorf("store: link by token: %w", err)
-	}
-	id := ""
-	if len(rows) == 1 {
-		id = rows[0].ID
-	}
-	var auths []authRow
-	if err := st.db.SelectContext(ctx, &auths, `SELECT `+authCols+` FROM link_authenticators WHERE link_id = ? ORDER BY position`, id); err != nil {
-		return nil, fmt.Errorf("store: link authenticators: %w", err)
-	}
-	var targets []string
-	if err := st.db.SelectContext(ctx, &targets, `SELECT object_id FROM link_targets WHERE link_id = ? ORDER BY position`, id); err != nil {
-		return nil, fmt.Errorf("store: link targets: %w", err)
-	}
-	if id == "" {
-		return nil, errDead
-	}
-	l, err := st.linkFromRow(&rows[0])
-	if err != nil {
-		return nil, err
-	}
-	l.Targets = targets
-	for i := range auths {
-		l.Authenticators = append(l.Authenticators, auths[i].authenticator())
-	}
-	return l, nil
 }
 
 // UpdateLink implements sesame.LinkStore.

@@ -70,6 +70,8 @@ type Store struct {
 	reserve int64
 	// freeSpace reports the bytes free on the data disk.
 	freeSpace func() (int64, error)
+	// decoy is read in place of a link for an unknown token (LinkByToken).
+	decoy decoyLink
 }
 
 var (
