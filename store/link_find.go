@@ -37,7 +37,7 @@ func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.Li
 		Value string `db:"v"`
 	}
 	sel := `SELECT id, CAST(` + col + ` AS TEXT) AS v FROM links`
-	if err := st.db.SelectContext(ctx, &rows, sel+q.sql()+order+` LIMIT ?`, append(q.args, size+1)...); err != nil {
+	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(sel+q.sql()+order+` LIMIT ?`), append(q.args, size+1)...); err != nil {
 		return nil, fmt.Errorf("store: find links: %w", err)
 	}
 	ids := make([]string, 0, len(rows))
@@ -61,9 +61,9 @@ func (st *Store) countLinks(ctx context.Context, bucketID string, q *query, unfi
 	var n int
 	var err error
 	if unfiltered {
-		err = st.db.GetContext(ctx, &n, `SELECT COALESCE((SELECT live FROM link_counts WHERE bucket_id = ?), 0)`, bucketID)
+		err = st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COALESCE((SELECT live FROM link_counts WHERE bucket_id = ?), 0)`), bucketID)
 	} else {
-		err = st.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM links`+q.sql(), q.args...)
+		err = st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COUNT(*) FROM links`+q.sql()), q.args...)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: count links: %w", err)

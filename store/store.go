@@ -187,7 +187,7 @@ func openDB(path string) (db, w *sqlx.DB, err error) {
 // target_id or tags filter instead of starting from the few matching rows.
 // serve calls it at startup and every hour.
 func (st *Store) Optimize(ctx context.Context) error {
-	if _, err := st.w.ExecContext(ctx, `PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002`); err != nil {
+	if _, err := st.w.ExecContext(ctx, st.w.Rebind(`PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002`)); err != nil {
 		return fmt.Errorf("store: optimize: %w", err)
 	}
 	return nil
@@ -226,7 +226,7 @@ func (st *Store) Ping(ctx context.Context) error {
 func (st *Store) DefaultBucket() string { return st.bucket }
 
 func (st *Store) migrate(ctx context.Context) error {
-	if _, err := st.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+	if _, err := st.w.ExecContext(ctx, st.w.Rebind(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`)); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
@@ -246,16 +246,16 @@ func (st *Store) migrate(ctx context.Context) error {
 		}
 		err = st.withTx(ctx, func(tx *sqlx.Tx) error {
 			var n int
-			if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version); err != nil {
+			if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version); err != nil {
 				return err
 			}
 			if n > 0 {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(string(body))); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, sesame.FormatTime(st.now()))
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, sesame.FormatTime(st.now()))
 			return err
 		})
 		if err != nil {
@@ -267,7 +267,7 @@ func (st *Store) migrate(ctx context.Context) error {
 
 func (st *Store) ensureBucket(ctx context.Context) error {
 	return st.withTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &st.bucket, `SELECT id FROM buckets WHERE is_default = 1`)
+		err := tx.GetContext(ctx, &st.bucket, tx.Rebind(`SELECT id FROM buckets WHERE is_default = 1`))
 		if err == nil {
 			return nil
 		}
@@ -275,7 +275,7 @@ func (st *Store) ensureBucket(ctx context.Context) error {
 			return fmt.Errorf("store: default bucket: %w", err)
 		}
 		st.bucket = sesame.NewID(sesame.PrefixBucket)
-		_, err = tx.ExecContext(ctx, `INSERT INTO buckets (id, name, is_default, created_at) VALUES (?, 'default', 1, ?)`, st.bucket, sesame.FormatTime(st.now()))
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO buckets (id, name, is_default, created_at) VALUES (?, 'default', 1, ?)`), st.bucket, sesame.FormatTime(st.now()))
 		return err
 	})
 }
