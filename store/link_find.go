@@ -73,7 +73,7 @@ func (st *Store) countLinks(ctx context.Context, bucketID string, q *query, unfi
 
 // linkWhere turns a filter into the WHERE clause of a link listing.
 func (st *Store) linkWhere(bucketID string, conds []sesame.Cond) (*query, error) {
-	q := &query{}
+	q := st.newQuery()
 	q.add("bucket_id = ?", bucketID)
 	q.add("deleted_at IS NULL")
 	for _, c := range conds {
@@ -104,11 +104,11 @@ func (st *Store) linkWhere(bucketID string, conds []sesame.Cond) (*query, error)
 func targetCond(q *query, c sesame.Cond) error {
 	if c.Op == sesame.OpContains {
 		for _, v := range c.Values {
-			q.add(`EXISTS (SELECT 1 FROM link_targets t WHERE t.link_id = links.id AND t.object_id LIKE ? ESCAPE '\')`, "%"+likeEscaper.Replace(v)+"%")
+			q.add(`EXISTS (SELECT 1 FROM link_targets t WHERE t.link_id = links.id AND t.object_id `+q.d.like+` ? ESCAPE '\')`, "%"+likeEscaper.Replace(v)+"%")
 		}
 		return nil
 	}
-	sub := &query{}
+	sub := &query{d: q.d}
 	if err := sub.addCond("object_id", sesame.FieldString, c); err != nil {
 		return err
 	}

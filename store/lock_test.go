@@ -21,6 +21,7 @@ import (
 func open(t *testing.T, dir string, cfg store.Config) (*store.Store, error) {
 	t.Helper()
 	cfg.DataDir = dir
+	cfg.DatabaseURL = databaseURL(t, dir)
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(context.Background(), cfg)
 	if err == nil {

@@ -86,13 +86,13 @@ func (st *Store) FindObjects(ctx context.Context, f sesame.ObjectFilter) (*sesam
 	if err := st.checkBucket(ctx, st.db, bucketID); err != nil {
 		return nil, err
 	}
-	q := &query{}
+	q := st.newQuery()
 	q.add("bucket_id = ?", bucketID)
 	for _, c := range f.Conds {
 		switch ft := sesame.ObjectFields[c.Field]; ft {
 		case sesame.FieldTags:
 			for _, t := range c.Values {
-				q.add("EXISTS (SELECT 1 FROM json_each(objects.tags) WHERE value = ?)", t)
+				q.add(q.d.tagMatch, t)
 			}
 		case sesame.FieldPath:
 			segs, err := sesame.SplitPath("/filter/folder", c.Values[0])

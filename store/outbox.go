@@ -130,7 +130,7 @@ func (st *Store) RecordLinkSends(ctx context.Context, req sesame.LinkSendRequest
 func (st *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*sesame.Notification, error) {
 	var rows []outboxRow
 	err := st.w.SelectContext(ctx, &rows, st.w.Rebind(`UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?
-WHERE id IN (SELECT id FROM outbox WHERE status IN (?, ?) AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
+WHERE id IN (SELECT id FROM outbox WHERE status IN (?, ?) AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`+st.dialect.skipLocked+`)
 RETURNING `+outboxCols), sesame.OutboxSending, sesame.FormatTime(now.Add(lease)), sesame.OutboxQueued, sesame.OutboxSending, sesame.FormatTime(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", translate(err))
@@ -201,7 +201,7 @@ var outboxColumns = map[string]string{"link_id": "link_id", "status": "status", 
 
 // FindNotifications implements sesame.Outbox.
 func (st *Store) FindNotifications(ctx context.Context, f sesame.NotificationFilter) (*sesame.NotificationPage, error) {
-	q := &query{}
+	q := st.newQuery()
 	for _, c := range f.Conds {
 		col, ok := outboxColumns[c.Field]
 		if !ok {

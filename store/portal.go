@@ -184,7 +184,7 @@ func (st *Store) RecordBackoffFailure(ctx context.Context, key string, now time.
 	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
 		var n int
 		err := tx.GetContext(ctx, &n, tx.Rebind(`INSERT INTO backoff (key, failures, blocked_until, updated_at) VALUES (?, 1, ?, ?)
-ON CONFLICT (key) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at RETURNING failures`),
+ON CONFLICT (key) DO UPDATE SET failures = backoff.failures + 1, updated_at = excluded.updated_at RETURNING failures`),
 			key, sesame.FormatTime(now), sesame.FormatTime(now))
 		if err != nil {
 			return fmt.Errorf("store: backoff failure: %w", err)
@@ -331,7 +331,7 @@ func (st *Store) AddSessionUpload(ctx context.Context, sessionID, objectID strin
 // SessionUploadIDs implements sesame.SessionUploads.
 func (st *Store) SessionUploadIDs(ctx context.Context, sessionID string) ([]string, error) {
 	var ids []string
-	if err := st.db.SelectContext(ctx, &ids, st.db.Rebind(`SELECT object_id FROM session_uploads WHERE session_id = ? ORDER BY rowid`), sessionID); err != nil {
+	if err := st.db.SelectContext(ctx, &ids, st.db.Rebind(`SELECT object_id FROM session_uploads WHERE session_id = ? ORDER BY `+st.dialect.insertionOrder), sessionID); err != nil {
 		return nil, fmt.Errorf("store: session uploads: %w", err)
 	}
 	return ids, nil
@@ -366,7 +366,7 @@ WHERE id = ? AND (? = 0 OR uploaded_bytes + ? <= ?)`), n, linkID, maxBytes, n, m
 // ReleaseUpload implements sesame.AccessStore: it gives back what a failed
 // upload reserved.
 func (st *Store) ReleaseUpload(ctx context.Context, linkID string, files int, bytes int64) error {
-	_, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE links SET uploaded_files = MAX(uploaded_files - ?, 0), uploaded_bytes = MAX(uploaded_bytes - ?, 0)
+	_, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE links SET uploaded_files = `+st.dialect.greatest+`(uploaded_files - ?, 0), uploaded_bytes = `+st.dialect.greatest+`(uploaded_bytes - ?, 0)
 WHERE id = ?`), files, bytes, linkID)
 	if err != nil {
 		return fmt.Errorf("store: release upload: %w", translate(err))

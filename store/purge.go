@@ -204,7 +204,7 @@ func retireLinks(ctx context.Context, tx *sqlx.Tx, now time.Time, ids []string) 
 		what, query string
 		args        []any
 	}{
-		{"delete", `UPDATE links SET deleted_at = ?, updated_at = ?, token_sealed = X'' WHERE id IN (?) AND deleted_at IS NULL`, []any{ts, ts, ids}},
+		{"delete", `UPDATE links SET deleted_at = ?, updated_at = ?, token_sealed = ? WHERE id IN (?) AND deleted_at IS NULL`, []any{ts, ts, []byte{}, ids}},
 		{"forget passwords", `UPDATE link_authenticators SET context = '' WHERE auth_type = 'password' AND link_id IN (?)`, []any{ids}},
 		{"forget codes", `DELETE FROM challenges WHERE authenticator_id IN (SELECT id FROM link_authenticators WHERE link_id IN (?))`, []any{ids}},
 		{"end sessions", `UPDATE sessions SET ended_at = ? WHERE ended_at IS NULL AND link_id IN (?)`, []any{ts, ids}},
