@@ -2,8 +2,9 @@
 # The one test command: installs what the tests need, then runs the format
 # check, vet, staticcheck, the import rule, the size and complexity limits,
 # the Go tests with the race
-# detector (browser and fault tests included), a short run of every fuzz
-# target, and the Node SDK conformance test.
+# detector (browser and fault tests included), the store's tests once more
+# on a throw-away PostgreSQL, a short run of every fuzz target, and the Node
+# SDK conformance test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CGO_ENABLED=1
@@ -14,6 +15,11 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # the browser tests (gateway/browser_test.go)
+# The store's tests on PostgreSQL: Debian's server, started below.
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+if [ "${CI:-}" = true ] && [ -z "${SESAME_TEST_POSTGRES_DSN:-}" ] && [ -z "$(pg_bin)" ]; then
+  need_apt+=(postgresql)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -46,6 +52,44 @@ go run github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0 -over 24 $product
 
 echo "== go test -race"
 go test -race -count=1 ./...
+
+# start_postgres starts a throw-away PostgreSQL cluster (trust auth, on a
+# free port of 127.0.0.1, in a temporary directory) and exports
+# SESAME_TEST_POSTGRES_DSN; the EXIT trap stops it and removes the directory.
+start_postgres() {
+  pg_dir=$(mktemp -d /tmp/sesame-pg.XXXXXX)
+  pg_run=()
+  if [ "$(id -u)" = 0 ]; then # initdb refuses to run as root
+    chown postgres "$pg_dir"
+    pg_run=(runuser -u postgres --)
+  fi
+  local port
+  for port in $(seq 54320 54420); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+  done
+  "${pg_run[@]}" "$(pg_bin)/initdb" -D "$pg_dir/data" -A trust -U postgres -E UTF8 >"$pg_dir/initdb.log"
+  trap stop_postgres EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  "${pg_run[@]}" "$(pg_bin)/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -o \
+    "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+  export SESAME_TEST_POSTGRES_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+}
+
+stop_postgres() {
+  "${pg_run[@]}" "$(pg_bin)/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+
+if [ -z "${SESAME_TEST_POSTGRES_DSN:-}" ] && [ -n "$(pg_bin)" ]; then
+  start_postgres
+fi
+if [ -n "${SESAME_TEST_POSTGRES_DSN:-}" ]; then
+  echo "== go test -race ./store/ on PostgreSQL"
+  go test -race -count=1 ./store/
+else
+  echo "== the store's tests on PostgreSQL skipped: no PostgreSQL server installed (CI=true installs one)"
+fi
 
 echo "== fuzzing (each target briefly; seeds also ran in go test)"
 FUZZTIME="${FUZZTIME:-3}" scripts/fuzz.sh

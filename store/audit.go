@@ -36,12 +36,11 @@ func (st *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, events ...*sesame
 			b, _ := json.Marshal(e.Detail) // a string map always marshals
 			detail = string(b)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (time, actor, actor_type, action, link_id, object_id, ip, outcome, request_id, detail)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, sesame.FormatTime(e.Time), e.Actor, e.ActorType, e.Action, e.LinkID, e.ObjectID, e.IP, e.Outcome, e.RequestID, detail)
+		err := tx.GetContext(ctx, &e.ID, tx.Rebind(`INSERT INTO audit_events (time, actor, actor_type, action, link_id, object_id, ip, outcome, request_id, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), sesame.FormatTime(e.Time), e.Actor, e.ActorType, e.Action, e.LinkID, e.ObjectID, e.IP, e.Outcome, e.RequestID, detail)
 		if err != nil {
 			return fmt.Errorf("store: audit: %w", err)
 		}
-		e.ID, _ = res.LastInsertId()
 	}
 	return nil
 }
@@ -64,7 +63,7 @@ var auditColumns = map[string]string{
 // FindAudit implements sesame.AuditLog. Events come in id order (the order
 // they were written), newest first when f.Desc.
 func (st *Store) FindAudit(ctx context.Context, f sesame.AuditFilter) (*sesame.AuditPage, error) {
-	q := &query{}
+	q := st.newQuery()
 	for _, c := range f.Conds {
 		col, ok := auditColumns[c.Field]
 		if !ok {
@@ -75,7 +74,7 @@ func (st *Store) FindAudit(ctx context.Context, f sesame.AuditFilter) (*sesame.A
 		}
 	}
 	page := &sesame.AuditPage{}
-	if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM audit_events`+q.sql(), q.args...); err != nil {
+	if err := st.db.GetContext(ctx, &page.Count, st.db.Rebind(`SELECT COUNT(*) FROM audit_events`+q.sql()), q.args...); err != nil {
 		return nil, fmt.Errorf("store: count audit: %w", err)
 	}
 	order, size, err := q.page("id", "id", false, f.Desc, f.After, f.Size)
@@ -100,8 +99,8 @@ func (st *Store) FindAudit(ctx context.Context, f sesame.AuditFilter) (*sesame.A
 		RequestID string `db:"request_id"`
 		Detail    string `db:"detail"`
 	}
-	err = st.db.SelectContext(ctx, &rows, `SELECT id, time, actor, actor_type, action, link_id, object_id, ip, outcome, request_id, detail FROM audit_events`+
-		q.sql()+order+` LIMIT ?`, append(q.args, size+1)...)
+	err = st.db.SelectContext(ctx, &rows, st.db.Rebind(`SELECT id, time, actor, actor_type, action, link_id, object_id, ip, outcome, request_id, detail FROM audit_events`+
+		q.sql()+order+` LIMIT ?`), append(q.args, size+1)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: find audit: %w", err)
 	}

@@ -10,9 +10,13 @@ import (
 
 // query accumulates a WHERE clause and its arguments.
 type query struct {
+	d     *dialect
 	where []string
 	args  []any
 }
+
+// newQuery starts a WHERE clause in the store's dialect.
+func (st *Store) newQuery() *query { return &query{d: st.dialect} }
 
 func (q *query) add(cond string, args ...any) {
 	q.where = append(q.where, cond)
@@ -45,11 +49,11 @@ func (q *query) addCond(col string, ft sesame.FieldType, c sesame.Cond) error {
 	switch c.Op {
 	case sesame.OpContains:
 		for _, v := range c.Values {
-			q.add(col+` LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(v)+"%")
+			q.add(col+" "+q.d.like+` ? ESCAPE '\'`, "%"+likeEscaper.Replace(v)+"%")
 		}
 	case sesame.OpIn:
 		if len(c.Values) == 0 {
-			q.add("0")
+			q.add("1 = 0")
 			return nil
 		}
 		marks := make([]string, len(c.Values))

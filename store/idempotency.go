@@ -23,12 +23,12 @@ func (st *Store) BeginIdempotent(ctx context.Context, tokenID, key, route string
 	var prev *sesame.IdempotentResponse
 	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
 		now := st.nowUTC()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND created_at < ?`,
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND created_at < ?`),
 			tokenID, key, sesame.FormatTime(now.Add(-idempotencyTTL))); err != nil {
 			return fmt.Errorf("store: expire idempotency key: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (token_id, key, route, state, created_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (token_id, key) DO NOTHING`, tokenID, key, route, sesame.IdempotencyPending, sesame.FormatTime(now))
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (token_id, key, route, state, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (token_id, key) DO NOTHING`), tokenID, key, route, sesame.IdempotencyPending, sesame.FormatTime(now))
 		if err != nil {
 			return fmt.Errorf("store: claim idempotency key: %w", err)
 		}
@@ -42,7 +42,7 @@ ON CONFLICT (token_id, key) DO NOTHING`, tokenID, key, route, sesame.Idempotency
 			Status      int    `db:"status_code"`
 			Response    []byte `db:"response"`
 		}
-		if err := tx.GetContext(ctx, &r, `SELECT route, state, fingerprint, status_code, response FROM idempotency_keys WHERE token_id = ? AND key = ?`, tokenID, key); err != nil {
+		if err := tx.GetContext(ctx, &r, tx.Rebind(`SELECT route, state, fingerprint, status_code, response FROM idempotency_keys WHERE token_id = ? AND key = ?`), tokenID, key); err != nil {
 			return fmt.Errorf("store: read idempotency key: %w", err)
 		}
 		prev = &sesame.IdempotentResponse{Route: r.Route, State: r.State, Fingerprint: r.Fingerprint, Status: r.Status}
@@ -65,7 +65,7 @@ func (st *Store) FinishIdempotent(ctx context.Context, tokenID, key string, fing
 	if err != nil {
 		return err
 	}
-	_, err = st.w.ExecContext(ctx, `UPDATE idempotency_keys SET state = ?, fingerprint = ?, status_code = ?, response = ? WHERE token_id = ? AND key = ?`,
+	_, err = st.w.ExecContext(ctx, st.w.Rebind(`UPDATE idempotency_keys SET state = ?, fingerprint = ?, status_code = ?, response = ? WHERE token_id = ? AND key = ?`),
 		sesame.IdempotencyDone, fingerprint, status, sealed, tokenID, key)
 	if err != nil {
 		return fmt.Errorf("store: finish idempotency key: %w", translate(err))
@@ -75,7 +75,7 @@ func (st *Store) FinishIdempotent(ctx context.Context, tokenID, key string, fing
 
 // AbandonIdempotent implements sesame.AuditLog.
 func (st *Store) AbandonIdempotent(ctx context.Context, tokenID, key string) error {
-	_, err := st.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND state = ?`, tokenID, key, sesame.IdempotencyPending)
+	_, err := st.w.ExecContext(ctx, st.w.Rebind(`DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND state = ?`), tokenID, key, sesame.IdempotencyPending)
 	if err != nil && err != sql.ErrNoRows {
 		return fmt.Errorf("store: abandon idempotency key: %w", translate(err))
 	}

@@ -87,7 +87,7 @@ func linkFields(r *linkRow) *sesame.Link {
 
 // loadLinks reads links by id with their targets and authenticators, in
 // the order of ids.
-func (st *Store) loadLinks(ctx context.Context, q sqlx.QueryerContext, ids []string, includeDeleted bool) ([]*sesame.Link, error) {
+func (st *Store) loadLinks(ctx context.Context, q sqlx.ExtContext, ids []string, includeDeleted bool) ([]*sesame.Link, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -96,7 +96,7 @@ func (st *Store) loadLinks(ctx context.Context, q sqlx.QueryerContext, ids []str
 		return nil, fmt.Errorf("store: links query: %w", err)
 	}
 	var rows []linkRow
-	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
 		return nil, fmt.Errorf("store: load links: %w", err)
 	}
 	byID := make(map[string]*sesame.Link, len(rows))
@@ -115,7 +115,7 @@ func (st *Store) loadLinks(ctx context.Context, q sqlx.QueryerContext, ids []str
 		LinkID   string `db:"link_id"`
 		ObjectID string `db:"object_id"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &targets, query, args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &targets, q.Rebind(query), args...); err != nil {
 		return nil, fmt.Errorf("store: link targets: %w", err)
 	}
 	for _, t := range targets {
@@ -125,7 +125,7 @@ func (st *Store) loadLinks(ctx context.Context, q sqlx.QueryerContext, ids []str
 	}
 	query, args, _ = sqlx.In(`SELECT `+authCols+` FROM link_authenticators WHERE link_id IN (?) ORDER BY link_id, position`, ids)
 	var auths []authRow
-	if err := sqlx.SelectContext(ctx, q, &auths, query, args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &auths, q.Rebind(query), args...); err != nil {
 		return nil, fmt.Errorf("store: link authenticators: %w", err)
 	}
 	for i := range auths {
@@ -147,7 +147,7 @@ func (st *Store) loadLinks(ctx context.Context, q sqlx.QueryerContext, ids []str
 func checkLinkTargets(ctx context.Context, tx *sqlx.Tx, bucketID string, typ sesame.LinkType, targets []string, src string) error {
 	for i, id := range targets {
 		var kind string
-		err := tx.GetContext(ctx, &kind, `SELECT type FROM objects WHERE bucket_id = ? AND id = ?`, bucketID, id)
+		err := tx.GetContext(ctx, &kind, tx.Rebind(`SELECT type FROM objects WHERE bucket_id = ? AND id = ?`), bucketID, id)
 		if err == sql.ErrNoRows {
 			return notFound("target", fmt.Sprintf("%s/%d", src, i), id)
 		}
@@ -163,7 +163,7 @@ func checkLinkTargets(ctx context.Context, tx *sqlx.Tx, bucketID string, typ ses
 
 func insertTargets(ctx context.Context, tx *sqlx.Tx, linkID string, targets []string) error {
 	for i, t := range targets {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO link_targets (link_id, object_id, position) VALUES (?, ?, ?)`, linkID, t, i); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO link_targets (link_id, object_id, position) VALUES (?, ?, ?)`), linkID, t, i); err != nil {
 			return fmt.Errorf("store: insert link target: %w", err)
 		}
 	}
@@ -172,7 +172,7 @@ func insertTargets(ctx context.Context, tx *sqlx.Tx, linkID string, targets []st
 
 func insertTags(ctx context.Context, tx *sqlx.Tx, linkID string, tags []string) error {
 	for _, t := range dedupe(tags) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO link_tags (link_id, tag) VALUES (?, ?)`, linkID, t); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO link_tags (link_id, tag) VALUES (?, ?)`), linkID, t); err != nil {
 			return fmt.Errorf("store: insert link tag: %w", err)
 		}
 	}
@@ -181,7 +181,7 @@ func insertTags(ctx context.Context, tx *sqlx.Tx, linkID string, tags []string) 
 
 func insertAuthenticators(ctx context.Context, tx *sqlx.Tx, linkID string, auths []sesame.LinkAuthenticator) error {
 	for i, a := range auths {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO link_authenticators (id, link_id, position, auth_type, context) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO link_authenticators (id, link_id, position, auth_type, context) VALUES (?, ?, ?, ?, ?)`),
 			a.ID, linkID, i, a.Type, a.Context); err != nil {
 			return fmt.Errorf("store: insert authenticator: %w", err)
 		}
@@ -211,8 +211,8 @@ func (st *Store) CreateLinks(ctx context.Context, in []sesame.LinkCreate, hashed
 			if it.MaxDownloads != nil {
 				maxDownloads = *it.MaxDownloads
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO links (id, bucket_id, link_type, token_mac, token_sealed, first_target, title, message, tags,
-notify_email, expires_at, max_access_count, max_downloads, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO links (id, bucket_id, link_type, token_mac, token_sealed, first_target, title, message, tags,
+notify_email, expires_at, max_access_count, max_downloads, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 				id, bucketID, it.Type, st.mac("link token", token), sealed, it.Targets[0], it.Title, it.Message,
 				encodeJSON(dedupe(it.Tags), it.Tags != nil), it.NotifyEmail, sesame.FormatTime(it.Expires), *it.MaxAccessCount,
 				maxDownloads, it.CreatedBy, sesame.FormatTime(now), sesame.FormatTime(now))
@@ -273,8 +273,8 @@ func (st *Store) UpdateLink(ctx context.Context, id string, upd sesame.LinkUpdat
 			return err
 		}
 		// Any change to a link ends the sessions opened under its old terms.
-		_, err = tx.ExecContext(ctx, `UPDATE links SET first_target = ?, title = ?, message = ?, tags = ?, expires_at = ?, max_access_count = ?,
-max_downloads = ?, auth_epoch = ?, updated_at = ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE links SET first_target = ?, title = ?, message = ?, tags = ?, expires_at = ?, max_access_count = ?,
+max_downloads = ?, auth_epoch = ?, updated_at = ? WHERE id = ?`),
 			targets[0], l.Title, l.Message, encodeJSON(l.Tags, l.Tags != nil), sesame.FormatTime(l.Expires), l.MaxAccessCount,
 			l.MaxDownloads, l.AuthEpoch+1, sesame.FormatTime(now), id)
 		if err != nil {
@@ -348,14 +348,14 @@ func applyLinkUpdate(l *sesame.Link, upd sesame.LinkUpdate) {
 // update that keeps the authenticators lifts the locks that repeated
 // sign-in failures set.
 func replaceLinkRows(ctx context.Context, tx *sqlx.Tx, l *sesame.Link, targets []string, upd sesame.LinkUpdate, hashed []sesame.LinkAuthenticator) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM link_targets WHERE link_id = ?`, l.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM link_targets WHERE link_id = ?`), l.ID); err != nil {
 		return fmt.Errorf("store: reset targets: %w", err)
 	}
 	if err := insertTargets(ctx, tx, l.ID, targets); err != nil {
 		return err
 	}
 	if upd.SetTags {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM link_tags WHERE link_id = ?`, l.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM link_tags WHERE link_id = ?`), l.ID); err != nil {
 			return fmt.Errorf("store: reset tags: %w", err)
 		}
 		if err := insertTags(ctx, tx, l.ID, l.Tags); err != nil {
@@ -363,12 +363,12 @@ func replaceLinkRows(ctx context.Context, tx *sqlx.Tx, l *sesame.Link, targets [
 		}
 	}
 	if hashed != nil {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM link_authenticators WHERE link_id = ?`, l.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM link_authenticators WHERE link_id = ?`), l.ID); err != nil {
 			return fmt.Errorf("store: reset authenticators: %w", err)
 		}
 		return insertAuthenticators(ctx, tx, l.ID, hashed)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0, locked_at = NULL, locked_until = NULL, lock_count = 0 WHERE link_id = ?`, l.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE link_authenticators SET failures = 0, locked_at = NULL, locked_until = NULL, lock_count = 0 WHERE link_id = ?`), l.ID); err != nil {
 		return fmt.Errorf("store: unlock authenticators: %w", err)
 	}
 	return nil
@@ -415,26 +415,26 @@ func (st *Store) DeleteLinks(ctx context.Context, ids []string) ([]*sesame.Link,
 // links left with none, inside the caller's transaction.
 func (st *Store) unlinkObjects(ctx context.Context, tx *sqlx.Tx, where string, args ...any) error {
 	var affected []string
-	if err := tx.SelectContext(ctx, &affected, `SELECT DISTINCT link_id FROM link_targets WHERE object_id IN (SELECT id FROM objects WHERE `+where+`)`, args...); err != nil {
+	if err := tx.SelectContext(ctx, &affected, tx.Rebind(`SELECT DISTINCT link_id FROM link_targets WHERE object_id IN (SELECT id FROM objects WHERE `+where+`)`), args...); err != nil {
 		return fmt.Errorf("store: find links of deleted objects: %w", err)
 	}
 	if len(affected) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM link_targets WHERE object_id IN (SELECT id FROM objects WHERE `+where+`)`, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM link_targets WHERE object_id IN (SELECT id FROM objects WHERE `+where+`)`), args...); err != nil {
 		return fmt.Errorf("store: unlink deleted objects: %w", err)
 	}
 	now, emptied := st.nowUTC(), []string{}
 	for _, id := range affected {
 		var first sql.NullString
-		if err := tx.GetContext(ctx, &first, `SELECT object_id FROM link_targets WHERE link_id = ? ORDER BY position LIMIT 1`, id); err != nil && err != sql.ErrNoRows {
+		if err := tx.GetContext(ctx, &first, tx.Rebind(`SELECT object_id FROM link_targets WHERE link_id = ? ORDER BY position LIMIT 1`), id); err != nil && err != sql.ErrNoRows {
 			return fmt.Errorf("store: remaining targets: %w", err)
 		}
 		if !first.Valid {
 			emptied = append(emptied, id)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE links SET first_target = ?, updated_at = ? WHERE id = ?`, first.String, sesame.FormatTime(now), id); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE links SET first_target = ?, updated_at = ? WHERE id = ?`), first.String, sesame.FormatTime(now), id); err != nil {
 			return fmt.Errorf("store: update first target: %w", err)
 		}
 	}
@@ -442,7 +442,7 @@ func (st *Store) unlinkObjects(ctx context.Context, tx *sqlx.Tx, where string, a
 }
 
 // attachLinks fills LinkIDs of objs with the live links that share them.
-func attachLinks(ctx context.Context, q sqlx.QueryerContext, objs ...*sesame.Object) error {
+func attachLinks(ctx context.Context, q sqlx.ExtContext, objs ...*sesame.Object) error {
 	if len(objs) == 0 {
 		return nil
 	}
@@ -461,7 +461,7 @@ WHERE l.deleted_at IS NULL AND t.object_id IN (?) ORDER BY t.link_id`, ids)
 		ObjectID string `db:"object_id"`
 		LinkID   string `db:"link_id"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
 		return fmt.Errorf("store: share links: %w", err)
 	}
 	for _, r := range rows {

@@ -37,7 +37,7 @@ func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.Li
 		Value string `db:"v"`
 	}
 	sel := `SELECT id, CAST(` + col + ` AS TEXT) AS v FROM links`
-	if err := st.db.SelectContext(ctx, &rows, sel+q.sql()+order+` LIMIT ?`, append(q.args, size+1)...); err != nil {
+	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(sel+q.sql()+order+` LIMIT ?`), append(q.args, size+1)...); err != nil {
 		return nil, fmt.Errorf("store: find links: %w", err)
 	}
 	ids := make([]string, 0, len(rows))
@@ -61,9 +61,9 @@ func (st *Store) countLinks(ctx context.Context, bucketID string, q *query, unfi
 	var n int
 	var err error
 	if unfiltered {
-		err = st.db.GetContext(ctx, &n, `SELECT COALESCE((SELECT live FROM link_counts WHERE bucket_id = ?), 0)`, bucketID)
+		err = st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COALESCE((SELECT live FROM link_counts WHERE bucket_id = ?), 0)`), bucketID)
 	} else {
-		err = st.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM links`+q.sql(), q.args...)
+		err = st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COUNT(*) FROM links`+q.sql()), q.args...)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: count links: %w", err)
@@ -73,7 +73,7 @@ func (st *Store) countLinks(ctx context.Context, bucketID string, q *query, unfi
 
 // linkWhere turns a filter into the WHERE clause of a link listing.
 func (st *Store) linkWhere(bucketID string, conds []sesame.Cond) (*query, error) {
-	q := &query{}
+	q := st.newQuery()
 	q.add("bucket_id = ?", bucketID)
 	q.add("deleted_at IS NULL")
 	for _, c := range conds {
@@ -104,11 +104,11 @@ func (st *Store) linkWhere(bucketID string, conds []sesame.Cond) (*query, error)
 func targetCond(q *query, c sesame.Cond) error {
 	if c.Op == sesame.OpContains {
 		for _, v := range c.Values {
-			q.add(`EXISTS (SELECT 1 FROM link_targets t WHERE t.link_id = links.id AND t.object_id LIKE ? ESCAPE '\')`, "%"+likeEscaper.Replace(v)+"%")
+			q.add(`EXISTS (SELECT 1 FROM link_targets t WHERE t.link_id = links.id AND t.object_id `+q.d.like+` ? ESCAPE '\')`, "%"+likeEscaper.Replace(v)+"%")
 		}
 		return nil
 	}
-	sub := &query{}
+	sub := &query{d: q.d}
 	if err := sub.addCond("object_id", sesame.FieldString, c); err != nil {
 		return err
 	}

@@ -6,8 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +14,6 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/sesame-share/sesame"
-	"github.com/sesame-share/sesame/store"
 )
 
 // intRef returns a pointer to n.
@@ -68,42 +65,12 @@ func (ts *testStore) link(t *testing.T, id string) *sesame.Link {
 	return l
 }
 
-// rawDB opens a second connection to the store's database file, for reading
-// and changing rows behind the store's back.
-func (ts *testStore) rawDB(t *testing.T) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", store.DSN(filepath.Join(ts.dir, "sesame.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() }) // before the store closes (LIFO)
-	return db
-}
-
 // rawExec runs a statement on a second connection and fails the test on an error.
 func (ts *testStore) rawExec(t *testing.T, db *sql.DB, query string, args ...any) {
 	t.Helper()
 	if _, err := db.Exec(query, args...); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
-}
-
-// dbBytes returns the bytes of the database file and its WAL files.
-func (ts *testStore) dbBytes(t *testing.T) []byte {
-	t.Helper()
-	db := filepath.Join(ts.dir, "sesame.db")
-	var all []byte
-	for _, p := range []string{db, db + "-wal", db + "-shm"} {
-		b, err := os.ReadFile(p)
-		if os.IsNotExist(err) && p != db {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, b...)
-	}
-	return all
 }
 
 // linkIDs returns the ids of links, sorted.

@@ -6,10 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/sesame-share/sesame"
 )
+
+// linkByTokenSQL is linkByTokenQuery in each dialect.
+var linkByTokenSQL = map[*dialect]string{sqliteDialect: inDialect(sqliteDialect, linkByTokenQuery),
+	postgresDialect: inDialect(postgresDialect, linkByTokenQuery)}
+
+// inDialect spells ROWS( and ROW( (gather rows into a JSON array of
+// arrays) and the BYTES type in d's SQL.
+func inDialect(d *dialect, query string) string {
+	return strings.NewReplacer("ROWS(", d.jsonRows+"(", "ROW(", d.jsonRow+"(", "AS BYTES", "AS "+d.bytes).Replace(query)
+}
 
 // linkByTokenQuery always answers one row, found or not, with the link,
 // its authenticators and its targets, so that every dead link costs what
@@ -21,10 +32,10 @@ COALESCE(l.expires_at, '') AS expires_at, COALESCE(l.max_access_count, 0) AS max
 COALESCE(l.max_downloads, 0) AS max_downloads, COALESCE(l.downloads, 0) AS downloads, COALESCE(l.last_accessed_at, '') AS last_accessed_at,
 COALESCE(l.auth_epoch, 0) AS auth_epoch, COALESCE(l.created_by, '') AS created_by, COALESCE(l.created_at, '') AS created_at,
 COALESCE(l.updated_at, '') AS updated_at, l.deleted_at AS deleted_at, l.token_sealed AS token_sealed,
-(SELECT json_group_array(json_array(a.id, a.position, a.auth_type, a.context, a.failures, a.locked_until))
+(SELECT ROWS(ROW(a.id, a.position, a.auth_type, a.context, a.failures, a.locked_until))
  FROM link_authenticators a WHERE a.link_id = l.id) AS auths,
-(SELECT json_group_array(json_array(t.position, t.object_id)) FROM link_targets t WHERE t.link_id = l.id) AS targets
-FROM (SELECT ? AS mac) k LEFT JOIN links l ON l.token_mac = k.mac AND l.deleted_at IS NULL`
+(SELECT ROWS(ROW(t.position, t.object_id)) FROM link_targets t WHERE t.link_id = l.id) AS targets
+FROM (SELECT CAST(? AS BYTES) AS mac) k LEFT JOIN links l ON l.token_mac = k.mac AND l.deleted_at IS NULL`
 
 // decoyLink is a link row sealed by this store, built once, that
 // LinkByToken reads when a token names no link.
@@ -56,7 +67,7 @@ type linkByTokenRow struct {
 // secret is token. NotFound otherwise.
 func (st *Store) LinkByToken(ctx context.Context, token string) (*sesame.Link, error) {
 	var r linkByTokenRow
-	if err := st.db.GetContext(ctx, &r, linkByTokenQuery, st.mac("link token", token)); err != nil {
+	if err := st.db.GetContext(ctx, &r, st.db.Rebind(linkByTokenSQL[st.dialect]), st.mac("link token", token)); err != nil {
 		return nil, fmt.Errorf("store: link by token: %w", err)
 	}
 	auths, targets, err := decodeLinkParts(r.Auths.String, r.Targets.String)

@@ -107,7 +107,7 @@ func (st *Store) sweep(ctx context.Context) error {
 			return err
 		}
 		var n int
-		if err := st.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM objects WHERE blob_key = ?`, d.Name()); err != nil {
+		if err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COUNT(*) FROM objects WHERE blob_key = ?`), d.Name()); err != nil {
 			return err
 		}
 		if n == 0 {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -21,6 +22,9 @@ import (
 func open(t *testing.T, dir string, cfg store.Config) (*store.Store, error) {
 	t.Helper()
 	cfg.DataDir = dir
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = databaseURL(t, dir)
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(context.Background(), cfg)
 	if err == nil {
@@ -183,4 +187,75 @@ func TestStore_StageReserve(t *testing.T) {
 		t.Fatalf("1 byte below the reserve: got %v, want NoSpace", err)
 	}
 	wantFiles(t, tmp)
+}
+
+// TestStore_OpenTogetherMigratesOnce opens one database from several
+// processes at once, as replicas that start together do: every open
+// succeeds, each migration is recorded once and there is one default
+// bucket.
+func TestStore_OpenTogetherMigratesOnce(t *testing.T) {
+	dir := t.TempDir()
+	cfg := store.Config{DataDir: dir, DatabaseURL: databaseURL(t, dir), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	// The key is made beforehand: this test is about the database.
+	if _, err := store.LoadKeys(filepath.Join(dir, "secret.key")); err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	stores := make([]*store.Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		open := func() {
+			defer wg.Done()
+			stores[i], errs[i] = store.Open(context.Background(), cfg)
+		}
+		if cfg.DatabaseURL == "" {
+			// One SQLite file is one server's: its opens come one after
+			// another (turning on WAL needs the file to itself).
+			open()
+			continue
+		}
+		go open()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("open %d: %v", i, err)
+			continue
+		}
+		t.Cleanup(func() { stores[i].Close() })
+	}
+	if t.Failed() {
+		return
+	}
+	for i, st := range stores {
+		if st.DefaultBucket() != stores[0].DefaultBucket() {
+			t.Errorf("store %d: default bucket %s, store 0: %s", i, st.DefaultBucket(), stores[0].DefaultBucket())
+		}
+	}
+	ts := &testStore{Store: stores[0], dir: dir}
+	db := ts.rawDB(t)
+	names, err := fs.Glob(os.DirFS("migrations/sqlite"), "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rowCount(t, db, `SELECT COUNT(*) FROM schema_migrations`); got != len(names) {
+		t.Errorf("schema_migrations holds %d rows, want %d", got, len(names))
+	}
+	if got := rowCount(t, db, `SELECT COUNT(*) FROM buckets`); got != 1 {
+		t.Errorf("%d buckets, want 1", got)
+	}
+}
+
+// TestStore_OpenRefusesOtherDatabases checks that a database URL of another
+// kind is refused, without a connection attempt.
+func TestStore_OpenRefusesOtherDatabases(t *testing.T) {
+	_, err := open(t, t.TempDir(), store.Config{DatabaseURL: "mysql://user:secret@db/sesame"})
+	if sesame.KindOf(err) != sesame.Invalid {
+		t.Fatalf("Open: %v, want an Invalid error", err)
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("the error repeats the URL's password: %v", err)
+	}
 }

@@ -76,7 +76,7 @@ func (st *Store) Buckets(ctx context.Context) ([]*sesame.Bucket, error) {
 		Name    string `db:"name"`
 		Default bool   `db:"is_default"`
 	}
-	if err := st.db.SelectContext(ctx, &rows, `SELECT id, name, is_default FROM buckets ORDER BY created_at, id`); err != nil {
+	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(`SELECT id, name, is_default FROM buckets ORDER BY created_at, id`)); err != nil {
 		return nil, fmt.Errorf("store: buckets: %w", err)
 	}
 	out := make([]*sesame.Bucket, 0, len(rows))
@@ -87,12 +87,12 @@ func (st *Store) Buckets(ctx context.Context) ([]*sesame.Bucket, error) {
 	return out, nil
 }
 
-func (st *Store) checkBucket(ctx context.Context, q sqlx.QueryerContext, id string) error {
+func (st *Store) checkBucket(ctx context.Context, q sqlx.ExtContext, id string) error {
 	if id == "" || id == st.bucket {
 		return nil
 	}
 	var n int
-	if err := sqlx.GetContext(ctx, q, &n, `SELECT COUNT(*) FROM buckets WHERE id = ?`, id); err != nil {
+	if err := sqlx.GetContext(ctx, q, &n, q.Rebind(`SELECT COUNT(*) FROM buckets WHERE id = ?`), id); err != nil {
 		return fmt.Errorf("store: bucket: %w", err)
 	}
 	if n == 0 {
@@ -102,18 +102,18 @@ func (st *Store) checkBucket(ctx context.Context, q sqlx.QueryerContext, id stri
 	return nil
 }
 
-func objectByID(ctx context.Context, q sqlx.QueryerContext, bucketID, id string) (*sesame.Object, error) {
+func objectByID(ctx context.Context, q sqlx.ExtContext, bucketID, id string) (*sesame.Object, error) {
 	var r objectRow
-	err := sqlx.GetContext(ctx, q, &r, `SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND id = ?`, bucketID, id)
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND id = ?`), bucketID, id)
 	if err != nil {
 		return nil, translate(err)
 	}
 	return r.object(), nil
 }
 
-func objectByPath(ctx context.Context, q sqlx.QueryerContext, bucketID, p string) (*sesame.Object, error) {
+func objectByPath(ctx context.Context, q sqlx.ExtContext, bucketID, p string) (*sesame.Object, error) {
 	var r objectRow
-	err := sqlx.GetContext(ctx, q, &r, `SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path = ?`, bucketID, p)
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path = ?`), bucketID, p)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -207,11 +207,11 @@ func (st *Store) mkdirs(ctx context.Context, tx *sqlx.Tx, bucketID string, segs 
 			ID   string `db:"id"`
 			Type string `db:"type"`
 		}
-		err := tx.GetContext(ctx, &r, `SELECT id, type FROM objects WHERE bucket_id = ? AND parent_id = ? AND name = ?`, bucketID, id, name)
+		err := tx.GetContext(ctx, &r, tx.Rebind(`SELECT id, type FROM objects WHERE bucket_id = ? AND parent_id = ? AND name = ?`), bucketID, id, name)
 		switch {
 		case err == sql.ErrNoRows:
 			r.ID = sesame.NewID(sesame.PrefixObject)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO objects (id, bucket_id, parent_id, name, type, path, created_at, updated_at) VALUES (?, ?, ?, ?, 'folder', ?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO objects (id, bucket_id, parent_id, name, type, path, created_at, updated_at) VALUES (?, ?, ?, ?, 'folder', ?, ?, ?)`),
 				r.ID, bucketID, id, name, p, now, now); err != nil {
 				return "", "", fmt.Errorf("store: create folder %s: %w", p, err)
 			}
@@ -234,7 +234,7 @@ func (st *Store) insertObject(ctx context.Context, tx *sqlx.Tx, o *sesame.Object
 	if len([]rune(o.Path)) > sesame.MaxPathLen {
 		return sesame.FieldErr("AboveMaxLength", nameSource, "the full path must be at most %d characters", sesame.MaxPathLen)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		o.ID, o.BucketID, o.ParentID, o.Name, o.Type, o.Path, o.Size, o.MimeType, o.MD5, o.SHA1, o.SHA256, o.SHA512, o.CRC32C,
 		encodeJSON(o.Metadata, o.Metadata != nil), encodeJSON(o.Tags, o.Tags != nil), o.BlobKey,
 		sesame.FormatTime(o.Created), sesame.FormatTime(o.Updated))
@@ -356,7 +356,7 @@ func freeName(ctx context.Context, tx *sqlx.Tx, bucketID, parentID, name string)
 	cand := name
 	for i := 1; i < 10000; i++ {
 		var n int
-		if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM objects WHERE bucket_id = ? AND parent_id = ? AND name = ?`, bucketID, parentID, cand); err != nil {
+		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM objects WHERE bucket_id = ? AND parent_id = ? AND name = ?`), bucketID, parentID, cand); err != nil {
 			return "", fmt.Errorf("store: free name: %w", err)
 		}
 		if n == 0 {

@@ -36,7 +36,7 @@ func (st *Store) ArchiveEntries(ctx context.Context, bucketID string, ids []stri
 		out = append(out, sesame.ArchiveEntry{Object: o, Name: name + "/"})
 		lo, hi := subtree(o.Path)
 		var rows []objectRow
-		if err := st.db.SelectContext(ctx, &rows, `SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path >= ? AND path < ? ORDER BY path`, bucketID, lo, hi); err != nil {
+		if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path >= ? AND path < ? ORDER BY path`), bucketID, lo, hi); err != nil {
 			return nil, fmt.Errorf("store: archive subtree: %w", err)
 		}
 		for i := range rows {
@@ -86,13 +86,13 @@ func (st *Store) FindObjects(ctx context.Context, f sesame.ObjectFilter) (*sesam
 	if err := st.checkBucket(ctx, st.db, bucketID); err != nil {
 		return nil, err
 	}
-	q := &query{}
+	q := st.newQuery()
 	q.add("bucket_id = ?", bucketID)
 	for _, c := range f.Conds {
 		switch ft := sesame.ObjectFields[c.Field]; ft {
 		case sesame.FieldTags:
 			for _, t := range c.Values {
-				q.add("EXISTS (SELECT 1 FROM json_each(objects.tags) WHERE value = ?)", t)
+				q.add(q.d.tagMatch, t)
 			}
 		case sesame.FieldPath:
 			segs, err := sesame.SplitPath("/filter/folder", c.Values[0])
@@ -115,7 +115,7 @@ func (st *Store) FindObjects(ctx context.Context, f sesame.ObjectFilter) (*sesam
 		}
 	}
 	page := &sesame.ObjectPage{}
-	if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM objects`+q.sql(), q.args...); err != nil {
+	if err := st.db.GetContext(ctx, &page.Count, st.db.Rebind(`SELECT COUNT(*) FROM objects`+q.sql()), q.args...); err != nil {
 		return nil, fmt.Errorf("store: count objects: %w", err)
 	}
 	orderBy := f.OrderBy
@@ -128,7 +128,7 @@ func (st *Store) FindObjects(ctx context.Context, f sesame.ObjectFilter) (*sesam
 		return nil, err
 	}
 	var rows []objectRow
-	if err := st.db.SelectContext(ctx, &rows, `SELECT `+objectCols+` FROM objects`+q.sql()+order+` LIMIT ?`, append(q.args, size+1)...); err != nil {
+	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(`SELECT `+objectCols+` FROM objects`+q.sql()+order+` LIMIT ?`), append(q.args, size+1)...); err != nil {
 		return nil, fmt.Errorf("store: find objects: %w", err)
 	}
 	for i := range rows {

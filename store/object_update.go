@@ -52,7 +52,7 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 			// updated_at is the optimistic lock, so every update must move it.
 			o.Updated = prev.Add(time.Microsecond)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE objects SET parent_id = ?, name = ?, path = ?, metadata = ?, tags = ?, updated_at = ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE objects SET parent_id = ?, name = ?, path = ?, metadata = ?, tags = ?, updated_at = ? WHERE id = ?`),
 			o.ParentID, o.Name, o.Path, encodeJSON(o.Metadata, o.Metadata != nil), encodeJSON(o.Tags, o.Tags != nil), sesame.FormatTime(o.Updated), o.ID)
 		if sesame.KindOf(translate(err)) == sesame.Conflict {
 			return nameTaken("/name", o.Name, dir)
@@ -154,7 +154,7 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 		if o.IsFolder() {
 			lo, hi := subtree(o.Path)
 			var below []string
-			if err := tx.SelectContext(ctx, &below, `SELECT blob_key FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`, bucketID, lo, hi); err != nil {
+			if err := tx.SelectContext(ctx, &below, tx.Rebind(`SELECT blob_key FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`), bucketID, lo, hi); err != nil {
 				return fmt.Errorf("store: list subtree: %w", err)
 			}
 			if len(below) > 0 && !force {
@@ -170,14 +170,14 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 			if err := st.unlinkObjects(ctx, tx, `bucket_id = ? AND path >= ? AND path < ?`, bucketID, lo, hi); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`, bucketID, lo, hi); err != nil {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`), bucketID, lo, hi); err != nil {
 				return fmt.Errorf("store: delete subtree: %w", err)
 			}
 		}
 		if err := st.unlinkObjects(ctx, tx, `id = ?`, o.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE id = ?`, o.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM objects WHERE id = ?`), o.ID); err != nil {
 			return fmt.Errorf("store: delete object: %w", err)
 		}
 		return st.noteChange(ctx, tx, "", o.ID)
@@ -227,13 +227,13 @@ func moveSubtree(ctx context.Context, tx *sqlx.Tx, bucketID, oldPath, newPath st
 	lo, hi := subtree(oldPath)
 	oldLen, newLen := utf8.RuneCountInString(oldPath), utf8.RuneCountInString(newPath)
 	var longest sql.NullInt64
-	if err := tx.GetContext(ctx, &longest, `SELECT MAX(length(path)) FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`, bucketID, lo, hi); err != nil {
+	if err := tx.GetContext(ctx, &longest, tx.Rebind(`SELECT MAX(length(path)) FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`), bucketID, lo, hi); err != nil {
 		return fmt.Errorf("store: subtree paths: %w", err)
 	}
 	if longest.Valid && int(longest.Int64)-oldLen+newLen > sesame.MaxPathLen {
 		return sesame.FieldErr("AboveMaxLength", "/name", "the move would give an object inside the folder a path longer than %d characters", sesame.MaxPathLen)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE objects SET path = ? || substr(path, ?) WHERE bucket_id = ? AND path >= ? AND path < ?`,
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE objects SET path = ? || substr(path, ?) WHERE bucket_id = ? AND path >= ? AND path < ?`),
 		newPath, oldLen+1, bucketID, lo, hi); err != nil {
 		return fmt.Errorf("store: move subtree: %w", err)
 	}

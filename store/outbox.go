@@ -73,8 +73,8 @@ func (st *Store) enqueue(ctx context.Context, tx *sqlx.Tx, now time.Time, msgs .
 			return err
 		}
 		ts := sesame.FormatTime(now)
-		_, err = tx.ExecContext(ctx, `INSERT INTO outbox (id, channel, recipient, kind, link_id, payload, status, next_attempt_at, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, m.Channel, m.To, m.Kind, m.LinkID, sealed, sesame.OutboxQueued, ts, ts)
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO outbox (id, channel, recipient, kind, link_id, payload, status, next_attempt_at, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), id, m.Channel, m.To, m.Kind, m.LinkID, sealed, sesame.OutboxQueued, ts, ts)
 		if err != nil {
 			return fmt.Errorf("store: enqueue: %w", err)
 		}
@@ -94,7 +94,7 @@ func (st *Store) RecordLinkSends(ctx context.Context, req sesame.LinkSendRequest
 	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
 		now := st.nowUTC()
 		for i, it := range req.Items {
-			res, err := tx.ExecContext(ctx, `UPDATE links SET recipient_email = ?, sender_email = ?, sender_name = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
+			res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE links SET recipient_email = ?, sender_email = ?, sender_name = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`),
 				it.Email, req.SenderEmail, req.SenderName, sesame.FormatTime(now), it.LinkID)
 			if err != nil {
 				return fmt.Errorf("store: record send: %w", err)
@@ -129,9 +129,9 @@ func (st *Store) RecordLinkSends(ctx context.Context, req sesame.LinkSendRequest
 // two workers never claim one message.
 func (st *Store) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*sesame.Notification, error) {
 	var rows []outboxRow
-	err := st.w.SelectContext(ctx, &rows, `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?
-WHERE id IN (SELECT id FROM outbox WHERE status IN (?, ?) AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
-RETURNING `+outboxCols, sesame.OutboxSending, sesame.FormatTime(now.Add(lease)), sesame.OutboxQueued, sesame.OutboxSending, sesame.FormatTime(now), limit)
+	err := st.w.SelectContext(ctx, &rows, st.w.Rebind(`UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?
+WHERE id IN (SELECT id FROM outbox WHERE status IN (?, ?) AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`+st.dialect.skipLocked+`)
+RETURNING `+outboxCols), sesame.OutboxSending, sesame.FormatTime(now.Add(lease)), sesame.OutboxQueued, sesame.OutboxSending, sesame.FormatTime(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", translate(err))
 	}
@@ -169,7 +169,7 @@ func (st *Store) MarkFailed(ctx context.Context, id, lastError string) error {
 func (st *Store) markOutbox(ctx context.Context, what, query string, args ...any) error {
 	return st.withTx(ctx, func(tx *sqlx.Tx) error {
 		var linkID string
-		err := tx.GetContext(ctx, &linkID, query, args...)
+		err := tx.GetContext(ctx, &linkID, tx.Rebind(query), args...)
 		if err == sql.ErrNoRows {
 			return nil // another worker settled it
 		}
@@ -190,7 +190,7 @@ func truncate(s string, n int) string {
 // CountSent implements sesame.Outbox.
 func (st *Store) CountSent(ctx context.Context, ch sesame.Channel, since time.Time) (int, error) {
 	var n int
-	err := st.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM outbox WHERE status = ? AND channel = ? AND sent_at >= ?`, sesame.OutboxSent, ch, sesame.FormatTime(since))
+	err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COUNT(*) FROM outbox WHERE status = ? AND channel = ? AND sent_at >= ?`), sesame.OutboxSent, ch, sesame.FormatTime(since))
 	if err != nil {
 		return 0, fmt.Errorf("store: count sent: %w", err)
 	}
@@ -201,7 +201,7 @@ var outboxColumns = map[string]string{"link_id": "link_id", "status": "status", 
 
 // FindNotifications implements sesame.Outbox.
 func (st *Store) FindNotifications(ctx context.Context, f sesame.NotificationFilter) (*sesame.NotificationPage, error) {
-	q := &query{}
+	q := st.newQuery()
 	for _, c := range f.Conds {
 		col, ok := outboxColumns[c.Field]
 		if !ok {
@@ -212,7 +212,7 @@ func (st *Store) FindNotifications(ctx context.Context, f sesame.NotificationFil
 		}
 	}
 	page := &sesame.NotificationPage{}
-	if err := st.db.GetContext(ctx, &page.Count, `SELECT COUNT(*) FROM outbox`+q.sql(), q.args...); err != nil {
+	if err := st.db.GetContext(ctx, &page.Count, st.db.Rebind(`SELECT COUNT(*) FROM outbox`+q.sql()), q.args...); err != nil {
 		return nil, fmt.Errorf("store: count notifications: %w", err)
 	}
 	order, size, err := q.page("created_at", "created_at", false, f.Desc, f.After, f.Size)
@@ -220,7 +220,7 @@ func (st *Store) FindNotifications(ctx context.Context, f sesame.NotificationFil
 		return nil, err
 	}
 	var rows []outboxRow
-	if err := st.db.SelectContext(ctx, &rows, `SELECT `+outboxCols+` FROM outbox`+q.sql()+order+` LIMIT ?`, append(q.args, size+1)...); err != nil {
+	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(`SELECT `+outboxCols+` FROM outbox`+q.sql()+order+` LIMIT ?`), append(q.args, size+1)...); err != nil {
 		return nil, fmt.Errorf("store: find notifications: %w", err)
 	}
 	for i := range rows {

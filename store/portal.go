@@ -33,8 +33,8 @@ func (st *Store) SignIn(ctx context.Context, l *sesame.Link, authID, ip, userAge
 			Epoch   int    `db:"auth_epoch"`
 			Expires string `db:"expires_at"`
 		}
-		err := tx.GetContext(ctx, &row, `UPDATE links SET access_count = access_count + 1, last_accessed_at = ?
-WHERE id = ? AND deleted_at IS NULL AND expires_at > ? AND access_count < max_access_count RETURNING auth_epoch, expires_at`,
+		err := tx.GetContext(ctx, &row, tx.Rebind(`UPDATE links SET access_count = access_count + 1, last_accessed_at = ?
+WHERE id = ? AND deleted_at IS NULL AND expires_at > ? AND access_count < max_access_count RETURNING auth_epoch, expires_at`),
 			sesame.FormatTime(now), l.ID, sesame.FormatTime(now))
 		if err == sql.ErrNoRows {
 			return errDead
@@ -42,7 +42,7 @@ WHERE id = ? AND deleted_at IS NULL AND expires_at > ? AND access_count < max_ac
 		if err != nil {
 			return fmt.Errorf("store: claim access: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0, lock_count = 0 WHERE id = ?`, authID); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE link_authenticators SET failures = 0, lock_count = 0 WHERE id = ?`), authID); err != nil {
 			return fmt.Errorf("store: reset failures: %w", err)
 		}
 		exp := now.Add(sesame.SessionMaxAge)
@@ -51,8 +51,8 @@ WHERE id = ? AND deleted_at IS NULL AND expires_at > ? AND access_count < max_ac
 		}
 		sess = &sesame.Session{ID: sesame.NewID("ses_"), LinkID: l.ID, AuthenticatorID: authID, AuthEpoch: row.Epoch,
 			Created: now, Expires: exp, LastSeen: now, IP: ip, UserAgent: truncate(userAgent, 256)}
-		_, err = tx.ExecContext(ctx, `INSERT INTO sessions (secret_mac, id, link_id, authenticator_id, auth_epoch, created_at, expires_at, last_seen_at, ip, user_agent)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, st.mac("session", secret), sess.ID, l.ID, authID, row.Epoch, sesame.FormatTime(now),
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sessions (secret_mac, id, link_id, authenticator_id, auth_epoch, created_at, expires_at, last_seen_at, ip, user_agent)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), st.mac("session", secret), sess.ID, l.ID, authID, row.Epoch, sesame.FormatTime(now),
 			sesame.FormatTime(exp), sesame.FormatTime(now), ip, sess.UserAgent)
 		if err != nil {
 			return fmt.Errorf("store: create session: %w", err)
@@ -84,8 +84,8 @@ func (st *Store) SessionBySecret(ctx context.Context, linkID, secret string, epo
 		UA       string `db:"user_agent"`
 	}
 	mac := st.mac("session", secret)
-	err := st.db.GetContext(ctx, &r, `SELECT id, link_id, authenticator_id, auth_epoch, created_at, expires_at, last_seen_at, ip, user_agent
-FROM sessions WHERE secret_mac = ? AND ended_at IS NULL`, mac)
+	err := st.db.GetContext(ctx, &r, st.db.Rebind(`SELECT id, link_id, authenticator_id, auth_epoch, created_at, expires_at, last_seen_at, ip, user_agent
+FROM sessions WHERE secret_mac = ? AND ended_at IS NULL`), mac)
 	if err == sql.ErrNoRows {
 		return nil, errDead
 	}
@@ -99,7 +99,7 @@ FROM sessions WHERE secret_mac = ? AND ended_at IS NULL`, mac)
 	}
 	// last_seen_at moves at most once a minute, to keep reads cheap.
 	if now.Sub(s.LastSeen) > time.Minute {
-		if _, err := st.w.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE secret_mac = ?`, sesame.FormatTime(now), mac); err != nil {
+		if _, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE sessions SET last_seen_at = ? WHERE secret_mac = ?`), sesame.FormatTime(now), mac); err != nil {
 			return nil, fmt.Errorf("store: touch session: %w", err)
 		}
 		s.LastSeen = now
@@ -109,7 +109,7 @@ FROM sessions WHERE secret_mac = ? AND ended_at IS NULL`, mac)
 
 // EndSession implements sesame.SessionStore.
 func (st *Store) EndSession(ctx context.Context, secret string) error {
-	_, err := st.w.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE secret_mac = ? AND ended_at IS NULL`, sesame.FormatTime(st.nowUTC()), st.mac("session", secret))
+	_, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE sessions SET ended_at = ? WHERE secret_mac = ? AND ended_at IS NULL`), sesame.FormatTime(st.nowUTC()), st.mac("session", secret))
 	if err != nil {
 		return fmt.Errorf("store: end session: %w", err)
 	}
@@ -126,7 +126,7 @@ func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.
 			Failures int `db:"failures"`
 			Locks    int `db:"lock_count"`
 		}
-		err := tx.GetContext(ctx, &r, `UPDATE link_authenticators SET failures = failures + 1 WHERE id = ? RETURNING failures, lock_count`, authID)
+		err := tx.GetContext(ctx, &r, tx.Rebind(`UPDATE link_authenticators SET failures = failures + 1 WHERE id = ? RETURNING failures, lock_count`), authID)
 		if err == sql.ErrNoRows {
 			return nil
 		}
@@ -137,7 +137,7 @@ func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.
 			return nil
 		}
 		locked = now.Add(sesame.LockWindow(r.Locks + 1))
-		_, err = tx.ExecContext(ctx, `UPDATE link_authenticators SET failures = 0, lock_count = lock_count + 1, locked_until = ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE link_authenticators SET failures = 0, lock_count = lock_count + 1, locked_until = ? WHERE id = ?`),
 			sesame.FormatTime(locked), authID)
 		if err != nil {
 			return fmt.Errorf("store: lock authenticator: %w", err)
@@ -150,7 +150,7 @@ func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.
 // BackoffUntil implements sesame.Backoff.
 func (st *Store) BackoffUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {
 	var until string
-	err := st.db.GetContext(ctx, &until, `SELECT blocked_until FROM backoff WHERE key = ?`, key)
+	err := st.db.GetContext(ctx, &until, st.db.Rebind(`SELECT blocked_until FROM backoff WHERE key = ?`), key)
 	if err == sql.ErrNoRows {
 		return time.Time{}, nil
 	}
@@ -183,14 +183,14 @@ func (st *Store) RecordBackoffFailure(ctx context.Context, key string, now time.
 	var until time.Time
 	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
 		var n int
-		err := tx.GetContext(ctx, &n, `INSERT INTO backoff (key, failures, blocked_until, updated_at) VALUES (?, 1, ?, ?)
-ON CONFLICT (key) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at RETURNING failures`,
+		err := tx.GetContext(ctx, &n, tx.Rebind(`INSERT INTO backoff (key, failures, blocked_until, updated_at) VALUES (?, 1, ?, ?)
+ON CONFLICT (key) DO UPDATE SET failures = backoff.failures + 1, updated_at = excluded.updated_at RETURNING failures`),
 			key, sesame.FormatTime(now), sesame.FormatTime(now))
 		if err != nil {
 			return fmt.Errorf("store: backoff failure: %w", err)
 		}
 		until = now.Add(backoffDelay(n))
-		_, err = tx.ExecContext(ctx, `UPDATE backoff SET blocked_until = ? WHERE key = ?`, sesame.FormatTime(until), key)
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE backoff SET blocked_until = ? WHERE key = ?`), sesame.FormatTime(until), key)
 		return err
 	})
 	return until, err
@@ -198,7 +198,7 @@ ON CONFLICT (key) DO UPDATE SET failures = failures + 1, updated_at = excluded.u
 
 // ClearBackoff implements sesame.Backoff.
 func (st *Store) ClearBackoff(ctx context.Context, key string) error {
-	if _, err := st.w.ExecContext(ctx, `DELETE FROM backoff WHERE key = ?`, key); err != nil {
+	if _, err := st.w.ExecContext(ctx, st.w.Rebind(`DELETE FROM backoff WHERE key = ?`), key); err != nil {
 		return fmt.Errorf("store: clear backoff: %w", err)
 	}
 	return nil
@@ -212,7 +212,7 @@ func (st *Store) CreateChallenge(ctx context.Context, authID, code string, msg *
 			Count int            `db:"n"`
 			Last  sql.NullString `db:"last"`
 		}
-		err := tx.GetContext(ctx, &recent, `SELECT COUNT(*) AS n, MAX(sent_at) AS last FROM challenges WHERE authenticator_id = ? AND sent_at > ?`,
+		err := tx.GetContext(ctx, &recent, tx.Rebind(`SELECT COUNT(*) AS n, MAX(sent_at) AS last FROM challenges WHERE authenticator_id = ? AND sent_at > ?`),
 			authID, sesame.FormatTime(now.Add(-time.Hour)))
 		if err != nil {
 			return fmt.Errorf("store: recent challenges: %w", err)
@@ -224,7 +224,7 @@ func (st *Store) CreateChallenge(ctx context.Context, authID, code string, msg *
 			return sesame.Errorf(sesame.TooManyAttempts, "Too many codes were sent in the last hour.")
 		}
 		id := sesame.NewID("chl_")
-		_, err = tx.ExecContext(ctx, `INSERT INTO challenges (id, authenticator_id, code_mac, expires_at, sent_at) VALUES (?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO challenges (id, authenticator_id, code_mac, expires_at, sent_at) VALUES (?, ?, ?, ?, ?)`),
 			id, authID, st.mac("code "+id, code), sesame.FormatTime(now.Add(sesame.CodeTTL)), sesame.FormatTime(now))
 		if err != nil {
 			return fmt.Errorf("store: create challenge: %w", err)
@@ -242,8 +242,8 @@ func (st *Store) VerifyCode(ctx context.Context, authID, code string, now time.T
 			MAC      []byte `db:"code_mac"`
 			Attempts int    `db:"attempts"`
 		}
-		err := tx.GetContext(ctx, &c, `SELECT id, code_mac, attempts FROM challenges WHERE authenticator_id = ? AND consumed_at IS NULL AND expires_at > ?
-ORDER BY sent_at DESC LIMIT 1`, authID, sesame.FormatTime(now))
+		err := tx.GetContext(ctx, &c, tx.Rebind(`SELECT id, code_mac, attempts FROM challenges WHERE authenticator_id = ? AND consumed_at IS NULL AND expires_at > ?
+ORDER BY sent_at DESC LIMIT 1`), authID, sesame.FormatTime(now))
 		if err == sql.ErrNoRows {
 			return sesame.ErrNoCode
 		}
@@ -254,7 +254,7 @@ ORDER BY sent_at DESC LIMIT 1`, authID, sesame.FormatTime(now))
 			return sesame.Errorf(sesame.TooManyAttempts, "Too many wrong tries for this code. Ask for a new one.")
 		}
 		if hmac.Equal(st.mac("code "+c.ID, code), c.MAC) {
-			res, err := tx.ExecContext(ctx, `UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL`, sesame.FormatTime(now), c.ID)
+			res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL`), sesame.FormatTime(now), c.ID)
 			if err != nil {
 				return fmt.Errorf("store: consume challenge: %w", err)
 			}
@@ -263,7 +263,7 @@ ORDER BY sent_at DESC LIMIT 1`, authID, sesame.FormatTime(now))
 			}
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE challenges SET attempts = attempts + 1 WHERE id = ?`, c.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE challenges SET attempts = attempts + 1 WHERE id = ?`), c.ID); err != nil {
 			return fmt.Errorf("store: count attempt: %w", err)
 		}
 		// Commit the counted try; the answer is still wrong.
@@ -282,7 +282,7 @@ var errWrongCode = sesame.Errorf(sesame.Unauthenticated, "That code is not right
 func (st *Store) ClaimDownload(ctx context.Context, l *sesame.Link, sessionID, key string) (bool, error) {
 	claimed := false
 	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO download_claims (session_id, claim_key, link_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO download_claims (session_id, claim_key, link_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 			sessionID, key, l.ID, sesame.FormatTime(st.nowUTC()))
 		if err != nil {
 			return fmt.Errorf("store: claim download: %w", err)
@@ -291,7 +291,7 @@ func (st *Store) ClaimDownload(ctx context.Context, l *sesame.Link, sessionID, k
 			return nil // this session already paid for this file
 		}
 		// One conditional UPDATE against the cap.
-		res, err = tx.ExecContext(ctx, `UPDATE links SET downloads = downloads + 1 WHERE id = ? AND (max_downloads = 0 OR downloads < max_downloads)`, l.ID)
+		res, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE links SET downloads = downloads + 1 WHERE id = ? AND (max_downloads = 0 OR downloads < max_downloads)`), l.ID)
 		if err != nil {
 			return fmt.Errorf("store: count download: %w", err)
 		}
@@ -307,21 +307,21 @@ func (st *Store) ClaimDownload(ctx context.Context, l *sesame.Link, sessionID, k
 // RefundDownload implements sesame.DownloadClaims.
 func (st *Store) RefundDownload(ctx context.Context, linkID, sessionID, key string) error {
 	return st.withTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM download_claims WHERE session_id = ? AND claim_key = ?`, sessionID, key)
+		res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM download_claims WHERE session_id = ? AND claim_key = ?`), sessionID, key)
 		if err != nil {
 			return fmt.Errorf("store: refund claim: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE links SET downloads = downloads - 1 WHERE id = ? AND downloads > 0`, linkID)
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE links SET downloads = downloads - 1 WHERE id = ? AND downloads > 0`), linkID)
 		return err
 	})
 }
 
 // AddSessionUpload implements sesame.SessionUploads.
 func (st *Store) AddSessionUpload(ctx context.Context, sessionID, objectID string) error {
-	_, err := st.w.ExecContext(ctx, `INSERT INTO session_uploads (session_id, object_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, sessionID, objectID)
+	_, err := st.w.ExecContext(ctx, st.w.Rebind(`INSERT INTO session_uploads (session_id, object_id) VALUES (?, ?) ON CONFLICT DO NOTHING`), sessionID, objectID)
 	if err != nil {
 		return fmt.Errorf("store: session upload: %w", err)
 	}
@@ -331,7 +331,7 @@ func (st *Store) AddSessionUpload(ctx context.Context, sessionID, objectID strin
 // SessionUploadIDs implements sesame.SessionUploads.
 func (st *Store) SessionUploadIDs(ctx context.Context, sessionID string) ([]string, error) {
 	var ids []string
-	if err := st.db.SelectContext(ctx, &ids, `SELECT object_id FROM session_uploads WHERE session_id = ? ORDER BY rowid`, sessionID); err != nil {
+	if err := st.db.SelectContext(ctx, &ids, st.db.Rebind(`SELECT object_id FROM session_uploads WHERE session_id = ? ORDER BY `+st.dialect.insertionOrder), sessionID); err != nil {
 		return nil, fmt.Errorf("store: session uploads: %w", err)
 	}
 	return ids, nil
@@ -341,8 +341,8 @@ func (st *Store) SessionUploadIDs(ctx context.Context, sessionID string) ([]stri
 // UPDATE, so that concurrent uploads never pass the cap together.
 func (st *Store) ReserveUploadFile(ctx context.Context, linkID string, maxFiles int) (int64, bool, error) {
 	var used int64
-	err := st.w.GetContext(ctx, &used, `UPDATE links SET uploaded_files = uploaded_files + 1
-WHERE id = ? AND (? = 0 OR uploaded_files < ?) RETURNING uploaded_bytes`, linkID, maxFiles, maxFiles)
+	err := st.w.GetContext(ctx, &used, st.w.Rebind(`UPDATE links SET uploaded_files = uploaded_files + 1
+WHERE id = ? AND (? = 0 OR uploaded_files < ?) RETURNING uploaded_bytes`), linkID, maxFiles, maxFiles)
 	if err == sql.ErrNoRows {
 		return 0, false, nil
 	}
@@ -354,8 +354,8 @@ WHERE id = ? AND (? = 0 OR uploaded_files < ?) RETURNING uploaded_bytes`, linkID
 
 // ReserveUploadBytes implements sesame.AccessStore with one conditional UPDATE.
 func (st *Store) ReserveUploadBytes(ctx context.Context, linkID string, n, maxBytes int64) (bool, error) {
-	res, err := st.w.ExecContext(ctx, `UPDATE links SET uploaded_bytes = uploaded_bytes + ?
-WHERE id = ? AND (? = 0 OR uploaded_bytes + ? <= ?)`, n, linkID, maxBytes, n, maxBytes)
+	res, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE links SET uploaded_bytes = uploaded_bytes + ?
+WHERE id = ? AND (? = 0 OR uploaded_bytes + ? <= ?)`), n, linkID, maxBytes, n, maxBytes)
 	if err != nil {
 		return false, fmt.Errorf("store: reserve upload bytes: %w", translate(err))
 	}
@@ -366,8 +366,8 @@ WHERE id = ? AND (? = 0 OR uploaded_bytes + ? <= ?)`, n, linkID, maxBytes, n, ma
 // ReleaseUpload implements sesame.AccessStore: it gives back what a failed
 // upload reserved.
 func (st *Store) ReleaseUpload(ctx context.Context, linkID string, files int, bytes int64) error {
-	_, err := st.w.ExecContext(ctx, `UPDATE links SET uploaded_files = MAX(uploaded_files - ?, 0), uploaded_bytes = MAX(uploaded_bytes - ?, 0)
-WHERE id = ?`, files, bytes, linkID)
+	_, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE links SET uploaded_files = `+st.dialect.greatest+`(uploaded_files - ?, 0), uploaded_bytes = `+st.dialect.greatest+`(uploaded_bytes - ?, 0)
+WHERE id = ?`), files, bytes, linkID)
 	if err != nil {
 		return fmt.Errorf("store: release upload: %w", translate(err))
 	}

@@ -60,7 +60,7 @@ func (st *Store) Purge(ctx context.Context, now time.Time, auditRetention time.D
 	stats := PurgeStats{}
 	for _, s := range purgeSteps(now, auditRetention) {
 		err := st.purgeBatches(ctx, stats, s.table, func() (int64, error) {
-			res, err := st.w.ExecContext(ctx, s.query, append(s.args, purgeBatch)...)
+			res, err := st.w.ExecContext(ctx, st.w.Rebind(s.query), append(s.args, purgeBatch)...)
 			if err != nil {
 				return 0, err
 			}
@@ -138,7 +138,7 @@ func (st *Store) purgeBatches(ctx context.Context, stats PurgeStats, table strin
 func (st *Store) purgeSessions(ctx context.Context, stats PurgeStats, now, idle string) (int64, error) {
 	var ids []string
 	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.SelectContext(ctx, &ids, `SELECT s.id FROM sessions s WHERE `+spentSession+` LIMIT ?`, now, idle, purgeBatch)
+		err := tx.SelectContext(ctx, &ids, tx.Rebind(`SELECT s.id FROM sessions s WHERE `+spentSession+` LIMIT ?`), now, idle, purgeBatch)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -161,17 +161,17 @@ func (st *Store) purgeSessions(ctx context.Context, stats PurgeStats, now, idle 
 func (st *Store) purgeAudit(ctx context.Context, cutoff string) (int64, error) {
 	var n int64
 	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_purge (cutoff) VALUES (?)`, cutoff); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO audit_purge (cutoff) VALUES (?)`), cutoff); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE time < ? ORDER BY time, id LIMIT ?)`, cutoff, purgeBatch)
+		res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE time < ? ORDER BY time, id LIMIT ?)`), cutoff, purgeBatch)
 		if err != nil {
 			return err
 		}
 		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM audit_purge`)
+		_, err = tx.ExecContext(ctx, tx.Rebind(`DELETE FROM audit_purge`))
 		return err
 	})
 	return n, err
@@ -183,7 +183,7 @@ func execIn(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (int64,
 	if err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, q, a...)
+	res, err := tx.ExecContext(ctx, tx.Rebind(q), a...)
 	if err != nil {
 		return 0, err
 	}
@@ -204,7 +204,7 @@ func retireLinks(ctx context.Context, tx *sqlx.Tx, now time.Time, ids []string) 
 		what, query string
 		args        []any
 	}{
-		{"delete", `UPDATE links SET deleted_at = ?, updated_at = ?, token_sealed = X'' WHERE id IN (?) AND deleted_at IS NULL`, []any{ts, ts, ids}},
+		{"delete", `UPDATE links SET deleted_at = ?, updated_at = ?, token_sealed = ? WHERE id IN (?) AND deleted_at IS NULL`, []any{ts, ts, []byte{}, ids}},
 		{"forget passwords", `UPDATE link_authenticators SET context = '' WHERE auth_type = 'password' AND link_id IN (?)`, []any{ids}},
 		{"forget codes", `DELETE FROM challenges WHERE authenticator_id IN (SELECT id FROM link_authenticators WHERE link_id IN (?))`, []any{ids}},
 		{"end sessions", `UPDATE sessions SET ended_at = ? WHERE ended_at IS NULL AND link_id IN (?)`, []any{ts, ids}},

@@ -137,13 +137,22 @@ func TestStore_MigrationForgetsDeletedLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := ts.rawDB(t)
-	for _, q := range []string{
+	trigger := []string{ // 0002's trigger
+		`DROP TRIGGER audit_events_no_delete`,
+		`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END`,
+	}
+	if onPostgres() {
+		trigger = []string{
+			`DROP TRIGGER audit_events_no_delete ON audit_events`,
+			`DROP FUNCTION audit_events_no_delete()`,
+			`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()`,
+		}
+	}
+	for _, q := range append([]string{
 		`UPDATE links SET deleted_at = '2025-03-01T12:00:30.000000Z' WHERE id = '` + legacy.link.ID + `'`,
 		`DELETE FROM schema_migrations WHERE version = 7`,
 		`DROP TABLE audit_purge`,
-		`DROP TRIGGER audit_events_no_delete`,
-		`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END`,
-	} {
+	}, trigger...) {
 		ts.rawExec(t, db, q)
 	}
 	ts.Store = openStore(t, ts.dir, ts.clock)

@@ -1,7 +1,7 @@
 // Package store implements the sesame storage roles (sesame.ObjectReader,
 // sesame.ObjectWriter, sesame.BlobStore, sesame.TokenStore,
-// sesame.PendingUploads and sesame.Grants) on SQLite through sqlx, with
-// payloads as files on the local disk.
+// sesame.PendingUploads and sesame.Grants) on SQLite or PostgreSQL through
+// sqlx, with payloads as files on the local disk.
 package store
 
 import (
@@ -22,18 +22,29 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/mattn/go-sqlite3"
 
 	"github.com/sesame-share/sesame"
 )
 
-//go:embed migrations/sqlite/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// Config says where the store keeps its files.
+// Config says where the store keeps its rows and files.
 type Config struct {
-	// DataDir holds the database, the blobs and the secret key.
+	// DataDir holds the blobs, the secret key and, without DatabaseURL,
+	// the SQLite database.
 	DataDir string
+	// DatabaseURL names the database: empty means SQLite in DataDir, a
+	// postgres:// (or postgresql://) URL a PostgreSQL database, whose TLS
+	// and other connection settings come from the URL.
+	DatabaseURL string
+	// MaxConns bounds the connections the store opens for reads (SQLite)
+	// or for everything (PostgreSQL); 0 means no bound on SQLite and 10
+	// on PostgreSQL.
+	MaxConns int
+	// StatementTimeout cancels a PostgreSQL statement that runs longer
+	// (0: no limit). SQLite ignores it.
+	StatementTimeout time.Duration
 	// Logger receives background problems; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -52,13 +63,16 @@ type Config struct {
 	FreeSpace func() (int64, error)
 }
 
-// Store is the SQLite and local-disk implementation of the storage roles.
+// Store is the SQLite or PostgreSQL and local-disk implementation of the
+// storage roles.
 type Store struct {
 	db *sqlx.DB // reads, on as many connections as they need
-	// w carries every write on one connection: writers queue in the pool,
-	// in order and within their request's deadline, instead of racing
-	// for SQLite's lock and sleeping in its busy handler.
+	// w carries every write. On SQLite it is one connection: writers queue
+	// in the pool, in order and within their request's deadline, instead
+	// of racing for SQLite's lock and sleeping in its busy handler. On
+	// PostgreSQL it is db.
 	w       *sqlx.DB
+	dialect *dialect
 	dir     string
 	keys    *Keys
 	log     *slog.Logger
@@ -127,7 +141,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	st.keys = keys
-	if st.db, st.w, err = openDB(filepath.Join(cfg.DataDir, "sesame.db")); err != nil {
+	if err := st.openDB(cfg); err != nil {
 		st.unlock()
 		return nil, err
 	}
@@ -152,9 +166,33 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return st, nil
 }
 
-// openDB opens the database file at path with a pool for reads and one
+// openDB opens the database that cfg names.
+func (st *Store) openDB(cfg Config) error {
+	switch {
+	case cfg.DatabaseURL == "":
+		db, w, err := openSQLite(filepath.Join(cfg.DataDir, "sesame.db"))
+		if err != nil {
+			return err
+		}
+		if cfg.MaxConns > 0 {
+			db.SetMaxOpenConns(cfg.MaxConns)
+		}
+		st.db, st.w, st.dialect = db, w, sqliteDialect
+	case isPostgresURL(cfg.DatabaseURL):
+		db, err := openPostgres(cfg.DatabaseURL, cfg.MaxConns, cfg.StatementTimeout)
+		if err != nil {
+			return err
+		}
+		st.db, st.w, st.dialect = db, db, postgresDialect
+	default:
+		return &sesame.Error{Kind: sesame.Invalid, Message: "The database URL must be empty (SQLite) or start with postgres://."}
+	}
+	return nil
+}
+
+// openSQLite opens the database file at path with a pool for reads and one
 // connection for writes.
-func openDB(path string) (db, w *sqlx.DB, err error) {
+func openSQLite(path string) (db, w *sqlx.DB, err error) {
 	// Create the file first so that it (and the WAL files SQLite derives
 	// from it) is readable by the owner only.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -187,9 +225,13 @@ func openDB(path string) (db, w *sqlx.DB, err error) {
 // (PRAGMA optimize, bounded by analysis_limit so it stays fast on large
 // databases). Without them SQLite may walk the created_at index for a
 // target_id or tags filter instead of starting from the few matching rows.
-// serve calls it at startup and every hour.
+// serve calls it at startup and every hour. PostgreSQL's autovacuum keeps
+// its statistics itself, so there it does nothing.
 func (st *Store) Optimize(ctx context.Context) error {
-	if _, err := st.w.ExecContext(ctx, `PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002`); err != nil {
+	if st.dialect != sqliteDialect {
+		return nil
+	}
+	if _, err := st.w.ExecContext(ctx, st.w.Rebind(`PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002`)); err != nil {
 		return fmt.Errorf("store: optimize: %w", err)
 	}
 	return nil
@@ -197,7 +239,10 @@ func (st *Store) Optimize(ctx context.Context) error {
 
 // Close closes the database and releases the data directory's lock.
 func (st *Store) Close() error {
-	err := errors.Join(st.w.Close(), st.db.Close())
+	err := st.db.Close()
+	if st.w != st.db {
+		err = errors.Join(st.w.Close(), err)
+	}
 	st.unlock()
 	return err
 }
@@ -227,11 +272,20 @@ func (st *Store) Ping(ctx context.Context) error {
 // DefaultBucket returns the id of the default bucket.
 func (st *Store) DefaultBucket() string { return st.bucket }
 
+// migrate applies the pending migrations. On PostgreSQL it holds an
+// advisory lock meanwhile, so that replicas starting together migrate once.
 func (st *Store) migrate(ctx context.Context) error {
-	if _, err := st.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+	if st.dialect == postgresDialect {
+		return withAdvisoryLock(ctx, st.db, migrateLockKey, func() error { return st.applyMigrations(ctx) })
+	}
+	return st.applyMigrations(ctx)
+}
+
+func (st *Store) applyMigrations(ctx context.Context) error {
+	if _, err := st.w.ExecContext(ctx, st.w.Rebind(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`)); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
+	names, err := fs.Glob(migrations, "migrations/"+st.dialect.name+"/*.sql")
 	if err != nil {
 		return fmt.Errorf("store: list migrations: %w", err)
 	}
@@ -248,16 +302,16 @@ func (st *Store) migrate(ctx context.Context) error {
 		}
 		err = st.withTx(ctx, func(tx *sqlx.Tx) error {
 			var n int
-			if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version); err != nil {
+			if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version); err != nil {
 				return err
 			}
 			if n > 0 {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(string(body))); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, sesame.FormatTime(st.now()))
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, sesame.FormatTime(st.now()))
 			return err
 		})
 		if err != nil {
@@ -269,7 +323,7 @@ func (st *Store) migrate(ctx context.Context) error {
 
 func (st *Store) ensureBucket(ctx context.Context) error {
 	return st.withTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &st.bucket, `SELECT id FROM buckets WHERE is_default = 1`)
+		err := tx.GetContext(ctx, &st.bucket, tx.Rebind(`SELECT id FROM buckets WHERE is_default = 1`))
 		if err == nil {
 			return nil
 		}
@@ -277,7 +331,7 @@ func (st *Store) ensureBucket(ctx context.Context) error {
 			return fmt.Errorf("store: default bucket: %w", err)
 		}
 		st.bucket = sesame.NewID(sesame.PrefixBucket)
-		_, err = tx.ExecContext(ctx, `INSERT INTO buckets (id, name, is_default, created_at) VALUES (?, 'default', 1, ?)`, st.bucket, sesame.FormatTime(st.now()))
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO buckets (id, name, is_default, created_at) VALUES (?, 'default', 1, ?)`), st.bucket, sesame.FormatTime(st.now()))
 		return err
 	})
 }
@@ -289,7 +343,11 @@ func (st *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		return translate(fmt.Errorf("store: begin: %w", err))
 	}
 	defer tx.Rollback() // no-op after Commit
-	if err := fn(tx); err != nil {
+	err = st.dialect.beginWrite(ctx, tx)
+	if err == nil {
+		err = fn(tx)
+	}
+	if err != nil {
 		if note != nil {
 			note.Abort()
 		}
@@ -305,25 +363,6 @@ func (st *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		note.Commit()
 	}
 	return nil
-}
-
-// translate classifies driver errors by code.
-func translate(err error) error {
-	if err == nil || sesame.AsError(err) != nil {
-		return err
-	}
-	var se sqlite3.Error
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return &sesame.Error{Kind: sesame.NotFound, Err: err}
-	case errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey):
-		return &sesame.Error{Kind: sesame.Conflict, Err: err}
-	case errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked):
-		return &sesame.Error{Kind: sesame.Unavailable, Message: "The server is busy; try again.", Err: err}
-	case errors.As(err, &se) && se.Code == sqlite3.ErrFull:
-		return &sesame.Error{Kind: sesame.NoSpace, Message: "The server has no space left.", Err: err}
-	}
-	return err
 }
 
 // mac returns the keyed MAC of a secret for one purpose, for lookups that

@@ -60,10 +60,11 @@ func newTestStore(t *testing.T) *testStore {
 func openStore(t *testing.T, dir string, c *clock) *store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), store.Config{
-		DataDir:   dir,
-		Now:       c.Now,
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Exclusive: true, // as the server: it sweeps on open
+		DataDir:     dir,
+		DatabaseURL: databaseURL(t, dir),
+		Now:         c.Now,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Exclusive:   true, // as the server: it sweeps on open
 	})
 	if err != nil {
 		t.Fatalf("open store: %v", err)

@@ -57,7 +57,7 @@ func (st *Store) CreateToken(ctx context.Context, name string, scopes []sesame.S
 	}
 	t := &sesame.Token{ID: sesame.NewID(sesame.PrefixToken), Name: name, Scopes: scopes, Created: now, Expires: expires.UTC().Truncate(time.Microsecond)}
 	secret := newSecret(sesame.TokenPrefix)
-	_, err := st.w.ExecContext(ctx, `INSERT INTO api_tokens (id, name, mac, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := st.w.ExecContext(ctx, st.w.Rebind(`INSERT INTO api_tokens (id, name, mac, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
 		t.ID, t.Name, st.mac("api token", secret), strings.Join(names, ","), sesame.FormatTime(now), nullTime(expires))
 	if err != nil {
 		return nil, "", fmt.Errorf("store: create token: %w", translate(err))
@@ -72,7 +72,7 @@ func (st *Store) Authenticate(ctx context.Context, secret string) (*sesame.Token
 		return nil, bad
 	}
 	var r tokenRow
-	err := st.db.GetContext(ctx, &r, `SELECT `+tokenCols+` FROM api_tokens WHERE mac = ?`, st.mac("api token", secret))
+	err := st.db.GetContext(ctx, &r, st.db.Rebind(`SELECT `+tokenCols+` FROM api_tokens WHERE mac = ?`), st.mac("api token", secret))
 	if err == sql.ErrNoRows {
 		return nil, bad
 	}
@@ -86,7 +86,7 @@ func (st *Store) Authenticate(ctx context.Context, secret string) (*sesame.Token
 	}
 	// last_used_at is written at most once a minute, to keep reads read-only.
 	if t.LastUsed.IsZero() || now.Sub(t.LastUsed) > time.Minute {
-		if _, err := st.w.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, sesame.FormatTime(now), t.ID); err != nil {
+		if _, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`), sesame.FormatTime(now), t.ID); err != nil {
 			st.log.Warn("token last used", "token_id", t.ID, "error", err)
 		}
 		t.LastUsed = now
@@ -97,7 +97,7 @@ func (st *Store) Authenticate(ctx context.Context, secret string) (*sesame.Token
 // FindTokens implements sesame.TokenStore.
 func (st *Store) FindTokens(ctx context.Context) ([]*sesame.Token, error) {
 	var rows []tokenRow
-	if err := st.db.SelectContext(ctx, &rows, `SELECT `+tokenCols+` FROM api_tokens ORDER BY created_at DESC, id DESC`); err != nil {
+	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(`SELECT `+tokenCols+` FROM api_tokens ORDER BY created_at DESC, id DESC`)); err != nil {
 		return nil, fmt.Errorf("store: find tokens: %w", err)
 	}
 	out := make([]*sesame.Token, len(rows))
@@ -109,7 +109,7 @@ func (st *Store) FindTokens(ctx context.Context) ([]*sesame.Token, error) {
 
 // RevokeToken implements sesame.TokenStore.
 func (st *Store) RevokeToken(ctx context.Context, id string) error {
-	res, err := st.w.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, sesame.FormatTime(st.nowUTC()), id)
+	res, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`), sesame.FormatTime(st.nowUTC()), id)
 	if err != nil {
 		return fmt.Errorf("store: revoke token: %w", translate(err))
 	}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -327,21 +325,13 @@ func TestStore_SecretsNotStored(t *testing.T) {
 
 	check := func(t *testing.T, when string) {
 		t.Helper()
-		db := filepath.Join(ts.dir, "sesame.db")
 		var all []byte
-		for _, p := range []string{db, db + "-wal", db + "-shm"} {
-			b, err := os.ReadFile(p)
-			if os.IsNotExist(err) && p != db {
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, b...)
+		for _, p := range ts.dbParts(t) {
+			all = append(all, p.data...)
 			for _, s := range secrets {
 				body := strings.TrimPrefix(s, sesame.TokenPrefix)
-				if bytes.Contains(b, []byte(body)) {
-					t.Errorf("%s: %s holds the secret %s…", when, filepath.Base(p), s[:8])
+				if bytes.Contains(p.data, []byte(body)) {
+					t.Errorf("%s: %s holds the secret %s…", when, p.name, s[:8])
 				}
 			}
 		}

@@ -64,7 +64,7 @@ func (st *Store) CreatePendingUpload(ctx context.Context, p *sesame.PendingUploa
 	now := st.nowUTC()
 	p.Created, p.Status = now, sesame.PendingWaiting
 	secret := newSecret("")
-	_, err = st.w.ExecContext(ctx, `INSERT INTO pending_uploads (id, token_id, secret_mac, method, spec, expires_at, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = st.w.ExecContext(ctx, st.w.Rebind(`INSERT INTO pending_uploads (id, token_id, secret_mac, method, spec, expires_at, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 		p.ID, p.TokenID, st.mac("upload url", secret), p.Method, string(spec), sesame.FormatTime(p.Expires), p.Status, sesame.FormatTime(now))
 	if err != nil {
 		return "", fmt.Errorf("store: create pending upload: %w", translate(err))
@@ -76,7 +76,7 @@ func (st *Store) CreatePendingUpload(ctx context.Context, p *sesame.PendingUploa
 // conditional UPDATE, so two uploads to one URL cannot both win.
 func (st *Store) ClaimPendingUpload(ctx context.Context, secret string) (*sesame.PendingUpload, error) {
 	var r pendingRow
-	err := st.w.GetContext(ctx, &r, `UPDATE pending_uploads SET status = ? WHERE secret_mac = ? AND status = ? AND expires_at > ? RETURNING `+pendingCols,
+	err := st.w.GetContext(ctx, &r, st.w.Rebind(`UPDATE pending_uploads SET status = ? WHERE secret_mac = ? AND status = ? AND expires_at > ? RETURNING `+pendingCols),
 		sesame.PendingBusy, st.mac("upload url", secret), sesame.PendingWaiting, sesame.FormatTime(st.nowUTC()))
 	if err == sql.ErrNoRows {
 		return nil, sesame.Errorf(sesame.NotFound, "This upload URL is unknown, used or expired.")
@@ -96,7 +96,7 @@ func (st *Store) FinishPendingUpload(ctx context.Context, id, objectID string, f
 		b, _ := json.Marshal(failureJSON{Kind: failure.Kind, Message: failure.Message, Fields: failure.Fields}) // plain values
 		fail = sql.NullString{String: string(b), Valid: true}
 	}
-	_, err := st.w.ExecContext(ctx, `UPDATE pending_uploads SET status = ?, object_id = ?, failure = ? WHERE id = ?`, status, objectID, fail, id)
+	_, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE pending_uploads SET status = ?, object_id = ?, failure = ? WHERE id = ?`), status, objectID, fail, id)
 	if err != nil {
 		return fmt.Errorf("store: finish upload: %w", translate(err))
 	}
@@ -106,7 +106,7 @@ func (st *Store) FinishPendingUpload(ctx context.Context, id, objectID string, f
 // PendingUploadByID implements sesame.PendingUploads.
 func (st *Store) PendingUploadByID(ctx context.Context, tokenID, id string) (*sesame.PendingUpload, error) {
 	var r pendingRow
-	err := st.db.GetContext(ctx, &r, `SELECT `+pendingCols+` FROM pending_uploads WHERE id = ? AND token_id = ?`, id, tokenID)
+	err := st.db.GetContext(ctx, &r, st.db.Rebind(`SELECT `+pendingCols+` FROM pending_uploads WHERE id = ? AND token_id = ?`), id, tokenID)
 	if err == sql.ErrNoRows {
 		return nil, sesame.Errorf(sesame.NotFound, "No request has the id %s.", id)
 	}
@@ -121,7 +121,7 @@ func (st *Store) CreateGrant(ctx context.Context, g *sesame.Grant) (string, erro
 	ids, _ := json.Marshal(g.ObjectIDs) // a string slice always marshals
 	secret := newSecret("")
 	now := st.nowUTC()
-	_, err := st.w.ExecContext(ctx, `INSERT INTO download_grants (secret_mac, bucket_id, object_ids, archive, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := st.w.ExecContext(ctx, st.w.Rebind(`INSERT INTO download_grants (secret_mac, bucket_id, object_ids, archive, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
 		st.mac("download url", secret), st.bucketOrDefault(g.BucketID), string(ids), g.Archive, sesame.FormatTime(g.Expires), sesame.FormatTime(now))
 	if err != nil {
 		return "", fmt.Errorf("store: create grant: %w", translate(err))
@@ -137,7 +137,7 @@ func (st *Store) GrantBySecret(ctx context.Context, secret string) (*sesame.Gran
 		Archive   string `db:"archive"`
 		Expires   string `db:"expires_at"`
 	}
-	err := st.db.GetContext(ctx, &r, `SELECT bucket_id, object_ids, archive, expires_at FROM download_grants WHERE secret_mac = ? AND expires_at > ?`,
+	err := st.db.GetContext(ctx, &r, st.db.Rebind(`SELECT bucket_id, object_ids, archive, expires_at FROM download_grants WHERE secret_mac = ? AND expires_at > ?`),
 		st.mac("download url", secret), sesame.FormatTime(st.nowUTC()))
 	if err == sql.ErrNoRows {
 		return nil, sesame.Errorf(sesame.NotFound, "This download URL is unknown or expired.")

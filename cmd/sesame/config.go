@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/store"
 )
 
 // Config is the whole server configuration. Every key is documented in
@@ -28,7 +30,12 @@ type Config struct {
 	Listen    string `yaml:"listen"`
 	DataDir   string `yaml:"data_dir"`
 	PublicURL string `yaml:"public_url"`
-	Log       struct {
+	Database  struct {
+		URL              string        `yaml:"url"`
+		MaxConns         int           `yaml:"max_conns"`
+		StatementTimeout time.Duration `yaml:"statement_timeout"`
+	} `yaml:"database"`
+	Log struct {
 		Level  string `yaml:"level"`
 		Format string `yaml:"format"`
 	} `yaml:"log"`
@@ -343,6 +350,7 @@ func (c *Config) checkServer() []error {
 	if c.DataDir == "" {
 		problems = append(problems, errors.New("data_dir: must not be empty"))
 	}
+	problems = append(problems, c.checkDatabase()...)
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		problems = append(problems, fmt.Errorf("public_url: %q must start with http:// or https://", c.PublicURL))
 	}
@@ -385,6 +393,29 @@ func (c *Config) checkServer() []error {
 		problems = append(problems, errors.New("storage.min_free_space: must not be negative"))
 	}
 	return problems
+}
+
+// checkDatabase checks the database section.
+func (c *Config) checkDatabase() []error {
+	var problems []error
+	if u := c.Database.URL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		// The URL may carry a password: never repeat it.
+		problems = append(problems, errors.New("database.url: must be empty (SQLite in data_dir) or start with postgres://"))
+	}
+	if c.Database.MaxConns < 0 {
+		problems = append(problems, errors.New("database.max_conns: must not be negative"))
+	}
+	if c.Database.StatementTimeout < 0 {
+		problems = append(problems, errors.New("database.statement_timeout: must not be negative"))
+	}
+	return problems
+}
+
+// storeConfig returns the store settings of c, for every command that
+// opens the store.
+func (c *Config) storeConfig(log *slog.Logger) store.Config {
+	return store.Config{DataDir: c.DataDir, DatabaseURL: c.Database.URL, MaxConns: c.Database.MaxConns,
+		StatementTimeout: c.Database.StatementTimeout, Logger: log}
 }
 
 // checkLinks checks the links section.

@@ -50,6 +50,10 @@ const fullYAML = `# every key, none at its default
 listen: 0.0.0.0:9000
 data_dir: /var/lib/sesame
 public_url: https://share.example.com/
+database:
+  url: postgres://sesame@db.example.com/sesame?sslmode=verify-full
+  max_conns: 25
+  statement_timeout: 30s
 log:
   level: debug
   format: json
@@ -113,6 +117,9 @@ func fullConfig() Config {
 	c.Listen = "0.0.0.0:9000"
 	c.DataDir = "/var/lib/sesame"
 	c.PublicURL = "https://share.example.com/"
+	c.Database.URL = "postgres://sesame@db.example.com/sesame?sslmode=verify-full"
+	c.Database.MaxConns = 25
+	c.Database.StatementTimeout = 30 * time.Second
 	c.Log.Level = "debug"
 	c.Log.Format = "json"
 	c.HTTP.TrustedProxies = []string{"10.0.0.1", "10.0.0.0/8"}
@@ -350,6 +357,9 @@ var envCases = []struct {
 	{"SESAME_LISTEN", "0.0.0.0:9000", func(c *Config) { c.Listen = "0.0.0.0:9000" }},
 	{"SESAME_DATA_DIR", "/srv/sesame", func(c *Config) { c.DataDir = "/srv/sesame" }},
 	{"SESAME_PUBLIC_URL", "https://share.example.com", func(c *Config) { c.PublicURL = "https://share.example.com" }},
+	{"SESAME_DATABASE_URL", "postgres://db/sesame", func(c *Config) { c.Database.URL = "postgres://db/sesame" }},
+	{"SESAME_DATABASE_MAX_CONNS", "4", func(c *Config) { c.Database.MaxConns = 4 }},
+	{"SESAME_DATABASE_STATEMENT_TIMEOUT", "5s", func(c *Config) { c.Database.StatementTimeout = 5 * time.Second }},
 	{"SESAME_LOG_LEVEL", "debug", func(c *Config) { c.Log.Level = "debug" }},
 	{"SESAME_LOG_FORMAT", "json", func(c *Config) { c.Log.Format = "json" }},
 	{"SESAME_HTTP_TRUSTED_PROXIES", "10.0.0.1,10.0.0.0/8", func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.1", "10.0.0.0/8"} }},
@@ -680,6 +690,10 @@ func TestValidate(t *testing.T) {
 		{"listen without port", func(c *Config) { c.Listen = "127.0.0.1" }, []string{"listen", `"127.0.0.1"`, "host:port"}},
 		{"listen empty", func(c *Config) { c.Listen = "" }, []string{"listen", "host:port"}},
 		{"data_dir empty", func(c *Config) { c.DataDir = "" }, []string{"data_dir", "empty"}},
+		{"database url postgresql", func(c *Config) { c.Database.URL = "postgresql://db/sesame" }, nil},
+		{"database url mysql", func(c *Config) { c.Database.URL = "mysql://u:secret@db/sesame" }, []string{"database.url", "postgres://"}},
+		{"database max_conns negative", func(c *Config) { c.Database.MaxConns = -1 }, []string{"database.max_conns", "negative"}},
+		{"database statement_timeout negative", func(c *Config) { c.Database.StatementTimeout = -time.Second }, []string{"database.statement_timeout", "negative"}},
 		{"public_url ftp", func(c *Config) { c.PublicURL = "ftp://share.example.com" }, []string{"public_url", "ftp://share.example.com", "http:// or https://"}},
 		{"public_url without scheme", func(c *Config) { c.PublicURL = "share.example.com" }, []string{"public_url", "http:// or https://"}},
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, []string{"log.level", `"verbose"`}},

@@ -159,11 +159,15 @@ func runMigrate(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: newLogger(cfg, stderr)})
+	st, err := store.Open(ctx, cfg.storeConfig(newLogger(cfg, stderr)))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stderr, "sesame: database is up to date in", cfg.DataDir)
+	if cfg.Database.URL != "" {
+		fmt.Fprintln(stderr, "sesame: the PostgreSQL database is up to date")
+	} else {
+		fmt.Fprintln(stderr, "sesame: database is up to date in", cfg.DataDir)
+	}
 	return st.Close()
 }
 
@@ -175,7 +179,9 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	log := newLogger(cfg, stderr)
 	// The server alone holds the data directory's lock, and so alone
 	// sweeps what a crash left behind; a second server refuses to start.
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: log, Exclusive: true, MinFreeSpace: cfg.Reserve()})
+	sc := cfg.storeConfig(log)
+	sc.Exclusive, sc.MinFreeSpace = true, cfg.Reserve()
+	st, err := store.Open(ctx, sc)
 	if err != nil {
 		return cliErr(err)
 	}
@@ -389,7 +395,9 @@ func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout
 	log := newLogger(cfg, stderr)
 	// Beside a running server: no lock and no sweep, but the same reserve
 	// for the files it uploads.
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: log, MinFreeSpace: cfg.Reserve()})
+	sc := cfg.storeConfig(log)
+	sc.MinFreeSpace = cfg.Reserve()
+	st, err := store.Open(ctx, sc)
 	if err != nil {
 		return err
 	}
