@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -181,29 +183,20 @@ func (s *ObjectService) Update(ctx context.Context, id, path string, upd ObjectU
 }
 
 func checkUpdate(upd ObjectUpdate) error {
-	for _, m := range []struct {
-		src  string
-		meta map[string]string
-		tags []string
-	}{{"/", upd.Metadata, upd.Tags}, {"/add_", upd.AddMetadata, upd.AddTags}} {
-		if err := CheckMetaTags(m.src, m.meta, m.tags); err != nil {
-			return err
-		}
-	}
+	var errs Problems
+	checkMetaTags(&errs, "/", upd.Metadata, upd.Tags)
+	checkMetaTags(&errs, "/add_", upd.AddMetadata, upd.AddTags)
 	if upd.ParentID != nil && *upd.ParentID != "" {
-		if err := CheckObjectID("/parent_id", *upd.ParentID); err != nil {
-			return err
-		}
+		errs.Add(CheckObjectID("/parent_id", *upd.ParentID))
 	}
 	if upd.ParentPath != nil {
-		if _, err := SplitPath("/folder", *upd.ParentPath); err != nil {
-			return err
-		}
+		_, err := SplitPath("/folder", *upd.ParentPath)
+		errs.Add(err)
 	}
 	if upd.Name != nil {
-		return CheckName("/name", *upd.Name)
+		errs.Add(CheckName("/name", *upd.Name))
 	}
-	return nil
+	return errs.Err()
 }
 
 // Delete removes the object id and path name (a folder with its contents
@@ -237,29 +230,43 @@ func CheckObjectID(source, id string) error { return CheckID(source, PrefixObjec
 const maxMetaValueLen = 1024
 
 // CheckMetaTags validates metadata and tags; prefix is the JSON pointer
-// of the object that holds them ("/", or "/add_").
+// of the object that holds them ("/", or "/add_"). It reports every
+// problem, up to MaxFieldErrors.
 func CheckMetaTags(prefix string, meta map[string]string, tags []string) error {
+	var errs Problems
+	checkMetaTags(&errs, prefix, meta, tags)
+	return errs.Err()
+}
+
+func checkMetaTags(errs *Problems, prefix string, meta map[string]string, tags []string) {
 	if len(meta) > MaxMetadata {
-		return FieldErr("AboveMaxProperties", prefix+"metadata", "metadata may have at most %d entries", MaxMetadata)
+		errs.Addf("AboveMaxProperties", prefix+"metadata", "metadata may have at most %d entries", MaxMetadata)
 	}
-	for k, v := range meta {
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same request reports its problems in the same order
+	for _, k := range keys {
+		src := prefix + "metadata/" + pointerEscaper.Replace(k)
 		if k == "" || len([]rune(k)) > MaxMetaKeyLen {
-			return FieldErr("InvalidPropertyName", prefix+"metadata/"+k, "metadata keys must be 1 to %d characters", MaxMetaKeyLen)
+			errs.Addf("InvalidPropertyName", src, "metadata keys must be 1 to %d characters", MaxMetaKeyLen)
 		}
-		if len([]rune(v)) > maxMetaValueLen {
-			return FieldErr("AboveMaxLength", prefix+"metadata/"+k, "metadata values must be at most %d characters", maxMetaValueLen)
+		if len([]rune(meta[k])) > maxMetaValueLen {
+			errs.Addf("AboveMaxLength", src, "metadata values must be at most %d characters", maxMetaValueLen)
 		}
 	}
 	if len(tags) > MaxTags {
-		return FieldErr("AboveMaxItems", prefix+"tags", "at most %d tags", MaxTags)
+		errs.Addf("AboveMaxItems", prefix+"tags", "at most %d tags", MaxTags)
 	}
 	for i, t := range tags {
 		if t == "" {
-			return FieldErr("BelowMinLength", fmt.Sprintf("%stags/%d", prefix, i), "tags must not be empty")
-		}
-		if len([]rune(t)) > MaxTagLen {
-			return FieldErr("AboveMaxLength", fmt.Sprintf("%stags/%d", prefix, i), "tags must be 1 to %d characters", MaxTagLen)
+			errs.Addf("BelowMinLength", fmt.Sprintf("%stags/%d", prefix, i), "tags must not be empty")
+		} else if len([]rune(t)) > MaxTagLen {
+			errs.Addf("AboveMaxLength", fmt.Sprintf("%stags/%d", prefix, i), "tags must be 1 to %d characters", MaxTagLen)
 		}
 	}
-	return nil
 }
+
+// pointerEscaper escapes a key for a JSON pointer (RFC 6901).
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")

@@ -18,13 +18,17 @@ func (s *ObjectService) Announce(ctx context.Context, in FileCreate, method, req
 		// The reference makes these required for post-url: the bytes
 		// arrive later, without the client's credentials.
 		d := in.Declared
+		var errs Problems
 		for _, f := range []struct {
 			name string
 			set  bool
 		}{{"size", d.Size != nil}, {"sha256", d.SHA256 != ""}, {"crc32c", d.CRC32C != ""}} {
 			if !f.set {
-				return nil, "", FieldErr("FieldRequired", "/"+f.name, "%s is required with transfer_method post-url", f.name)
+				errs.Addf("FieldRequired", "/"+f.name, "%s is required with transfer_method post-url", f.name)
 			}
+		}
+		if err := errs.Err(); err != nil {
+			return nil, "", err
 		}
 	}
 	// Fail now, not after the upload, when the parent cannot exist.
@@ -129,13 +133,18 @@ func (s *ObjectService) Archive(ctx context.Context, bucketID string, ids []stri
 	if len(ids) > MaxArchiveIDs {
 		return nil, FieldErr("AboveMaxItems", "/ids", "ids may name at most %d objects", MaxArchiveIDs)
 	}
+	var errs Problems
 	for i, id := range ids {
-		if err := CheckObjectID(fmt.Sprintf("/ids/%d", i), id); err != nil {
-			return nil, err
+		if errs.Full() {
+			break
 		}
+		errs.Add(CheckObjectID(fmt.Sprintf("/ids/%d", i), id))
 	}
 	if !archiveFormats[format] {
-		return nil, FieldErr("NotEnumMember", "/format", "format must be zip or tar, not %q", format)
+		errs.Addf("NotEnumMember", "/format", "format must be zip or tar, not %q", format)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return s.Store.ArchiveEntries(ctx, bucketID, ids)
 }

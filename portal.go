@@ -38,6 +38,11 @@ func LockWindow(n int) time.Duration {
 // a try never counts against the authenticator.
 var ErrNoCode = Errorf(Unauthenticated, "That code is not right, or it has expired. Ask for a new one.")
 
+// ErrCodeFormat answers an answer that cannot be a code at all; like
+// ErrNoCode it never counts against the authenticator, only against the
+// address that sent it.
+var ErrCodeFormat = Errorf(Unauthenticated, "Codes have %d digits.", CodeDigits)
+
 // Session is a recipient's signed-in visit to one link.
 type Session struct {
 	ID              string // public id (ses_…), for the audit trail

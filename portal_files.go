@@ -49,7 +49,8 @@ func (ps *PortalService) Targets(ctx context.Context, v *Visit) ([]*Object, erro
 }
 
 // IsTarget reports whether o is one of the link's targets (which a
-// recipient may not rename or delete: that is what was shared).
+// recipient may not rename or delete: that is what was shared). It reads
+// the targets Targets or Resolve loaded; every caller resolves first.
 func (v *Visit) IsTarget(o *Object) bool {
 	for _, t := range v.targets {
 		if t.ID == o.ID {
@@ -143,6 +144,14 @@ func (ps *PortalService) StartArchive(ctx context.Context, v *Visit, ids []strin
 		for _, t := range targets {
 			ids = append(ids, t.ID)
 		}
+	}
+	for _, id := range ids { // no lookups for what cannot be an id
+		if !ValidID(PrefixObject, id) {
+			return nil, nil, errOutOfScope
+		}
+	}
+	if len(ids) > MaxArchiveIDs {
+		return nil, nil, Errorf(Invalid, "Choose at most %d items for one archive.", MaxArchiveIDs)
 	}
 	for _, id := range ids {
 		if _, err := ps.Resolve(ctx, v, id); err != nil {

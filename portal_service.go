@@ -185,8 +185,9 @@ func (ps *PortalService) SignIn(ctx context.Context, v *Visit, i int, answer str
 			return err
 		}
 		// A code try counts against the authenticator only while a code
-		// is live, so that nobody can lock it without a code being sent.
-		return ps.failSignIn(ctx, v, a, err, !errors.Is(err, ErrNoCode))
+		// is live and the answer could be one, so that nobody can lock it
+		// without a code being sent.
+		return ps.failSignIn(ctx, v, a, err, !errors.Is(err, ErrNoCode) && !errors.Is(err, ErrCodeFormat))
 	}
 	sess, secret, err := ps.Access.SignIn(ps.change(ctx, v, "signin", map[string]string{"auth_type": string(a.Type)}),
 		v.Link, a.ID, v.Visitor.IP, v.Visitor.UserAgent, now)
@@ -225,12 +226,11 @@ func (ps *PortalService) failSignIn(ctx context.Context, v *Visit, a *LinkAuthen
 	now := ps.now()
 	detail := map[string]string{"auth_type": string(a.Type)}
 	if counts {
-		locked, err := ps.Access.RecordAuthFailure(ctx, a.ID, now)
-		if err != nil {
+		// A failure that locks the authenticator records the lock with it.
+		lctx := ps.change(ctx, v, "signin.locked", map[string]string{"auth_type": string(a.Type)})
+		AuditNoteFrom(lctx).Outcome = "failure"
+		if _, err := ps.Access.RecordAuthFailure(lctx, a.ID, now); err != nil {
 			return err
-		}
-		if !locked.IsZero() {
-			ps.audit(ctx, v, "signin.locked", "failure", "", map[string]string{"auth_type": string(a.Type), "locked_until": FormatTime(locked)})
 		}
 	}
 	if _, err := ps.Access.RecordBackoffFailure(ctx, v.backoffKey(), now); err != nil {
@@ -272,10 +272,9 @@ func (ps *PortalService) Leave(ctx context.Context, v *Visit) error {
 	if v.Session == nil {
 		return nil
 	}
-	if err := ps.Access.EndSession(ctx, v.Secret); err != nil {
+	if err := ps.Access.EndSession(ps.change(ctx, v, "signout", nil), v.Secret); err != nil {
 		return err
 	}
-	ps.audit(ctx, v, "signout", "success", "", nil)
 	v.Session, v.Secret = nil, ""
 	return nil
 }

@@ -86,7 +86,8 @@ func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, n
 		release()
 		return nil, err
 	}
-	if err := ps.Access.AddSessionUpload(ctx, v.Session.ID, o.ID); err != nil {
+	// The file is stored: the visit lists it even if its client has gone.
+	if err := ps.Access.AddSessionUpload(context.WithoutCancel(ctx), v.Session.ID, o.ID); err != nil {
 		ps.log().Error("session upload", "error", err)
 	}
 	return o, nil

@@ -199,3 +199,19 @@ func TestTokenHas(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckMetaTags_ReportsEveryProblem(t *testing.T) {
+	err := sesame.CheckMetaTags("/", map[string]string{"": "x", "a/b": strings.Repeat("v", 1025)}, []string{"ok", ""})
+	e := sesame.AsError(err)
+	if e == nil || e.Kind != sesame.Invalid {
+		t.Fatalf("got %v, want Invalid", err)
+	}
+	var got []string
+	for _, f := range e.Fields {
+		got = append(got, f.Code+" "+f.Source)
+	}
+	want := []string{"InvalidPropertyName /metadata/", "AboveMaxLength /metadata/a~1b", "BelowMinLength /tags/1"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

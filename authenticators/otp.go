@@ -117,7 +117,7 @@ func (o *OTP) Verify(ctx context.Context, l *sesame.Link, a *sesame.LinkAuthenti
 		return r
 	}, answer)
 	if len(code) != sesame.CodeDigits || strings.Trim(code, "0123456789") != "" {
-		return sesame.Errorf(sesame.Unauthenticated, "Codes have %d digits.", sesame.CodeDigits)
+		return sesame.ErrCodeFormat
 	}
 	return o.cfg.Store.VerifyCode(ctx, a.ID, code, o.cfg.Now())
 }

@@ -193,9 +193,12 @@ func (s *Server) checkCSRF(c *gin.Context, p *portal, got string) bool {
 	return got != "" && hmac.Equal([]byte(got), []byte(want))
 }
 
+// errForgedForm answers a form without its page's CSRF token.
+var errForgedForm = sesame.Errorf(sesame.Forbidden, "This form has expired or came from another page. Go back, reload the page and try again.")
+
 func (s *Server) csrfFailed(c *gin.Context, p *portal) {
 	s.cfg.Portal.Service.Record(c.Request.Context(), p.Visit, "portal.csrf", "failure:403")
-	s.notice(c, p, http.StatusForbidden, "Please try again", "This form has expired or came from another page. Go back, reload the page and try again.")
+	s.portalFail(c, p, errForgedForm, "Please try again")
 }
 
 // pageHeadings gives each Kind the heading of its page; statusOf gives
@@ -237,9 +240,6 @@ func (s *Server) portalFail(c *gin.Context, p *portal, err error, heading string
 	}
 	if st.HTTP >= 500 && kind != sesame.NoSpace {
 		s.log.Error("portal", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", err)
-		if kind == sesame.Internal {
-			st = statusOf[sesame.Unavailable]
-		}
 	}
 	if wait := sesame.RetryAfter(err); wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())))
@@ -276,7 +276,7 @@ func (s *Server) openLink(c *gin.Context) *portal {
 	if c.Request.Method == http.MethodPost {
 		// ParseForm reads url-encoded bodies only; uploads stream later.
 		if err := c.Request.ParseForm(); err != nil {
-			s.notice(c, nil, http.StatusBadRequest, "The form could not be read", "Go back, reload the page and try again.")
+			s.portalFail(c, nil, sesame.Errorf(sesame.Invalid, "Go back, reload the page and try again."), "The form could not be read")
 			return nil
 		}
 	}
@@ -386,7 +386,7 @@ func (s *Server) verifyAnswer(c *gin.Context, field string, types ...sesame.Auth
 	case err == nil:
 		s.setCookie(c, s.cookieName("s", p.Link.ID), p.Secret, int(p.Session.Expires.Sub(s.now()).Seconds()))
 		c.Redirect(http.StatusSeeOther, p.base)
-	case sesame.RetryAfter(err) > 0 || errors.Is(err, sesame.ErrDeadLink) || sesame.KindOf(err) == sesame.Internal:
+	case sesame.RetryAfter(err) > 0 || !signInAnswer[sesame.KindOf(err)]:
 		s.portalFail(c, p, err, "")
 	default:
 		sent := -1 // a code form stays open after a wrong code
@@ -397,6 +397,11 @@ func (s *Server) verifyAnswer(c *gin.Context, field string, types ...sesame.Auth
 		s.signin(c, p, st, sesame.AsError(err).Message, "error", sent)
 	}
 }
+
+// signInAnswer lists the kinds of error that answer a sign-in on the
+// sign-in page itself: the visitor's own mistakes. The rest (a dead link,
+// a server fault) get their page from the error table.
+var signInAnswer = map[sesame.Kind]bool{sesame.Unauthenticated: true, sesame.TooManyAttempts: true, sesame.Invalid: true}
 
 // handlePortalCodeSend sends a code. Whatever happens, the visitor is told
 // the same thing, so the page reveals nothing about limits or addresses.

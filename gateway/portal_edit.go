@@ -22,9 +22,6 @@ func (s *Server) uploadFailed(c *gin.Context, p *portal, err error) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		err = sesame.Errorf(sesame.TooLarge, "The upload is too large.")
-	} else if k := sesame.KindOf(err); k == sesame.Internal && !errors.Is(err, sesame.ErrDeadLink) {
-		s.log.Error("portal upload", "request_id", c.GetString(ctxRequestID), "error", err)
-		err = sesame.Errorf(sesame.Invalid, "The upload was cut off. Please try again.")
 	}
 	s.portalFail(c, p, err, "Upload failed")
 }

@@ -31,7 +31,7 @@ func (s *Server) signedIn(c *gin.Context) *portal {
 			c.Abort()
 			return nil
 		}
-		s.notice(c, p, http.StatusForbidden, "Please sign in again", "Your visit has ended. Open the link again to continue.")
+		s.portalFail(c, p, sesame.Errorf(sesame.Forbidden, "Your visit has ended. Open the link again to continue."), "Please sign in again")
 		return nil
 	}
 	return p
@@ -286,6 +286,13 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 	ps.FinishDownload(ctx, p.Visit, claim, sent, c.Writer.Status(), c.Request.Method)
 }
 
+// maxThumbPixels bounds the images decoded for thumbnails (about 64 MB of
+// RGBA each); maxThumbDecodes, how many decode at once.
+const (
+	maxThumbPixels  = 16_000_000
+	maxThumbDecodes = 2
+)
+
 // maxThumbSource bounds the images decoded for thumbnails.
 const maxThumbSource = 20 << 20
 
@@ -305,8 +312,12 @@ func (s *Server) handlePortalThumb(c *gin.Context) {
 		c.Status(http.StatusNotFound)
 		return
 	}
+	// Decoding takes memory in proportion to the pixels: a few at a time,
+	// of a bounded size.
+	s.thumbs <- struct{}{}
+	defer func() { <-s.thumbs }()
 	cfg, _, err := image.DecodeConfig(blob)
-	if err != nil || cfg.Width*cfg.Height > 40_000_000 {
+	if err != nil || cfg.Width*cfg.Height > maxThumbPixels {
 		c.Status(http.StatusNotFound)
 		return
 	}

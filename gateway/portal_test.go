@@ -331,6 +331,7 @@ func TestPortal_AuthenticatorLock(t *testing.T) {
 		v := e.visitor()
 		for i := 0; i < sesame.LockAfterFailures+10; i++ {
 			wantCode(t, from(v).verifyCode(l, 0, "123456"), http.StatusUnauthorized, fmt.Sprintf("code without a live code %d", i+1))
+			wantCode(t, from(v).verifyCode(l, 0, "x"), http.StatusUnauthorized, fmt.Sprintf("an answer that is no code %d", i+1))
 		}
 		if got := auth(l, 0); got.FailedAttempts != 0 || got.LockedUntil != "" {
 			t.Fatalf("tries without a live code were counted: %+v", got)
@@ -1606,5 +1607,31 @@ func TestPortal_DownloadCountOnEveryLink(t *testing.T) {
 	w.Get(e.base(l) + "/zip")
 	if got := e.linkState(l.ID).DownloadCount; got != 2 {
 		t.Errorf("download_count %d after a ZIP in another visit, want 2", got)
+	}
+}
+
+// TestPortal_LockIsAudited: the failure that locks an authenticator is
+// recorded with the lock, in its transaction, saying until when.
+func TestPortal_LockIsAudited(t *testing.T) {
+	e := newPortalEnv(t, portalCheapPasswords)
+	f := e.upload("/la", "la.txt", []byte("la"))
+	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+	v := e.visitor()
+	for i := 0; i < sesame.LockAfterFailures; i++ {
+		v.IP = fmt.Sprintf("10.9.%d.%d", i/200, i%200+1)
+		wantCode(t, v.password(l, 0, "wrong"), http.StatusUnauthorized, fmt.Sprintf("failure %d", i+1))
+	}
+	want := sesame.FormatTime(e.clock.Now().Add(sesame.FirstLock))
+	n := 0
+	for _, ev := range e.linkAudit(l.ID) {
+		if ev.Action == "signin.locked" {
+			n++
+			if ev.Outcome != "failure" || ev.Detail["locked_until"] != want || ev.Detail["auth_type"] != "password" {
+				t.Errorf("lock event %+v, want failure until %s", ev, want)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d lock events, want 1", n)
 	}
 }

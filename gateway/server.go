@@ -68,7 +68,8 @@ type Server struct {
 	pages    map[string]*htmltemplate.Template
 	deadPage []byte
 	brandCSS []byte
-	mcp      http.Handler // MCP over streamable HTTP, at /mcp
+	mcp      http.Handler  // MCP over streamable HTTP, at /mcp
+	thumbs   chan struct{} // one slot for each thumbnail being decoded
 }
 
 // maxJSONBody caps every JSON request body.
@@ -111,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, thumbs: make(chan struct{}, maxThumbDecodes)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -109,11 +109,18 @@ FROM sessions WHERE secret_mac = ? AND ended_at IS NULL`), mac)
 
 // EndSession implements sesame.SessionStore.
 func (st *Store) EndSession(ctx context.Context, secret string) error {
-	_, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE sessions SET ended_at = ? WHERE secret_mac = ? AND ended_at IS NULL`), sesame.FormatTime(st.nowUTC()), st.mac("session", secret))
-	if err != nil {
-		return fmt.Errorf("store: end session: %w", err)
-	}
-	return nil
+	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+		var linkID string
+		err := tx.GetContext(ctx, &linkID, tx.Rebind(`UPDATE sessions SET ended_at = ? WHERE secret_mac = ? AND ended_at IS NULL RETURNING link_id`),
+			sesame.FormatTime(st.nowUTC()), st.mac("session", secret))
+		if err == sql.ErrNoRows {
+			return nil // ended already
+		}
+		if err != nil {
+			return fmt.Errorf("store: end session: %w", err)
+		}
+		return st.noteChange(ctx, tx, linkID, "")
+	})
 }
 
 // RecordAuthFailure implements sesame.AccessStore. The count and the lock
@@ -126,7 +133,10 @@ func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.
 			Failures int `db:"failures"`
 			Locks    int `db:"lock_count"`
 		}
-		err := tx.GetContext(ctx, &r, tx.Rebind(`UPDATE link_authenticators SET failures = failures + 1 WHERE id = ? RETURNING failures, lock_count`), authID)
+		// A lock in force counts nothing more: the next lock's window grows
+		// from locks, not from guesses made while locked.
+		err := tx.GetContext(ctx, &r, tx.Rebind(`UPDATE link_authenticators SET failures = failures + 1
+WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) RETURNING failures, lock_count`), authID, sesame.FormatTime(now))
 		if err == sql.ErrNoRows {
 			return nil
 		}
@@ -137,6 +147,16 @@ func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.
 			return nil
 		}
 		locked = now.Add(sesame.LockWindow(r.Locks + 1))
+		if note := sesame.AuditNoteFrom(ctx); note != nil {
+			ev := note.Event(now, "", "")
+			ev.Detail = map[string]string{"locked_until": sesame.FormatTime(locked)}
+			for k, v := range note.Detail {
+				ev.Detail[k] = v
+			}
+			if err := st.appendAudit(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE link_authenticators SET failures = 0, lock_count = lock_count + 1, locked_until = ? WHERE id = ?`),
 			sesame.FormatTime(locked), authID)
 		if err != nil {
