@@ -32,8 +32,13 @@ var migrations embed.FS
 
 // Config says where the store keeps its files.
 type Config struct {
-	// DataDir holds the database, the blobs and the secret key.
+	// DataDir holds the database, the blobs and, unless SecretKeyFile is
+	// set, the master key (secret.key, made on first use).
 	DataDir string
+	// SecretKeyFile names the master key file that replicas share. Open
+	// refuses to start when it is set but missing or malformed; it never
+	// makes a key there. Empty means secret.key in DataDir.
+	SecretKeyFile string
 	// Logger receives background problems; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -91,7 +96,8 @@ func DSN(path string) string {
 }
 
 // Open opens (creating if needed) the store in cfg.DataDir, applies pending
-// migrations and loads or generates the secret key. With cfg.Exclusive it
+// migrations and loads the master key: cfg.SecretKeyFile, or secret.key in
+// the data directory, generated on first start. With cfg.Exclusive it
 // first takes the data directory's lock and then sweeps what an earlier
 // crash left behind.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
@@ -104,6 +110,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if st.freeSpace == nil {
 		st.freeSpace = st.FreeBytes
+	}
+	if cfg.SecretKeyFile != "" {
+		// Before anything is created: a missing key creates nothing.
+		keys, err := ReadKeys(cfg.SecretKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		st.keys = keys
 	}
 	st.blobDir = filepath.Join(cfg.DataDir, "blobs")
 	st.tmpDir = filepath.Join(cfg.DataDir, "tmp")
@@ -119,12 +133,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		st.lock = lock
 	}
-	keys, err := LoadKeys(filepath.Join(cfg.DataDir, "secret.key"))
-	if err != nil {
-		st.unlock()
-		return nil, err
+	var err error
+	if st.keys == nil {
+		if st.keys, err = LoadKeys(filepath.Join(cfg.DataDir, "secret.key")); err != nil {
+			st.unlock()
+			return nil, err
+		}
 	}
-	st.keys = keys
 	if st.db, st.w, err = openDB(filepath.Join(cfg.DataDir, "sesame.db")); err != nil {
 		st.unlock()
 		return nil, err

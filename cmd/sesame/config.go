@@ -97,6 +97,10 @@ type Config struct {
 	Audit struct {
 		Retention Retention `yaml:"retention"`
 	} `yaml:"audit"`
+
+	// SecretKeyFile names the master key file, which replicas share;
+	// empty is secret.key in DataDir, made on first start.
+	SecretKeyFile string `yaml:"secret_key_file"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.

@@ -32,6 +32,7 @@ Usage:
   sesame token revoke ID [--data DIR]
   sesame mcp [--data DIR]          (MCP over stdio; the token comes from SESAME_TOKEN)
   sesame migrate [--data DIR]
+  sesame keygen [--fingerprint FILE]   (a new master key for secret_key_file, on stdout)
   sesame version                   (or sesame --version)
 
 "sesame COMMAND --help" shows the flags of one command. Ctrl-C stops the server
@@ -104,6 +105,12 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// storeConfig returns the store options every command shares: the data
+// directory, the master key file and the upload reserve.
+func storeConfig(cfg Config, log *slog.Logger) store.Config {
+	return store.Config{DataDir: cfg.DataDir, SecretKeyFile: cfg.SecretKeyFile, Logger: log, MinFreeSpace: cfg.Reserve()}
+}
+
 // run is the whole program, minus the process: tests call it directly.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	err := dispatch(ctx, args, environ, stdout, stderr)
@@ -127,6 +134,8 @@ func dispatch(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return runMCP(ctx, args, environ, os.Stdin, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args, environ, stdout, stderr)
+	case "keygen":
+		return runKeygen(args, stdout, stderr)
 	case "version", "-version", "--version":
 		if err := parseFlags(newFlags("version", "sesame version"), args, stdout, stderr); err != nil {
 			return err
@@ -159,7 +168,7 @@ func runMigrate(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: newLogger(cfg, stderr)})
+	st, err := store.Open(ctx, storeConfig(cfg, newLogger(cfg, stderr)))
 	if err != nil {
 		return err
 	}
@@ -175,7 +184,9 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	log := newLogger(cfg, stderr)
 	// The server alone holds the data directory's lock, and so alone
 	// sweeps what a crash left behind; a second server refuses to start.
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: log, Exclusive: true, MinFreeSpace: cfg.Reserve()})
+	sc := storeConfig(cfg, log)
+	sc.Exclusive = true
+	st, err := store.Open(ctx, sc)
 	if err != nil {
 		return cliErr(err)
 	}
@@ -203,7 +214,8 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		IdleTimeout:  cfg.HTTP.IdleTimeout,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("sesame listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBase(), "data_dir", cfg.DataDir)
+	log.Info("sesame listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBase(), "data_dir", cfg.DataDir,
+		"key_fingerprint", st.KeyFingerprint())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -389,7 +401,7 @@ func runMCP(ctx context.Context, args, environ []string, stdin io.Reader, stdout
 	log := newLogger(cfg, stderr)
 	// Beside a running server: no lock and no sweep, but the same reserve
 	// for the files it uploads.
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: log, MinFreeSpace: cfg.Reserve()})
+	st, err := store.Open(ctx, storeConfig(cfg, log))
 	if err != nil {
 		return err
 	}

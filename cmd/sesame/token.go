@@ -74,7 +74,7 @@ func runToken(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, Logger: newLogger(cfg, stderr)})
+	st, err := store.Open(ctx, storeConfig(cfg, newLogger(cfg, stderr)))
 	if err != nil {
 		return err
 	}
