@@ -106,6 +106,7 @@ branding:
   logo_url: https://example.com/logo.png
 audit:
   retention: 30d
+secret_key_file: /etc/sesame/secret.key
 `
 
 func fullConfig() Config {
@@ -140,6 +141,7 @@ func fullConfig() Config {
 	c.Portal.MaxLinkBytes, c.Portal.MaxLinkFiles, c.Portal.MinFreeSpace = 2<<30, 20, 1<<30
 	c.MCP.UploadRoots = []string{"/srv/outgoing"}
 	c.Audit.Retention = Retention(30 * 24 * time.Hour)
+	c.SecretKeyFile = "/etc/sesame/secret.key"
 	return c
 }
 
@@ -394,6 +396,7 @@ var envCases = []struct {
 	{"SESAME_BRANDING_ACCENT_COLOR", "#000000", func(c *Config) { c.Branding.AccentColor = "#000000" }},
 	{"SESAME_BRANDING_LOGO_URL", "/logo.svg", func(c *Config) { c.Branding.LogoURL = "/logo.svg" }},
 	{"SESAME_AUDIT_RETENTION", "2w", func(c *Config) { c.Audit.Retention = Retention(14 * 24 * time.Hour) }},
+	{"SESAME_SECRET_KEY_FILE", "/run/secrets/sesame.key", func(c *Config) { c.SecretKeyFile = "/run/secrets/sesame.key" }},
 }
 
 func TestApplyEnvEveryKey(t *testing.T) {
