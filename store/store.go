@@ -31,9 +31,14 @@ var migrations embed.FS
 
 // Config says where the store keeps its rows and files.
 type Config struct {
-	// DataDir holds the blobs, the secret key and, without DatabaseURL,
-	// the SQLite database.
+	// DataDir holds the blobs, the master key unless SecretKeyFile is set
+	// (secret.key, made on first use) and, without DatabaseURL, the
+	// SQLite database.
 	DataDir string
+	// SecretKeyFile names the master key file that replicas share. Open
+	// refuses to start when it is set but missing or malformed; it never
+	// makes a key there. Empty means secret.key in DataDir.
+	SecretKeyFile string
 	// DatabaseURL names the database: empty means SQLite in DataDir, a
 	// postgres:// (or postgresql://) URL a PostgreSQL database, whose TLS
 	// and other connection settings come from the URL.
@@ -107,7 +112,8 @@ func DSN(path string) string {
 }
 
 // Open opens (creating if needed) the store in cfg.DataDir, applies pending
-// migrations and loads or generates the secret key. With cfg.Exclusive it
+// migrations and loads the master key: cfg.SecretKeyFile, or secret.key in
+// the data directory, generated on first start. With cfg.Exclusive it
 // first takes the data directory's lock and then sweeps what an earlier
 // crash left behind.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
@@ -120,6 +126,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if st.freeSpace == nil {
 		st.freeSpace = st.FreeBytes
+	}
+	if cfg.SecretKeyFile != "" {
+		// Before anything is created: a missing key creates nothing.
+		keys, err := ReadKeys(cfg.SecretKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		st.keys = keys
 	}
 	st.blobDir = filepath.Join(cfg.DataDir, "blobs")
 	st.tmpDir = filepath.Join(cfg.DataDir, "tmp")
@@ -135,12 +149,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		st.lock = lock
 	}
-	keys, err := LoadKeys(filepath.Join(cfg.DataDir, "secret.key"))
-	if err != nil {
-		st.unlock()
-		return nil, err
+	var err error
+	if st.keys == nil {
+		if st.keys, err = LoadKeys(filepath.Join(cfg.DataDir, "secret.key")); err != nil {
+			st.unlock()
+			return nil, err
+		}
 	}
-	st.keys = keys
 	if err := st.openDB(cfg); err != nil {
 		st.unlock()
 		return nil, err

@@ -47,6 +47,8 @@ func TestHelpEveryCommand(t *testing.T) {
 		{[]string{"mcp", "--help"}, "sesame mcp", []string{"-data", "-config"}, []string{"-listen", "-name"}},
 		{[]string{"migrate", "--help"}, "sesame migrate", []string{"-data", "-config"}, []string{"-listen", "-name"}},
 		{[]string{"version", "--help"}, "sesame version", nil, []string{"-data"}},
+		{[]string{"keygen", "--help"}, "sesame keygen", []string{"-fingerprint"}, []string{"-data", "-listen"}},
+		{[]string{"keygen", "-h"}, "sesame keygen", []string{"-fingerprint"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

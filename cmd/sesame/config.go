@@ -104,6 +104,10 @@ type Config struct {
 	Audit struct {
 		Retention Retention `yaml:"retention"`
 	} `yaml:"audit"`
+
+	// SecretKeyFile names the master key file, which replicas share;
+	// empty is secret.key in DataDir, made on first start.
+	SecretKeyFile string `yaml:"secret_key_file"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -402,6 +406,11 @@ func (c *Config) checkDatabase() []error {
 		// The URL may carry a password: never repeat it.
 		problems = append(problems, errors.New("database.url: must be empty (SQLite in data_dir) or start with postgres://"))
 	}
+	if c.Database.URL != "" && c.SecretKeyFile == "" {
+		// Replicas on one database must share one key; a key made in each
+		// data directory would part them.
+		problems = append(problems, errors.New("secret_key_file: must name a shared key file when database.url is set (write one with: sesame keygen > FILE)"))
+	}
 	if c.Database.MaxConns < 0 {
 		problems = append(problems, errors.New("database.max_conns: must not be negative"))
 	}
@@ -414,7 +423,7 @@ func (c *Config) checkDatabase() []error {
 // storeConfig returns the store settings of c, for every command that
 // opens the store.
 func (c *Config) storeConfig(log *slog.Logger) store.Config {
-	return store.Config{DataDir: c.DataDir, DatabaseURL: c.Database.URL, MaxConns: c.Database.MaxConns,
+	return store.Config{DataDir: c.DataDir, SecretKeyFile: c.SecretKeyFile, DatabaseURL: c.Database.URL, MaxConns: c.Database.MaxConns,
 		StatementTimeout: c.Database.StatementTimeout, Logger: log}
 }
 

@@ -110,6 +110,7 @@ branding:
   logo_url: https://example.com/logo.png
 audit:
   retention: 30d
+secret_key_file: /etc/sesame/secret.key
 `
 
 func fullConfig() Config {
@@ -147,6 +148,7 @@ func fullConfig() Config {
 	c.Portal.MaxLinkBytes, c.Portal.MaxLinkFiles, c.Portal.MinFreeSpace = 2<<30, 20, 1<<30
 	c.MCP.UploadRoots = []string{"/srv/outgoing"}
 	c.Audit.Retention = Retention(30 * 24 * time.Hour)
+	c.SecretKeyFile = "/etc/sesame/secret.key"
 	return c
 }
 
@@ -404,6 +406,7 @@ var envCases = []struct {
 	{"SESAME_BRANDING_ACCENT_COLOR", "#000000", func(c *Config) { c.Branding.AccentColor = "#000000" }},
 	{"SESAME_BRANDING_LOGO_URL", "/logo.svg", func(c *Config) { c.Branding.LogoURL = "/logo.svg" }},
 	{"SESAME_AUDIT_RETENTION", "2w", func(c *Config) { c.Audit.Retention = Retention(14 * 24 * time.Hour) }},
+	{"SESAME_SECRET_KEY_FILE", "/run/secrets/sesame.key", func(c *Config) { c.SecretKeyFile = "/run/secrets/sesame.key" }},
 }
 
 func TestApplyEnvEveryKey(t *testing.T) {
@@ -690,7 +693,7 @@ func TestValidate(t *testing.T) {
 		{"listen without port", func(c *Config) { c.Listen = "127.0.0.1" }, []string{"listen", `"127.0.0.1"`, "host:port"}},
 		{"listen empty", func(c *Config) { c.Listen = "" }, []string{"listen", "host:port"}},
 		{"data_dir empty", func(c *Config) { c.DataDir = "" }, []string{"data_dir", "empty"}},
-		{"database url postgresql", func(c *Config) { c.Database.URL = "postgresql://db/sesame" }, nil},
+		{"database url postgresql", func(c *Config) { c.Database.URL, c.SecretKeyFile = "postgresql://db/sesame", "/etc/sesame/secret.key" }, nil},
 		{"database url mysql", func(c *Config) { c.Database.URL = "mysql://u:secret@db/sesame" }, []string{"database.url", "postgres://"}},
 		{"database max_conns negative", func(c *Config) { c.Database.MaxConns = -1 }, []string{"database.max_conns", "negative"}},
 		{"database statement_timeout negative", func(c *Config) { c.Database.StatementTimeout = -time.Second }, []string{"database.statement_timeout", "negative"}},
@@ -722,6 +725,7 @@ func TestValidate(t *testing.T) {
 		{"notify sms", func(c *Config) { c.Notify.SMS = "fax" }, []string{"notify.sms", `"fax"`}},
 		{"twilio without credentials", func(c *Config) { c.Notify.SMS = "twilio"; c.Twilio.AccountSID = "AC1"; c.Twilio.From = "+15005550006" }, []string{"twilio", "auth_token"}},
 		{"twilio without sid", func(c *Config) { c.Notify.SMS = "twilio"; c.Twilio.AuthToken = "t"; c.Twilio.From = "+15005550006" }, []string{"twilio.account_sid"}},
+		{"postgres without a key file", func(c *Config) { c.Database.URL = "postgres://db.example/sesame" }, []string{"secret_key_file", "database.url"}},
 		{"twilio without sender", func(c *Config) { c.Notify.SMS = "twilio"; c.Twilio.AccountSID = "AC1"; c.Twilio.AuthToken = "t" }, []string{"twilio", "messaging_service_sid"}},
 		{"sms budget", func(c *Config) { c.Notify.SMSDailyBudget = -1 }, []string{"notify.sms_daily_budget"}},
 		{"mcp root", func(c *Config) { c.MCP.UploadRoots = []string{"relative/dir"} }, []string{"mcp.upload_roots", `"relative/dir"`}},

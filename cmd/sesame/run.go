@@ -32,6 +32,7 @@ Usage:
   sesame token revoke ID [--data DIR]
   sesame mcp [--data DIR]          (MCP over stdio; the token comes from SESAME_TOKEN)
   sesame migrate [--data DIR]
+  sesame keygen [--fingerprint FILE]   (a new master key for secret_key_file, on stdout)
   sesame version                   (or sesame --version)
 
 "sesame COMMAND --help" shows the flags of one command. Ctrl-C stops the server
@@ -127,6 +128,8 @@ func dispatch(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return runMCP(ctx, args, environ, os.Stdin, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args, environ, stdout, stderr)
+	case "keygen":
+		return runKeygen(args, stdout, stderr)
 	case "version", "-version", "--version":
 		if err := parseFlags(newFlags("version", "sesame version"), args, stdout, stderr); err != nil {
 			return err
@@ -209,7 +212,8 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		IdleTimeout:  cfg.HTTP.IdleTimeout,
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("sesame listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBase(), "data_dir", cfg.DataDir)
+	log.Info("sesame listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBase(), "data_dir", cfg.DataDir,
+		"key_fingerprint", st.KeyFingerprint())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
