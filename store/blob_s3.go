@@ -106,16 +106,28 @@ type s3Writer struct {
 	done   chan error
 }
 
-func (w *s3Writer) Write(p []byte) (int, error) { return w.pw.Write(p) }
+// Write fails once PutObject has failed, with its error.
+func (w *s3Writer) Write(p []byte) (int, error) {
+	n, err := w.pw.Write(p)
+	if err != nil {
+		return n, s3PutErr(err)
+	}
+	return n, nil
+}
 
 func (w *s3Writer) finish() (string, error) {
 	w.pw.Close()
 	err := <-w.done
 	w.cancel()
 	if err != nil {
-		return "", &sesame.Error{Kind: sesame.Unavailable, Message: "The file could not be stored; try again later.", Err: fmt.Errorf("store: s3 put: %w", err)}
+		return "", s3PutErr(err)
 	}
 	return w.key, nil
+}
+
+// s3PutErr reports a bucket that did not take an upload's bytes.
+func s3PutErr(err error) error {
+	return &sesame.Error{Kind: sesame.Unavailable, Message: "The file could not be stored; try again later.", Err: fmt.Errorf("store: s3 put: %w", err)}
 }
 
 // abort makes PutObject fail before it completes the upload, which then
@@ -199,7 +211,11 @@ func (b *s3Blobs) open(ctx context.Context, key string) (sesame.Blob, error) {
 }
 
 func (b *s3Blobs) ping(ctx context.Context) error {
-	if _, err := b.c.BucketExists(ctx, b.bucket); err != nil {
+	ok, err := b.c.BucketExists(ctx, b.bucket)
+	if err == nil && !ok {
+		err = fmt.Errorf("store: bucket %s is gone", b.bucket)
+	}
+	if err != nil {
 		return &sesame.Error{Kind: sesame.Unavailable, Message: "The storage bucket is not answering.", Err: err}
 	}
 	return nil

@@ -69,6 +69,11 @@ func s3Config(t *testing.T, dir string) *store.S3Config {
 					c.RemoveObject(ctx, s3Bucket(), o.Key, minio.RemoveObjectOptions{})
 				}
 			}
+			for u := range c.ListIncompleteUploads(ctx, s3Bucket(), prefix, true) {
+				if u.Err == nil {
+					c.RemoveIncompleteUpload(ctx, s3Bucket(), u.Key)
+				}
+			}
 			prefixes.Delete(dir)
 		})
 	}
@@ -316,5 +321,46 @@ func TestStore_SweepBucket(t *testing.T) {
 	ts.wantBlobs(t, f.BlobKey)
 	if got := ts.readBlob(t, f.BlobKey); !bytes.Equal(got, data) {
 		t.Errorf("real blob changed after sweep: got %d bytes, want %d", len(got), len(data))
+	}
+}
+
+// TestStore_S3Bucket covers what only a bucket has: it is made when
+// missing, the disk's free-space reserve does not apply to it, and an
+// upload it refuses is Unavailable and leaves nothing behind.
+func TestStore_S3Bucket(t *testing.T) {
+	if !onS3() {
+		t.Skip("SESAME_TEST_S3_ENDPOINT is not set")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := s3Config(t, dir)
+	cfg.Bucket = "sesame-made-" + strings.ToLower(sesame.NewID(""))[:12]
+	c := testS3(t)
+	st, err := open(t, dir, store.Config{S3: cfg, MinFreeSpace: 1 << 40, FreeSpace: func() (int64, error) { return 0, nil }})
+	if err != nil {
+		t.Fatalf("open with a missing bucket: %v", err)
+	}
+	if ok, err := c.BucketExists(ctx, cfg.Bucket); err != nil || !ok {
+		t.Fatalf("bucket %s after open: exists %v, %v; want made", cfg.Bucket, ok, err)
+	}
+	if st.LowSpace() {
+		t.Error("LowSpace with blobs in a bucket: got true")
+	}
+	u, err := st.Stage(ctx, bytes.NewReader(randomBytes(24, 1000)), "f", 0)
+	if err != nil {
+		t.Fatalf("stage with no disk space but a bucket: %v", err)
+	}
+	if err := st.Discard(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := c.RemoveBucket(ctx, cfg.Bucket); err != nil {
+		t.Fatalf("remove bucket: %v", err)
+	}
+	_, err = st.Stage(ctx, bytes.NewReader(randomBytes(25, 20<<20)), "f", 0)
+	wantErr(t, err, sesame.Unavailable, "", "")
+	wantErr(t, st.Ping(ctx), sesame.Unavailable, "", "")
+	if ok, _ := c.BucketExists(ctx, cfg.Bucket); ok {
+		t.Errorf("bucket %s came back: the failed upload made it", cfg.Bucket)
 	}
 }
