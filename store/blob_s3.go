@@ -130,8 +130,10 @@ func s3PutErr(err error) error {
 	return &sesame.Error{Kind: sesame.Unavailable, Message: "The file could not be stored; try again later.", Err: fmt.Errorf("store: s3 put: %w", err)}
 }
 
-// abort makes PutObject fail before it completes the upload, which then
-// drops the parts written so far.
+// abort makes PutObject fail before it completes the upload; minio then
+// drops the parts written so far. PutObject's context stays live until it
+// returns: cancelled while the upload is being created, the upload could
+// be made on the server without minio learning its id to drop it.
 func (w *s3Writer) abort() {
 	w.pw.CloseWithError(errors.New("store: upload aborted"))
 	<-w.done
