@@ -104,20 +104,27 @@ start_versitygw() {
   fi
   s3_dir=$(mktemp -d /tmp/sesame-s3.XXXXXX)
   mkdir "$s3_dir/data"
-  for port in $(seq 57070 57170); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-  done
-  export SESAME_TEST_S3_ENDPOINT="127.0.0.1:$port"
   export SESAME_TEST_S3_ACCESS_KEY=sesame-test
   export SESAME_TEST_S3_SECRET_KEY="$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   export SESAME_TEST_S3_BUCKET=sesame-test
-  ROOT_ACCESS_KEY_ID="$SESAME_TEST_S3_ACCESS_KEY" ROOT_SECRET_ACCESS_KEY="$SESAME_TEST_S3_SECRET_KEY" \
-    "$bin" --port "$SESAME_TEST_S3_ENDPOINT" posix "$s3_dir/data" >"$s3_dir/server.log" 2>&1 &
-  s3_pid=$!
-  for i in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    kill -0 "$s3_pid" 2>/dev/null || break
-    sleep 0.1
+  # A port can look free and still be taken: then the server exits, and
+  # the next port is tried.
+  for port in $(seq 57070 57170); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+    ROOT_ACCESS_KEY_ID="$SESAME_TEST_S3_ACCESS_KEY" ROOT_SECRET_ACCESS_KEY="$SESAME_TEST_S3_SECRET_KEY" \
+      "$bin" --port "127.0.0.1:$port" posix "$s3_dir/data" >"$s3_dir/server.log" 2>&1 &
+    s3_pid=$!
+    for i in $(seq 1 100); do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        export SESAME_TEST_S3_ENDPOINT="127.0.0.1:$port"
+        return 0
+      fi
+      kill -0 "$s3_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$s3_pid" 2>/dev/null || true
+    wait "$s3_pid" 2>/dev/null || true
+    s3_pid=
   done
   echo "versitygw did not start:"; cat "$s3_dir/server.log"; exit 1
 }
