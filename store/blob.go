@@ -12,15 +12,12 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"mime"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/sesame-share/sesame"
 )
@@ -29,41 +26,31 @@ const chunkSize = 1 << 20
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Stage implements sesame.BlobStore. The bytes go to a file under tmp/ and
-// through every hash at once. Stage refuses bytes that would leave less than
-// the reserve (Config.MinFreeSpace) free on the data disk, with NoSpace, so
+// Stage implements sesame.BlobStore. The bytes go to the blob backend (a
+// file under tmp/, or an object in the bucket written part by part) and
+// through every hash at once. On the disk Stage refuses bytes that would
+// leave less than the reserve (Config.MinFreeSpace) free, with NoSpace, so
 // that deletes and database writes always have room.
 func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64) (*sesame.Upload, error) {
 	if err := st.room(0); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(st.tmpDir, "up-*")
+	w, err := st.blobs.create(ctx)
 	if err != nil {
-		return nil, stageErr(fmt.Errorf("store: stage: %w", err))
-	}
-	fail := func(err error) (*sesame.Upload, error) {
-		f.Close()
-		os.Remove(f.Name())
 		return nil, err
 	}
-	// The lock, held while the file is written, tells a server that starts
-	// meanwhile to leave the file out of its sweep.
-	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return fail(fmt.Errorf("store: stage lock: %w", err))
-	}
 	hashes := []hash.Hash{md5.New(), sha1.New(), sha256.New(), sha512.New(), crc32.New(castagnoli)}
-	total, sniff, err := st.copyHashed(ctx, r, f, hashes, max)
+	total, sniff, err := st.copyHashed(ctx, r, w, hashes, max)
 	if err != nil {
-		return fail(err)
+		w.abort()
+		return nil, err
 	}
-	if err := f.Sync(); err != nil {
-		return fail(stageErr(fmt.Errorf("store: stage sync: %w", err)))
-	}
-	if err := f.Close(); err != nil {
-		return fail(stageErr(fmt.Errorf("store: stage close: %w", err)))
+	ref, err := w.finish()
+	if err != nil {
+		return nil, err
 	}
 	return &sesame.Upload{
-		Ref:      filepath.Base(f.Name()),
+		Ref:      ref,
 		Size:     total,
 		MD5:      hex.EncodeToString(hashes[0].Sum(nil)),
 		SHA1:     hex.EncodeToString(hashes[1].Sum(nil)),
@@ -74,12 +61,12 @@ func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64)
 	}, nil
 }
 
-// copyHashed copies r to f and through every hash: each sink runs on its
+// copyHashed copies r to w and through every hash: each sink runs on its
 // own goroutine over the chunk just read while the next chunk is being
 // read. It returns the byte count and the first bytes, for sniffing.
-func (st *Store) copyHashed(ctx context.Context, r io.Reader, f *os.File, hashes []hash.Hash, max int64) (int64, []byte, error) {
+func (st *Store) copyHashed(ctx context.Context, r io.Reader, w io.Writer, hashes []hash.Hash, max int64) (int64, []byte, error) {
 	sinks := make([]io.Writer, 0, len(hashes)+1)
-	sinks = append(sinks, f)
+	sinks = append(sinks, w)
 	for _, h := range hashes {
 		sinks = append(sinks, h)
 	}
@@ -222,69 +209,22 @@ func (st *Store) Discard(ctx context.Context, u *sesame.Upload) error {
 	if u == nil || u.Ref == "" {
 		return nil
 	}
-	err := os.Remove(filepath.Join(st.tmpDir, filepath.Base(u.Ref)))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("store: discard: %w", err)
-	}
-	return nil
+	return st.blobs.discard(ctx, u.Ref)
 }
 
-// blobPath returns where a committed blob lives: two levels of fan-out keep
-// directories small.
-func (st *Store) blobPath(key string) string {
-	return filepath.Join(st.blobDir, key[:2], key[2:4], key)
-}
-
-// commitBlob moves a staged upload to its final place under key.
-func (st *Store) commitBlob(u *sesame.Upload, key string) error {
-	dst := st.blobPath(key)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return stageErr(fmt.Errorf("store: blob dir: %w", err))
-	}
-	if err := os.Rename(filepath.Join(st.tmpDir, filepath.Base(u.Ref)), dst); err != nil {
-		return fmt.Errorf("store: commit blob: %w", err)
-	}
-	return nil
-}
-
-func (st *Store) removeBlob(key string) {
+func (st *Store) removeBlob(ctx context.Context, key string) {
 	if key == "" {
 		return
 	}
-	if err := os.Remove(st.blobPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := st.blobs.remove(context.WithoutCancel(ctx), key); err != nil {
 		st.log.Warn("remove blob", "blob_key", key, "error", err)
 	}
 }
 
-type fileBlob struct {
-	*os.File
-	size int64
-	mod  time.Time
-}
-
-func (b *fileBlob) Size() int64        { return b.size }
-func (b *fileBlob) ModTime() time.Time { return b.mod }
-
-// OSFile lets the gateway hand the file itself to net/http, which sends
-// it with sendfile(2).
-func (b *fileBlob) OSFile() *os.File { return b.File }
-
 // OpenBlob implements sesame.BlobStore.
 func (st *Store) OpenBlob(ctx context.Context, key string) (sesame.Blob, error) {
-	if len(key) < 8 || strings.ContainsAny(key, `/\.`) {
-		return nil, &sesame.Error{Kind: sesame.NotFound, Message: "The file's contents are missing."}
+	if !validBlobKey(key) {
+		return nil, missingBlob(nil)
 	}
-	f, err := os.Open(st.blobPath(key))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &sesame.Error{Kind: sesame.NotFound, Message: "The file's contents are missing.", Err: err}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: open blob: %w", err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("store: stat blob: %w", err)
-	}
-	return &fileBlob{File: f, size: fi.Size(), mod: fi.ModTime()}, nil
+	return st.blobs.open(ctx, key)
 }

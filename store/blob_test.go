@@ -70,11 +70,11 @@ func TestStore_Stage(t *testing.T) {
 					t.Fatal("got an empty Ref")
 				}
 				// The staged bytes sit in tmp until committed or discarded.
-				wantFiles(t, ts.tmpDir(), u.Ref)
+				ts.wantStaged(t, u.Ref)
 				if err := ts.Discard(ctx, u); err != nil {
 					t.Fatalf("discard: %v", err)
 				}
-				wantFiles(t, ts.tmpDir())
+				ts.wantStaged(t)
 			})
 		}
 	})
@@ -144,8 +144,8 @@ func TestStore_Stage(t *testing.T) {
 				if u != nil {
 					t.Errorf("got upload %+v with the error, want nil", u)
 				}
-				wantFiles(t, ts.tmpDir())
-				wantFiles(t, ts.blobDir())
+				ts.wantStaged(t)
+				ts.wantBlobs(t)
 			})
 		}
 	})
@@ -155,7 +155,7 @@ func TestStore_Stage(t *testing.T) {
 		r := http.MaxBytesReader(nil, io.NopCloser(strings.NewReader(strings.Repeat("x", 100))), 10)
 		_, err := ts.Stage(ctx, r, "f", 0)
 		wantErr(t, err, sesame.TooLarge, "", "")
-		wantFiles(t, ts.tmpDir())
+		ts.wantStaged(t)
 	})
 
 	t.Run("ReadError", func(t *testing.T) {
@@ -163,7 +163,7 @@ func TestStore_Stage(t *testing.T) {
 		r := io.MultiReader(bytes.NewReader(randomBytes(5, 5000)), iotest.ErrReader(errors.New("connection reset")))
 		_, err := ts.Stage(ctx, r, "f", 0)
 		wantErr(t, err, sesame.Invalid, "", "")
-		wantFiles(t, ts.tmpDir())
+		ts.wantStaged(t)
 	})
 
 	t.Run("Cancelled", func(t *testing.T) {
@@ -174,7 +174,7 @@ func TestStore_Stage(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("got %v, want context.Canceled", err)
 		}
-		wantFiles(t, ts.tmpDir())
+		ts.wantStaged(t)
 	})
 
 	t.Run("DiscardTwice", func(t *testing.T) {
@@ -185,7 +185,7 @@ func TestStore_Stage(t *testing.T) {
 				t.Fatalf("discard %d: %v", i, err)
 			}
 		}
-		wantFiles(t, ts.tmpDir())
+		ts.wantStaged(t)
 	})
 }
 
@@ -230,8 +230,8 @@ func TestStore_CreateFile(t *testing.T) {
 		if got := ts.readBlob(t, o.BlobKey); !bytes.Equal(got, data) {
 			t.Errorf("blob bytes differ: got %d bytes, want %d", len(got), len(data))
 		}
-		wantFiles(t, ts.tmpDir())
-		wantFiles(t, ts.blobDir(), o.BlobKey[:2]+"/"+o.BlobKey[2:4]+"/"+o.BlobKey)
+		ts.wantStaged(t)
+		ts.wantBlobs(t, o.BlobKey)
 	})
 
 	t.Run("Empty", func(t *testing.T) {
@@ -276,8 +276,8 @@ func TestStore_CreateFile(t *testing.T) {
 				if o != nil {
 					t.Errorf("got object %+v with the error, want nil", o)
 				}
-				wantFiles(t, ts.tmpDir())
-				wantFiles(t, ts.blobDir())
+				ts.wantStaged(t)
+				ts.wantBlobs(t)
 				ts.wantNoPath(t, "/new")
 				if n := ts.countObjects(t); n != 0 {
 					t.Errorf("got %d objects, want 0", n)
@@ -305,8 +305,8 @@ func TestStore_CreateFile(t *testing.T) {
 		if o != nil {
 			t.Errorf("got object %+v with the error, want nil", o)
 		}
-		wantFiles(t, ts.tmpDir())
-		wantFiles(t, ts.blobDir(), first.BlobKey[:2]+"/"+first.BlobKey[2:4]+"/"+first.BlobKey)
+		ts.wantStaged(t)
+		ts.wantBlobs(t, first.BlobKey)
 		if got := ts.readBlob(t, first.BlobKey); string(got) != "first" {
 			t.Errorf("first file now reads %q, want %q", got, "first")
 		}
@@ -321,8 +321,8 @@ func TestStore_CreateFile(t *testing.T) {
 		u := ts.stage(t, "x", []byte("data"))
 		_, err := ts.CreateFile(ctx, sesame.FileCreate{Placement: sesame.Placement{HasParentPath: true, ParentPath: "/", Name: "x", NameSource: "/file_name"}}, u)
 		wantErr(t, err, sesame.Conflict, "/file_name", "")
-		wantFiles(t, ts.tmpDir())
-		wantFiles(t, ts.blobDir())
+		ts.wantStaged(t)
+		ts.wantBlobs(t)
 	})
 
 	t.Run("UnknownParent", func(t *testing.T) {
@@ -330,8 +330,8 @@ func TestStore_CreateFile(t *testing.T) {
 		u := ts.stage(t, "f", []byte("data"))
 		_, err := ts.CreateFile(ctx, sesame.FileCreate{Placement: sesame.Placement{HasParentID: true, ParentID: sesame.NewID(sesame.PrefixObject), Name: "f"}}, u)
 		wantErr(t, err, sesame.NotFound, "/parent_id", "DoesNotExist")
-		wantFiles(t, ts.tmpDir())
-		wantFiles(t, ts.blobDir())
+		ts.wantStaged(t)
+		ts.wantBlobs(t)
 	})
 
 	t.Run("BadName", func(t *testing.T) {
@@ -339,8 +339,8 @@ func TestStore_CreateFile(t *testing.T) {
 		u := ts.stage(t, "f", []byte("data"))
 		_, err := ts.CreateFile(ctx, sesame.FileCreate{Placement: placeAt("", "a/b")}, u)
 		wantErr(t, err, sesame.Invalid, "/name", "")
-		wantFiles(t, ts.tmpDir())
-		wantFiles(t, ts.blobDir())
+		ts.wantStaged(t)
+		ts.wantBlobs(t)
 	})
 
 	t.Run("UnknownBucket", func(t *testing.T) {
@@ -350,8 +350,8 @@ func TestStore_CreateFile(t *testing.T) {
 		in.BucketID = sesame.NewID(sesame.PrefixBucket)
 		_, err := ts.CreateFile(ctx, in, u)
 		wantErr(t, err, sesame.NotFound, "/bucket_id", "")
-		wantFiles(t, ts.tmpDir())
-		wantFiles(t, ts.blobDir())
+		ts.wantStaged(t)
+		ts.wantBlobs(t)
 	})
 }
 

@@ -80,49 +80,59 @@ func flock(f *os.File, how int) error {
 }
 
 // sweep removes what an interrupted process left behind: staged uploads and
-// blobs that no object refers to (a crash between the rename of a blob and
+// blobs that no object refers to (a crash between the move of a blob and
 // the commit of its row, or between a delete's commit and the removal of its
-// blobs). Only the holder of the data directory's lock sweeps. A staged
-// file that another process (sesame mcp) is still writing is locked by it
-// and stays.
+// blobs). Only the holder of the data directory's lock sweeps.
 func (st *Store) sweep(ctx context.Context) error {
-	entries, err := os.ReadDir(st.tmpDir)
-	if err != nil {
-		return fmt.Errorf("store: sweep tmp: %w", err)
-	}
-	for _, e := range entries {
-		if err := removeUnlocked(filepath.Join(st.tmpDir, e.Name())); err != nil {
-			st.log.Warn("sweep tmp", "file", e.Name(), "error", err)
-		}
-	}
-	orphans := 0
-	// The blob directory may be a link to another disk: walk what it
-	// points at, and only ever remove regular files.
-	root, err := filepath.EvalSymlinks(st.blobDir)
-	if err != nil {
-		return fmt.Errorf("store: sweep blobs: %w", err)
-	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
+	orphans, err := st.blobs.sweep(ctx, func(key string) (bool, error) {
 		var n int
-		if err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COUNT(*) FROM objects WHERE blob_key = ?`), d.Name()); err != nil {
-			return err
-		}
-		if n == 0 {
-			orphans++
-			return os.Remove(p)
-		}
-		return nil
+		err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COUNT(*) FROM objects WHERE blob_key = ?`), key)
+		return n > 0, err
 	})
 	if err != nil {
-		return fmt.Errorf("store: sweep blobs: %w", err)
+		return err
 	}
 	if orphans > 0 {
 		st.log.Info("removed orphan blobs", "count", orphans)
 	}
 	return nil
+}
+
+// sweep removes the staged uploads under tmp/ and the blobs no row refers
+// to. A staged file that another process (sesame mcp) is still writing is
+// locked by it and stays.
+func (d *diskBlobs) sweep(ctx context.Context, referenced func(key string) (bool, error)) (int, error) {
+	entries, err := os.ReadDir(d.tmpDir)
+	if err != nil {
+		return 0, fmt.Errorf("store: sweep tmp: %w", err)
+	}
+	for _, e := range entries {
+		if err := removeUnlocked(filepath.Join(d.tmpDir, e.Name())); err != nil {
+			d.log.Warn("sweep tmp", "file", e.Name(), "error", err)
+		}
+	}
+	orphans := 0
+	// The blob directory may be a link to another disk: walk what it
+	// points at, and only ever remove regular files.
+	root, err := filepath.EvalSymlinks(d.blobDir)
+	if err != nil {
+		return 0, fmt.Errorf("store: sweep blobs: %w", err)
+	}
+	err = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || !e.Type().IsRegular() {
+			return err
+		}
+		ok, err := referenced(e.Name())
+		if err != nil || ok {
+			return err
+		}
+		orphans++
+		return os.Remove(p)
+	})
+	if err != nil {
+		return orphans, fmt.Errorf("store: sweep blobs: %w", err)
+	}
+	return orphans, nil
 }
 
 // removeUnlocked removes the file at p unless another open file holds its

@@ -304,7 +304,7 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 	if err := checkDeclared(in.Declared, u); err != nil {
 		return nil, err
 	}
-	key := sesame.NewID("")
+	key := st.blobs.keyFor(u.Ref)
 	err = st.withTx(ctx, func(tx *sqlx.Tx) error {
 		pid, dir, err := st.resolveParent(ctx, tx, bucketID, in.Placement)
 		if err != nil {
@@ -329,8 +329,8 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		}
 		// The blob moves into place inside the transaction: if the commit
 		// fails it is removed below, and if the process dies first the next
-		// start sweeps it.
-		if err := st.commitBlob(u, key); err != nil {
+		// sweep removes it.
+		if err := st.blobs.commit(ctx, u.Ref, key); err != nil {
 			return err
 		}
 		committed = true
@@ -338,7 +338,7 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		return nil
 	})
 	if err != nil && committed {
-		st.removeBlob(key)
+		st.removeBlob(ctx, key)
 		committed = false
 		obj = nil
 	}

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -242,8 +241,8 @@ func TestStore_CreateFolder(t *testing.T) {
 		u := ts.stage(t, "f", []byte("data"))
 		_, err = ts.CreateFile(ctx, sesame.FileCreate{Placement: sesame.Placement{HasParentID: true, ParentID: long.ID, Name: strings.Repeat("b", 55)}}, u)
 		wantErr(t, err, sesame.Invalid, "/name", "AboveMaxLength")
-		wantFiles(t, ts.tmpDir())
-		wantFiles(t, ts.blobDir())
+		ts.wantStaged(t)
+		ts.wantBlobs(t)
 		// Exactly MaxPathLen is allowed.
 		ok := ts.mkdir(t, "/"+long.Name, strings.Repeat("b", 54))
 		if n := utf8.RuneCountInString(ok.Path); n != sesame.MaxPathLen {
@@ -723,9 +722,7 @@ func TestStore_DeleteObject(t *testing.T) {
 		if n != 1 {
 			t.Errorf("got %d deleted, want 1", n)
 		}
-		if _, err := os.Stat(ts.blobFile(f.BlobKey)); !os.IsNotExist(err) {
-			t.Errorf("blob file still there (stat: %v)", err)
-		}
+		ts.wantNoBlob(t, f.BlobKey)
 		_, err = ts.OpenBlob(ctx, f.BlobKey)
 		wantErr(t, err, sesame.NotFound, "", "")
 		_, err = ts.ObjectByID(ctx, "", f.ID)
@@ -734,7 +731,7 @@ func TestStore_DeleteObject(t *testing.T) {
 		if got := ts.readBlob(t, keep.BlobKey); string(got) != "k" {
 			t.Errorf("sibling's blob reads %q, want %q", got, "k")
 		}
-		wantFiles(t, ts.blobDir(), keep.BlobKey[:2]+"/"+keep.BlobKey[2:4]+"/"+keep.BlobKey)
+		ts.wantBlobs(t, keep.BlobKey)
 		_, err = ts.DeleteObject(ctx, "", f.ID, false)
 		wantErr(t, err, sesame.NotFound, "/id", "")
 	})
@@ -786,13 +783,11 @@ func TestStore_DeleteObject(t *testing.T) {
 			ts.wantNoPath(t, p)
 		}
 		for _, f := range []*sesame.Object{f1, f2} {
-			if _, err := os.Stat(ts.blobFile(f.BlobKey)); !os.IsNotExist(err) {
-				t.Errorf("blob of %s still there (stat: %v)", f.Path, err)
-			}
+			ts.wantNoBlob(t, f.BlobKey)
 		}
-		wantFiles(t, ts.blobDir(),
-			k1.BlobKey[:2]+"/"+k1.BlobKey[2:4]+"/"+k1.BlobKey,
-			k2.BlobKey[:2]+"/"+k2.BlobKey[2:4]+"/"+k2.BlobKey)
+		ts.wantBlobs(t,
+			k1.BlobKey,
+			k2.BlobKey)
 		ts.byPath(t, "/top2/keep.txt")
 		ts.byPath(t, "/top-x/keep.txt")
 		if got := ts.countObjects(t); got != 4 {

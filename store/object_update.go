@@ -188,7 +188,7 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 	// Blobs go after the rows: an open download keeps reading its file,
 	// and a crash in between leaves orphans that the next start sweeps.
 	for _, k := range keys {
-		st.removeBlob(k)
+		st.removeBlob(ctx, k)
 	}
 	return count, nil
 }

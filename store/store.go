@@ -1,7 +1,8 @@
 // Package store implements the sesame storage roles (sesame.ObjectReader,
 // sesame.ObjectWriter, sesame.BlobStore, sesame.TokenStore,
 // sesame.PendingUploads and sesame.Grants) on SQLite or PostgreSQL through
-// sqlx, with payloads as files on the local disk.
+// sqlx, with payloads as files on the local disk or objects in an
+// S3-compatible bucket.
 package store
 
 import (
@@ -60,16 +61,20 @@ type Config struct {
 	// orphan blobs); other processes (the CLI, sesame mcp) share the
 	// directory and never remove files.
 	Exclusive bool
+	// S3, when set, keeps the blobs in an S3-compatible bucket instead of
+	// the blobs directory; nil means the local disk.
+	S3 *S3Config
 	// MinFreeSpace is the reserve, in bytes: Stage refuses bytes that
-	// would leave less free on the data disk (0: no reserve).
+	// would leave less free on the data disk (0: no reserve). It applies
+	// to blobs on the disk only.
 	MinFreeSpace int64
 	// FreeSpace reports the bytes free on the data disk; nil measures the
 	// disk of the blob directory.
 	FreeSpace func() (int64, error)
 }
 
-// Store is the SQLite or PostgreSQL and local-disk implementation of the
-// storage roles.
+// Store is the SQLite or PostgreSQL and local-disk or S3 implementation of
+// the storage roles.
 type Store struct {
 	db *sqlx.DB // reads, on as many connections as they need
 	// w carries every write. On SQLite it is one connection: writers queue
@@ -83,8 +88,8 @@ type Store struct {
 	log     *slog.Logger
 	now     func() time.Time
 	bucket  string // the default bucket id
+	blobs   blobBackend
 	blobDir string
-	tmpDir  string
 	lock    *os.File // the data directory's lock, when Exclusive
 	reserve int64
 	// freeSpace reports the bytes free on the data disk.
@@ -135,12 +140,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		st.keys = keys
 	}
-	st.blobDir = filepath.Join(cfg.DataDir, "blobs")
-	st.tmpDir = filepath.Join(cfg.DataDir, "tmp")
-	for _, d := range []string{cfg.DataDir, st.blobDir, st.tmpDir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, fmt.Errorf("store: create %s: %w", d, err)
-		}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", cfg.DataDir, err)
+	}
+	if err := st.openBlobs(ctx, cfg); err != nil {
+		return nil, err
 	}
 	if cfg.Exclusive {
 		lock, err := lockDataDir(cfg.DataDir)
@@ -179,6 +183,26 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// openBlobs opens the blob backend that cfg names: the blobs directory,
+// or the bucket (made when missing).
+func (st *Store) openBlobs(ctx context.Context, cfg Config) error {
+	st.blobDir = filepath.Join(cfg.DataDir, "blobs")
+	if cfg.S3 != nil {
+		b, err := openS3Blobs(ctx, *cfg.S3, st.log, st.now)
+		if err != nil {
+			return err
+		}
+		st.blobs, st.reserve = b, 0
+		return nil
+	}
+	d, err := newDiskBlobs(cfg.DataDir, st.log)
+	if err != nil {
+		return err
+	}
+	st.blobs = d
+	return nil
 }
 
 // openDB opens the database that cfg names.
@@ -271,17 +295,13 @@ func (st *Store) unlock() {
 	}
 }
 
-// Ping reports whether the database answers and the data directory is writable.
+// Ping reports whether the database answers and the blob storage (the
+// data directory or the bucket) takes new blobs.
 func (st *Store) Ping(ctx context.Context) error {
 	if err := st.db.PingContext(ctx); err != nil {
 		return &sesame.Error{Kind: sesame.Unavailable, Message: "The database is not answering.", Err: err}
 	}
-	f, err := os.CreateTemp(st.tmpDir, "ping-*")
-	if err != nil {
-		return &sesame.Error{Kind: sesame.Unavailable, Message: "The data directory is not writable.", Err: err}
-	}
-	f.Close()
-	return os.Remove(f.Name())
+	return st.blobs.ping(ctx)
 }
 
 // DefaultBucket returns the id of the default bucket.

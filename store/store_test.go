@@ -62,6 +62,7 @@ func openStore(t *testing.T, dir string, c *clock) *store.Store {
 	st, err := store.Open(context.Background(), store.Config{
 		DataDir:     dir,
 		DatabaseURL: databaseURL(t, dir),
+		S3:          s3Config(t, dir),
 		Now:         c.Now,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Exclusive:   true, // as the server: it sweeps on open
@@ -304,11 +305,16 @@ func TestStore_Open(t *testing.T) {
 		if err := ts.Ping(ctx); err != nil {
 			t.Fatalf("ping: %v", err)
 		}
-		wantFiles(t, ts.tmpDir())
+		ts.wantStaged(t)
 	})
 }
 
+// TestStore_Sweep plants stray files on the disk; TestStore_SweepBucket
+// is its counterpart in a bucket.
 func TestStore_Sweep(t *testing.T) {
+	if onS3() {
+		t.Skip("blobs are in a bucket")
+	}
 	ts := newTestStore(t)
 	data := randomBytes(7, 4096)
 	f := ts.putFile(t, "/", "real.bin", data)

@@ -49,8 +49,18 @@ type Config struct {
 		ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	} `yaml:"http"`
 	Storage struct {
+		Backend       string   `yaml:"backend"`
 		MaxUploadSize ByteSize `yaml:"max_upload_size"`
 		MinFreeSpace  ByteSize `yaml:"min_free_space"`
+		S3            struct {
+			Endpoint  string `yaml:"endpoint"`
+			Bucket    string `yaml:"bucket"`
+			Region    string `yaml:"region"`
+			AccessKey string `yaml:"access_key"`
+			SecretKey string `yaml:"secret_key"`
+			TLS       bool   `yaml:"tls"`
+			Prefix    string `yaml:"prefix"`
+		} `yaml:"s3"`
 	} `yaml:"storage"`
 	Transfer struct {
 		DestURLTTL   time.Duration `yaml:"dest_url_ttl"`
@@ -123,6 +133,8 @@ func DefaultConfig() Config {
 	c.HTTP.WriteTimeout = 2 * time.Hour
 	c.HTTP.IdleTimeout = 2 * time.Minute
 	c.HTTP.ShutdownTimeout = 30 * time.Second
+	c.Storage.Backend = "disk"
+	c.Storage.S3.TLS = true
 	c.Storage.MaxUploadSize = 10 << 30
 	c.Storage.MinFreeSpace = defaultMinFreeSpace
 	c.Transfer.DestURLTTL = time.Hour
@@ -396,6 +408,35 @@ func (c *Config) checkServer() []error {
 	if c.Storage.MinFreeSpace < 0 {
 		problems = append(problems, errors.New("storage.min_free_space: must not be negative"))
 	}
+	return append(problems, c.checkS3()...)
+}
+
+var s3Bucket = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// checkS3 checks storage.backend and, for s3, the bucket's keys. It never
+// repeats the keys' values: they are secrets.
+func (c *Config) checkS3() []error {
+	s := c.Storage.S3
+	switch c.Storage.Backend {
+	case "disk":
+		return nil
+	case "s3":
+	default:
+		return []error{fmt.Errorf("storage.backend: %q must be disk or s3", c.Storage.Backend)}
+	}
+	var problems []error
+	if s.Endpoint == "" || strings.Contains(s.Endpoint, "/") {
+		problems = append(problems, fmt.Errorf("storage.s3.endpoint: %q must be host or host:port, without http:// (storage.s3.tls chooses HTTPS)", s.Endpoint))
+	}
+	if !s3Bucket.MatchString(s.Bucket) {
+		problems = append(problems, fmt.Errorf("storage.s3.bucket: %q is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", s.Bucket))
+	}
+	if s.AccessKey == "" || s.SecretKey == "" {
+		problems = append(problems, errors.New("storage.s3.access_key and storage.s3.secret_key: both are required with storage.backend s3"))
+	}
+	if strings.HasPrefix(s.Prefix, "/") {
+		problems = append(problems, fmt.Errorf("storage.s3.prefix: %q must not start with /", s.Prefix))
+	}
 	return problems
 }
 
@@ -423,8 +464,12 @@ func (c *Config) checkDatabase() []error {
 // storeConfig returns the store settings of c, for every command that
 // opens the store.
 func (c *Config) storeConfig(log *slog.Logger) store.Config {
-	return store.Config{DataDir: c.DataDir, SecretKeyFile: c.SecretKeyFile, DatabaseURL: c.Database.URL, MaxConns: c.Database.MaxConns,
+	sc := store.Config{DataDir: c.DataDir, SecretKeyFile: c.SecretKeyFile, DatabaseURL: c.Database.URL, MaxConns: c.Database.MaxConns,
 		StatementTimeout: c.Database.StatementTimeout, Logger: log}
+	if s := c.Storage.S3; c.Storage.Backend == "s3" {
+		sc.S3 = &store.S3Config{Endpoint: s.Endpoint, Bucket: s.Bucket, Region: s.Region, AccessKey: s.AccessKey, SecretKey: s.SecretKey, TLS: s.TLS, Prefix: s.Prefix}
+	}
+	return sc
 }
 
 // checkLinks checks the links section.

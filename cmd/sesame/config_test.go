@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/sesame-share/sesame/store"
 )
 
 // configKey is one leaf of Config: its YAML path ("http.read_timeout"), its
@@ -66,8 +68,17 @@ http:
   idle_timeout: 90s
   shutdown_timeout: 7s
 storage:
+  backend: s3
   max_upload_size: 512MiB
   min_free_space: 2GiB
+  s3:
+    endpoint: s3.example.com:9000
+    bucket: sesame-blobs
+    region: eu-west-1
+    access_key: AKIAEXAMPLE
+    secret_key: s3-secret
+    tls: false
+    prefix: prod/
 transfer:
   dest_url_ttl: 15m
   upload_url_ttl: 20m
@@ -130,8 +141,11 @@ func fullConfig() Config {
 	c.HTTP.WriteTimeout = 45 * time.Minute
 	c.HTTP.IdleTimeout = 90 * time.Second
 	c.HTTP.ShutdownTimeout = 7 * time.Second
+	c.Storage.Backend = "s3"
 	c.Storage.MaxUploadSize = 512 << 20
 	c.Storage.MinFreeSpace = 2 << 30
+	c.Storage.S3.Endpoint, c.Storage.S3.Bucket, c.Storage.S3.Region = "s3.example.com:9000", "sesame-blobs", "eu-west-1"
+	c.Storage.S3.AccessKey, c.Storage.S3.SecretKey, c.Storage.S3.TLS, c.Storage.S3.Prefix = "AKIAEXAMPLE", "s3-secret", false, "prod/"
 	c.Transfer.DestURLTTL = 15 * time.Minute
 	c.Transfer.UploadURLTTL = 20 * time.Minute
 	c.Links.DefaultExpiry = 48 * time.Hour
@@ -373,6 +387,14 @@ var envCases = []struct {
 	{"SESAME_HTTP_SHUTDOWN_TIMEOUT", "8s", func(c *Config) { c.HTTP.ShutdownTimeout = 8 * time.Second }},
 	{"SESAME_STORAGE_MAX_UPLOAD_SIZE", "1GiB", func(c *Config) { c.Storage.MaxUploadSize = 1 << 30 }},
 	{"SESAME_STORAGE_MIN_FREE_SPACE", "3GiB", func(c *Config) { c.Storage.MinFreeSpace = 3 << 30 }},
+	{"SESAME_STORAGE_BACKEND", "s3", func(c *Config) { c.Storage.Backend = "s3" }},
+	{"SESAME_STORAGE_S3_ENDPOINT", "minio:9000", func(c *Config) { c.Storage.S3.Endpoint = "minio:9000" }},
+	{"SESAME_STORAGE_S3_BUCKET", "b1", func(c *Config) { c.Storage.S3.Bucket = "b1" }},
+	{"SESAME_STORAGE_S3_REGION", "us-east-1", func(c *Config) { c.Storage.S3.Region = "us-east-1" }},
+	{"SESAME_STORAGE_S3_ACCESS_KEY", "ak", func(c *Config) { c.Storage.S3.AccessKey = "ak" }},
+	{"SESAME_STORAGE_S3_SECRET_KEY", "sk", func(c *Config) { c.Storage.S3.SecretKey = "sk" }},
+	{"SESAME_STORAGE_S3_TLS", "false", func(c *Config) { c.Storage.S3.TLS = false }},
+	{"SESAME_STORAGE_S3_PREFIX", "p/", func(c *Config) { c.Storage.S3.Prefix = "p/" }},
 	{"SESAME_TRANSFER_DEST_URL_TTL", "10m", func(c *Config) { c.Transfer.DestURLTTL = 10 * time.Minute }},
 	{"SESAME_TRANSFER_UPLOAD_URL_TTL", "11m", func(c *Config) { c.Transfer.UploadURLTTL = 11 * time.Minute }},
 	{"SESAME_LINKS_DEFAULT_EXPIRY", "24h", func(c *Config) { c.Links.DefaultExpiry = 24 * time.Hour }},
@@ -712,6 +734,17 @@ func TestValidate(t *testing.T) {
 		{"read_timeout negative", func(c *Config) { c.HTTP.ReadTimeout = -1 }, []string{"http.read_timeout", "negative"}},
 		{"write_timeout negative", func(c *Config) { c.HTTP.WriteTimeout = -1 }, []string{"http.write_timeout", "negative"}},
 		{"max_upload_size negative", func(c *Config) { c.Storage.MaxUploadSize = -1 }, []string{"storage.max_upload_size", "negative"}},
+		{"storage s3", func(c *Config) { setS3(c) }, nil},
+		{"storage s3 without a prefix over TLS", func(c *Config) { setS3(c); c.Storage.S3.Prefix, c.Storage.S3.TLS = "", true }, nil},
+		{"storage backend", func(c *Config) { c.Storage.Backend = "gcs" }, []string{"storage.backend", `"gcs"`, "disk or s3"}},
+		{"storage backend empty", func(c *Config) { c.Storage.Backend = "" }, []string{"storage.backend"}},
+		{"s3 without endpoint", func(c *Config) { setS3(c); c.Storage.S3.Endpoint = "" }, []string{"storage.s3.endpoint"}},
+		{"s3 endpoint with a scheme", func(c *Config) { setS3(c); c.Storage.S3.Endpoint = "https://s3.example.com" }, []string{"storage.s3.endpoint", "without http://"}},
+		{"s3 without bucket", func(c *Config) { setS3(c); c.Storage.S3.Bucket = "" }, []string{"storage.s3.bucket"}},
+		{"s3 bucket upper case", func(c *Config) { setS3(c); c.Storage.S3.Bucket = "Sesame" }, []string{"storage.s3.bucket", `"Sesame"`}},
+		{"s3 without secret key", func(c *Config) { setS3(c); c.Storage.S3.SecretKey = "" }, []string{"storage.s3.secret_key", "required"}},
+		{"s3 prefix absolute", func(c *Config) { setS3(c); c.Storage.S3.Prefix = "/p" }, []string{"storage.s3.prefix"}},
+		{"s3 keys ignored on disk", func(c *Config) { c.Storage.S3.Bucket = "Not A Bucket" }, nil},
 		{"default expiry past max", func(c *Config) { c.Links.DefaultExpiry = 1000 * time.Hour }, []string{"links.default_expiry", "links.max_expiry"}},
 		{"max expiry zero", func(c *Config) { c.Links.MaxExpiry = 0 }, []string{"links.max_expiry", "positive"}},
 		{"default access past max", func(c *Config) { c.Links.DefaultMaxAccessCount = 5000 }, []string{"links.default_max_access_count", "must not exceed"}},
@@ -752,6 +785,41 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// setS3 sets a valid storage.backend s3.
+func setS3(c *Config) {
+	c.Storage.Backend = "s3"
+	c.Storage.S3.Endpoint, c.Storage.S3.Bucket = "127.0.0.1:7070", "sesame"
+	c.Storage.S3.AccessKey, c.Storage.S3.SecretKey = "ak", "sk"
+}
+
+func TestStoreConfigStorage(t *testing.T) {
+	t.Parallel()
+	c := DefaultConfig()
+	if got := c.storeConfig(nil).S3; got != nil {
+		t.Errorf("disk backend: got S3 %+v, want nil", got)
+	}
+	c = fullConfig()
+	want := &store.S3Config{Endpoint: "s3.example.com:9000", Bucket: "sesame-blobs", Region: "eu-west-1",
+		AccessKey: "AKIAEXAMPLE", SecretKey: "s3-secret", TLS: false, Prefix: "prod/"}
+	if diff := cmp.Diff(want, c.storeConfig(nil).S3); diff != "" {
+		t.Errorf("s3 backend (-want +got):\n%s", diff)
+	}
+}
+
+func TestValidateNeverRepeatsS3Secrets(t *testing.T) {
+	t.Parallel()
+	c := DefaultConfig()
+	setS3(&c)
+	c.Storage.S3.Endpoint, c.Storage.S3.AccessKey, c.Storage.S3.SecretKey = "", "AKIAEXAMPLE", ""
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("Validate: got nil, want an error")
+	}
+	if strings.Contains(err.Error(), "AKIAEXAMPLE") {
+		t.Errorf("Validate repeats the access key: %v", err)
 	}
 }
 
