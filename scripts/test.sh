@@ -68,13 +68,19 @@ start_postgres() {
     chown postgres "$pg_dir"
     pg_run=(runuser -u postgres --)
   fi
-  local port
-  for port in $(seq 54320 54420); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-  done
   "${pg_run[@]}" "$(pg_bin)/initdb" -D "$pg_dir/data" -A trust -U postgres -E UTF8 >"$pg_dir/initdb.log"
-  "${pg_run[@]}" "$(pg_bin)/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -o \
-    "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+  # A port that looks free may be taken by the time the server binds it:
+  # try the next one then.
+  local port tries=0
+  port=$((54320 + RANDOM % 2000))
+  until "${pg_run[@]}" "$(pg_bin)/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -o \
+    "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null; do
+    tries=$((tries + 1))
+    if [ $tries -ge 20 ]; then
+      echo "PostgreSQL did not start:"; tail -20 "$pg_dir/server.log"; return 1
+    fi
+    port=$((port + 1))
+  done
   export SESAME_TEST_POSTGRES_DSN="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 }
 
