@@ -56,8 +56,17 @@ func (p PurgeStats) Total() int64 {
 // link keeps its row, targets and audit trail (its secrets are dropped when
 // it is deleted). What was deleted before an error is counted.
 func (st *Store) Purge(ctx context.Context, now time.Time, auditRetention time.Duration) (PurgeStats, error) {
-	now = now.UTC()
 	stats := PurgeStats{}
+	err := st.oneAtATime(ctx, "purge", func() error { return st.purge(ctx, stats, now.UTC(), auditRetention) })
+	for k, v := range stats {
+		if v == 0 {
+			delete(stats, k)
+		}
+	}
+	return stats, err
+}
+
+func (st *Store) purge(ctx context.Context, stats PurgeStats, now time.Time, auditRetention time.Duration) error {
 	for _, s := range purgeSteps(now, auditRetention) {
 		err := st.purgeBatches(ctx, stats, s.table, func() (int64, error) {
 			res, err := st.w.ExecContext(ctx, st.w.Rebind(s.query), append(s.args, purgeBatch)...)
@@ -67,7 +76,7 @@ func (st *Store) Purge(ctx context.Context, now time.Time, auditRetention time.D
 			return res.RowsAffected()
 		})
 		if err != nil {
-			return stats, err
+			return err
 		}
 	}
 	idle := sesame.FormatTime(now.Add(-sesame.SessionIdle))
@@ -76,12 +85,36 @@ func (st *Store) Purge(ctx context.Context, now time.Time, auditRetention time.D
 		cutoff := sesame.FormatTime(now.Add(-auditRetention))
 		err = st.purgeBatches(ctx, stats, "audit_events", func() (int64, error) { return st.purgeAudit(ctx, cutoff) })
 	}
-	for k, v := range stats {
-		if v == 0 {
-			delete(stats, k)
-		}
+	return err
+}
+
+// oneAtATime runs fn unless another process of this instance is running
+// the same task, so that background work such as the purge runs on one
+// replica at a time. On PostgreSQL a session advisory lock named by task
+// and schema decides (instances that share a server but not a schema do
+// not block each other); on SQLite only the server holding the data
+// directory's lock runs background work, so fn just runs.
+func (st *Store) oneAtATime(ctx context.Context, task string, fn func() error) error {
+	if st.dialect != postgresDialect {
+		return fn()
 	}
-	return stats, err
+	conn, err := st.db.Connx(ctx)
+	if err != nil {
+		return fmt.Errorf("store: %s lock: %w", task, err)
+	}
+	defer conn.Close()
+	var mine bool
+	if err := conn.GetContext(ctx, &mine, `SELECT pg_try_advisory_lock(hashtext($1), hashtext(current_schema()))`, task); err != nil {
+		return fmt.Errorf("store: %s lock: %w", task, err)
+	}
+	if !mine {
+		return nil // another replica is at it
+	}
+	defer func() {
+		// Unlocked on this connection, which then goes back to the pool.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext($1), hashtext(current_schema()))`, task) // a dead connection drops its locks
+	}()
+	return fn()
 }
 
 // purgeStep deletes up to purgeBatch spent rows of one table: query ends

@@ -515,3 +515,45 @@ func TestStore_PurgeKeepsRowsBounded(t *testing.T) {
 		t.Errorf("row counts after 100 and 200 hours of visits differ (-100h +200h):\n%s", diff)
 	}
 }
+
+// TestStore_PurgeOneReplicaAtATime: on PostgreSQL a purge leaves the work
+// to the replica already doing it; once that one is done, it purges. On
+// SQLite only the data directory's lock holder purges, so a purge runs.
+func TestStore_PurgeOneReplicaAtATime(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestStore(t)
+	f := ts.putFile(t, "/", "p.txt", []byte("p"))
+	l := ts.newLinks(t, ts.linkItem(f.ID))[0]
+	_, secret := ts.signIn(t, l)
+	if err := ts.EndSession(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	db := ts.rawDB(t)
+	ended := func() int { return rowCount(t, db, `SELECT COUNT(*) FROM sessions WHERE link_id = ?`, l.ID) }
+	if onPostgres() {
+		// Another replica holds the purge's lock, on its own session.
+		other, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if _, err := other.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext('purge'), hashtext(current_schema()))`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ts.Purge(ctx, ts.clock.Now(), 0); err != nil {
+			t.Fatal(err)
+		}
+		if n := ended(); n != 1 {
+			t.Fatalf("a purge ran beside another replica's: %d ended sessions left, want 1", n)
+		}
+		if _, err := other.ExecContext(ctx, `SELECT pg_advisory_unlock(hashtext('purge'), hashtext(current_schema()))`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ts.Purge(ctx, ts.clock.Now(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := ended(); n != 0 {
+		t.Errorf("after the other replica's purge: %d ended sessions left, want 0", n)
+	}
+}
