@@ -46,6 +46,7 @@ func TestHelpEveryCommand(t *testing.T) {
 		{[]string{"token", "revoke", "--help"}, "sesame token revoke ID", []string{"-data", "-config"}, []string{"-name", "-scopes", "-expires"}},
 		{[]string{"mcp", "--help"}, "sesame mcp", []string{"-data", "-config"}, []string{"-listen", "-name"}},
 		{[]string{"migrate", "--help"}, "sesame migrate", []string{"-data", "-config"}, []string{"-listen", "-name"}},
+		{[]string{"check", "--help"}, "sesame check", []string{"-data", "-config"}, []string{"-listen", "-name"}},
 		{[]string{"version", "--help"}, "sesame version", nil, []string{"-data"}},
 		{[]string{"keygen", "--help"}, "sesame keygen", []string{"-fingerprint"}, []string{"-data", "-listen"}},
 		{[]string{"keygen", "-h"}, "sesame keygen", []string{"-fingerprint"}, nil},

@@ -32,6 +32,7 @@ Usage:
   sesame token revoke ID [--data DIR]
   sesame mcp [--data DIR]          (MCP over stdio; the token comes from SESAME_TOKEN)
   sesame migrate [--data DIR]
+  sesame check [--data DIR]        (lists files whose contents are missing)
   sesame keygen [--fingerprint FILE]   (a new master key for secret_key_file, on stdout)
   sesame version                   (or sesame --version)
 
@@ -130,6 +131,8 @@ func dispatch(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return runMigrate(ctx, args, environ, stdout, stderr)
 	case "keygen":
 		return runKeygen(args, stdout, stderr)
+	case "check":
+		return runCheck(ctx, args, environ, stdout, stderr)
 	case "version", "-version", "--version":
 		if err := parseFlags(newFlags("version", "sesame version"), args, stdout, stderr); err != nil {
 			return err
@@ -197,7 +200,8 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return err
 	}
 	stop := background(ctx, worker.Run, func(ctx context.Context) { optimizeHourly(ctx, st, log) },
-		func(ctx context.Context) { purgeEvery(ctx, st, purgeInterval, time.Duration(cfg.Audit.Retention), log) })
+		func(ctx context.Context) { purgeEvery(ctx, st, purgeInterval, time.Duration(cfg.Audit.Retention), log) },
+		func(ctx context.Context) { reportMissingBlobs(ctx, st, log) })
 	defer stop()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
