@@ -42,7 +42,6 @@ type Visit struct {
 	Session *Session // nil before sign-in
 	Secret  string   // the session's secret
 	Visitor Visitor
-	token   string
 	targets []*Object // loaded on first use
 }
 
@@ -87,7 +86,7 @@ func (ps *PortalService) Open(ctx context.Context, token string, secretFor func(
 	if !l.Deleted.IsZero() || !now.Before(l.Expires) {
 		return nil, ErrDeadLink
 	}
-	v := &Visit{Link: l, Visitor: who, token: token}
+	v := &Visit{Link: l, Visitor: who}
 	if secret := secretFor(l.ID); secret != "" {
 		sess, err := ps.Access.SessionBySecret(ctx, l.ID, secret, l.AuthEpoch, now)
 		switch {

@@ -217,9 +217,6 @@ func (s *Server) handleLinkCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	for _, l := range links {
-		s.auditLink(c, l.ID)
-	}
 	s.ok(c, fmt.Sprintf("Created %d share links", len(links)), gin.H{"share_link_objects": s.viewLinks(links)})
 }
 

@@ -194,7 +194,6 @@ func (s *Server) handleFolderCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.auditObject(c, o.ID)
 	s.ok(c, "Folder created", gin.H{"object": viewObject(o)})
 }
 

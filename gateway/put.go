@@ -149,7 +149,6 @@ func (s *Server) putMultipart(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.auditObject(c, o.ID)
 	s.ok(c, "Object created", gin.H{"object": viewObject(o)})
 }
 
@@ -383,12 +382,10 @@ func (s *Server) claimUpload(c *gin.Context, method string) (*sesame.PendingUplo
 // finishUpload stores the bytes of a claimed upload through the core,
 // which records the outcome for polling, and answers the uploader.
 func (s *Server) finishUpload(c *gin.Context, p *sesame.PendingUpload, r io.Reader, name string, readErr error) {
-	o, err := s.cfg.Objects.CompleteUpload(c.Request.Context(), p, r, name, readErr)
-	if err != nil {
+	if _, err := s.cfg.Objects.CompleteUpload(c.Request.Context(), p, r, name, readErr); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.auditObject(c, o.ID)
 	s.ok(c, "Upload received", gin.H{})
 }
 
