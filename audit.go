@@ -11,6 +11,8 @@ const (
 	ActorMCP     = "mcp"     // an API token through an MCP tool
 	ActorSession = "session" // a recipient on the portal
 	ActorSystem  = "system"  // the server itself
+	// ActorOperator is a person at the command line (sesame link revoke).
+	ActorOperator = "operator"
 )
 
 // AuditEvent is one entry of the append-only audit trail. Detail never

@@ -5,6 +5,8 @@
 # (node:test + the official pangea-node-sdk 5.6.0, pinned by scripts/sdk/package-lock.json).
 #
 # Usage: scripts/sdk-test.sh [extra `node --test` args, e.g. --test-name-pattern=list]
+# With SESAME_URL and SESAME_TOKEN (an admin token) set, it runs the tests
+# against that server instead (scripts/cluster.sh's proxy, for example).
 # Needs: go (with cgo), node >= 20, npm, curl, python3 (or node) for picking a port.
 set -euo pipefail
 
@@ -18,6 +20,14 @@ if [[ ! -d "$sdk_dir/node_modules" || "$sdk_dir/package-lock.json" -nt "$sdk_dir
   echo "sdk-test: installing npm dependencies (npm ci)" >&2
   (cd "$sdk_dir" && npm ci --no-audit --no-fund)
   touch "$sdk_dir/node_modules"
+fi
+
+# conformance.mjs: object-store methods; links.mjs: share-link methods + Idempotency-Key.
+# The files use disjoint folders and tags, so node may run them in parallel.
+test_files=("$sdk_dir/conformance.mjs" "$sdk_dir/links.mjs")
+if [[ -n "${SESAME_URL:-}" && -n "${SESAME_TOKEN:-}" ]]; then
+  echo "sdk-test: running node --test ${test_files[*]} against $SESAME_URL" >&2
+  exec node --test "$@" "${test_files[@]}"
 fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/sesame-sdk-test.XXXXXX")"
@@ -94,8 +104,5 @@ if [[ -z "$ready" ]]; then
 fi
 
 # --- run the conformance tests -------------------------------------------------------------
-# conformance.mjs: object-store methods; links.mjs: share-link methods + Idempotency-Key.
-# The files use disjoint folders and tags, so node may run them in parallel.
-test_files=("$sdk_dir/conformance.mjs" "$sdk_dir/links.mjs")
 echo "sdk-test: running node --test ${test_files[*]}" >&2
 SESAME_URL="$base_url" SESAME_TOKEN="$token" node --test "$@" "${test_files[@]}"

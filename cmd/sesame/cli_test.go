@@ -44,6 +44,8 @@ func TestHelpEveryCommand(t *testing.T) {
 		{[]string{"token", "list", "--help"}, "sesame token list", []string{"-data", "-config"}, []string{"-name", "-scopes", "-expires", "-listen"}},
 		{[]string{"token", "list", "-h"}, "sesame token list", []string{"-data"}, []string{"-name"}},
 		{[]string{"token", "revoke", "--help"}, "sesame token revoke ID", []string{"-data", "-config"}, []string{"-name", "-scopes", "-expires"}},
+		{[]string{"link", "--help"}, "sesame link revoke ID", nil, nil},
+		{[]string{"link", "revoke", "--help"}, "sesame link revoke ID", []string{"-data", "-config"}, []string{"-name", "-listen"}},
 		{[]string{"mcp", "--help"}, "sesame mcp", []string{"-data", "-config"}, []string{"-listen", "-name"}},
 		{[]string{"migrate", "--help"}, "sesame migrate", []string{"-data", "-config"}, []string{"-listen", "-name"}},
 		{[]string{"check", "--help"}, "sesame check", []string{"-data", "-config"}, []string{"-listen", "-name"}},

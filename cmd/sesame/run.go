@@ -30,6 +30,7 @@ Usage:
   sesame token create --name NAME --scopes SCOPE[,SCOPE...] [--expires 90d] [--data DIR]
   sesame token list [--data DIR]
   sesame token revoke ID [--data DIR]
+  sesame link revoke ID [--data DIR]   (the link stops working on every replica at once)
   sesame mcp [--data DIR]          (MCP over stdio; the token comes from SESAME_TOKEN)
   sesame migrate [--data DIR]
   sesame check [--data DIR]        (lists files whose contents are missing)
@@ -125,6 +126,8 @@ func dispatch(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return runServe(ctx, args, environ, stdout, stderr)
 	case "token":
 		return runToken(ctx, args, environ, stdout, stderr)
+	case "link":
+		return runLink(ctx, args, environ, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, args, environ, os.Stdin, stdout, stderr)
 	case "migrate":
