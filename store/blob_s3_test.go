@@ -287,8 +287,8 @@ func TestStore_StageFailsLate(t *testing.T) {
 // TestStore_SweepBucket leaves in the bucket what crashes leave: an object
 // whose row never committed and an unfinished upload. The sweep at the
 // next start spares them while they are younger than a day (another
-// replica may be about to commit them) and removes them after that; the
-// blob a row names stays.
+// replica may be about to commit them); after that the purge or the next
+// start removes them. The blob a row names stays.
 func TestStore_SweepBucket(t *testing.T) {
 	if !onS3() {
 		t.Skip("SESAME_TEST_S3_ENDPOINT is not set")
@@ -315,6 +315,20 @@ func TestStore_SweepBucket(t *testing.T) {
 	ts.reopen(t)
 	ts.wantStaged(t, stray, unfinished)
 
+	// A day later the purge, which runs every few minutes on one replica,
+	// sweeps them without a restart.
+	ts.clock.Advance(25 * time.Hour)
+	stats, err := ts.Purge(ctx, ts.clock.Now(), 0)
+	if err != nil || stats["orphan_blobs"] != 1 {
+		t.Fatalf("purge: %v, %v; want 1 orphan blob", stats, err)
+	}
+	ts.wantStaged(t)
+	ts.wantBlobs(t, f.BlobKey)
+
+	// What a crash leaves is also swept at the next start.
+	if _, err := c.PutObject(ctx, s3Bucket(), dir+stray, bytes.NewReader([]byte("stray")), 5, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	ts.clock.Advance(25 * time.Hour)
 	ts.reopen(t)
 	ts.wantStaged(t)

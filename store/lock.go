@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/sesame-share/sesame"
 )
@@ -82,20 +83,41 @@ func flock(f *os.File, how int) error {
 // sweep removes what an interrupted process left behind: staged uploads and
 // blobs that no object refers to (a crash between the move of a blob and
 // the commit of its row, or between a delete's commit and the removal of its
-// blobs). Only the holder of the data directory's lock sweeps.
+// blobs). Only the holder of the data directory's lock sweeps, and of the
+// replicas that share a database one at a time.
 func (st *Store) sweep(ctx context.Context) error {
-	orphans, err := st.blobs.sweep(ctx, func(key string) (bool, error) {
+	return st.oneAtATime(ctx, "blob-sweep", func() error {
+		orphans, err := st.sweepBlobs(ctx)
+		if err == nil && orphans > 0 {
+			st.log.Info("removed orphan blobs", "count", orphans)
+		}
+		return err
+	})
+}
+
+// sweepBlobs has the backend remove the blobs that no row names.
+func (st *Store) sweepBlobs(ctx context.Context) (int, error) {
+	st.lastSweep.Store(st.now().UnixNano())
+	return st.blobs.sweep(ctx, func(key string) (bool, error) {
 		var n int
 		err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COUNT(*) FROM objects WHERE blob_key = ?`), key)
 		return n > 0, err
 	})
-	if err != nil {
-		return err
+}
+
+// bucketSweepEvery is how often the purge also sweeps a bucket, so that
+// replicas that run for months still drop what crashed uploads left
+// there. A bucket's sweep spares objects younger than a day, so it may run
+// while other replicas upload; the disk's may not, and runs at start only.
+const bucketSweepEvery = 6 * time.Hour
+
+// sweepBucketIfDue runs the bucket's sweep when bucketSweepEvery has
+// passed since the last one; it returns how many blobs went.
+func (st *Store) sweepBucketIfDue(ctx context.Context, now time.Time) (int, error) {
+	if _, ok := st.blobs.(*s3Blobs); !ok || now.Sub(time.Unix(0, st.lastSweep.Load())) < bucketSweepEvery {
+		return 0, nil
 	}
-	if orphans > 0 {
-		st.log.Info("removed orphan blobs", "count", orphans)
-	}
-	return nil
+	return st.sweepBlobs(ctx)
 }
 
 // sweep removes the staged uploads under tmp/ and the blobs no row refers

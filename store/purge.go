@@ -57,7 +57,14 @@ func (p PurgeStats) Total() int64 {
 // it is deleted). What was deleted before an error is counted.
 func (st *Store) Purge(ctx context.Context, now time.Time, auditRetention time.Duration) (PurgeStats, error) {
 	stats := PurgeStats{}
-	err := st.oneAtATime(ctx, "purge", func() error { return st.purge(ctx, stats, now.UTC(), auditRetention) })
+	err := st.oneAtATime(ctx, "purge", func() error {
+		if err := st.purge(ctx, stats, now.UTC(), auditRetention); err != nil {
+			return err
+		}
+		n, err := st.sweepBucketIfDue(ctx, now)
+		stats["orphan_blobs"] += int64(n)
+		return err
+	})
 	for k, v := range stats {
 		if v == 0 {
 			delete(stats, k)

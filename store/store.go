@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -96,6 +97,8 @@ type Store struct {
 	freeSpace func() (int64, error)
 	// decoy is read in place of a link for an unknown token (LinkByToken).
 	decoy decoyLink
+	// lastSweep is when the blobs were last swept, in UnixNano of now.
+	lastSweep atomic.Int64
 }
 
 var (
