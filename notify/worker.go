@@ -99,17 +99,24 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// RunOnce delivers one batch of due messages and returns how many it tried.
+// batchSize is how many messages RunOnce tries at most.
+const batchSize = 20
+
+// RunOnce delivers up to batchSize due messages and returns how many it
+// tried. It claims each message just before it sends it, leased for twice
+// the send timeout: a message waiting behind slow sends stays free for
+// another replica's worker, and one being sent cannot be taken by it. A
+// message is sent twice only when a process dies between the provider's
+// acceptance and the one UPDATE that records it (MarkSent).
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	now := w.cfg.Now()
-	batch, err := w.cfg.Outbox.ClaimDue(ctx, now, 2*w.cfg.SendTimeout, 20)
-	if err != nil {
-		return 0, err
+	for tried := 0; tried < batchSize; tried++ {
+		claimed, err := w.cfg.Outbox.ClaimDue(ctx, w.cfg.Now(), 2*w.cfg.SendTimeout, 1)
+		if err != nil || len(claimed) == 0 {
+			return tried, err
+		}
+		w.deliver(ctx, claimed[0])
 	}
-	for _, n := range batch {
-		w.deliver(ctx, n)
-	}
-	return len(batch), nil
+	return batchSize, nil
 }
 
 func (w *Worker) deliver(ctx context.Context, n *sesame.Notification) {
