@@ -15,20 +15,8 @@ import (
 // fails on, a file whose bytes are gone.
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, store.Config{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	up, err := st.Stage(ctx, strings.NewReader("gone soon"), "a.txt", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := st.CreateFile(ctx, sesame.FileCreate{Placement: sesame.Placement{HasParentID: true, ParentID: sesame.RootParentID, Name: "a.txt"}}, up)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, o := storeWithFile(t, dir, "a.txt", "gone soon")
 	st.Close()
 
 	out, stderr, err := runCLI(t, "check", "--data", dir)
@@ -50,4 +38,24 @@ func TestCheck(t *testing.T) {
 	if err == nil || !strings.Contains(out, o.ID) || !strings.Contains(out, "/a.txt") {
 		t.Errorf("a file without contents: %v, stdout %q; want an error and the file listed", err, out)
 	}
+}
+
+// storeWithFile opens a store in dir and puts one file at the root.
+func storeWithFile(t *testing.T, dir, name, data string) (*store.Store, *sesame.Object) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	up, err := st.Stage(ctx, strings.NewReader(data), name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := st.CreateFile(ctx, sesame.FileCreate{Placement: sesame.Placement{HasParentID: true, ParentID: sesame.RootParentID, Name: name}}, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, o
 }

@@ -17,18 +17,7 @@ func TestLinkRevoke(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, store.Config{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	up, err := st.Stage(ctx, strings.NewReader("shared"), "a.txt", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := st.CreateFile(ctx, sesame.FileCreate{Placement: sesame.Placement{HasParentID: true, ParentID: sesame.RootParentID, Name: "a.txt"}}, up)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, o := storeWithFile(t, dir, "a.txt", "shared")
 	ten := 10
 	links, err := st.CreateLinks(ctx, []sesame.LinkCreate{{Type: sesame.LinkDownload, Targets: []string{o.ID}, Expires: time.Now().Add(time.Hour), MaxAccessCount: &ten}},
 		[][]sesame.LinkAuthenticator{{{ID: sesame.NewID("lau_"), Type: sesame.AuthEmailOTP, Context: "r@example.com"}}}, time.Now())
