@@ -83,10 +83,14 @@ func flock(f *os.File, how int) error {
 // blobs that no object refers to (a crash between the move of a blob and
 // the commit of its row, or between a delete's commit and the removal of its
 // blobs). Only the holder of the data directory's lock sweeps.
+//
+// While an export is live every blob counts as referenced: its snapshot
+// may name rows deleted since (see exportStale).
 func (st *Store) sweep(ctx context.Context) error {
+	live := sesame.FormatTime(st.nowUTC().Add(-exportStale))
 	orphans, err := st.blobs.sweep(ctx, func(key string) (bool, error) {
 		var n int
-		err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COUNT(*) FROM objects WHERE blob_key = ?`), key)
+		err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT (SELECT COUNT(*) FROM objects WHERE blob_key = ?) + (SELECT COUNT(*) FROM exports WHERE heartbeat_at > ?)`), key, live)
 		return n > 0, err
 	})
 	if err != nil {
