@@ -141,17 +141,24 @@ func TestStore_ExportImport(t *testing.T) {
 	wantUsable(t, target, in, lastAudit)
 }
 
-// hookWriter calls fn before the first write, when the export has opened
-// its snapshot and is writing the manifest.
+// hookWriter calls fn once, before the first write after at bytes went
+// through it: with at 0 when the export has opened its snapshot and writes
+// the manifest.
 type hookWriter struct {
 	w    io.Writer
+	at   int64
+	n    int64
 	once sync.Once
 	fn   func()
 }
 
 func (h *hookWriter) Write(p []byte) (int, error) {
-	h.once.Do(h.fn)
-	return h.w.Write(p)
+	if h.n >= h.at {
+		h.once.Do(h.fn)
+	}
+	n, err := h.w.Write(p)
+	h.n += int64(n)
+	return n, err
 }
 
 // TestStore_ExportWhileDeleting: the CLI exports beside the server, and
