@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -430,14 +429,4 @@ func wantEmptyTarget(t *testing.T, dir string, tables []string) {
 	if len(blobs) > 0 {
 		t.Errorf("target blob directory holds %d blobs, want none: %v", len(blobs), blobs)
 	}
-}
-
-// sortedKeys returns the keys of m, sorted.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

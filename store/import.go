@@ -424,28 +424,9 @@ func (im *importer) readTable(ctx context.Context, tx *sqlx.Tx, hdr *tar.Header)
 		return fmt.Errorf("store: import %s: %w", name, err)
 	}
 	defer stmt.Close()
-	var n int64
-	for {
-		var raw []json.RawMessage
-		if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return cutOff(err)
-		}
-		vals, err := decodeRow(raw)
-		if err == nil && len(vals) != len(head.Columns) {
-			err = fmt.Errorf("%d values for %d columns", len(vals), len(head.Columns))
-		}
-		if err != nil {
-			return notExport(fmt.Sprintf("Row %d of the table %s is malformed: %v.", n+1, name, err), err)
-		}
-		if err := check(vals); err != nil {
-			return err
-		}
-		if _, err := stmt.ExecContext(ctx, vals...); err != nil {
-			return fmt.Errorf("store: import %s, row %d: %w", name, n+1, err)
-		}
-		n++
+	n, err := insertRows(ctx, dec, stmt, name, len(head.Columns), check)
+	if err != nil {
+		return err
 	}
 	if n != im.want[name] {
 		return notExport(fmt.Sprintf("The table %s holds %d rows, and the export's manifest says %d.", name, n, im.want[name]), nil)
@@ -459,6 +440,34 @@ func (im *importer) readTable(ctx context.Context, tx *sqlx.Tx, hdr *tar.Header)
 		}
 	}
 	return nil
+}
+
+// insertRows inserts the rows that dec reads, each checked by check
+// first, and returns how many there were.
+func insertRows(ctx context.Context, dec *json.Decoder, stmt *sqlx.Stmt, table string, cols int, check func([]any) error) (int64, error) {
+	var n int64
+	for {
+		var raw []json.RawMessage
+		if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
+			return n, nil
+		} else if err != nil {
+			return n, cutOff(err)
+		}
+		vals, err := decodeRow(raw)
+		if err == nil && len(vals) != cols {
+			err = fmt.Errorf("%d values for %d columns", len(vals), cols)
+		}
+		if err != nil {
+			return n, notExport(fmt.Sprintf("Row %d of the table %s is malformed: %v.", n+1, table, err), err)
+		}
+		if err := check(vals); err != nil {
+			return n, err
+		}
+		if _, err := stmt.ExecContext(ctx, vals...); err != nil {
+			return n, fmt.Errorf("store: import %s, row %d: %w", table, n+1, err)
+		}
+		n++
+	}
 }
 
 // checkColumns refuses columns that the target's table lacks.
