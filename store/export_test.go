@@ -406,6 +406,7 @@ func TestStore_ImportRefuses(t *testing.T) {
 	}{
 		{"UnknownFormatVersion", "format version 2", func(m map[string]any) { m["format_version"] = 2 }},
 		{"UnknownSchemaVersion", "schema version 9999", func(m map[string]any) { m["schema_version"] = 9999 }},
+		{"SchemaBeforeExports", "schema version 7", func(m map[string]any) { m["schema_version"] = 7 }},
 		{"OtherFormat", "not a sesame export", func(m map[string]any) { m["format"] = "other" }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

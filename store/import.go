@@ -122,6 +122,10 @@ func readImportManifest(tr *tar.Reader) (*exportManifest, error) {
 	return &m, nil
 }
 
+// exportsSchema is the schema version that brought exports
+// (0008_exports.sql): no export has an earlier one.
+const exportsSchema = 8
+
 // checkSchemaVersion refuses an export whose schema version is not one of
 // this build's migrations for the target's database.
 func checkSchemaVersion(cfg Config, m *exportManifest) error {
@@ -134,12 +138,12 @@ func checkSchemaVersion(cfg Config, m *exportManifest) error {
 		return err
 	}
 	for _, f := range files {
-		if f.version == m.SchemaVersion {
+		if f.version == m.SchemaVersion && f.version >= exportsSchema {
 			return nil
 		}
 	}
-	return notExport(fmt.Sprintf("The export has schema version %d, which this sesame does not have (it knows up to %d): import it with sesame %s, which made it, or a newer one.",
-		m.SchemaVersion, files[len(files)-1].version, m.SesameVersion), nil)
+	return notExport(fmt.Sprintf("The export has schema version %d, and this sesame imports schema versions %d to %d: import it with sesame %s, which made it, or a newer one.",
+		m.SchemaVersion, exportsSchema, files[len(files)-1].version, m.SesameVersion), nil)
 }
 
 // importKeyFile returns the master key file the import is to use, after
