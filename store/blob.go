@@ -212,11 +212,25 @@ func (st *Store) Discard(ctx context.Context, u *sesame.Upload) error {
 	return st.blobs.discard(ctx, u.Ref)
 }
 
+// removeBlob removes the blob of a row whose deletion has committed. While
+// an export runs, whose snapshot may still name the row, it only records
+// the key for the purge (see deferRemoval).
 func (st *Store) removeBlob(ctx context.Context, key string) {
 	if key == "" {
 		return
 	}
-	if err := st.blobs.remove(context.WithoutCancel(ctx), key); err != nil {
+	ctx = context.WithoutCancel(ctx)
+	deferred, err := st.deferRemoval(ctx, key)
+	if err != nil {
+		// Whether an export needs the bytes is unknown: keep them. The
+		// sweep removes a blob that no row names.
+		st.log.Warn("remove blob", "blob_key", key, "error", err)
+		return
+	}
+	if deferred {
+		return
+	}
+	if err := st.blobs.remove(ctx, key); err != nil {
 		st.log.Warn("remove blob", "blob_key", key, "error", err)
 	}
 }

@@ -22,6 +22,10 @@ import (
 type blobBackend interface {
 	// create starts a new staged upload.
 	create(ctx context.Context) (blobWriter, error)
+	// createAt starts a staged upload of size bytes (-1: unknown) that
+	// commit is to make the blob key: an import keeps the keys its rows
+	// name.
+	createAt(ctx context.Context, key string, size int64) (blobWriter, error)
 	// keyFor returns the key the staged upload ref will have once
 	// committed.
 	keyFor(ref string) string
@@ -112,6 +116,11 @@ func (d *diskBlobs) create(ctx context.Context) (blobWriter, error) {
 		return nil, fmt.Errorf("store: stage lock: %w", err)
 	}
 	return w, nil
+}
+
+// createAt stages as create does: commit gives the file its key.
+func (d *diskBlobs) createAt(ctx context.Context, key string, size int64) (blobWriter, error) {
+	return d.create(ctx)
 }
 
 // path returns where a committed blob lives: two levels of fan-out keep

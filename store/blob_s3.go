@@ -141,12 +141,20 @@ func (w *s3Writer) abort() {
 }
 
 func (b *s3Blobs) create(ctx context.Context) (blobWriter, error) {
-	key := sesame.NewID("")
+	return b.createAt(ctx, sesame.NewID(""), -1)
+}
+
+// createAt writes straight to key; a known size lets minio plan the parts
+// and fail an upload that ends short.
+func (b *s3Blobs) createAt(ctx context.Context, key string, size int64) (blobWriter, error) {
+	if !validBlobKey(key) {
+		return nil, fmt.Errorf("store: s3 put: bad blob key %q", key)
+	}
 	pr, pw := io.Pipe()
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w := &s3Writer{pw: pw, key: key, cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		_, err := b.c.PutObject(pctx, b.bucket, b.name(key), pr, -1, minio.PutObjectOptions{
+		_, err := b.c.PutObject(pctx, b.bucket, b.name(key), pr, size, minio.PutObjectOptions{
 			PartSize:    s3PartSize,
 			ContentType: "application/octet-stream",
 		})

@@ -95,12 +95,15 @@ func (st *Store) sweep(ctx context.Context) error {
 	})
 }
 
-// sweepBlobs has the backend remove the blobs that no row names.
+// sweepBlobs has the backend remove the blobs that no row names. While an
+// export is live every blob counts as referenced: its snapshot may name
+// rows deleted since (see exportStale).
 func (st *Store) sweepBlobs(ctx context.Context) (int, error) {
 	st.lastSweep.Store(st.now().UnixNano())
+	live := sesame.FormatTime(st.nowUTC().Add(-exportStale))
 	return st.blobs.sweep(ctx, func(key string) (bool, error) {
 		var n int
-		err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT COUNT(*) FROM objects WHERE blob_key = ?`), key)
+		err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT (SELECT COUNT(*) FROM objects WHERE blob_key = ?) + (SELECT COUNT(*) FROM exports WHERE heartbeat_at > ?)`), key, live)
 		return n > 0, err
 	})
 }

@@ -72,6 +72,9 @@ type Config struct {
 	// FreeSpace reports the bytes free on the data disk; nil measures the
 	// disk of the blob directory.
 	FreeSpace func() (int64, error)
+	// migrateTo stops the migrations at this version (0: apply all), for
+	// an import of an export made at that version.
+	migrateTo int
 }
 
 // Store is the SQLite or PostgreSQL and local-disk or S3 implementation of
@@ -99,6 +102,8 @@ type Store struct {
 	decoy decoyLink
 	// lastSweep is when the blobs were last swept, in UnixNano of now.
 	lastSweep atomic.Int64
+	// migrateTo is Config.migrateTo.
+	migrateTo int
 }
 
 var (
@@ -112,11 +117,16 @@ var (
 
 // DSN returns the SQLite connection string for a database file, with the
 // per-connection settings in it so that every pooled connection has them.
-func DSN(path string) string {
+func DSN(path string) string { return dsn(path, "immediate") }
+
+// dsn returns the connection string with the given _txlock: "immediate"
+// for the store's connections, whose transactions all write, "deferred"
+// for a read transaction that must block no writer.
+func dsn(path, txlock string) string {
 	// The path is part of a URI: '%', '?' and '#' must be escaped, or
 	// SQLite opens another file (and drops the settings after them).
 	path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	return "file:" + path + "?_foreign_keys=1&_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate"
+	return "file:" + path + "?_foreign_keys=1&_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=" + txlock
 }
 
 // Open opens (creating if needed) the store in cfg.DataDir, applies pending
@@ -125,7 +135,7 @@ func DSN(path string) string {
 // first takes the data directory's lock and then sweeps what an earlier
 // crash left behind.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	st := &Store{dir: cfg.DataDir, log: cfg.Logger, now: cfg.Now, reserve: cfg.MinFreeSpace, freeSpace: cfg.FreeSpace}
+	st := &Store{dir: cfg.DataDir, log: cfg.Logger, now: cfg.Now, reserve: cfg.MinFreeSpace, freeSpace: cfg.FreeSpace, migrateTo: cfg.migrateTo}
 	if st.log == nil {
 		st.log = slog.Default()
 	}
@@ -319,28 +329,51 @@ func (st *Store) migrate(ctx context.Context) error {
 	return st.applyMigrations(ctx)
 }
 
-func (st *Store) applyMigrations(ctx context.Context) error {
-	if _, err := st.w.ExecContext(ctx, st.w.Rebind(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`)); err != nil {
-		return fmt.Errorf("store: migrations table: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/"+st.dialect.name+"/*.sql")
+// migration is one embedded migration file.
+type migration struct {
+	version int
+	name    string // the path in the embedded file system
+}
+
+// migrationFiles lists the migrations of the dialect named, in order.
+func migrationFiles(dialectName string) ([]migration, error) {
+	names, err := fs.Glob(migrations, "migrations/"+dialectName+"/*.sql")
 	if err != nil {
-		return fmt.Errorf("store: list migrations: %w", err)
+		return nil, fmt.Errorf("store: list migrations: %w", err)
 	}
 	sort.Strings(names)
+	out := make([]migration, 0, len(names))
 	for _, name := range names {
 		base := filepath.Base(name)
 		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 		if err != nil {
-			return fmt.Errorf("store: migration %s: bad number: %w", base, err)
+			return nil, fmt.Errorf("store: migration %s: bad number: %w", base, err)
 		}
-		body, err := migrations.ReadFile(name)
+		out = append(out, migration{version: version, name: name})
+	}
+	return out, nil
+}
+
+func (st *Store) applyMigrations(ctx context.Context) error {
+	if _, err := st.w.ExecContext(ctx, st.w.Rebind(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`)); err != nil {
+		return fmt.Errorf("store: migrations table: %w", err)
+	}
+	files, err := migrationFiles(st.dialect.name)
+	if err != nil {
+		return err
+	}
+	for _, m := range files {
+		if st.migrateTo > 0 && m.version > st.migrateTo {
+			break
+		}
+		base := filepath.Base(m.name)
+		body, err := migrations.ReadFile(m.name)
 		if err != nil {
 			return fmt.Errorf("store: read %s: %w", base, err)
 		}
 		err = st.withTx(ctx, func(tx *sqlx.Tx) error {
 			var n int
-			if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version); err != nil {
+			if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -349,7 +382,7 @@ func (st *Store) applyMigrations(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, tx.Rebind(string(body))); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, sesame.FormatTime(st.now()))
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), m.version, sesame.FormatTime(st.now()))
 			return err
 		})
 		if err != nil {

@@ -49,6 +49,8 @@ func TestHelpEveryCommand(t *testing.T) {
 		{[]string{"mcp", "--help"}, "sesame mcp", []string{"-data", "-config"}, []string{"-listen", "-name"}},
 		{[]string{"migrate", "--help"}, "sesame migrate", []string{"-data", "-config"}, []string{"-listen", "-name"}},
 		{[]string{"check", "--help"}, "sesame check", []string{"-data", "-config"}, []string{"-listen", "-name"}},
+		{[]string{"export", "--help"}, "sesame export", []string{"-data", "-config", "-out"}, []string{"-listen", "-in"}},
+		{[]string{"import", "--help"}, "sesame import", []string{"-data", "-config", "-in"}, []string{"-listen", "-out"}},
 		{[]string{"version", "--help"}, "sesame version", nil, []string{"-data"}},
 		{[]string{"keygen", "--help"}, "sesame keygen", []string{"-fingerprint"}, []string{"-data", "-listen"}},
 		{[]string{"keygen", "-h"}, "sesame keygen", []string{"-fingerprint"}, nil},

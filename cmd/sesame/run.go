@@ -34,12 +34,16 @@ Usage:
   sesame mcp [--data DIR]          (MCP over stdio; the token comes from SESAME_TOKEN)
   sesame migrate [--data DIR]
   sesame check [--data DIR]        (lists files whose contents are missing)
+  sesame export [--data DIR] [--out FILE]   (the whole instance as one stream: the backup)
+  sesame import [--data DIR] [--in FILE]    (an export into an empty instance, any backend)
   sesame keygen [--fingerprint FILE]   (a new master key for secret_key_file, on stdout)
   sesame version                   (or sesame --version)
 
 "sesame COMMAND --help" shows the flags of one command. Ctrl-C stops the server
 gracefully: requests in flight get http.shutdown_timeout to finish.
 Scopes: objects:read objects:write links:read links:write links:send audit:read admin
+Move an instance (here to PostgreSQL; the target must be empty and use the source's key):
+  sesame export --data DIR | SESAME_DATABASE_URL=postgres://... SESAME_SECRET_KEY_FILE=DIR/secret.key sesame import
 Every configuration key can also be set as SESAME_<PATH> (http.read_timeout is SESAME_HTTP_READ_TIMEOUT).
 `
 
@@ -136,6 +140,10 @@ func dispatch(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return runKeygen(args, stdout, stderr)
 	case "check":
 		return runCheck(ctx, args, environ, stdout, stderr)
+	case "export":
+		return runExport(ctx, args, environ, stdout, stderr)
+	case "import":
+		return runImport(ctx, args, environ, os.Stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		if err := parseFlags(newFlags("version", "sesame version"), args, stdout, stderr); err != nil {
 			return err
