@@ -86,8 +86,8 @@ func exportFile(ctx context.Context, st *store.Store, path string, stderr io.Wri
 }
 
 func reportExport(w io.Writer, sum *store.ExportSummary, dest string) {
-	fmt.Fprintf(w, "sesame: exported %d rows of %d tables and %d blobs (%d bytes) to %s; key fingerprint %s\n",
-		sum.Rows(), len(sum.Tables), sum.Blobs, sum.Bytes, dest, sum.KeyFingerprint)
+	fmt.Fprintf(w, "sesame: exported %d rows of %d tables and %s (%d bytes) to %s; key fingerprint %s\n",
+		sum.Rows(), len(sum.Tables), plural(sum.Blobs, "file's contents", "files' contents"), sum.Bytes, dest, sum.KeyFingerprint)
 	if len(sum.Missing) > 0 {
 		fmt.Fprintf(w, "sesame: warning: %d files had no contents in the source (sesame check lists them); the export records them as missing\n", len(sum.Missing))
 	}
@@ -154,4 +154,12 @@ func isTerminal(f any) bool {
 	}
 	fi, err := file.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// plural is n and the noun that fits it.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

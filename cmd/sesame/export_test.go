@@ -68,7 +68,7 @@ func TestExportImport(t *testing.T) {
 
 	archive := filepath.Join(root, "backup.tar")
 	_, stderr, err := runCLI(t, "export", "--data", src, "--out", archive)
-	if err != nil || !strings.Contains(stderr, "exported") || !strings.Contains(stderr, "1 blobs") {
+	if err != nil || !strings.Contains(stderr, "exported") || !strings.Contains(stderr, "1 file's contents") {
 		t.Fatalf("export --out: %v, stderr %q", err, stderr)
 	}
 	if ents, _ := filepath.Glob(filepath.Join(root, ".backup.tar.partial-*")); len(ents) > 0 {
