@@ -6,8 +6,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,9 +29,11 @@ type cluster struct {
 	Token     string   // an admin token
 	Replicas  []string // each replica's own URL
 	PIDs      []int
-	AccessLog string   // nginx's, with the replica that answered each request
-	Dir       string   // the cluster's files, the sesame binary among them
-	env       []string // what the cluster's CLI commands need
+	AccessLog string // nginx's, with the replica that answered each request
+	Dir       string // the cluster's files, the sesame binary among them
+	// DatabaseURL and S3Endpoint are the throw-away PostgreSQL and versitygw.
+	DatabaseURL, S3Endpoint string
+	env                     []string // what the cluster's CLI commands need
 }
 
 // api is the JSON API through base (the proxy or one replica) with the
@@ -86,6 +91,9 @@ func startCluster(t *testing.T, env ...string) *cluster {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-exited:
+			if c != nil {
+				c.wantGone(t)
+			}
 		case <-time.After(time.Minute):
 			t.Errorf("scripts/cluster.sh did not stop within a minute of Ctrl-C")
 			_ = cmd.Process.Kill()
@@ -137,11 +145,15 @@ func parseState(t *testing.T, b []byte) *cluster {
 			c.AccessLog = v
 		case "DIR":
 			c.Dir = v
+		case "DATABASE_URL":
+			c.DatabaseURL = v
+		case "S3_ENDPOINT":
+			c.S3Endpoint = v
 		case "ENV_FILE":
 			c.env = readEnvFile(t, v)
 		}
 	}
-	if c.URL == "" || c.Token == "" || len(c.Replicas) != 2 || len(c.PIDs) != 2 || c.AccessLog == "" || len(c.env) == 0 {
+	if c.URL == "" || c.Token == "" || len(c.Replicas) != 2 || len(c.PIDs) != 2 || c.AccessLog == "" || len(c.env) == 0 || c.DatabaseURL == "" || c.S3Endpoint == "" {
 		t.Fatalf("incomplete cluster state:\n%s", b)
 	}
 	return c
@@ -235,5 +247,28 @@ func fileSize(t *testing.T, path string) int64 {
 func (c *cluster) kill9(t *testing.T, i int) {
 	if err := syscall.Kill(c.PIDs[i], syscall.SIGKILL); err != nil {
 		t.Fatalf("kill -9 replica %d: %v", i+1, err)
+	}
+}
+
+// wantGone checks that Ctrl-C left nothing behind: no replica, database
+// or S3 server answering, and no cluster directory.
+func (c *cluster) wantGone(t *testing.T) {
+	for i, pid := range c.PIDs {
+		if syscall.Kill(pid, 0) == nil {
+			t.Errorf("replica %d (pid %d) still runs after Ctrl-C", i+1, pid)
+		}
+	}
+	db, err := url.Parse(c.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, addr := range map[string]string{"PostgreSQL": db.Host, "versitygw": c.S3Endpoint, "the proxy": strings.TrimPrefix(c.URL, "http://")} {
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			t.Errorf("%s still answers on %s after Ctrl-C", what, addr)
+		}
+	}
+	if _, err := os.Stat(c.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the cluster's directory %s is still there (%v)", c.Dir, err)
 	}
 }
