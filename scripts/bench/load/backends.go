@@ -58,32 +58,44 @@ type backends struct {
 // side is one of the two servers and what was measured on it.
 type side struct {
 	*server
-	helpers func() []int // the database and storage servers it uses, if any
+	db, s3 func() []int // the PostgreSQL and S3 servers' processes; nil on SQLite + disk
 
 	put              float64 // MB/s of the one upload
 	objID, portalURL string
 	big              *visitor
 	small            *small
 
-	portal, dest   []float64          // MB/s per run
-	cpu, helperCPU map[string]float64 // CPU s summed over the runs, by method
-	start, peak    string             // VmRSS before the runs, VmHWM over them (MiB)
-	wrk            []wrkRun
-	wrkHelper      []cpuUse
+	portal, dest []float64           // MB/s per run
+	cpu          map[string]*cpuSums // CPU s summed over the runs, by method
+	start, peak  string              // VmRSS before the runs, VmHWM over them (MiB)
+	wrk          []wrkRun
+	wrkDB, wrkS3 []cpuUse
 }
 
-// helperPIDs is the processes of the side's database and storage servers.
-func (sd *side) helperPIDs() []int {
-	if sd.helpers == nil {
-		return nil
+// cpuSums is the CPU time of sesame, the PostgreSQL cluster and the S3
+// server over some runs, in seconds.
+type cpuSums struct{ sesame, db, s3 float64 }
+
+// orNone is pids, or no processes when it is nil.
+func orNone(pids func() []int) func() []int {
+	if pids == nil {
+		return func() []int { return nil }
 	}
-	return sd.helpers()
+	return pids
+}
+
+// startHelpers starts measuring the CPU time of the side's PostgreSQL
+// cluster and S3 server.
+func (b *bench) startHelpers(sd *side) (db, s3 *cpuMeter) {
+	return startCPU(b.hz, orNone(sd.db)), startCPU(b.hz, orNone(sd.s3))
 }
 
 // phaseBackends starts a fresh server on each backend, uploads the large
 // file to both, then times downloads from the two in turn.
 func (b *bench) phaseBackends() error {
-	b.server.stop() // the main server's sections are over
+	if b.server.stop() { // the main server's sections are over
+		b.logf("the main server had not stopped 5 s after SIGTERM; killed it")
+	}
 	be := b.be
 	be.loadBefore = loadavg()
 	b.load = startLoadSampler()
@@ -125,23 +137,25 @@ func (b *bench) startSides() error {
 		"SESAME_STORAGE_S3_SECRET_KEY=" + o.s3Secret,
 		"SESAME_STORAGE_S3_TLS=false",
 	}}}
-	pg.helpers = func() []int {
-		var p []int
-		for _, pid := range []int{o.pgPID, o.s3PID} {
-			if pid > 0 {
-				p = append(p, pid)
-			}
+	// The cluster is the postmaster and its children, the backends among
+	// them, read afresh at each end of a measurement.
+	pg.db = func() []int {
+		if o.pgPID <= 0 {
+			return nil
 		}
-		if o.pgPID > 0 {
-			p = append(p, children(o.pgPID)...)
+		return append([]int{o.pgPID}, children(o.pgPID)...)
+	}
+	pg.s3 = func() []int {
+		if o.s3PID <= 0 {
+			return nil
 		}
-		return p
+		return []int{o.s3PID}
 	}
 	b.be.sides = []*side{sqlite, pg}
 	for i, sd := range b.be.sides {
 		dir := fmt.Sprintf("backend-%d", i+1)
 		sd.data, sd.log = filepath.Join(b.work, dir), filepath.Join(b.work, dir+".log")
-		sd.cpu, sd.helperCPU = map[string]float64{}, map[string]float64{}
+		sd.cpu = map[string]*cpuSums{"portal": {}, "dest": {}}
 		if err := os.Mkdir(sd.data, 0o700); err != nil {
 			return err
 		}
@@ -235,10 +249,13 @@ func (b *bench) backendGet(sd *side, method string, i int) (float64, error) {
 		}
 		url, c = u, b.xfer
 	}
-	m, hm := startCPU(b.hz, sd.pids), startCPU(b.hz, sd.helperPIDs)
+	m := startCPU(b.hz, sd.pids)
+	dm, sm := b.startHelpers(sd)
 	f, err := get(c, url, false)
-	sd.cpu[method] += m.stop(0).secs
-	sd.helperCPU[method] += hm.stop(0).secs
+	sums := sd.cpu[method]
+	sums.sesame += m.stop(0).secs
+	sums.db += dm.stop(0).secs
+	sums.s3 += sm.stop(0).secs
 	if err == nil {
 		err = f.want(sd.name+" "+method+" GET", i, b.cfg.sizeBytes())
 	}
@@ -275,18 +292,18 @@ func (b *bench) backendsSmall() error {
 	for i := 1; i <= c.wrkRuns; i++ {
 		for k := range 2 {
 			sd := be.sides[(i+k)%2]
-			hm := startCPU(b.hz, sd.helperPIDs)
+			dm, sm := b.startHelpers(sd)
 			r, err := b.runWrk(sd.small.url, sd.small.cookie, sd.pids)
-			hu := hm.stop(0)
+			du, su := dm.stop(0), sm.stop(0)
 			if err == nil {
 				err = b.checkRead(sd.name+" portal", r)
 			}
 			if err != nil {
 				return err
 			}
-			sd.wrk, sd.wrkHelper = append(sd.wrk, r), append(sd.wrkHelper, hu)
-			b.logf("  %s %d: %.0f req/s, p50 %.2f ms, p99 %.2f ms, timeouts %d, server CPUs busy %.2f, database and storage CPUs busy %.2f",
-				sd.name, i, r.rps, r.p50, r.p99, r.tmo, r.use.busy, hu.busy)
+			sd.wrk, sd.wrkDB, sd.wrkS3 = append(sd.wrk, r), append(sd.wrkDB, du), append(sd.wrkS3, su)
+			b.logf("  %s %d: %.0f req/s, p50 %.2f ms, p99 %.2f ms, timeouts %d; CPUs busy: sesame %.2f, PostgreSQL %.2f, S3 server %.2f",
+				sd.name, i, r.rps, r.p50, r.p99, r.tmo, r.use.busy, du.busy, su.busy)
 		}
 	}
 	return nil

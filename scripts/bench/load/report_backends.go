@@ -81,7 +81,7 @@ func (b *bench) backendsHeader() string {
 Produced by the backends section of `+"`scripts/bench.sh` (`%s`)"+`;
 `+"`BENCH_SKIP=%s scripts/bench.sh`"+` runs that section
 alone and rewrites only this file. The other figures, on SQLite and the
-disk only, are in [benchmarks.md](%s).
+disk only, are in [%s](%s).
 
 - Date: %s
 - Commit: %s
@@ -106,7 +106,7 @@ download link to it with one password, one sign-in; then the small file,
 a link to it, one sign-in. Every timed run alternates between the two, so
 other work on the machine (shared, with %d CPUs) falls on both alike; the
 database and S3 servers run on the same CPUs as sesame and the client.`,
-		c.backendKnobs(), only, relLink(c.outBackends, c.out),
+		c.backendKnobs(), only, filepath.Base(c.out), relLink(c.outBackends, c.out),
 		time.Now().UTC().Format("Mon Jan _2 15:04:05 MST 2006"), rev, sys, cpu, nproc(), mem,
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, fsType(b.work), o.pgVersion, o.s3Version,
 		be.loadBefore, be.loadAfter, be.loadDuring, nproc())
@@ -123,12 +123,13 @@ func perRun(total float64, runs []float64) float64 {
 // backendRow is a row of the large-file table.
 func backendRow(label string, sd *side, method string, v []float64, vs float64) string {
 	med, lo, hi := spread(v)
-	helper := "-"
-	if sd.helpers != nil {
-		helper = fmt.Sprintf("%.2f", perRun(sd.helperCPU[method], v))
+	sums := sd.cpu[method]
+	db, s3 := "-", "-"
+	if sd.db != nil {
+		db, s3 = fmt.Sprintf("%.2f", perRun(sums.db, v)), fmt.Sprintf("%.2f", perRun(sums.s3, v))
 	}
-	return fmt.Sprintf("| %s, %s | %d | %.1f | %.1f | %.1f | **%s** | %.2f | %s |\n",
-		label, sd.name, len(v), med, lo, hi, ratio(med, vs), perRun(sd.cpu[method], v), helper)
+	return fmt.Sprintf("| %s, %s | %d | %.1f | %.1f | %.1f | **%s** | %.2f | %s | %s |\n",
+		label, sd.name, len(v), med, lo, hi, ratio(med, vs), perRun(sums.sesame, v), db, s3)
 }
 
 func (b *bench) backendsBigPart() string {
@@ -146,11 +147,11 @@ reply's last byte was read. %d rounds; each round takes the four
 downloads in turn, starting one later each round. The bytes of each
 method on each server were checked by sha256 once, outside the timed
 runs. CPU time is utime + stime from /proc/PID/stat per download: of the
-sesame server, and of the PostgreSQL cluster's processes and the S3
-server together.
+sesame server, of the PostgreSQL cluster's processes (the postmaster and
+its children) and of the S3 server.
 
-| GET the %d MiB file, reply discarded | runs | median MB/s | min MB/s | max MB/s | ÷ SQLite + disk (medians) | sesame CPU s per download | PostgreSQL + S3 server CPU s per download |
-|---|---:|---:|---:|---:|---:|---:|---:|
+| GET the %d MiB file, reply discarded | runs | median MB/s | min MB/s | max MB/s | ÷ SQLite + disk (medians) | sesame CPU s per download | PostgreSQL CPU s per download | S3 server CPU s per download |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
 `, c.sizeMiB, c.sizeMiB, c.runs, c.sizeMiB)
 	t.WriteString(backendRow("portal", lite, "portal", lite.portal, pm))
 	t.WriteString(backendRow("portal", pg, "portal", pg.portal, pm))
@@ -172,17 +173,11 @@ server together.
 func backendWrkRow(sd *side, vs float64) string {
 	rps := wrkCol(sd.wrk, func(r wrkRun) float64 { return r.rps })
 	med, lo, hi := spread(rps)
-	helper := "-"
-	if sd.helpers != nil {
-		var us []float64
-		for i, r := range sd.wrk {
-			if r.rps > 0 {
-				us = append(us, sd.wrkHelper[i].busy/r.rps*1e6)
-			}
-		}
-		helper = fmt.Sprintf("%.0f", median(us))
+	db, s3 := "-", "-"
+	if sd.db != nil {
+		db, s3 = fmt.Sprintf("%.0f", helperUS(sd.wrk, sd.wrkDB)), fmt.Sprintf("%.0f", helperUS(sd.wrk, sd.wrkS3))
 	}
-	return fmt.Sprintf("| portal, %s | %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f / %.0f / %.0f | %.2f / %.2f | %.0f | %s | **%s** |\n",
+	return fmt.Sprintf("| portal, %s | %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f / %.0f / %.0f | %.2f / %.2f | %.0f | %s | %s | **%s** |\n",
 		sd.name, len(sd.wrk), med, lo, hi,
 		median(wrkCol(sd.wrk, func(r wrkRun) float64 { return r.p50 })),
 		median(wrkCol(sd.wrk, func(r wrkRun) float64 { return r.p99 })),
@@ -191,7 +186,19 @@ func backendWrkRow(sd *side, vs float64) string {
 		sum(wrkCol(sd.wrk, func(r wrkRun) float64 { return float64(r.bad) })),
 		median(wrkCol(sd.wrk, func(r wrkRun) float64 { return r.use.busy })),
 		median(wrkCol(sd.wrk, func(r wrkRun) float64 { return r.use.wait })),
-		usPerReq(sd.wrk), helper, ratio(med, vs))
+		usPerReq(sd.wrk), db, s3, ratio(med, vs))
+}
+
+// helperUS is the median over the wrk runs of another process group's CPU
+// time per request, in µs.
+func helperUS(runs []wrkRun, use []cpuUse) float64 {
+	var us []float64
+	for i, r := range runs {
+		if r.rps > 0 {
+			us = append(us, use[i].busy/r.rps*1e6)
+		}
+	}
+	return median(us)
 }
 
 func (b *bench) backendsSmallPart() string {
@@ -213,11 +220,11 @@ themselves were checked by sha256 once, with the same cookie. p50 and p99
 are wrk's, the median over the runs. CPUs busy is sesame's CPU time during
 a run divided by its length; waiting is the time its threads were
 runnable but had no CPU (/proc/PID/task/*/schedstat), divided by the same.
-CPU µs per request is CPU time ÷ requests: sesame's, and the PostgreSQL
-cluster's and the S3 server's together.
+CPU µs per request is CPU time ÷ requests: sesame's, the PostgreSQL
+cluster's and the S3 server's.
 
-| GET a %d KiB file, wrk -t%d -c%d -d%ds | runs | median req/s | min req/s | max req/s | p50 ms | p99 ms | timeouts / socket errors / non-2xx-3xx | sesame CPUs busy / waiting for a CPU | sesame CPU µs per request | PostgreSQL + S3 server CPU µs per request | ÷ SQLite + disk (medians) |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| GET a %d KiB file, wrk -t%d -c%d -d%ds | runs | median req/s | min req/s | max req/s | p50 ms | p99 ms | timeouts / socket errors / non-2xx-3xx | sesame CPUs busy / waiting for a CPU | sesame CPU µs per request | PostgreSQL CPU µs per request | S3 server CPU µs per request | ÷ SQLite + disk (medians) |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 %s%s
 - **Portal, PostgreSQL + S3 ÷ SQLite + disk, %d KiB requests per second: %s** (%.0f vs %.0f req/s, medians)
 - 1-minute load average when these runs began: %s, on %d CPUs
@@ -233,20 +240,21 @@ const backendsNotes = `## What differs
   to the kernel with sendfile(2): the bytes go from the page cache to the
   socket without passing through sesame. From S3 each download is an HTTP
   GET that sesame sends the S3 server over loopback (through minio-go;
-  a Seek starts a new ranged GET): the S3 server reads the file and writes
-  it to its socket, sesame reads it into its own memory and writes it to
-  the client's socket. That is two more copies through user space and one
-  more loopback hop per byte, and CPU in two processes where sendfile
-  needs little in one; on 2 CPUs shared with the client, that CPU is what
-  limits it.
+  a Seek starts a new ranged GET): the S3 server sends the file to its
+  socket, and sesame reads every byte from that socket into its own memory
+  and writes it to the client's. That is a second loopback hop and two
+  copies through sesame's user space per byte, and CPU in two processes
+  where sendfile needs little in one; on 2 CPUs shared with the client,
+  that CPU is what limits it.
 - Small files. Each portal download finds the link by its token and the
   session by its cookie, checks that the object is within the link, writes
   an audit event and opens the blob. On SQLite these are calls inside the
   process (writes on one connection, in WAL mode); on PostgreSQL each query
   is a round trip over TCP to a backend process, through a pool of 10
   connections, and each commit a round trip more. Opening the blob is an
-  open(2) of a file on the disk, and an S3 GET (plus its reply's headers
-  before the first byte) on S3.
+  open(2) of a file on the disk, and on S3 an HTTP GET whose reply's
+  headers sesame waits for before it can answer (and another GET when
+  http.ServeContent's Seek moves the offset).
 - Both servers run on this machine, on the same CPUs as sesame and the
   client: their CPU time is counted in the last columns, not in sesame's.
   In a deployment they run elsewhere, which takes their CPU off the

@@ -108,10 +108,11 @@ func (b *bench) waitReady(s *server) error {
 	return errors.New("the server was not ready after 30 s")
 }
 
-// stop asks the server to stop, and kills it after 5 s.
-func (s *server) stop() {
+// stop asks the server to stop, and kills it after 5 s; killed says
+// whether it had to.
+func (s *server) stop() (killed bool) {
 	if s == nil || s.cmd == nil || s.cmd.Process == nil {
-		return
+		return false
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -119,5 +120,7 @@ func (s *server) stop() {
 	case <-time.After(5 * time.Second):
 		s.cmd.Process.Kill()
 		<-s.done
+		killed = true
 	}
+	return killed
 }
