@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"time"
 )
 
 // backendOpts are the throw-away PostgreSQL and S3 server (versitygw)
@@ -53,6 +54,7 @@ type backends struct {
 
 	loadBefore, loadAfter, loadDuring string
 	bigLoad, wrkLoad                  string // 1-minute load when those runs began
+	began                             time.Time
 }
 
 // side is one of the two servers and what was measured on it.
@@ -97,7 +99,7 @@ func (b *bench) phaseBackends() error {
 		b.logf("the main server had not stopped 5 s after SIGTERM; killed it")
 	}
 	be := b.be
-	be.loadBefore = loadavg()
+	be.began, be.loadBefore = time.Now(), loadavg()
 	b.load = startLoadSampler()
 	if err := b.startSides(); err != nil {
 		return err

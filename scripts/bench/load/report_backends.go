@@ -94,6 +94,7 @@ disk only, are in [%s](%s).
 - S3: %s, its `+"`posix`"+` backend, plain HTTP on 127.0.0.1
 - Load average (1, 5, 15 min) before the section: %s; after it: %s
 - Load average (1 min) during it: %s
+- The section (servers started, uploads, checks, timed runs): %.0f s
 
 Two sesame servers, started fresh for this section from the same binary
 with the same settings but the backend: one on the defaults, SQLite and
@@ -109,7 +110,7 @@ database and S3 servers run on the same CPUs as sesame and the client.`,
 		c.backendKnobs(), only, filepath.Base(c.out), relLink(c.outBackends, c.out),
 		time.Now().UTC().Format("Mon Jan _2 15:04:05 MST 2006"), rev, sys, cpu, nproc(), mem,
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, fsType(b.work), o.pgVersion, o.s3Version,
-		be.loadBefore, be.loadAfter, be.loadDuring, nproc())
+		be.loadBefore, be.loadAfter, be.loadDuring, time.Since(be.began).Seconds(), nproc())
 }
 
 // perRun is a sum over the runs of a method divided by their number.
