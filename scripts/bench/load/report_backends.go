@@ -105,8 +105,7 @@ bucket of the S3 server, and a key file from `+"`sesame keygen`"+`. Both got
 the same requests in the same order: the large file uploaded once, a
 download link to it with one password, one sign-in; then the small file,
 a link to it, one sign-in. Every timed run alternates between the two, so
-other work on the machine (shared, with %d CPUs) falls on both alike; the
-database and S3 servers run on the same CPUs as sesame and the client.`,
+other work on the machine (shared, with %d CPUs) falls on both alike.`,
 		c.backendKnobs(), only, filepath.Base(c.out), relLink(c.outBackends, c.out),
 		time.Now().UTC().Format("Mon Jan _2 15:04:05 MST 2006"), rev, sys, cpu, nproc(), mem,
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, fsType(b.work), o.pgVersion, o.s3Version,
@@ -244,9 +243,9 @@ const backendsNotes = `## What differs
   a Seek starts a new ranged GET): the S3 server sends the file to its
   socket, and sesame reads every byte from that socket into its own memory
   and writes it to the client's. That is a second loopback hop and two
-  copies through sesame's user space per byte, and CPU in two processes
-  where sendfile needs little in one; on 2 CPUs shared with the client,
-  that CPU is what limits it.
+  copies through sesame's user space per byte, which is where sesame's
+  extra CPU time per download goes; on 2 CPUs shared with the client and
+  the S3 server, that CPU time bounds the rate.
 - Small files. Each portal download finds the link by its token and the
   session by its cookie, checks that the object is within the link, writes
   an audit event and opens the blob. On SQLite these are calls inside the
