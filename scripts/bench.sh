@@ -1,20 +1,35 @@
 #!/usr/bin/env bash
 # bench.sh: measure sesame's large-file throughput and memory use, and how it
 # compares with nginx; small-file downloads, link creates and lists, and
-# sign-ins per second. The results go to docs/benchmarks.md.
+# sign-ins per second. The results go to docs/benchmarks.md. Its backends
+# section times the large-file download and the small-file portal download
+# on PostgreSQL + S3 next to SQLite + disk, alternating run by run, and
+# writes docs/benchmarks-backends.md.
 #
-# This script installs nginx and wrk when they are missing (apt-get), builds
-# the server and the benchmark's programs, and runs the benchmark itself,
-# scripts/bench/load (`load bench`), which describes every measurement and
-# every BENCH_* setting in its doc comments (main.go, config.go).
+# This script installs nginx, wrk and PostgreSQL when they are missing
+# (apt-get) and builds versitygw once into the Go bin directory (a few
+# minutes the first time), builds the server and the benchmark's programs,
+# starts a throw-away PostgreSQL and versitygw for the backends section
+# (scripts/lib/services.sh; stopped and removed on exit), and runs the
+# benchmark itself, scripts/bench/load (`load bench`), which describes
+# every measurement and every BENCH_* setting in its doc comments (main.go,
+# config.go).
 #
 #   scripts/bench.sh                 # 1 GiB, 3 runs, everything (a few minutes)
-#   BENCH_QUICK=1 scripts/bench.sh   # a short check; the report goes to $TMPDIR
+#   BENCH_QUICK=1 scripts/bench.sh   # a short check; the reports go to $TMPDIR
 #   BENCH_SKIP=zip,signin scripts/bench.sh
+#   BENCH_SKIP=backends scripts/bench.sh   # SQLite + disk only, no PostgreSQL or S3
+#   BENCH_SKIP=put,dest,multipart,servefile,zip,nginx,small,links,signin scripts/bench.sh
+#                                    # the backends section alone: rewrites only
+#                                    # docs/benchmarks-backends.md
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 STARTED=$(date +%s)
+# start_postgres, start_versitygw and friends (its apt_install is replaced
+# by this script's own below).
+# shellcheck source=scripts/lib/services.sh
+. scripts/lib/services.sh
 
 die() { echo "bench: $*" >&2; exit 1; }
 skip() { local s=${BENCH_SKIP:-}; [[ ",${s// /,}," == *",$1,"* ]]; } # skip SECTION: is it left out?
@@ -46,15 +61,47 @@ need() { # need COMMAND: install the package of that name when missing
 }
 
 if ! skip nginx || ! skip small; then need nginx; fi
-if ! skip small; then need wrk; fi
+if ! skip small || ! skip backends; then need wrk; fi
 command -v go >/dev/null || die "go is not on PATH; install the toolchain go.mod asks for"
 command -v gcc >/dev/null || die "gcc is missing (CGO_ENABLED=1 for SQLite)"
+if ! skip backends; then
+	if [[ -z $(pg_bin) ]]; then
+		echo "bench: installing postgresql" >&2
+		apt_install postgresql || die "installing postgresql failed"
+		[[ -n $(pg_bin) ]] || die "no /usr/lib/postgresql/*/bin after installing postgresql"
+	fi
+	install_versitygw >&2 || die "building versitygw failed"
+fi
 
 BIN=$(mktemp -d "${TMPDIR:-/tmp}/sesame-bench-bin.XXXXXX")
-trap 'rm -rf "$BIN"' EXIT
+cleanup() {
+	stop_versitygw >/dev/null 2>&1 || true
+	stop_postgres
+	rm -rf "$BIN"
+}
+trap cleanup EXIT
 echo "bench: building" >&2
 CGO_ENABLED=1 go build -o "$BIN/sesame" ./cmd/sesame
 CGO_ENABLED=0 go build -o "$BIN/servefile" ./scripts/bench/servefile
 CGO_ENABLED=0 go build -o "$BIN/load" ./scripts/bench/load
 
-"$BIN/load" bench -sesame "$BIN/sesame" -servefile "$BIN/servefile" -since "$STARTED"
+# The backends section's PostgreSQL (one database for its server) and S3
+# server, on free loopback ports; their process ids let the benchmark count
+# their CPU time. The S3 keys go through the environment, not the
+# command line.
+backends=()
+if ! skip backends; then
+	echo "bench: starting PostgreSQL and versitygw" >&2
+	start_postgres || die "PostgreSQL did not start"
+	"$(pg_bin)/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres sesame_bench
+	start_versitygw || die "versitygw did not start"
+	export LOAD_S3_ACCESS_KEY="$s3_access_key" LOAD_S3_SECRET_KEY="$s3_secret_key"
+	backends=(
+		-pg-url "postgres://postgres@127.0.0.1:$pg_port/sesame_bench?sslmode=disable"
+		-pg-pid "$(head -n 1 "$pg_dir/data/postmaster.pid")"
+		-pg-version "$("$(pg_bin)/postgres" --version)"
+		-s3-endpoint "$s3_endpoint" -s3-pid "$s3_pid" -s3-version "versitygw $VERSITYGW_VERSION"
+	)
+fi
+
+"$BIN/load" bench -sesame "$BIN/sesame" -servefile "$BIN/servefile" -since "$STARTED" "${backends[@]}"

@@ -31,14 +31,11 @@ type bench struct {
 	start        time.Time
 	hz           float64
 
-	work, data, bigFile, sha string
-	token, base              string
-	linkPassword             string
+	work, bigFile, sha string
+	linkPassword       string
 
-	srv     *exec.Cmd
-	srvDone chan struct{} // closed when the server has exited
-	rss     *rssTracker
-	load    *loadSampler
+	*server              // the server of every section but backends
+	load    *loadSampler // the load average while the server is measured
 
 	xfer *http.Client // transfers: no compression, no redirects, long timeout
 	api  *http.Client
@@ -48,11 +45,13 @@ type bench struct {
 	portalURL      string
 	blob, blobDesc string // the large file's blob, which the references serve
 
-	mu    sync.Mutex
-	procs []*exec.Cmd // helpers to stop at the end: servefile, nginx
-	once  sync.Once
+	mu      sync.Mutex
+	procs   []*exec.Cmd // helpers to stop at the end: servefile, nginx
+	servers []*server   // sesame servers to stop at the end
+	once    sync.Once
 
 	res results
+	be  *backends // the backends section
 }
 
 func runBench(args []string) error {
@@ -60,16 +59,20 @@ func runBench(args []string) error {
 	sesameBin := fs.String("sesame", "", "the sesame binary (built with CGO_ENABLED=1)")
 	sfBin := fs.String("servefile", "", "the scripts/bench/servefile binary")
 	since := fs.Int64("since", 0, "when the run began, Unix seconds (default: now)")
+	bo := backendFlags(fs)
 	fs.Parse(args)
 	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
 		return err
 	}
-	if *sesameBin == "" || *sfBin == "" && cfg.on("servefile") {
+	if *sesameBin == "" || *sfBin == "" && cfg.on("servefile") && cfg.mainOn() {
 		return errors.New("-sesame and -servefile name the binaries to run")
 	}
+	if err := bo.check(cfg); err != nil {
+		return err
+	}
 	b := &bench{cfg: cfg, sesameBin: *sesameBin, servefileBin: *sfBin, start: time.Now(), hz: clockTicks(),
-		xfer: transferClient(), api: client(4)}
+		xfer: transferClient(), api: client(4), server: &server{}, be: &backends{opts: *bo}}
 	if *since > 0 {
 		b.start = time.Unix(*since, 0)
 	}
@@ -89,13 +92,20 @@ func runBench(args []string) error {
 	return err
 }
 
-// run takes the steps in order; each one logs what it does.
+// run takes the steps in order; each one logs what it does. The main
+// server's sections come first and their report is written before the
+// backends section begins (on servers of its own), so that a failure
+// there leaves that report whole.
 func (b *bench) run() error {
-	steps := []func() error{
-		b.setup, b.startServer,
-		b.phasePut, b.phaseDest, b.phaseMultipart, b.phasePortal, b.phaseZip,
-		b.phaseAgainstNginx, b.phaseLinks, b.phaseSignIns,
-		b.finish, b.phaseReference, b.writeReport,
+	steps := []func() error{b.setup}
+	if b.cfg.mainOn() {
+		steps = append(steps, b.startServer,
+			b.phasePut, b.phaseDest, b.phaseMultipart, b.phasePortal, b.phaseZip,
+			b.phaseAgainstNginx, b.phaseLinks, b.phaseSignIns,
+			b.finish, b.phaseReference, b.writeReport)
+	}
+	if b.cfg.on("backends") {
+		steps = append(steps, b.phaseBackends, b.writeBackendsReport)
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -131,8 +141,14 @@ func (b *bench) setup() error {
 	}
 	b.work, b.data, b.bigFile = work, filepath.Join(work, "data"), filepath.Join(work, "big.bin")
 	// The file, its blob, the staging copy during a PUT or, later, the
-	// ZIP's blobs and the ZIP saved once; and slack.
+	// ZIP's blobs and the ZIP saved once; and slack. The backends section
+	// adds a blob on disk and one in the bucket (and its parts while a
+	// multipart upload is assembled), on this filesystem as bench.sh
+	// starts it.
 	need := b.cfg.sizeBytes()*4 + 256<<20
+	if b.cfg.on("backends") {
+		need += b.cfg.sizeBytes() * 3
+	}
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(work, &st); err == nil && int64(st.Bavail)*st.Bsize < need {
 		return fmt.Errorf("need %d MiB free under %s, have %d MiB", need>>20, work, int64(st.Bavail)*st.Bsize>>20)
@@ -186,69 +202,19 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startServer makes an API token and starts the server, with
-// SESAME_LINKS_MAX_ACCESS_COUNT raised so that one password link can take
-// every sign-in of the sign-in section (each counts as an access).
+// startServer starts the server of every section but backends, on
+// SQLite and the local disk (or whatever the run's SESAME_* variables say).
 func (b *bench) startServer() error {
-	out, err := exec.Command(b.sesameBin, "token", "create", "--data", b.data, "--name", "bench", "--scopes", "admin").Output()
-	if b.token = strings.TrimSpace(string(out)); err != nil || b.token == "" {
-		return fmt.Errorf("token create: %v %s", err, stderrOf(err))
-	}
-	port, err := freePort()
-	if err != nil {
+	b.server.name, b.server.log = "main", filepath.Join(b.work, "server.log")
+	if err := b.launch(b.server); err != nil {
 		return err
 	}
-	b.base = "http://127.0.0.1:" + strconv.Itoa(port)
-	b.logf("starting the server on %s", b.base)
-	logf, err := os.Create(filepath.Join(b.work, "server.log"))
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	b.srv = exec.Command(b.sesameBin, "serve", "--data", b.data, "--listen", "127.0.0.1:"+strconv.Itoa(port))
-	b.srv.Env = append(os.Environ(), "SESAME_LINKS_MAX_ACCESS_COUNT=1000000")
-	b.srv.Stdout, b.srv.Stderr = logf, logf
-	if err := b.srv.Start(); err != nil {
-		return err
-	}
-	b.srvDone = make(chan struct{})
-	go func() { b.srv.Wait(); close(b.srvDone) }()
-	if err := b.waitReady(); err != nil {
-		return err
-	}
-	b.rss = newRSSTracker(b.srv.Process.Pid)
 	if !b.rss.proc {
 		b.logf("warning: no /proc/PID/status; the peak RSS comes from the server's rusage when it stops")
 	}
 	b.res.baseRSS = b.rss.now("VmRSS")
 	b.logf("baseline RSS %s MiB", b.res.baseRSS)
 	return b.noteLoad()
-}
-
-func stderrOf(err error) string {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return strings.TrimSpace(string(ee.Stderr))
-	}
-	return ""
-}
-
-func (b *bench) waitReady() error {
-	for range 300 {
-		select {
-		case <-b.srvDone:
-			return errors.New("the server exited during start-up")
-		default:
-		}
-		if resp, err := b.api.Get(b.base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return errors.New("the server was not ready after 30 s")
 }
 
 // noteLoad notes the load before the runs, warns when it is high, and
@@ -274,28 +240,14 @@ func (b *bench) finish() error {
 		b.res.finalRSS = b.rss.now("VmRSS")
 		b.res.rssSrc = fmt.Sprintf("VmHWM in /proc/%d/status of the server process", b.rss.pid)
 	default:
-		b.stopServer()
+		b.server.stop()
 		b.res.peak, b.res.finalRSS, b.res.rssSrc = "n/a", "n/a", "not measured"
-		if ru, ok := b.srv.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		if ru, ok := b.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			b.res.peak = mibOf(ru.Maxrss, true)
 			b.res.rssSrc = "the maximum resident set size of the server's rusage"
 		}
 	}
 	return nil
-}
-
-// stopServer asks the server to stop, and kills it after 5 s.
-func (b *bench) stopServer() {
-	if b.srv == nil || b.srv.Process == nil {
-		return
-	}
-	b.srv.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-b.srvDone:
-	case <-time.After(5 * time.Second):
-		b.srv.Process.Kill()
-		<-b.srvDone
-	}
 }
 
 // track adds a helper process to stop at the end.
@@ -321,8 +273,10 @@ func (b *bench) cleanup(failed bool) {
 		if b.load != nil {
 			b.load.stop()
 		}
-		b.stopServer()
 		b.mu.Lock()
+		for _, s := range b.servers {
+			s.stop()
+		}
 		for _, c := range b.procs {
 			stopProc(c)
 		}
@@ -331,19 +285,21 @@ func (b *bench) cleanup(failed bool) {
 			return
 		}
 		if failed {
-			tailLog(filepath.Join(b.work, "server.log"), 20)
+			for _, s := range b.servers {
+				tailLog(s.name, s.log, 20)
+			}
 		}
 		os.RemoveAll(b.work)
 	})
 }
 
-func tailLog(path string, n int) {
+func tailLog(name, path string, n int) {
 	data, err := os.ReadFile(path)
 	if err != nil || len(data) == 0 {
 		return
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	fmt.Fprintln(os.Stderr, "bench: last server log lines:")
+	fmt.Fprintf(os.Stderr, "bench: last lines of the %s server's log:\n", name)
 	for _, l := range lines[max(0, len(lines)-n):] {
 		fmt.Fprintln(os.Stderr, l)
 	}

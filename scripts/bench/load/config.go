@@ -33,25 +33,31 @@ import (
 //	BENCH_BURST          password sign-ins posted at once, at most 5000 (200)
 //	BENCH_SKIP           comma-separated sections to leave out: put (the
 //	                     timed PUTs; one upload is still made), dest,
-//	                     multipart, servefile, zip, nginx, small, links, signin
+//	                     multipart, servefile, zip, nginx, small, links,
+//	                     signin, backends; when it names every section but
+//	                     backends, only backends runs (and BENCH_OUT is
+//	                     left as it is)
 //	BENCH_OUT            the report (docs/benchmarks.md)
+//	BENCH_OUT_BACKENDS   the backends section's report
+//	                     (docs/benchmarks-backends.md)
 //	BENCH_QUICK=1        a short check that everything runs: 64 MiB, one
 //	                     run each, wrk and sign-ins for 2 s, fewer links;
-//	                     the report goes to the temporary directory unless
-//	                     BENCH_OUT names a file
+//	                     the reports go to the temporary directory unless
+//	                     BENCH_OUT and BENCH_OUT_BACKENDS name files
 type config struct {
-	quick                                   bool
-	sizeMiB, runs, zipFiles, runsNginx      int
-	smallKiB, wrkRuns, wrkThreads, wrkConns int
-	wrkSeconds, createLinks, createConc     int
-	listCalls, signinConc, signinSeconds    int
-	codeSignins, burst                      int
-	nginxWorkers, out, skipList             string
-	skip                                    map[string]bool
+	quick                                    bool
+	sizeMiB, runs, zipFiles, runsNginx       int
+	smallKiB, wrkRuns, wrkThreads, wrkConns  int
+	wrkSeconds, createLinks, createConc      int
+	listCalls, signinConc, signinSeconds     int
+	codeSignins, burst                       int
+	nginxWorkers, out, outBackends, skipList string
+	skip                                     map[string]bool
 }
 
-// sections are the parts BENCH_SKIP can leave out.
-var sections = []string{"put", "dest", "multipart", "servefile", "zip", "nginx", "small", "links", "signin"}
+// sections are the parts BENCH_SKIP can leave out. Every one but backends
+// runs on the main server and goes into BENCH_OUT.
+var sections = []string{"put", "dest", "multipart", "servefile", "zip", "nginx", "small", "links", "signin", "backends"}
 
 type intKnob struct {
 	name        string
@@ -103,17 +109,24 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		*p = n
 	}
 	c.nginxWorkers = cmp.Or(getenv("BENCH_NGINX_WORKERS"), "auto")
-	c.out = getenv("BENCH_OUT")
-	if c.out == "" {
-		c.out = "docs/benchmarks.md"
-		if c.quick {
-			c.out = filepath.Join(os.TempDir(), "sesame-bench-quick.md")
-		}
-	}
+	c.out = outPath(getenv("BENCH_OUT"), "benchmarks.md", "sesame-bench-quick.md", c.quick)
+	c.outBackends = outPath(getenv("BENCH_OUT_BACKENDS"), "benchmarks-backends.md", "sesame-bench-backends-quick.md", c.quick)
 	if err := c.parseSkip(getenv("BENCH_SKIP")); err != nil {
 		return nil, err
 	}
 	return c, c.validate()
+}
+
+// outPath is a report's path: v when set, else docs/name, or quickName
+// in the temporary directory for a quick run.
+func outPath(v, name, quickName string, quick bool) string {
+	switch {
+	case v != "":
+		return v
+	case quick:
+		return filepath.Join(os.TempDir(), quickName)
+	}
+	return filepath.Join("docs", name)
 }
 
 func (c *config) parseSkip(v string) error {
@@ -139,12 +152,25 @@ func (c *config) validate() error {
 		return fmt.Errorf("BENCH_BURST is at most 5000 and BENCH_SIGNIN_SECONDS at most 300")
 	case c.nginxWorkers != "auto" && !positiveRE.MatchString(c.nginxWorkers):
 		return fmt.Errorf("BENCH_NGINX_WORKERS must be auto or a positive integer, not %q", c.nginxWorkers)
+	case !c.mainOn() && !c.on("backends"):
+		return fmt.Errorf("BENCH_SKIP leaves out every section")
 	}
 	return nil
 }
 
 // on reports whether a section runs (BENCH_SKIP does not name it).
 func (c *config) on(section string) bool { return !c.skip[section] }
+
+// mainOn reports whether any section of the main server runs (any but
+// backends): only then is it started and BENCH_OUT written.
+func (c *config) mainOn() bool {
+	for _, s := range sections {
+		if s != "backends" && c.on(s) {
+			return true
+		}
+	}
+	return false
+}
 
 func (c *config) sizeBytes() int64  { return int64(c.sizeMiB) << 20 }
 func (c *config) smallBytes() int64 { return int64(c.smallKiB) << 10 }

@@ -3,6 +3,8 @@
 // and CPU from /proc, and writes docs/benchmarks.md.
 //
 //	load bench -sesame BIN -servefile BIN [-since UNIX-SECONDS]
+//	           [-pg-url URL -pg-pid PID -s3-endpoint HOST:PORT -s3-pid PID
+//	            -pg-version TEXT -s3-version TEXT]
 //
 // The server runs with SESAME_LINKS_MAX_ACCESS_COUNT=1000000, so that one
 // link can take every sign-in of the sign-in section. Each of these is
@@ -31,9 +33,27 @@
 //     read from the server's log) into BENCH_CODE_SIGNINS links, one each;
 //     BENCH_BURST password sign-ins posted at once
 //
+// Last, the backends section stops that server and starts two fresh ones,
+// each with its own data directory and none of the run's SESAME_*
+// settings: one on SQLite and the local disk (the defaults), one on the
+// PostgreSQL database and the S3 server (plain HTTP, bucket sesame-bench)
+// that scripts/bench.sh starts and names with -pg-url and -s3-endpoint,
+// with a key file from sesame keygen. Both get one PUT of the large file
+// (checked by sha256) and a signed-in password link to it; then, on both,
+// alternating run by run:
+//   - GET the large file through the portal and through a fresh dest-url,
+//     BENCH_RUNS times each, with the CPU time of sesame, of the PostgreSQL
+//     cluster (-pg-pid and its children) and of the S3 server (-s3-pid),
+//     and sesame's peak RSS over the runs
+//   - GET a BENCH_SMALL_KIB file through the portal with wrk and a session
+//     cookie, BENCH_WRK_RUNS times each
+//
+// Its report goes to its own file, BENCH_OUT_BACKENDS, so that it can run
+// alone (BENCH_SKIP naming every other section) without rewriting BENCH_OUT.
+//
 // Every PUT's sha256 is checked against the local file's; each download
-// method's bytes are checked by sha256 once, outside the timed runs (the
-// ZIP by reading it back: entry count, CRCs, contents). The report gives
+// method's bytes (on each server) are checked by sha256 once, outside the
+// timed runs (the ZIP by reading it back: entry count, CRCs, contents). The report gives
 // the server's baseline, per-operation and peak RSS (VmRSS and VmHWM from
 // /proc/PID/status, VmHWM reset through clear_refs before each operation),
 // its CPU time (utime + stime from /proc/PID/stat) and run-queue waits

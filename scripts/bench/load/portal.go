@@ -14,9 +14,14 @@ import (
 	"time"
 )
 
-// makeLink creates a download link to target with one password (the
-// run's) and at most maxAccess sign-ins; it returns the link's token.
+// makeLink creates a link on the main server (see makeLinkOn).
 func (b *bench) makeLink(target string, maxAccess int) (string, error) {
+	return b.makeLinkOn(b.server, target, maxAccess)
+}
+
+// makeLinkOn creates a download link on s to target with one password
+// (the run's) and at most maxAccess sign-ins; it returns the link's token.
+func (b *bench) makeLinkOn(s *server, target string, maxAccess int) (string, error) {
 	var res struct {
 		Links []linkObject `json:"share_link_objects"`
 	}
@@ -26,7 +31,7 @@ func (b *bench) makeLink(target string, maxAccess int) (string, error) {
 		"authenticators":   []any{map[string]string{"auth_type": "password", "auth_context": b.linkPassword}},
 		"max_access_count": maxAccess,
 	}}}
-	if err := b.call("/v1/share/link/create", body, &res); err != nil {
+	if err := b.callOn(s, "/v1/share/link/create", body, &res); err != nil {
 		return "", err
 	}
 	if len(res.Links) != 1 || len(linkToken(res.Links[0].Link)) != 43 {
@@ -35,11 +40,14 @@ func (b *bench) makeLink(target string, maxAccess int) (string, error) {
 	return linkToken(res.Links[0].Link), nil
 }
 
-// signIn signs in to a link as a browser would: GET the sign-in page
-// (which sets the pre-session cookie), take its csrf and auth fields, POST
-// the password; the visitor's jar then holds the session cookie.
-func (b *bench) signIn(link string) (*visitor, error) {
-	v := newVisitor(b.xfer, b.base, link)
+// signIn signs in to a link of the main server (see signInOn).
+func (b *bench) signIn(link string) (*visitor, error) { return b.signInOn(b.server, link) }
+
+// signInOn signs in to a link of s as a browser would: GET the sign-in
+// page (which sets the pre-session cookie), take its csrf and auth fields,
+// POST the password; the visitor's jar then holds the session cookie.
+func (b *bench) signInOn(s *server, link string) (*visitor, error) {
+	v := newVisitor(b.xfer, s.base, link)
 	if err := v.password(b.linkPassword); err != nil {
 		return nil, fmt.Errorf("sign-in to /s/%s: %w", link, err)
 	}
@@ -215,4 +223,4 @@ func (b *bench) portalRuns(sf *exec.Cmd, sfURL string) error {
 }
 
 // serverPIDs is the server's process, for startCPU.
-func (b *bench) serverPIDs() []int { return []int{b.srv.Process.Pid} }
+func (b *bench) serverPIDs() []int { return b.server.pids() }

@@ -31,7 +31,7 @@ type results struct {
 
 // writeReport writes the Markdown report to BENCH_OUT and shows it.
 func (b *bench) writeReport() error {
-	parts := []string{b.header(), b.largeFiles(), b.nginxPart(), b.smallPart(), b.apiPart(), notes}
+	parts := []string{b.header(), b.largeFiles(), b.nginxPart(), b.smallPart(), b.apiPart(), b.backendsPointer(), notes}
 	var kept []string
 	for _, p := range parts {
 		if p != "" {

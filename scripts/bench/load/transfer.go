@@ -83,9 +83,14 @@ type object struct {
 	ParentID string `json:"parent_id"`
 }
 
-// put uploads size bytes of path from off as a multipart /v1/put with
-// the given request part, as curl -F would (with a Content-Length).
+// put uploads to the main server (see putTo).
 func (b *bench) put(path string, off, size int64, request map[string]any) (*object, error) {
+	return b.putTo(b.server, path, off, size, request)
+}
+
+// putTo uploads size bytes of path from off to s as a multipart /v1/put
+// with the given request part, as curl -F would (with a Content-Length).
+func (b *bench) putTo(s *server, path string, off, size int64, request map[string]any) (*object, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -107,13 +112,13 @@ func (b *bench) put(path string, off, size int64, request map[string]any) (*obje
 	buf.Reset()
 	mw.Close()
 	body := io.MultiReader(bytes.NewReader(head), io.NewSectionReader(f, off, size), &buf)
-	req, err := http.NewRequest(http.MethodPost, b.base+"/v1/put", body)
+	req, err := http.NewRequest(http.MethodPost, s.base+"/v1/put", body)
 	if err != nil {
 		return nil, err
 	}
 	req.ContentLength = int64(len(head)) + size + int64(buf.Len())
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+b.token)
+	req.Header.Set("Authorization", "Bearer "+s.token)
 	return b.objectReply("/v1/put", req)
 }
 
@@ -139,9 +144,12 @@ func (b *bench) objectReply(path string, req *http.Request) (*object, error) {
 	return &res.Object, nil
 }
 
-// call is an API call with the run's token.
-func (b *bench) call(path string, body, out any) error {
-	return api(b.api, b.base, b.token, path, body, out)
+// call is an API call to the main server.
+func (b *bench) call(path string, body, out any) error { return b.callOn(b.server, path, body, out) }
+
+// callOn is an API call to s with its token.
+func (b *bench) callOn(s *server, path string, body, out any) error {
+	return api(b.api, s.base, s.token, path, body, out)
 }
 
 // phasePut times BENCH_RUNS uploads of the large file (one when the
@@ -177,12 +185,15 @@ func (b *bench) phasePut() error {
 	return nil
 }
 
-// destURL asks for a fresh dest-url of an object.
-func (b *bench) destURL(id string) (string, error) {
+// destURL asks the main server for a fresh dest-url of an object.
+func (b *bench) destURL(id string) (string, error) { return b.destURLOn(b.server, id) }
+
+// destURLOn asks s for a fresh dest-url of an object.
+func (b *bench) destURLOn(s *server, id string) (string, error) {
 	var res struct {
 		DestURL string `json:"dest_url"`
 	}
-	err := b.call("/v1/get", map[string]any{"id": id, "transfer_method": "dest-url"}, &res)
+	err := b.callOn(s, "/v1/get", map[string]any{"id": id, "transfer_method": "dest-url"}, &res)
 	return res.DestURL, err
 }
 

@@ -40,32 +40,44 @@ func (b *bench) smallSetup() (*small, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := b.put(path, 0, b.cfg.smallBytes(), map[string]any{"folder": "/bench", "name": "small.bin"})
+	s, err := b.smallOn(b.server, path, sum)
 	if err != nil {
-		return nil, fmt.Errorf("PUT of the small file: %w", err)
+		return nil, err
 	}
-	if o.SHA256 != sum {
-		return nil, fmt.Errorf("small file: server sha256 %s, local %s", o.SHA256, sum)
-	}
-	s := &small{id: o.ID, sum: sum, src: "the blob the portal serves"}
+	s.src = "the blob the portal serves"
 	if s.blob, err = b.findBlob(b.cfg.smallBytes(), sum); err != nil {
 		return nil, err
 	}
 	if s.blob == "" {
 		s.blob, s.src = path, "the original local file (the blob was not found under the data directory)"
 	}
-	link, err := b.makeLink(o.ID, 1000)
+	return s, nil
+}
+
+// smallOn uploads the small file (at path, with that sha256) to srv,
+// makes a link to it and signs in; it checks the bytes once with the
+// session cookie.
+func (b *bench) smallOn(srv *server, path, sum string) (*small, error) {
+	o, err := b.putTo(srv, path, 0, b.cfg.smallBytes(), map[string]any{"folder": "/bench", "name": "small.bin"})
+	if err != nil {
+		return nil, fmt.Errorf("PUT of the small file: %w", err)
+	}
+	if o.SHA256 != sum {
+		return nil, fmt.Errorf("small file: server sha256 %s, local %s", o.SHA256, sum)
+	}
+	s := &small{id: o.ID, sum: sum}
+	link, err := b.makeLinkOn(srv, o.ID, 1000)
 	if err != nil {
 		return nil, err
 	}
-	v, err := b.signIn(link)
+	v, err := b.signInOn(srv, link)
 	if err != nil {
 		return nil, err
 	}
 	if s.cookie = v.session(); s.cookie == "" {
 		return nil, errors.New("no session cookie after signing in to the small file's link")
 	}
-	s.url = b.base + "/s/" + link + "/f/" + o.ID
+	s.url = srv.base + "/s/" + link + "/f/" + o.ID
 	return s, b.checkSum("portal download of the small file with the session cookie", b.xfer, s.url, sum, "Cookie: "+s.cookie)
 }
 
