@@ -360,6 +360,9 @@ type ObjectReader interface {
 	ObjectByID(ctx context.Context, bucketID, id string) (*Object, error)
 	// ObjectByPath returns NotFound when nothing is at the path.
 	ObjectByPath(ctx context.Context, bucketID, path string) (*Object, error)
+	// ObjectsByID returns those of ids that exist, in no order and without
+	// their LinkIDs: the one-query lookup of the portal's hot path.
+	ObjectsByID(ctx context.Context, bucketID string, ids []string) ([]*Object, error)
 	// FindObjects returns one page; Invalid for a bad cursor.
 	FindObjects(ctx context.Context, f ObjectFilter) (*ObjectPage, error)
 	// ArchiveEntries expands files and folders (recursively) into the members

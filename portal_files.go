@@ -33,27 +33,54 @@ const maxListed = 1000
 
 // Targets returns the link's targets that still exist, by name.
 func (ps *PortalService) Targets(ctx context.Context, v *Visit) ([]*Object, error) {
-	if v.targets != nil {
-		return v.targets, nil
-	}
-	page, err := ps.Objects.FindObjects(ctx, ObjectFilter{BucketID: v.Link.BucketID,
-		Conds: []Cond{{Field: "id", Op: OpIn, Values: v.Link.Targets}}, OrderBy: "name", Size: maxListed})
-	if err != nil {
-		return nil, err
-	}
-	v.targets = page.Objects
 	if v.targets == nil {
-		v.targets = []*Object{}
+		if _, err := ps.load(ctx, v, ""); err != nil {
+			return nil, err
+		}
 	}
 	return v.targets, nil
 }
 
+// load reads the object id (none when id is "") and, unless the visit
+// holds them already, the link's targets, all in one query.
+func (ps *PortalService) load(ctx context.Context, v *Visit, id string) (*Object, error) {
+	ids := []string{id}
+	if v.targets == nil {
+		ids = append(ids[:0:0], v.Link.Targets...)
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	objs, err := ps.Objects.ObjectsByID(ctx, v.Link.BucketID, ids)
+	if err != nil {
+		return nil, err
+	}
+	var o *Object
+	if v.targets == nil {
+		v.targets = []*Object{}
+		for _, x := range objs {
+			if v.IsTarget(x) {
+				v.targets = append(v.targets, x)
+			}
+		}
+		sort.Slice(v.targets, func(i, j int) bool {
+			a, b := v.targets[i], v.targets[j]
+			return a.Name < b.Name || a.Name == b.Name && a.ID < b.ID
+		})
+	}
+	for _, x := range objs {
+		if x.ID == id {
+			o = x
+		}
+	}
+	return o, nil
+}
+
 // IsTarget reports whether o is one of the link's targets (which a
-// recipient may not rename or delete: that is what was shared). It reads
-// the targets Targets or Resolve loaded; every caller resolves first.
+// recipient may not rename or delete: that is what was shared).
 func (v *Visit) IsTarget(o *Object) bool {
-	for _, t := range v.targets {
-		if t.ID == o.ID {
+	for _, id := range v.Link.Targets {
+		if id == o.ID {
 			return true
 		}
 	}
@@ -63,28 +90,31 @@ func (v *Visit) IsTarget(o *Object) bool {
 // Resolve loads the object id names and checks that it lies within the
 // link. Anything else is NotFound, whether it exists or not.
 func (ps *PortalService) Resolve(ctx context.Context, v *Visit, id string) (*Object, error) {
-	targets, err := ps.Targets(ctx, v)
+	if !ValidID(PrefixObject, id) {
+		if _, err := ps.Targets(ctx, v); err != nil {
+			return nil, err
+		}
+		return nil, errOutOfScope
+	}
+	o, err := ps.load(ctx, v, id)
 	if err != nil {
 		return nil, err
 	}
-	if !ValidID(PrefixObject, id) {
+	if o == nil || !InScope(v.targets, o) {
 		return nil, errOutOfScope
 	}
-	o, err := ps.Objects.ObjectByID(ctx, v.Link.BucketID, id)
-	if KindOf(err) == NotFound || err == nil && !InScope(targets, o) {
-		return nil, errOutOfScope
-	}
-	return o, err
+	return o, nil
 }
 
 // Ancestors returns the folders from the target down to f, f included.
 func (ps *PortalService) Ancestors(ctx context.Context, v *Visit, f *Object) []*Object {
 	chain := []*Object{f}
 	for cur := f; !v.IsTarget(cur) && cur.ParentID != ""; {
-		parent, err := ps.Objects.ObjectByID(ctx, v.Link.BucketID, cur.ParentID)
-		if err != nil || !InScope(v.targets, parent) {
+		found, err := ps.Objects.ObjectsByID(ctx, v.Link.BucketID, []string{cur.ParentID})
+		if err != nil || len(found) == 0 || !InScope(v.targets, found[0]) {
 			break
 		}
+		parent := found[0]
 		chain = append([]*Object{parent}, chain...)
 		cur = parent
 	}

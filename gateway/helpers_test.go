@@ -92,7 +92,7 @@ type part struct {
 	body                  []byte
 }
 
-func multipartBody(t *testing.T, parts ...part) (string, []byte) {
+func multipartBody(t testing.TB, parts ...part) (string, []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)

@@ -138,6 +138,26 @@ func (st *Store) ObjectByID(ctx context.Context, bucketID, id string) (*sesame.O
 	return o, attachLinks(ctx, st.db, o)
 }
 
+// ObjectsByID implements sesame.ObjectReader.
+func (st *Store) ObjectsByID(ctx context.Context, bucketID string, ids []string) ([]*sesame.Object, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	query, args, err := sqlx.In(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND id IN (?)`, st.bucketOrDefault(bucketID), ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: objects by id: %w", err)
+	}
+	var rows []objectRow
+	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("store: objects by id: %w", translate(err))
+	}
+	out := make([]*sesame.Object, len(rows))
+	for i := range rows {
+		out[i] = rows[i].object()
+	}
+	return out, nil
+}
+
 // ObjectByPath implements sesame.ObjectReader.
 func (st *Store) ObjectByPath(ctx context.Context, bucketID, p string) (*sesame.Object, error) {
 	bucketID = st.bucketOrDefault(bucketID)

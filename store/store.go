@@ -126,7 +126,10 @@ func dsn(path, txlock string) string {
 	// The path is part of a URI: '%', '?' and '#' must be escaped, or
 	// SQLite opens another file (and drops the settings after them).
 	path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	return "file:" + path + "?_foreign_keys=1&_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=" + txlock
+	// Each connection keeps its last 64 prepared statements: the queries
+	// are a fixed set, and preparing them again was a fifth of a small
+	// download's CPU.
+	return "file:" + path + "?_foreign_keys=1&_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_stmt_cache_size=64&_txlock=" + txlock
 }
 
 // Open opens (creating if needed) the store in cfg.DataDir, applies pending
