@@ -21,7 +21,7 @@ func (st *Store) Audit(ctx context.Context, events ...*sesame.AuditEvent) error 
 	if len(events) == 0 {
 		return nil
 	}
-	return st.withTx(ctx, func(tx *sqlx.Tx) error { return st.appendAudit(ctx, tx, events...) })
+	return st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error { return st.appendAudit(ctx, tx, events...) })
 }
 
 // appendAudit is the one writer of the audit trail: every event goes in

@@ -174,7 +174,7 @@ func (st *Store) purgeDeferred(ctx context.Context, stats PurgeStats, now time.T
 			}
 		}
 		if len(keys) > 0 {
-			err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+			err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 				n, err := execIn(ctx, tx, `DELETE FROM deferred_blobs WHERE blob_key IN (?)`, keys)
 				stats["deferred_blobs"] += n
 				return err

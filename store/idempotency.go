@@ -21,7 +21,7 @@ func idemAAD(tokenID, key string) []byte { return []byte("idempotency\x00" + tok
 // cannot both win.
 func (st *Store) BeginIdempotent(ctx context.Context, tokenID, key, route string) (*sesame.IdempotentResponse, error) {
 	var prev *sesame.IdempotentResponse
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		now := st.nowUTC()
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND created_at < ?`),
 			tokenID, key, sesame.FormatTime(now.Add(-idempotencyTTL))); err != nil {

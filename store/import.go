@@ -267,7 +267,7 @@ func (im *importer) run(ctx context.Context) error {
 	if err := im.readBlobs(ctx); err != nil {
 		return err
 	}
-	return im.st.withTx(ctx, func(tx *sqlx.Tx) error {
+	return im.st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		// Again inside the transaction: nothing may have come meanwhile.
 		if err := checkEmpty(ctx, tx, im.st.dialect); err != nil {
 			return err

@@ -192,7 +192,7 @@ func insertAuthenticators(ctx context.Context, tx *sqlx.Tx, linkID string, auths
 // CreateLinks implements sesame.LinkStore.
 func (st *Store) CreateLinks(ctx context.Context, in []sesame.LinkCreate, hashed [][]sesame.LinkAuthenticator, now time.Time) ([]*sesame.Link, error) {
 	ids := make([]string, len(in))
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		for i, it := range in {
 			bucketID := st.bucketOrDefault(it.BucketID)
 			if err := st.checkBucket(ctx, tx, bucketID); err != nil {
@@ -255,7 +255,7 @@ func (st *Store) LinkByID(ctx context.Context, id string) (*sesame.Link, error) 
 
 // UpdateLink implements sesame.LinkStore.
 func (st *Store) UpdateLink(ctx context.Context, id string, upd sesame.LinkUpdate, hashed []sesame.LinkAuthenticator, now time.Time) (*sesame.Link, error) {
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		links, err := st.loadLinks(ctx, tx, []string{id}, false)
 		if err != nil {
 			return err
@@ -386,7 +386,7 @@ func contains(list []string, s string) bool {
 // DeleteLinks implements sesame.LinkStore.
 func (st *Store) DeleteLinks(ctx context.Context, ids []string) ([]*sesame.Link, error) {
 	var out []*sesame.Link
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		links, err := st.loadLinks(ctx, tx, ids, false)
 		if err != nil {
 			return err

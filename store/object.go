@@ -284,7 +284,7 @@ func (st *Store) CreateFolder(ctx context.Context, in sesame.FolderCreate) (*ses
 		return nil, err
 	}
 	var out *sesame.Object
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		pid, dir, err := st.resolveParent(ctx, tx, bucketID, in.Placement)
 		if err != nil {
 			return err
@@ -325,7 +325,7 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		return nil, err
 	}
 	key := st.blobs.keyFor(u.Ref)
-	err = st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err = st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		pid, dir, err := st.resolveParent(ctx, tx, bucketID, in.Placement)
 		if err != nil {
 			return err

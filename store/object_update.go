@@ -19,7 +19,7 @@ import (
 func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectUpdate) (*sesame.Object, error) {
 	bucketID := st.bucketOrDefault(upd.BucketID)
 	var out *sesame.Object
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		o, err := objectToChange(ctx, tx, bucketID, id)
 		if err != nil {
 			return err
@@ -141,7 +141,7 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 	bucketID = st.bucketOrDefault(bucketID)
 	var keys []string
 	count := 0
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		o, err := objectToChange(ctx, tx, bucketID, id)
 		if err != nil {
 			return err

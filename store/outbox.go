@@ -84,14 +84,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), id, m.Channel, m.To, m.Kind, m.LinkID, sea
 
 // Enqueue implements sesame.Outbox.
 func (st *Store) Enqueue(ctx context.Context, msgs ...*sesame.Message) error {
-	return st.withTx(ctx, func(tx *sqlx.Tx) error { return st.enqueue(ctx, tx, st.nowUTC(), msgs...) })
+	return st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error { return st.enqueue(ctx, tx, st.nowUTC(), msgs...) })
 }
 
 // RecordLinkSends implements sesame.LinkStore: the links note their
 // latest recipient and sender, and the mail is queued, in one transaction.
 func (st *Store) RecordLinkSends(ctx context.Context, req sesame.LinkSendRequest, msgs []*sesame.Message) ([]*sesame.Link, error) {
 	ids := make([]string, len(req.Items))
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		now := st.nowUTC()
 		for i, it := range req.Items {
 			res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE links SET recipient_email = ?, sender_email = ?, sender_name = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`),
@@ -167,7 +167,7 @@ func (st *Store) MarkFailed(ctx context.Context, id, lastError string) error {
 // markOutbox records the outcome of a try and, with the caller's
 // AuditNote, its audit event, in one transaction.
 func (st *Store) markOutbox(ctx context.Context, what, query string, args ...any) error {
-	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var linkID string
 		err := tx.GetContext(ctx, &linkID, tx.Rebind(query), args...)
 		if err == sql.ErrNoRows {

@@ -26,7 +26,7 @@ func (st *Store) SignIn(ctx context.Context, l *sesame.Link, authID, ip, userAge
 	now = now.UTC().Truncate(time.Microsecond)
 	secret := newSecret("")
 	var sess *sesame.Session
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		// One conditional UPDATE: never past max_access_count, never on a
 		// dead link, whatever runs at the same time.
 		var row struct {
@@ -109,7 +109,7 @@ FROM sessions WHERE secret_mac = ? AND ended_at IS NULL`), mac)
 
 // EndSession implements sesame.SessionStore.
 func (st *Store) EndSession(ctx context.Context, secret string) error {
-	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var linkID string
 		err := tx.GetContext(ctx, &linkID, tx.Rebind(`UPDATE sessions SET ended_at = ? WHERE secret_mac = ? AND ended_at IS NULL RETURNING link_id`),
 			sesame.FormatTime(st.nowUTC()), st.mac("session", secret))
@@ -128,7 +128,7 @@ func (st *Store) EndSession(ctx context.Context, secret string) error {
 // neither lose a count nor lock twice.
 func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.Time) (time.Time, error) {
 	var locked time.Time
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var r struct {
 			Failures int `db:"failures"`
 			Locks    int `db:"lock_count"`
@@ -201,7 +201,7 @@ func backoffDelay(n int) time.Duration {
 // RecordBackoffFailure implements sesame.Backoff.
 func (st *Store) RecordBackoffFailure(ctx context.Context, key string, now time.Time) (time.Time, error) {
 	var until time.Time
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var n int
 		err := tx.GetContext(ctx, &n, tx.Rebind(`INSERT INTO backoff (key, failures, blocked_until, updated_at) VALUES (?, 1, ?, ?)
 ON CONFLICT (key) DO UPDATE SET failures = backoff.failures + 1, updated_at = excluded.updated_at RETURNING failures`),
@@ -227,7 +227,7 @@ func (st *Store) ClearBackoff(ctx context.Context, key string) error {
 // CreateChallenge implements sesame.ChallengeStore.
 func (st *Store) CreateChallenge(ctx context.Context, authID, code string, msg *sesame.Message, now time.Time) error {
 	now = now.UTC().Truncate(time.Microsecond)
-	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var recent struct {
 			Count int            `db:"n"`
 			Last  sql.NullString `db:"last"`
@@ -256,7 +256,7 @@ func (st *Store) CreateChallenge(ctx context.Context, authID, code string, msg *
 // VerifyCode implements sesame.ChallengeStore.
 func (st *Store) VerifyCode(ctx context.Context, authID, code string, now time.Time) error {
 	wrong := false
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var c struct {
 			ID       string `db:"id"`
 			MAC      []byte `db:"code_mac"`
@@ -301,7 +301,7 @@ var errWrongCode = sesame.Errorf(sesame.Unauthenticated, "That code is not right
 // ClaimDownload implements sesame.DownloadClaims.
 func (st *Store) ClaimDownload(ctx context.Context, l *sesame.Link, sessionID, key string) (bool, error) {
 	claimed := false
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO download_claims (session_id, claim_key, link_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 			sessionID, key, l.ID, sesame.FormatTime(st.nowUTC()))
 		if err != nil {
@@ -326,7 +326,7 @@ func (st *Store) ClaimDownload(ctx context.Context, l *sesame.Link, sessionID, k
 
 // RefundDownload implements sesame.DownloadClaims.
 func (st *Store) RefundDownload(ctx context.Context, linkID, sessionID, key string) error {
-	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM download_claims WHERE session_id = ? AND claim_key = ?`), sessionID, key)
 		if err != nil {
 			return fmt.Errorf("store: refund claim: %w", err)

@@ -181,7 +181,7 @@ func (st *Store) purgeBatches(ctx context.Context, stats PurgeStats, table strin
 // never reopens them.
 func (st *Store) purgeSessions(ctx context.Context, stats PurgeStats, now, idle string) (int64, error) {
 	var ids []string
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		err := tx.SelectContext(ctx, &ids, tx.Rebind(`SELECT s.id FROM sessions s WHERE `+spentSession+` LIMIT ?`), now, idle, purgeBatch)
 		if err != nil || len(ids) == 0 {
 			return err
@@ -204,7 +204,7 @@ func (st *Store) purgeSessions(ctx context.Context, stats PurgeStats, now, idle 
 // cutoff in audit_purge; the row lives only inside this transaction.
 func (st *Store) purgeAudit(ctx context.Context, cutoff string) (int64, error) {
 	var n int64
-	err := st.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO audit_purge (cutoff) VALUES (?)`), cutoff); err != nil {
 			return err
 		}

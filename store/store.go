@@ -100,6 +100,9 @@ type Store struct {
 	freeSpace func() (int64, error)
 	// decoy is read in place of a link for an unknown token (LinkByToken).
 	decoy decoyLink
+	// writes runs every write transaction (withTx), several callers to a
+	// commit.
+	writes *writer
 	// lastSweep is when the blobs were last swept, in UnixNano of now.
 	lastSweep atomic.Int64
 	// migrateTo is Config.migrateTo.
@@ -180,6 +183,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		st.unlock()
 		return nil, err
 	}
+	st.startWriter()
 	if err := st.migrate(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -294,6 +298,7 @@ func (st *Store) Optimize(ctx context.Context) error {
 
 // Close closes the database and releases the data directory's lock.
 func (st *Store) Close() error {
+	st.stopWriter()
 	err := st.db.Close()
 	if st.w != st.db {
 		err = errors.Join(st.w.Close(), err)
@@ -374,7 +379,7 @@ func (st *Store) applyMigrations(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: read %s: %w", base, err)
 		}
-		err = st.withTx(ctx, func(tx *sqlx.Tx) error {
+		err = st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 			var n int
 			if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version); err != nil {
 				return err
@@ -396,7 +401,7 @@ func (st *Store) applyMigrations(ctx context.Context) error {
 }
 
 func (st *Store) ensureBucket(ctx context.Context) error {
-	return st.withTx(ctx, func(tx *sqlx.Tx) error {
+	return st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &st.bucket, tx.Rebind(`SELECT id FROM buckets WHERE is_default = 1`))
 		if err == nil {
 			return nil
@@ -410,34 +415,6 @@ func (st *Store) ensureBucket(ctx context.Context) error {
 	})
 }
 
-func (st *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	note := sesame.AuditNoteFrom(ctx)
-	tx, err := st.w.BeginTxx(ctx, nil)
-	if err != nil {
-		return translate(fmt.Errorf("store: begin: %w", err))
-	}
-	defer tx.Rollback() // no-op after Commit
-	err = st.dialect.beginWrite(ctx, tx)
-	if err == nil {
-		err = fn(tx)
-	}
-	if err != nil {
-		if note != nil {
-			note.Abort()
-		}
-		return translate(err)
-	}
-	if err := tx.Commit(); err != nil {
-		if note != nil {
-			note.Abort()
-		}
-		return translate(fmt.Errorf("store: commit: %w", err))
-	}
-	if note != nil {
-		note.Commit()
-	}
-	return nil
-}
 
 // mac returns the keyed MAC of a secret for one purpose, for lookups that
 // never store the secret itself.
