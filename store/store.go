@@ -415,7 +415,6 @@ func (st *Store) ensureBucket(ctx context.Context) error {
 	})
 }
 
-
 // mac returns the keyed MAC of a secret for one purpose, for lookups that
 // never store the secret itself.
 func (st *Store) mac(purpose, secret string) []byte {
