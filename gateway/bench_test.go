@@ -95,6 +95,22 @@ func BenchmarkPortalDownloadSmall(b *testing.B) {
 	}
 }
 
+// BenchmarkPortalDownloadSmallParallel is the same from 8 clients at once,
+// as wrk drives it in scripts/bench.sh: the writes of concurrent
+// downloads share commits.
+func BenchmarkPortalDownloadSmallParallel(b *testing.B) {
+	e := newBenchEnv(b)
+	v, path := e.signedIn(b)
+	b.ReportAllocs()
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			drain(b, v.Client(), v.NewRequest(http.MethodGet, path, nil), http.StatusOK)
+		}
+	})
+}
+
 // BenchmarkDestURLDownloadSmall is a 10 KiB download through a dest-url.
 func BenchmarkDestURLDownloadSmall(b *testing.B) {
 	e := newBenchEnv(b)
