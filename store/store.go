@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/sesame-share/sesame"
 )
@@ -249,6 +250,19 @@ func (st *Store) openDB(cfg Config) error {
 	return nil
 }
 
+// sqliteDriver is mattn/go-sqlite3 with the store's per-connection
+// settings that its connection string cannot carry: temporary files (the
+// statement journal of an INSERT that fires a trigger, sorts) stay in
+// memory, where each link create used to open and delete one.
+const sqliteDriver = "sqlite3_sesame"
+
+func init() {
+	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil)
+		return err
+	}})
+}
+
 // openSQLite opens the database file at path with a pool for reads and one
 // connection for writes.
 func openSQLite(path string) (db, w *sqlx.DB, err error) {
@@ -259,11 +273,11 @@ func openSQLite(path string) (db, w *sqlx.DB, err error) {
 		return nil, nil, fmt.Errorf("store: create database: %w", err)
 	}
 	f.Close()
-	db, err = sqlx.Open("sqlite3", DSN(path))
+	db, err = sqlx.Open(sqliteDriver, DSN(path))
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: open: %w", err)
 	}
-	w, err = sqlx.Open("sqlite3", DSN(path))
+	w, err = sqlx.Open(sqliteDriver, DSN(path))
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("store: open: %w", err)
