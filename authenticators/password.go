@@ -27,17 +27,18 @@ const (
 )
 
 // Password hashes and verifies passwords with argon2id. At most
-// 2×GOMAXPROCS hashes run at once, so a flood of sign-ins queues instead
-// of exhausting memory (19 MiB each).
+// GOMAXPROCS hashes run at once, one per CPU they can use: a flood of
+// sign-ins queues instead of holding 19 MiB per hash in flight, and more
+// hashes at once would not finish sooner.
 type Password struct {
 	slots chan struct{}
 }
 
 var _ sesame.PasswordHasher = (*Password)(nil)
 
-// NewPassword returns a hasher bounded to 2×GOMAXPROCS concurrent hashes.
+// NewPassword returns a hasher bounded to GOMAXPROCS concurrent hashes.
 func NewPassword() *Password {
-	return &Password{slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+	return &Password{slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
 func (p *Password) acquire(ctx context.Context) error {

@@ -153,7 +153,7 @@ func TestPassword_Verify(t *testing.T) {
 // the surplus waits for a slot instead of failing.
 func TestPassword_Concurrency(t *testing.T) {
 	p := authenticators.NewPassword()
-	n := 2*runtime.GOMAXPROCS(0) + 1
+	n := 2*runtime.GOMAXPROCS(0) + 1 // twice the slots, and one more
 	var wg sync.WaitGroup
 	phcs := make([]string, n)
 	errs := make([]error, n)
@@ -215,7 +215,7 @@ func TestPassword_MalformedKeepsSlots(t *testing.T) {
 	p := authenticators.NewPassword()
 	good := cheapPHC("pw", 64, 1, 1)
 	bad := strings.Replace(good, "p=1", "p=0", 1)
-	for range 2 * runtime.GOMAXPROCS(0) { // as many as there are slots
+	for range 2 * runtime.GOMAXPROCS(0) { // twice as many as there are slots
 		if err := verify(context.Background(), p, bad, "pw"); err == nil {
 			t.Fatalf("Verify(%q) = nil, want an error", bad)
 		}

@@ -30,7 +30,10 @@ type Config struct {
 	Listen    string `yaml:"listen"`
 	DataDir   string `yaml:"data_dir"`
 	PublicURL string `yaml:"public_url"`
-	Database  struct {
+	// MemoryLimit is the server's soft memory limit (GOMEMLIMIT wins
+	// when set); 0 means none.
+	MemoryLimit ByteSize `yaml:"memory_limit"`
+	Database    struct {
 		URL              string        `yaml:"url"`
 		MaxConns         int           `yaml:"max_conns"`
 		StatementTimeout time.Duration `yaml:"statement_timeout"`
@@ -136,6 +139,7 @@ func DefaultConfig() Config {
 	c.Storage.Backend = "disk"
 	c.Storage.S3.TLS = true
 	c.Storage.MaxUploadSize = 10 << 30
+	c.MemoryLimit = 96 << 20
 	c.Storage.MinFreeSpace = defaultMinFreeSpace
 	c.Transfer.DestURLTTL = time.Hour
 	c.Transfer.UploadURLTTL = time.Hour

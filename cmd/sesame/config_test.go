@@ -52,6 +52,7 @@ const fullYAML = `# every key, none at its default
 listen: 0.0.0.0:9000
 data_dir: /var/lib/sesame
 public_url: https://share.example.com/
+memory_limit: 200MiB
 database:
   url: postgres://sesame@db.example.com/sesame?sslmode=verify-full
   max_conns: 25
@@ -129,6 +130,7 @@ func fullConfig() Config {
 	c.Listen = "0.0.0.0:9000"
 	c.DataDir = "/var/lib/sesame"
 	c.PublicURL = "https://share.example.com/"
+	c.MemoryLimit = 200 << 20
 	c.Database.URL = "postgres://sesame@db.example.com/sesame?sslmode=verify-full"
 	c.Database.MaxConns = 25
 	c.Database.StatementTimeout = 30 * time.Second
@@ -373,6 +375,7 @@ var envCases = []struct {
 	{"SESAME_LISTEN", "0.0.0.0:9000", func(c *Config) { c.Listen = "0.0.0.0:9000" }},
 	{"SESAME_DATA_DIR", "/srv/sesame", func(c *Config) { c.DataDir = "/srv/sesame" }},
 	{"SESAME_PUBLIC_URL", "https://share.example.com", func(c *Config) { c.PublicURL = "https://share.example.com" }},
+	{"SESAME_MEMORY_LIMIT", "1GiB", func(c *Config) { c.MemoryLimit = 1 << 30 }},
 	{"SESAME_DATABASE_URL", "postgres://db/sesame", func(c *Config) { c.Database.URL = "postgres://db/sesame" }},
 	{"SESAME_DATABASE_MAX_CONNS", "4", func(c *Config) { c.Database.MaxConns = 4 }},
 	{"SESAME_DATABASE_STATEMENT_TIMEOUT", "5s", func(c *Config) { c.Database.StatementTimeout = 5 * time.Second }},

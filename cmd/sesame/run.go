@@ -194,6 +194,7 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	applyMemoryLimit(cfg, environ, log)
 	// The server alone holds the data directory's lock, and so alone
 	// sweeps what a crash left behind; a second server refuses to start.
 	sc := cfg.storeConfig(log)

@@ -256,7 +256,7 @@ links, %s; this run does not build a million links.
 func (b *bench) signinText() string {
 	c := b.cfg
 	return fmt.Sprintf(`Password sign-ins: one download link with one password authenticator
-(argon2id, 19 MiB, 2 passes, 1 lane; the server runs at most 2×GOMAXPROCS
+(argon2id, 19 MiB, 2 passes, 1 lane; the server runs at most GOMAXPROCS
 hashes at once and queues the rest), %d visitors signing in over and
 over for %d s. Code sign-ins: an email code may be sent to one
 authenticator once a minute and five times an hour, so one authenticator
