@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -226,6 +227,9 @@ func compressible(mimeType string) bool {
 	return false
 }
 
+// archiveBufs are the copy buffers of archives being written.
+var archiveBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
 // writeArchive streams entries as a zip or tar into w, one blob at a time,
 // so memory stays flat whatever the archive's size. Member names go
 // through sesame.ArchivePath, so that no stored name (one written before
@@ -239,7 +243,11 @@ func (s *Server) writeArchive(c *gin.Context, w io.Writer, format string, entrie
 			return err
 		}
 		defer b.Close()
-		n, err := io.Copy(dst, b)
+		buf := archiveBufs.Get().(*[]byte)
+		defer archiveBufs.Put(buf)
+		// Not io.Copy: a file's WriteTo falls back to 32 KiB reads when
+		// dst is no socket, and each read and write is a system call.
+		n, err := io.CopyBuffer(dst, struct{ io.Reader }{b}, *buf)
 		if err == nil && n != o.Size {
 			err = fmt.Errorf("gateway: blob %s has %d bytes, want %d", o.ID, n, o.Size)
 		}
