@@ -438,6 +438,20 @@ func TestStore_ImportRefuses(t *testing.T) {
 			t.Fatalf("the whole stream after the cut-off ones: %+v, %v", sum, err)
 		}
 	})
+	t.Run("CancelledDuringRows", func(t *testing.T) {
+		// Ctrl-C while the rows go in: the import stops, and leaves the
+		// target empty, although the store's transactions themselves
+		// ignore cancellation.
+		dir := t.TempDir()
+		stop, cancel := context.WithCancel(ctx)
+		defer cancel()
+		firstTable := bytes.Index(data, []byte("tables/"))
+		r := &cancelAt{r: bytes.NewReader(data), at: int64(firstTable) + 2048, cancel: cancel}
+		if _, err := store.Import(stop, importCfg(t, dir, key), r); !errors.Is(err, context.Canceled) {
+			t.Fatalf("import cancelled in the rows: %v, want %v", err, context.Canceled)
+		}
+		wantEmptyTarget(t, dir, tables)
+	})
 	t.Run("DamagedBlob", func(t *testing.T) {
 		dir := t.TempDir()
 		damaged := slices.Clone(entries)
@@ -447,4 +461,20 @@ func TestStore_ImportRefuses(t *testing.T) {
 		refused(t, importCfg(t, dir, key), writeEntries(t, damaged, -1, false), sesame.Invalid, "do not match")
 		wantEmptyTarget(t, dir, tables)
 	})
+}
+
+// cancelAt reads r and calls cancel once at bytes have been read.
+type cancelAt struct {
+	r      io.Reader
+	n, at  int64
+	cancel func()
+}
+
+func (c *cancelAt) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n >= c.at {
+		c.cancel()
+	}
+	return n, err
 }

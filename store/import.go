@@ -202,6 +202,10 @@ type importer struct {
 	missing map[string]bool          // the blobs the source lacked
 	bytes   int64
 	next    *tar.Header // the entry after the blobs
+	// stop is the caller's context: the rows go in through the store's
+	// writer, whose transactions ignore cancellation, so the import looks
+	// at it between rows itself.
+	stop context.Context
 }
 
 // importedBlob is what an import learnt of a blob while storing it.
@@ -267,6 +271,7 @@ func (im *importer) run(ctx context.Context) error {
 	if err := im.readBlobs(ctx); err != nil {
 		return err
 	}
+	im.stop = ctx
 	return im.st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		// Again inside the transaction: nothing may have come meanwhile.
 		if err := checkEmpty(ctx, tx, im.st.dialect); err != nil {
@@ -428,7 +433,7 @@ func (im *importer) readTable(ctx context.Context, tx *sqlx.Tx, hdr *tar.Header)
 		return fmt.Errorf("store: import %s: %w", name, err)
 	}
 	defer stmt.Close()
-	n, err := insertRows(ctx, dec, stmt, name, len(head.Columns), check)
+	n, err := insertRows(ctx, im.stop, dec, stmt, name, len(head.Columns), check)
 	if err != nil {
 		return err
 	}
@@ -448,9 +453,12 @@ func (im *importer) readTable(ctx context.Context, tx *sqlx.Tx, hdr *tar.Header)
 
 // insertRows inserts the rows that dec reads, each checked by check
 // first, and returns how many there were.
-func insertRows(ctx context.Context, dec *json.Decoder, stmt *sqlx.Stmt, table string, cols int, check func([]any) error) (int64, error) {
+func insertRows(ctx, stop context.Context, dec *json.Decoder, stmt *sqlx.Stmt, table string, cols int, check func([]any) error) (int64, error) {
 	var n int64
 	for {
+		if err := stop.Err(); err != nil {
+			return n, err
+		}
 		var raw []json.RawMessage
 		if err := dec.Decode(&raw); errors.Is(err, io.EOF) {
 			return n, nil
