@@ -32,6 +32,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+case "$replicas" in
+'' | *[!0-9]* | 0) echo "cluster: --replicas wants a positive number, not '$replicas'" >&2; exit 2 ;;
+esac
+
 need=()
 [ -n "$(pg_bin)" ] || need+=(postgresql)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
