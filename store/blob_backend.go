@@ -44,6 +44,8 @@ type blobBackend interface {
 	sweep(ctx context.Context, referenced func(key string) (bool, error)) (int, error)
 	// ping reports whether new bytes can be written.
 	ping(ctx context.Context) error
+	// any names one committed blob ("" when there is none).
+	any(ctx context.Context) (string, error)
 }
 
 // blobWriter receives the bytes of one staged upload.
@@ -195,4 +197,23 @@ func (d *diskBlobs) ping(ctx context.Context) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// any names one file under the blob directory.
+func (d *diskBlobs) any(context.Context) (string, error) {
+	found := ""
+	err := filepath.WalkDir(d.blobDir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.Type().IsRegular() {
+			found = p
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: list blobs: %w", err)
+	}
+	return found, nil
 }

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/sesame-share/sesame"
 	"github.com/sesame-share/sesame/authenticators"
 	"github.com/sesame-share/sesame/store"
@@ -436,6 +438,38 @@ func TestStore_ImportRefuses(t *testing.T) {
 		sum, err := store.Import(ctx, importCfg(t, dir, key), bytes.NewReader(data))
 		if err != nil || sum.Blobs != int64(len(in.files)) {
 			t.Fatalf("the whole stream after the cut-off ones: %+v, %v", sum, err)
+		}
+	})
+	t.Run("ForeignBlobs", func(t *testing.T) {
+		// An import that names the source's own data directory or bucket
+		// (with another database) finds blobs its rows do not name: it
+		// refuses, and removes none of them.
+		dir := t.TempDir()
+		foreign := sesame.NewID("")
+		if onS3() {
+			c := testS3(t)
+			if _, err := c.PutObject(ctx, s3Bucket(), s3Config(t, dir).Prefix+"blobs/"+foreign, bytes.NewReader([]byte("theirs")), 6, minio.PutObjectOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			p := filepath.Join(dir, "blobs", foreign[:2], foreign[2:4], foreign)
+			if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("theirs"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		refused(t, importCfg(t, dir, key), data, sesame.Conflict, "blob storage is not empty")
+		cfg := importCfg(t, dir, key)
+		cfg.Exclusive = false // a reader: no sweep
+		st, err := store.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if got := (&testStore{Store: st}).readBlob(t, foreign); string(got) != "theirs" {
+			t.Errorf("the foreign blob holds %q after the refused import", got)
 		}
 	})
 	t.Run("CancelledDuringRows", func(t *testing.T) {

@@ -59,7 +59,7 @@ func Import(ctx context.Context, cfg Config, r io.Reader) (*ImportSummary, error
 	if cfg.SecretKeyFile, err = importKeyFile(cfg, m); err != nil {
 		return nil, err
 	}
-	cfg.migrateTo = m.SchemaVersion
+	cfg.migrateTo, cfg.noSweep = m.SchemaVersion, true
 	st, err := Open(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -225,7 +225,21 @@ func (im *importer) checkTarget(ctx context.Context) error {
 		return &sesame.Error{Kind: sesame.Conflict, Message: fmt.Sprintf(
 			"The target database is at schema version %d, past the export's %d: import into a new, empty database.", v, im.m.SchemaVersion)}
 	}
-	return checkEmpty(ctx, im.st.db, im.st.dialect)
+	if err := checkEmpty(ctx, im.st.db, im.st.dialect); err != nil {
+		return err
+	}
+	// Blobs the target's rows do not name may be another instance's: the
+	// source's own, when the import names the source's data directory or
+	// bucket. Nothing is stored beside them, and nothing of them removed.
+	some, err := im.st.blobs.any(ctx)
+	if err != nil {
+		return err
+	}
+	if some != "" {
+		return &sesame.Error{Kind: sesame.Conflict, Message: fmt.Sprintf(
+			"The target's blob storage is not empty (it holds %s): import into an empty data directory or bucket prefix, not the source's.", some)}
+	}
+	return nil
 }
 
 // queryer is a database or a transaction.

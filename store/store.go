@@ -76,6 +76,10 @@ type Config struct {
 	// migrateTo stops the migrations at this version (0: apply all), for
 	// an import of an export made at that version.
 	migrateTo int
+	// noSweep keeps an Exclusive Open from sweeping: an import's target
+	// may hold blobs that are not its own (the source's), which it refuses
+	// to touch.
+	noSweep bool
 }
 
 // Store is the SQLite or PostgreSQL and local-disk or S3 implementation of
@@ -193,7 +197,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		st.Close()
 		return nil, err
 	}
-	if st.lock != nil {
+	if st.lock != nil && !cfg.noSweep {
 		if err := st.sweep(ctx); err != nil {
 			st.Close()
 			return nil, err

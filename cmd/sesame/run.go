@@ -43,7 +43,7 @@ Usage:
 gracefully: requests in flight get http.shutdown_timeout to finish.
 Scopes: objects:read objects:write links:read links:write links:send audit:read admin
 Move an instance (here to PostgreSQL; the target must be empty and use the source's key):
-  sesame export --data DIR | SESAME_DATABASE_URL=postgres://... SESAME_SECRET_KEY_FILE=DIR/secret.key sesame import
+  sesame export --data DIR | SESAME_DATABASE_URL=postgres://... SESAME_SECRET_KEY_FILE=DIR/secret.key sesame import --data NEWDIR
 Every configuration key can also be set as SESAME_<PATH> (http.read_timeout is SESAME_HTTP_READ_TIMEOUT).
 `
 
