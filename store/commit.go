@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -28,7 +30,7 @@ import (
 // maxBatch bounds the callers one transaction serves.
 const maxBatch = 64
 
-var errStoreClosed = errors.New("store: closed")
+var errStoreClosed = &sesame.Error{Kind: sesame.Unavailable, Message: "The service is shutting down; try again.", Err: errors.New("store: closed")}
 
 type writeJob struct {
 	ctx  context.Context
@@ -134,7 +136,8 @@ func (st *Store) runBatch(batch []*writeJob) {
 // commitBatch runs live in one transaction; a lone caller needs no
 // savepoint. It returns the error that undid every caller's writes.
 func (st *Store) commitBatch(live []*writeJob) error {
-	ctx := context.Background()
+	ctx, cancel := batchContext(live)
+	defer cancel()
 	tx, err := st.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -145,12 +148,12 @@ func (st *Store) commitBatch(live []*writeJob) error {
 	}
 	if len(live) == 1 {
 		j := live[0]
-		if j.err = j.fn(context.WithoutCancel(j.ctx), tx); j.err != nil {
+		if j.err = st.call(j, tx); j.err != nil {
 			return nil // rolled back by the deferred Rollback
 		}
 	} else {
 		for _, j := range live {
-			if err := st.runSaved(tx, j); err != nil {
+			if err := st.runSaved(ctx, tx, j); err != nil {
 				return err
 			}
 		}
@@ -163,12 +166,11 @@ func (st *Store) commitBatch(live []*writeJob) error {
 
 // runSaved runs one caller inside a savepoint, and rolls back to it when
 // the caller fails. Its error is one that leaves the transaction unusable.
-func (st *Store) runSaved(tx *sqlx.Tx, j *writeJob) error {
-	ctx := context.Background()
+func (st *Store) runSaved(ctx context.Context, tx *sqlx.Tx, j *writeJob) error {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT caller`); err != nil {
 		return fmt.Errorf("store: savepoint: %w", err)
 	}
-	if j.err = j.fn(context.WithoutCancel(j.ctx), tx); j.err != nil {
+	if j.err = st.call(j, tx); j.err != nil {
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT caller`); err != nil {
 			return fmt.Errorf("store: rollback to savepoint: %w", err)
 		}
@@ -177,4 +179,33 @@ func (st *Store) runSaved(tx *sqlx.Tx, j *writeJob) error {
 		return fmt.Errorf("store: release savepoint: %w", err)
 	}
 	return nil
+}
+
+// call runs one caller's function. A panic in it is that caller's error
+// (and is logged with its stack): the writer goes on serving the others.
+func (st *Store) call(j *writeJob, tx *sqlx.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			st.log.Error("write transaction panicked", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("store: write panicked: %v", r)
+		}
+	}()
+	return j.fn(context.WithoutCancel(j.ctx), tx)
+}
+
+// batchContext bounds the transaction's own statements (begin, the write
+// lock on PostgreSQL, savepoints, commit) by the latest deadline among
+// its callers; a caller without one leaves it unbounded.
+func batchContext(live []*writeJob) (context.Context, context.CancelFunc) {
+	var latest time.Time
+	for _, j := range live {
+		d, ok := j.ctx.Deadline()
+		if !ok {
+			return context.Background(), func() {}
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return context.WithDeadline(context.Background(), latest)
 }

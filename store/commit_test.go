@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -118,5 +120,51 @@ func TestStore_GroupCommitAndCancellation(t *testing.T) {
 	var n int
 	if err := ts.rawDB(t).QueryRowContext(bg, `SELECT COUNT(*) FROM gc_cancel`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d rows (%v), want the one written after the cancel", n, err)
+	}
+}
+
+// One batch, four callers in one transaction: the one that fails and the
+// one that panics are undone to their savepoints; the others commit.
+func TestStore_GroupCommitBatchUndoesOnlyTheFailed(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestStore(t)
+	if err := ts.WriteTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE gc_batch (k TEXT PRIMARY KEY)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(k string, then func() error) func(context.Context, *sqlx.Tx) error {
+		return func(ctx context.Context, tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO gc_batch (k) VALUES (?)`), k); err != nil {
+				return err
+			}
+			return then()
+		}
+	}
+	errNo := errors.New("changed my mind")
+	errs := ts.RunBatch(
+		insert("a", func() error { return nil }),
+		insert("b", func() error { return errNo }),
+		insert("c", func() error { panic("a bug") }),
+		insert("d", func() error { return nil }))
+	if errs[0] != nil || !errors.Is(errs[1], errNo) || errs[2] == nil || !strings.Contains(errs[2].Error(), "a bug") || errs[3] != nil {
+		t.Errorf("answers %v; want nil, %v, the panic, nil", errs, errNo)
+	}
+	var got []string
+	rows, err := ts.rawDB(t).QueryContext(ctx, `SELECT k FROM gc_batch ORDER BY k`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, k)
+	}
+	if diff := cmp.Diff([]string{"a", "d"}, got); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 }

@@ -120,7 +120,13 @@ func (st *Store) sweepBucketIfDue(ctx context.Context, now time.Time) (int, erro
 	if _, ok := st.blobs.(*s3Blobs); !ok || now.Sub(time.Unix(0, st.lastSweep.Load())) < bucketSweepEvery {
 		return 0, nil
 	}
-	return st.sweepBlobs(ctx)
+	n := 0
+	err := st.oneAtATime(ctx, "blob-sweep", func() error {
+		var err error
+		n, err = st.sweepBlobs(ctx)
+		return err
+	})
+	return n, err
 }
 
 // sweep removes the staged uploads under tmp/ and the blobs no row refers
