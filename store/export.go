@@ -194,10 +194,7 @@ func (st *Store) openSnapshot(ctx context.Context) (*snapshot, error) {
 		}
 		return &snapshot{tx: tx}, nil
 	}
-	db, err := sqlx.Open(sqliteDriver, dsn(filepath.Join(st.dir, "sesame.db"), "deferred"))
-	if err != nil {
-		return nil, fmt.Errorf("store: export snapshot: %w", err)
-	}
+	db := openSQLiteDB(dsn(filepath.Join(st.dir, "sesame.db"), "deferred"))
 	db.SetMaxOpenConns(1)
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {

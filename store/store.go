@@ -10,6 +10,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -254,17 +255,30 @@ func (st *Store) openDB(cfg Config) error {
 	return nil
 }
 
-// sqliteDriver is mattn/go-sqlite3 with the store's per-connection
-// settings that its connection string cannot carry: temporary files (the
-// statement journal of an INSERT that fires a trigger, sorts) stay in
-// memory, where each link create used to open and delete one.
-const sqliteDriver = "sqlite3_sesame"
+// sqliteConnector opens connections to dsn with mattn/go-sqlite3 and the
+// store's per-connection settings that a connection string cannot carry:
+// temporary files (the statement journal of an INSERT that fires a
+// trigger, sorts) stay in memory, where each link create used to open and
+// delete one.
+type sqliteConnector struct {
+	dsn string
+	drv *sqlite3.SQLiteDriver
+}
 
-func init() {
-	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+func newSQLiteConnector(dsn string) *sqliteConnector {
+	return &sqliteConnector{dsn: dsn, drv: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		_, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil)
 		return err
-	}})
+	}}}
+}
+
+func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+
+func (c *sqliteConnector) Driver() driver.Driver { return c.drv }
+
+// openSQLiteDB is a pool of connections to dsn.
+func openSQLiteDB(dsn string) *sqlx.DB {
+	return sqlx.NewDb(sql.OpenDB(newSQLiteConnector(dsn)), "sqlite3")
 }
 
 // openSQLite opens the database file at path with a pool for reads and one
@@ -277,15 +291,7 @@ func openSQLite(path string) (db, w *sqlx.DB, err error) {
 		return nil, nil, fmt.Errorf("store: create database: %w", err)
 	}
 	f.Close()
-	db, err = sqlx.Open(sqliteDriver, DSN(path))
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: open: %w", err)
-	}
-	w, err = sqlx.Open(sqliteDriver, DSN(path))
-	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("store: open: %w", err)
-	}
+	db, w = openSQLiteDB(DSN(path)), openSQLiteDB(DSN(path))
 	// Keep read connections open: each new SQLite connection re-reads the
 	// schema and runs the DSN's pragmas.
 	db.SetMaxIdleConns(16)
