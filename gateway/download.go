@@ -13,7 +13,6 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -227,9 +226,6 @@ func compressible(mimeType string) bool {
 	return false
 }
 
-// archiveBufs are the copy buffers of archives being written.
-var archiveBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
-
 // writeArchive streams entries as a zip or tar into w, one blob at a time,
 // so memory stays flat whatever the archive's size. Member names go
 // through sesame.ArchivePath, so that no stored name (one written before
@@ -237,17 +233,16 @@ var archiveBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return
 // its folder.
 func (s *Server) writeArchive(c *gin.Context, w io.Writer, format string, entries []sesame.ArchiveEntry) error {
 	ctx := c.Request.Context()
+	buf := make([]byte, 256<<10) // one per archive, for all its files
 	copyBlob := func(dst io.Writer, o *sesame.Object) error {
 		b, err := s.cfg.Objects.Open(ctx, o)
 		if err != nil {
 			return err
 		}
 		defer b.Close()
-		buf := archiveBufs.Get().(*[]byte)
-		defer archiveBufs.Put(buf)
 		// Not io.Copy: a file's WriteTo falls back to 32 KiB reads when
 		// dst is no socket, and each read and write is a system call.
-		n, err := io.CopyBuffer(dst, struct{ io.Reader }{b}, *buf)
+		n, err := io.CopyBuffer(dst, struct{ io.Reader }{b}, buf)
 		if err == nil && n != o.Size {
 			err = fmt.Errorf("gateway: blob %s has %d bytes, want %d", o.ID, n, o.Size)
 		}
