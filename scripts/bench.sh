@@ -97,7 +97,7 @@ if ! skip backends; then
 	start_versitygw || die "versitygw did not start"
 	export LOAD_S3_ACCESS_KEY="$s3_access_key" LOAD_S3_SECRET_KEY="$s3_secret_key"
 	backends=(
-		-pg-url "postgres://postgres@127.0.0.1:$pg_port/sesame_bench?sslmode=disable"
+		-pg-url "postgres://postgres@127.0.0.1:$pg_port/sesame_bench?sslmode=disable" # the password: PGPASSWORD
 		-pg-pid "$(head -n 1 "$pg_dir/data/postmaster.pid")"
 		-pg-version "$("$(pg_bin)/postgres" --version)"
 		-s3-endpoint "$s3_endpoint" -s3-pid "$s3_pid" -s3-version "versitygw $VERSITYGW_VERSION"

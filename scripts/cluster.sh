@@ -16,6 +16,7 @@
 # it installs when missing; versitygw is built once into the Go bin
 # directory.
 set -euo pipefail
+umask 077 # the key, the state file and the logs hold secrets
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/services.sh
 . scripts/lib/services.sh
@@ -74,7 +75,7 @@ start_versitygw
 [ -n "$proxy_port" ] || proxy_port=$(free_port)
 public_url="http://127.0.0.1:$proxy_port"
 "$dir/sesame" keygen >"$dir/secret.key"
-export SESAME_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/sesame?sslmode=disable"
+export SESAME_DATABASE_URL="$pg_url/sesame?sslmode=disable"
 export SESAME_SECRET_KEY_FILE="$dir/secret.key"
 export SESAME_STORAGE_BACKEND=s3
 export SESAME_STORAGE_S3_ENDPOINT="$s3_endpoint" SESAME_STORAGE_S3_BUCKET=sesame SESAME_STORAGE_S3_TLS=false

@@ -26,18 +26,24 @@ free_port() {
   echo "$p"
 }
 
-# start_postgres starts a throw-away PostgreSQL cluster (trust
-# authentication, 127.0.0.1 only, no fsync) in a new temporary directory
-# and sets pg_dir, pg_port and pg_dsn (the postgres database as user
-# postgres). stop_postgres stops it and removes the directory.
+# start_postgres starts a throw-away PostgreSQL cluster (127.0.0.1 only,
+# no fsync; user postgres with a new random password, so that other local
+# users cannot log in) in a new temporary directory and sets pg_dir,
+# pg_port, pg_password, pg_url BASE (postgres://postgres:PASSWORD@HOST:PORT)
+# and pg_dsn (its postgres database). PGPASSWORD is exported for the
+# client tools. stop_postgres stops it and removes the directory.
 start_postgres() {
   pg_dir=$(mktemp -d /tmp/sesame-pg.XXXXXX)
   pg_run=()
+  pg_password="$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  (umask 077 && printf '%s\n' "$pg_password" >"$pg_dir/pwfile")
   if [ "$(id -u)" = 0 ]; then # initdb refuses to run as root
-    chown postgres "$pg_dir"
+    chown -R postgres "$pg_dir"
     pg_run=(runuser -u postgres --)
   fi
-  "${pg_run[@]}" "$(pg_bin)/initdb" -D "$pg_dir/data" -A trust -U postgres -E UTF8 >"$pg_dir/initdb.log"
+  "${pg_run[@]}" "$(pg_bin)/initdb" -D "$pg_dir/data" -A scram-sha-256 --pwfile="$pg_dir/pwfile" -U postgres -E UTF8 >"$pg_dir/initdb.log"
+  rm -f "$pg_dir/pwfile"
+  export PGPASSWORD="$pg_password"
   # A port that looks free may be taken by the time the server binds it:
   # try the next one then.
   local tries=0
@@ -51,7 +57,8 @@ start_postgres() {
     fi
     pg_port=$((pg_port + 1))
   done
-  pg_dsn="postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable"
+  pg_url="postgres://postgres:$pg_password@127.0.0.1:$pg_port"
+  pg_dsn="$pg_url/postgres?sslmode=disable"
 }
 
 stop_postgres() {
