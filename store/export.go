@@ -353,7 +353,9 @@ func (st *Store) exportTable(ctx context.Context, tx *sqlx.Tx, tw *tar.Writer, t
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp("", "sesame-export-*.jsonl")
+	// In the data directory (mode 0700), not a shared /tmp: the rows hold
+	// password hashes, addresses and lookup MACs.
+	f, err := os.CreateTemp(st.dir, ".export-spool-*.jsonl")
 	if err != nil {
 		return fmt.Errorf("store: export spool: %w", err)
 	}

@@ -74,8 +74,7 @@ func Import(ctx context.Context, cfg Config, r io.Reader) (*ImportSummary, error
 		return nil, err
 	}
 	if err := im.run(ctx); err != nil {
-		im.removeBlobs(ctx)
-		return nil, importFailed(err)
+		return nil, importFailed(err, im.removeBlobs(ctx))
 	}
 	st.migrateTo = 0
 	if err := st.migrate(ctx); err != nil {
@@ -171,12 +170,17 @@ func importKeyFile(cfg Config, m *exportManifest) (string, error) {
 }
 
 // importFailed says that a failed import left the target as it was.
-func importFailed(err error) error {
+func importFailed(err error, left int) error {
 	msg := "The import failed: " + err.Error()
 	if e := sesame.AsError(err); e != nil && e.Message != "" {
 		msg = e.Message
 	}
-	msg = strings.TrimSuffix(msg, ".") + ". Nothing was committed and the blobs stored were removed, so the target is still empty: run sesame import again."
+	msg = strings.TrimSuffix(msg, ".") + ". Nothing was committed"
+	if left == 0 {
+		msg += " and the blobs stored were removed, so the target is still empty: run sesame import again."
+	} else {
+		msg += fmt.Sprintf(", but %d of the blobs stored could not be removed (the log names them): remove them, or import into another empty target.", left)
+	}
 	return &sesame.Error{Kind: sesame.KindOf(err), Message: msg, Err: err}
 }
 
@@ -391,13 +395,15 @@ func (im *importer) storeBlob(ctx context.Context, key string, size int64, buf [
 }
 
 // removeBlobs removes the blobs a failed import stored.
-func (im *importer) removeBlobs(ctx context.Context) {
+func (im *importer) removeBlobs(ctx context.Context) (left int) {
 	ctx = context.WithoutCancel(ctx)
 	for key := range im.blobs {
 		if err := im.st.blobs.remove(ctx, key); err != nil {
 			im.st.log.Warn("import: remove blob", "blob_key", key, "error", err)
+			left++
 		}
 	}
+	return left
 }
 
 func (im *importer) summary() *ImportSummary {
