@@ -79,12 +79,13 @@ func (ps *PortalService) load(ctx context.Context, v *Visit, id string) (*Object
 // IsTarget reports whether o is one of the link's targets (which a
 // recipient may not rename or delete: that is what was shared).
 func (v *Visit) IsTarget(o *Object) bool {
-	for _, id := range v.Link.Targets {
-		if id == o.ID {
-			return true
+	if v.targetIDs == nil {
+		v.targetIDs = make(map[string]bool, len(v.Link.Targets))
+		for _, id := range v.Link.Targets {
+			v.targetIDs[id] = true
 		}
 	}
-	return false
+	return v.targetIDs[o.ID]
 }
 
 // Resolve loads the object id names and checks that it lies within the

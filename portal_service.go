@@ -43,6 +43,8 @@ type Visit struct {
 	Secret  string   // the session's secret
 	Visitor Visitor
 	targets []*Object // loaded on first use
+	// targetIDs is the set of the link's target ids, made on first use.
+	targetIDs map[string]bool
 }
 
 // ErrDeadLink is the one answer for every link that cannot be used:
