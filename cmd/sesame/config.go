@@ -31,7 +31,7 @@ type Config struct {
 	DataDir   string `yaml:"data_dir"`
 	PublicURL string `yaml:"public_url"`
 	// MemoryLimit is the server's soft memory limit (GOMEMLIMIT wins
-	// when set); 0 means none.
+	// when set); 0 means automatic (memoryLimitFor).
 	MemoryLimit ByteSize `yaml:"memory_limit"`
 	Database    struct {
 		URL              string        `yaml:"url"`
@@ -139,7 +139,6 @@ func DefaultConfig() Config {
 	c.Storage.Backend = "disk"
 	c.Storage.S3.TLS = true
 	c.Storage.MaxUploadSize = 10 << 30
-	c.MemoryLimit = 96 << 20
 	c.Storage.MinFreeSpace = defaultMinFreeSpace
 	c.Transfer.DestURLTTL = time.Hour
 	c.Transfer.UploadURLTTL = time.Hour

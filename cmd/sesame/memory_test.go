@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 )
 
 // TestApplyMemoryLimit: memory_limit becomes the runtime's soft limit,
-// unless GOMEMLIMIT is set (the runtime has read it) or the key is 0.
+// or, at 0, 48 MiB and 24 MiB per CPU; GOMEMLIMIT, when set, wins.
 func TestApplyMemoryLimit(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() { debug.SetMemoryLimit(before) })
@@ -18,8 +19,18 @@ func TestApplyMemoryLimit(t *testing.T) {
 	cfg := DefaultConfig()
 	debug.SetMemoryLimit(math.MaxInt64)
 	applyMemoryLimit(cfg, nil, log)
-	if got := debug.SetMemoryLimit(-1); got != 96<<20 {
-		t.Errorf("default: limit %d, want 96 MiB", got)
+	if got, want := debug.SetMemoryLimit(-1), int64(48<<20+24<<20*runtime.GOMAXPROCS(0)); got != want {
+		t.Errorf("default: limit %d, want %d", got, want)
+	}
+	if got := memoryLimitFor(2); got != 96<<20 {
+		t.Errorf("automatic limit on 2 CPUs: %d, want 96 MiB", got)
+	}
+
+	cfg.MemoryLimit = 200 << 20
+	debug.SetMemoryLimit(math.MaxInt64)
+	applyMemoryLimit(cfg, nil, log)
+	if got := debug.SetMemoryLimit(-1); got != 200<<20 {
+		t.Errorf("memory_limit 200MiB: limit %d", got)
 	}
 
 	debug.SetMemoryLimit(math.MaxInt64)
@@ -28,9 +39,4 @@ func TestApplyMemoryLimit(t *testing.T) {
 		t.Errorf("with GOMEMLIMIT: limit changed to %d", got)
 	}
 
-	cfg.MemoryLimit = 0
-	applyMemoryLimit(cfg, nil, log)
-	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
-		t.Errorf("memory_limit 0: limit changed to %d", got)
-	}
 }
