@@ -35,7 +35,7 @@ func (s *slowNotifier) Notify(ctx context.Context, m *sesame.Message) (string, e
 // through several messages, each nearly as slow as the send timeout: no
 // message is sent twice, because a worker claims each message just before
 // it sends it, with a lease longer than the send may take.
-func TestWorkerNeverSendsALeasedMessageTwice(t *testing.T) {
+func TestWorker_NeverSendsALeasedMessageTwice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clk := newClock()

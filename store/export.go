@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -125,10 +126,7 @@ func (st *Store) Export(ctx context.Context, w io.Writer, sesameVersion string) 
 	}
 	sum, err := st.export(run.ctx, w, sesameVersion)
 	// A lapsed heartbeat ends run.ctx, and end reports it.
-	if endErr := run.end(); endErr != nil {
-		return nil, endErr
-	}
-	if err != nil {
+	if err := errors.Join(run.end(), err); err != nil {
 		return nil, err
 	}
 	return sum, nil

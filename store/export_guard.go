@@ -174,14 +174,16 @@ func (st *Store) purgeDeferred(ctx context.Context, stats PurgeStats, now time.T
 			}
 		}
 		if len(keys) > 0 {
+			var n int64
 			err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
-				n, err := execIn(ctx, tx, `DELETE FROM deferred_blobs WHERE blob_key IN (?)`, keys)
-				stats["deferred_blobs"] += n
+				var err error
+				n, err = execIn(ctx, tx, `DELETE FROM deferred_blobs WHERE blob_key IN (?)`, keys)
 				return err
 			})
 			if err != nil {
 				return fmt.Errorf("store: purge deferred blobs: %w", err)
 			}
+			stats["deferred_blobs"] += n // counted once committed
 		}
 		if len(keys) < purgeBatch {
 			return nil

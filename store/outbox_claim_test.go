@@ -13,7 +13,7 @@ import (
 // Workers on several replicas claim from one outbox at once: each message
 // goes to exactly one of them (FOR UPDATE SKIP LOCKED on PostgreSQL, the
 // one writer on SQLite), and none waits for another's claim.
-func TestOutboxConcurrentClaimsTakeEachMessageOnce(t *testing.T) {
+func TestStore_OutboxConcurrentClaimsTakeEachMessageOnce(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestStore(t)
 	const n, workers = 300, 6
