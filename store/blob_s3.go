@@ -276,11 +276,12 @@ func (b *s3Blobs) sweep(ctx context.Context, referenced func(key string) (bool, 
 func (b *s3Blobs) any(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the listing after the first object
-	for info := range b.c.ListObjects(ctx, b.bucket, minio.ListObjectsOptions{Prefix: b.prefix + "blobs/", Recursive: true, MaxKeys: 1}) {
-		if info.Err != nil {
-			return "", fmt.Errorf("store: list blobs: %w", info.Err)
-		}
-		return "s3://" + b.bucket + "/" + info.Key, nil
+	info, ok := <-b.c.ListObjects(ctx, b.bucket, minio.ListObjectsOptions{Prefix: b.prefix + "blobs/", Recursive: true, MaxKeys: 1})
+	switch {
+	case !ok:
+		return "", nil
+	case info.Err != nil:
+		return "", fmt.Errorf("store: list blobs: %w", info.Err)
 	}
-	return "", nil
+	return "s3://" + b.bucket + "/" + info.Key, nil
 }
