@@ -27,13 +27,51 @@ fi
 if [ "${CI:-}" = true ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   need_apt+=(nginx)
 fi
+# What the first steps need (the C compiler, for cgo) is installed now;
+# the rest, and versitygw's build, happen in the background while the
+# format check, vet and staticcheck run, and are waited for before the
+# tests that use them.
+bg_dir=$(mktemp -d /tmp/sesame-test-bg.XXXXXX)
+apt_pid="" vgw_pid=""
+
+# stop_servers is the EXIT trap: it stops the background steps and
+# whichever throw-away servers run.
+stop_servers() {
+  for p in $apt_pid $vgw_pid; do kill "$p" 2>/dev/null || true; done
+  stop_postgres
+  stop_versitygw
+  rm -rf "$bg_dir"
+}
+trap stop_servers EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "== installing ${need_apt[*]}"
-  apt_install "${need_apt[@]}"
+  if ! command -v gcc >/dev/null 2>&1; then
+    echo "== installing ${need_apt[*]}"
+    apt_install "${need_apt[@]}"
+  else
+    echo "== installing ${need_apt[*]} (in the background)"
+    apt_install "${need_apt[@]}" >"$bg_dir/apt.log" 2>&1 &
+    apt_pid=$!
+  fi
 fi
+
+# wait_for NAME PID LOG waits for a background step, and stops the run
+# when it failed.
+wait_for() {
+  [ -n "$2" ] || return 0
+  if ! wait "$2"; then
+    echo "$1 failed:"; tail -40 "$3"; exit 1
+  fi
+}
 
 echo "== go modules"
 go mod download
+if [ ! -x "$(gobin)/versitygw" ]; then
+  echo "== building versitygw $VERSITYGW_VERSION (in the background, once; it takes a few minutes)"
+  install_versitygw >"$bg_dir/versitygw.log" 2>&1 &
+  vgw_pid=$!
+fi
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './scripts/sdk/node_modules/*'))
@@ -59,18 +97,11 @@ go run github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0 -over 24 $product
 
 # The move into PostgreSQL + S3 (TestExportImport_IntoPostgresS3) needs both
 # throw-away servers: it runs with the store's S3 run below.
+wait_for "installing ${need_apt[*]:-}" "$apt_pid" "$bg_dir/apt.log"
+apt_pid=""
 echo "== go test -race"
 go test -race -count=1 -skip '^TestExportImport_IntoPostgresS3$' ./...
 
-trap stop_servers EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# stop_servers is the EXIT trap: it stops whichever throw-away servers run.
-stop_servers() {
-  stop_postgres
-  stop_versitygw
-}
 
 if [ -z "${SESAME_TEST_POSTGRES_DSN:-}" ] && [ -n "$(pg_bin)" ]; then
   start_postgres
@@ -83,6 +114,10 @@ else
   echo "== the store's tests on PostgreSQL skipped: no PostgreSQL server installed (CI=true installs one)"
 fi
 
+if [ -n "$vgw_pid" ] && ! wait "$vgw_pid"; then
+  echo "== building versitygw failed:"; tail -20 "$bg_dir/versitygw.log"
+fi
+vgw_pid=""
 if [ -z "${SESAME_TEST_S3_ENDPOINT:-}" ]; then
   if install_versitygw; then
     start_versitygw
