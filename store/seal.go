@@ -37,9 +37,15 @@ func (st *Store) unseal(sealed, aad []byte) ([]byte, error) {
 }
 
 func (st *Store) gcm() (cipher.AEAD, error) {
-	block, err := aes.NewCipher(st.keys.Seal)
-	if err != nil {
-		return nil, fmt.Errorf("store: seal key: %w", err)
-	}
-	return cipher.NewGCM(block)
+	// Made once: every link opened unseals its token, and an AEAD is safe
+	// for concurrent use.
+	st.aeadOnce.Do(func() {
+		block, err := aes.NewCipher(st.keys.Seal)
+		if err != nil {
+			st.aeadErr = fmt.Errorf("store: seal key: %w", err)
+			return
+		}
+		st.aead, st.aeadErr = cipher.NewGCM(block)
+	})
+	return st.aead, st.aeadErr
 }

@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
@@ -21,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -109,6 +111,10 @@ type Store struct {
 	// writes runs every write transaction (withTx), several callers to a
 	// commit.
 	writes *writer
+	// aead seals and unseals with keys.Seal, made on first use.
+	aeadOnce sync.Once
+	aead     cipher.AEAD
+	aeadErr  error
 	// lastSweep is when the blobs were last swept, in UnixNano of now.
 	lastSweep atomic.Int64
 	// migrateTo is Config.migrateTo.
