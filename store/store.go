@@ -15,6 +15,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -111,6 +112,8 @@ type Store struct {
 	// writes runs every write transaction (withTx), several callers to a
 	// commit.
 	writes *writer
+	// macs holds keyed HMAC-SHA256 states for mac, reset after each use.
+	macs sync.Pool
 	// aead seals and unseals with keys.Seal, made on first use.
 	aeadOnce sync.Once
 	aead     cipher.AEAD
@@ -448,7 +451,11 @@ func (st *Store) ensureBucket(ctx context.Context) error {
 // mac returns the keyed MAC of a secret for one purpose, for lookups that
 // never store the secret itself.
 func (st *Store) mac(purpose, secret string) []byte {
-	h := hmac.New(sha256.New, st.keys.MAC)
+	h, _ := st.macs.Get().(hash.Hash)
+	if h == nil {
+		h = hmac.New(sha256.New, st.keys.MAC)
+	}
+	defer func() { h.Reset(); st.macs.Put(h) }()
 	h.Write([]byte(purpose))
 	h.Write([]byte{0})
 	h.Write([]byte(secret))
