@@ -220,7 +220,14 @@ func (st *Store) removeBlob(ctx context.Context, key string) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	deferred, err := st.deferRemoval(ctx, key)
+	// Mostly no export runs: a read says so without a write. An export
+	// that registers after this read opened its snapshot after the row's
+	// deletion had committed, so it does not name the blob.
+	live, err := st.exportLive(ctx, st.nowUTC())
+	deferred := false
+	if err == nil && live {
+		deferred, err = st.deferRemoval(ctx, key)
+	}
 	if err != nil {
 		// Whether an export needs the bytes is unknown: keep them. The
 		// sweep removes a blob that no row names.
