@@ -92,10 +92,7 @@ func (v *Visit) IsTarget(o *Object) bool {
 // link. Anything else is NotFound, whether it exists or not.
 func (ps *PortalService) Resolve(ctx context.Context, v *Visit, id string) (*Object, error) {
 	if !ValidID(PrefixObject, id) {
-		if _, err := ps.Targets(ctx, v); err != nil {
-			return nil, err
-		}
-		return nil, errOutOfScope
+		return nil, errOutOfScope // no lookup for what cannot be an id
 	}
 	o, err := ps.load(ctx, v, id)
 	if err != nil {
