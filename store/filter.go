@@ -87,8 +87,8 @@ func (q *query) addCond(col string, ft sesame.FieldType, c sesame.Cond) error {
 // fetch one row more than the size, to tell whether another page follows.
 func (q *query) page(orderBy, col string, numeric, desc bool, after *sesame.Cursor, size int) (string, int, error) {
 	if after != nil {
-		if after.OrderBy != orderBy || after.Desc != desc {
-			return "", 0, sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order; repeat the first request's order and order_by")
+		if err := checkCursor(after, orderBy, desc); err != nil {
+			return "", 0, err
 		}
 		if err := q.addKeyset(col, numeric, after); err != nil {
 			return "", 0, err
@@ -106,6 +106,14 @@ func (q *query) page(orderBy, col string, numeric, desc bool, after *sesame.Curs
 		order += ", id " + dir
 	}
 	return order, size, nil
+}
+
+// checkCursor refuses a cursor from a listing in another order.
+func checkCursor(after *sesame.Cursor, orderBy string, desc bool) error {
+	if after.OrderBy != orderBy || after.Desc != desc {
+		return sesame.FieldErr("BadState", "/last", "last belongs to a listing with another order; repeat the first request's order and order_by")
+	}
+	return nil
 }
 
 func (q *query) addKeyset(col string, numeric bool, c *sesame.Cursor) error {

@@ -9,18 +9,12 @@ import (
 	"github.com/sesame-share/sesame"
 )
 
-// FindLinks implements sesame.LinkStore.
+// FindLinks implements sesame.LinkStore. A listing in the default order
+// (created_at) filtered by a tag or one target reads link_index; any other
+// listing reads links through the index of its order.
 func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.LinkPage, error) {
 	bucketID := st.bucketOrDefault(f.BucketID)
 	if err := st.checkBucket(ctx, st.db, bucketID); err != nil {
-		return nil, err
-	}
-	q, err := st.linkWhere(bucketID, f.Conds)
-	if err != nil {
-		return nil, err
-	}
-	page := &sesame.LinkPage{}
-	if page.Count, err = st.countLinks(ctx, bucketID, q, len(f.Conds) == 0); err != nil {
 		return nil, err
 	}
 	orderBy := f.OrderBy
@@ -28,16 +22,33 @@ func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.Li
 	if !ok {
 		orderBy, col = "created_at", "created_at"
 	}
-	order, size, err := q.page(orderBy, col, col == "access_count" || col == "max_access_count", f.Desc, f.After, f.Size)
+	term, conds := "", f.Conds
+	if col == "created_at" {
+		term, conds = indexTerm(f.Conds)
+	}
+	q, err := st.linkWhere(bucketID, conds)
 	if err != nil {
 		return nil, err
+	}
+	var sel string
+	page := &sesame.LinkPage{}
+	if term != "" {
+		sel, err = st.indexedLinks(ctx, page, bucketID, term, q, len(conds) == 0, f)
+	} else {
+		sel, err = st.scannedLinks(ctx, page, bucketID, q, len(conds) == 0, orderBy, col, f)
+	}
+	if err != nil {
+		return nil, err
+	}
+	size := f.Size
+	if size <= 0 {
+		size = 50
 	}
 	var rows []struct {
 		ID    string `db:"id"`
 		Value string `db:"v"`
 	}
-	sel := `SELECT id, CAST(` + col + ` AS TEXT) AS v FROM links`
-	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(sel+q.sql()+order+` LIMIT ?`), append(q.args, size+1)...); err != nil {
+	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(sel+` LIMIT ?`), append(q.args, size+1)...); err != nil {
 		return nil, fmt.Errorf("store: find links: %w", err)
 	}
 	ids := make([]string, 0, len(rows))
@@ -53,6 +64,79 @@ func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.Li
 		return nil, err
 	}
 	return page, nil
+}
+
+// scannedLinks counts the links q selects into page and returns the page
+// query in the order of col; q gains the cursor's condition.
+func (st *Store) scannedLinks(ctx context.Context, page *sesame.LinkPage, bucketID string, q *query, unfiltered bool, orderBy, col string, f sesame.LinkFilter) (string, error) {
+	var err error
+	if page.Count, err = st.countLinks(ctx, bucketID, q, unfiltered); err != nil {
+		return "", err
+	}
+	order, _, err := q.page(orderBy, col, col == "access_count" || col == "max_access_count", f.Desc, f.After, f.Size)
+	if err != nil {
+		return "", err
+	}
+	return `SELECT id, CAST(` + col + ` AS TEXT) AS v FROM links` + q.sql() + order, nil
+}
+
+// indexedLinks counts the links of term that q also selects into page and
+// returns the page query, which reads link_index in created_at order and
+// joins links only when q has conditions of its own.
+func (st *Store) indexedLinks(ctx context.Context, page *sesame.LinkPage, bucketID, term string, q *query, alone bool, f sesame.LinkFilter) (string, error) {
+	from := ` FROM link_index`
+	if !alone {
+		from += ` JOIN links ON links.id = link_index.link_id`
+	}
+	idx := &query{d: q.d}
+	idx.add("link_index.bucket = ?", bucketID)
+	idx.add("link_index.term = ?", term)
+	if !alone {
+		idx.where, idx.args = append(idx.where, q.where...), append(idx.args, q.args...)
+	}
+	if err := st.db.GetContext(ctx, &page.Count, st.db.Rebind(`SELECT COUNT(*)`+from+idx.sql()), idx.args...); err != nil {
+		return "", fmt.Errorf("store: count links: %w", err)
+	}
+	dir, op := "ASC", ">"
+	if f.Desc {
+		dir, op = "DESC", "<"
+	}
+	if f.After != nil {
+		if err := checkCursor(f.After, "created_at", f.Desc); err != nil {
+			return "", err
+		}
+		idx.add("(link_index.link_created, link_index.link_id) "+op+" (?, ?)", f.After.Value, f.After.ID)
+	}
+	q.where, q.args = idx.where, idx.args
+	return `SELECT link_index.link_id AS id, link_index.link_created AS v` + from + idx.sql() +
+		` ORDER BY link_index.link_created ` + dir + `, link_index.link_id ` + dir, nil
+}
+
+// indexTerm picks the condition that link_index can serve, the first tag
+// or an equality on target_id, and returns its term and the other
+// conditions.
+func indexTerm(conds []sesame.Cond) (string, []sesame.Cond) {
+	for i, c := range conds {
+		var term string
+		var rest *sesame.Cond
+		switch {
+		case c.Field == "tags" && len(c.Values) > 0:
+			term = "tag:" + c.Values[0]
+			if len(c.Values) > 1 {
+				rest = &sesame.Cond{Field: c.Field, Op: c.Op, Values: c.Values[1:]}
+			}
+		case c.Field == "target_id" && (c.Op == sesame.OpEq || c.Op == sesame.OpIn) && len(c.Values) == 1:
+			term = "target:" + c.Values[0]
+		default:
+			continue
+		}
+		others := append(append([]sesame.Cond{}, conds[:i]...), conds[i+1:]...)
+		if rest != nil {
+			others = append(others, *rest)
+		}
+		return term, others
+	}
+	return "", conds
 }
 
 // countLinks counts the links q selects; an unfiltered count comes from
