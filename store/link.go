@@ -99,18 +99,41 @@ func (st *Store) loadLinks(ctx context.Context, q sqlx.ExtContext, ids []string,
 	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
 		return nil, fmt.Errorf("store: load links: %w", err)
 	}
-	byID := make(map[string]*sesame.Link, len(rows))
+	byID := make(map[string]*linkRow, len(rows))
 	for i := range rows {
-		if rows[i].Deleted.Valid && !includeDeleted {
-			continue
+		if !rows[i].Deleted.Valid || includeDeleted {
+			byID[rows[i].ID] = &rows[i]
 		}
-		l, err := st.linkFromRow(&rows[i])
+	}
+	ordered := make([]*linkRow, 0, len(ids))
+	for _, id := range ids {
+		if r := byID[id]; r != nil {
+			ordered = append(ordered, r)
+		}
+	}
+	return st.linksFromRows(ctx, q, ordered)
+}
+
+// linksFromRows turns link rows into links, in their order, with their
+// targets and authenticators read in one query each.
+func (st *Store) linksFromRows(ctx context.Context, q sqlx.ExtContext, rows []*linkRow) ([]*sesame.Link, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	out := make([]*sesame.Link, len(rows))
+	ids := make([]string, len(rows))
+	byID := make(map[string]*sesame.Link, len(rows))
+	for i, r := range rows {
+		l, err := st.linkFromRow(r)
 		if err != nil {
 			return nil, err
 		}
-		byID[l.ID] = l
+		out[i], ids[i], byID[r.ID] = l, r.ID, l
 	}
-	query, args, _ = sqlx.In(`SELECT link_id, object_id FROM link_targets WHERE link_id IN (?) ORDER BY link_id, position`, ids)
+	query, args, err := sqlx.In(`SELECT link_id, object_id FROM link_targets WHERE link_id IN (?) ORDER BY link_id, position`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: link targets query: %w", err)
+	}
 	var targets []struct {
 		LinkID   string `db:"link_id"`
 		ObjectID string `db:"object_id"`
@@ -131,12 +154,6 @@ func (st *Store) loadLinks(ctx context.Context, q sqlx.ExtContext, ids []string,
 	for i := range auths {
 		if l := byID[auths[i].LinkID]; l != nil {
 			l.Authenticators = append(l.Authenticators, auths[i].authenticator())
-		}
-	}
-	out := make([]*sesame.Link, 0, len(ids))
-	for _, id := range ids {
-		if l := byID[id]; l != nil {
-			out = append(out, l)
 		}
 	}
 	return out, nil

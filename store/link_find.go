@@ -45,22 +45,22 @@ func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.Li
 		size = 50
 	}
 	var rows []struct {
-		ID    string `db:"id"`
+		linkRow
 		Value string `db:"v"`
 	}
 	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(sel+` LIMIT ?`), append(q.args, size+1)...); err != nil {
 		return nil, fmt.Errorf("store: find links: %w", err)
 	}
-	ids := make([]string, 0, len(rows))
-	for i, r := range rows {
+	found := make([]*linkRow, 0, len(rows))
+	for i := range rows {
 		if i == size {
-			last := rows[size-1]
+			last := &rows[size-1]
 			page.Next = &sesame.Cursor{OrderBy: orderBy, Desc: f.Desc, Value: last.Value, ID: last.ID}
 			break
 		}
-		ids = append(ids, r.ID)
+		found = append(found, &rows[i].linkRow)
 	}
-	if page.Links, err = st.loadLinks(ctx, st.db, ids, false); err != nil {
+	if page.Links, err = st.linksFromRows(ctx, st.db, found); err != nil {
 		return nil, err
 	}
 	return page, nil
@@ -77,16 +77,17 @@ func (st *Store) scannedLinks(ctx context.Context, page *sesame.LinkPage, bucket
 	if err != nil {
 		return "", err
 	}
-	return `SELECT id, CAST(` + col + ` AS TEXT) AS v FROM links` + q.sql() + order, nil
+	return `SELECT ` + linkCols + `, CAST(` + col + ` AS TEXT) AS v FROM links` + q.sql() + order, nil
 }
 
 // indexedLinks counts the links of term that q also selects into page and
-// returns the page query, which reads link_index in created_at order and
-// joins links only when q has conditions of its own.
+// returns the page query, which reads link_index in created_at order; the
+// count joins links only when q has conditions of its own.
 func (st *Store) indexedLinks(ctx context.Context, page *sesame.LinkPage, bucketID, term string, q *query, alone bool, f sesame.LinkFilter) (string, error) {
+	join := ` FROM link_index JOIN links ON links.id = link_index.link_id`
 	from := ` FROM link_index`
 	if !alone {
-		from += ` JOIN links ON links.id = link_index.link_id`
+		from = join
 	}
 	idx := &query{d: q.d}
 	idx.add("link_index.bucket = ?", bucketID)
@@ -108,7 +109,7 @@ func (st *Store) indexedLinks(ctx context.Context, page *sesame.LinkPage, bucket
 		idx.add("(link_index.link_created, link_index.link_id) "+op+" (?, ?)", f.After.Value, f.After.ID)
 	}
 	q.where, q.args = idx.where, idx.args
-	return `SELECT link_index.link_id AS id, link_index.link_created AS v` + from + idx.sql() +
+	return `SELECT ` + linkCols + `, link_index.link_created AS v` + join + idx.sql() +
 		` ORDER BY link_index.link_created ` + dir + `, link_index.link_id ` + dir, nil
 }
 
