@@ -1,27 +1,23 @@
 #!/usr/bin/env bash
-# bench.sh: measure sesame's large-file throughput and memory use, and how it
-# compares with nginx; small-file downloads, link creates and lists, and
-# sign-ins per second. The results go to docs/benchmarks.md. Its backends
-# section times the large-file download and the small-file portal download
-# on PostgreSQL + S3 next to SQLite + disk, alternating run by run, and
-# writes docs/benchmarks-backends.md.
+# bench.sh: measure sesame on SQLite + disk and on PostgreSQL + S3, side by
+# side with nginx in the same run: large-file throughput and memory use,
+# small-file downloads, link creates and lists, ZIPs and sign-ins. The
+# results go to docs/benchmarks.md, with a summary of the figures that
+# have targets at the top.
 #
 # This script installs nginx, wrk and PostgreSQL when they are missing
 # (apt-get) and builds versitygw once into the Go bin directory (a few
 # minutes the first time), builds the server and the benchmark's programs,
-# starts a throw-away PostgreSQL and versitygw for the backends section
-# (scripts/lib/services.sh; stopped and removed on exit), and runs the
-# benchmark itself, scripts/bench/load (`load bench`), which describes
+# starts a throw-away PostgreSQL and versitygw for the PostgreSQL + S3
+# server (scripts/lib/services.sh; stopped and removed on exit), and runs
+# the benchmark itself, scripts/bench/load (`load bench`), which describes
 # every measurement and every BENCH_* setting in its doc comments (main.go,
 # config.go).
 #
-#   scripts/bench.sh                 # 1 GiB, 3 runs, everything (a few minutes)
-#   BENCH_QUICK=1 scripts/bench.sh   # a short check; the reports go to $TMPDIR
+#   scripts/bench.sh                 # 1 GiB, 3 runs, everything, both servers (several minutes)
+#   BENCH_QUICK=1 scripts/bench.sh   # a short check; the report goes to $TMPDIR
 #   BENCH_SKIP=zip,signin scripts/bench.sh
 #   BENCH_SKIP=backends scripts/bench.sh   # SQLite + disk only, no PostgreSQL or S3
-#   BENCH_SKIP=put,dest,multipart,servefile,zip,nginx,small,links,signin scripts/bench.sh
-#                                    # the backends section alone: rewrites only
-#                                    # docs/benchmarks-backends.md
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -61,7 +57,7 @@ need() { # need COMMAND: install the package of that name when missing
 }
 
 if ! skip nginx || ! skip small; then need nginx; fi
-if ! skip small || ! skip backends; then need wrk; fi
+if ! skip small; then need wrk; fi
 command -v go >/dev/null || die "go is not on PATH; install the toolchain go.mod asks for"
 command -v gcc >/dev/null || die "gcc is missing (CGO_ENABLED=1 for SQLite)"
 if ! skip backends; then
@@ -85,10 +81,9 @@ CGO_ENABLED=1 go build -o "$BIN/sesame" ./cmd/sesame
 CGO_ENABLED=0 go build -o "$BIN/servefile" ./scripts/bench/servefile
 CGO_ENABLED=0 go build -o "$BIN/load" ./scripts/bench/load
 
-# The backends section's PostgreSQL (one database for its server) and S3
-# server, on free loopback ports; their process ids let the benchmark count
-# their CPU time. The S3 keys go through the environment, not the
-# command line.
+# The PostgreSQL (one database for the second server) and S3 server, on
+# free loopback ports; their process ids let the benchmark count their CPU
+# time. The S3 keys go through the environment, not the command line.
 backends=()
 if ! skip backends; then
 	echo "bench: starting PostgreSQL and versitygw" >&2

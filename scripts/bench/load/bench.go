@@ -22,7 +22,7 @@ import (
 	"time"
 )
 
-// bench is one benchmark run: the workspace, the server under test and
+// bench is one benchmark run: the workspace, the servers under test and
 // what has been measured so far.
 type bench struct {
 	cfg          *config
@@ -34,24 +34,36 @@ type bench struct {
 	work, bigFile, sha string
 	linkPassword       string
 
-	*server              // the server of every section but backends
-	load    *loadSampler // the load average while the server is measured
+	// sides are the servers under test: SQLite + disk, then PostgreSQL +
+	// S3 unless BENCH_SKIP names backends.
+	sides []*side
+	opts  backendOpts  // the PostgreSQL and S3 servers
+	load  *loadSampler // the load average while the servers are measured
 
 	xfer *http.Client // transfers: no compression, no redirects, long timeout
 	api  *http.Client
 
-	objID          string   // the large file's object
-	big            *visitor // signed in to a download link to it
-	portalURL      string
-	blob, blobDesc string // the large file's blob, which the references serve
+	blob, blobDesc string // the large file's blob on SQLite + disk, which the references serve
 
+	// mu guards procs and servers, which cleanup reads from the signal
+	// handler's goroutine too.
 	mu      sync.Mutex
 	procs   []*exec.Cmd // helpers to stop at the end: servefile, nginx
 	servers []*server   // sesame servers to stop at the end
 	once    sync.Once
 
-	res results
-	be  *backends // the backends section
+	res results // the figures of the whole run; each side holds its own
+}
+
+// lite is the SQLite + disk server, the first side.
+func (b *bench) lite() *side { return b.sides[0] }
+
+// pg is the PostgreSQL + S3 server, nil when BENCH_SKIP leaves it out.
+func (b *bench) pg() *side {
+	if len(b.sides) < 2 {
+		return nil
+	}
+	return b.sides[1]
 }
 
 func runBench(args []string) error {
@@ -65,14 +77,14 @@ func runBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *sesameBin == "" || *sfBin == "" && cfg.on("servefile") && cfg.mainOn() {
+	if *sesameBin == "" || *sfBin == "" && cfg.on("servefile") {
 		return errors.New("-sesame and -servefile name the binaries to run")
 	}
 	if err := bo.check(cfg); err != nil {
 		return err
 	}
 	b := &bench{cfg: cfg, sesameBin: *sesameBin, servefileBin: *sfBin, start: time.Now(), hz: clockTicks(),
-		xfer: transferClient(), api: client(4), server: &server{}, be: &backends{opts: *bo}}
+		xfer: transferClient(), api: client(4), opts: *bo}
 	if *since > 0 {
 		b.start = time.Unix(*since, 0)
 	}
@@ -92,22 +104,13 @@ func runBench(args []string) error {
 	return err
 }
 
-// run takes the steps in order; each one logs what it does. The main
-// server's sections come first and their report is written before the
-// backends section begins (on servers of its own), so that a failure
-// there leaves that report whole.
+// run takes the steps in order; each one logs what it does, and each
+// section runs on every server.
 func (b *bench) run() error {
-	steps := []func() error{b.setup}
-	if b.cfg.mainOn() {
-		steps = append(steps, b.startServer,
-			b.phasePut, b.phaseDest, b.phaseMultipart, b.phasePortal, b.phaseZip,
-			b.phaseAgainstNginx, b.phaseLinks, b.phaseSignIns,
-			b.finish, b.phaseReference, b.writeReport)
-	}
-	if b.cfg.on("backends") {
-		steps = append(steps, b.phaseBackends, b.writeBackendsReport)
-	}
-	for _, step := range steps {
+	for _, step := range []func() error{b.setup, b.startServers,
+		b.phasePut, b.phaseDest, b.phaseMultipart, b.phasePortal, b.phaseZip,
+		b.phaseAgainstNginx, b.phaseLinks, b.phaseSignIns,
+		b.finish, b.phaseReference, b.writeReport} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -139,15 +142,15 @@ func (b *bench) setup() error {
 	if err != nil {
 		return err
 	}
-	b.work, b.data, b.bigFile = work, filepath.Join(work, "data"), filepath.Join(work, "big.bin")
+	b.work, b.bigFile = work, filepath.Join(work, "big.bin")
 	// The file, its blob, the staging copy during a PUT or, later, the
-	// ZIP's blobs and the ZIP saved once; and slack. The backends section
-	// adds a blob on disk and one in the bucket (and its parts while a
-	// multipart upload is assembled), on this filesystem as bench.sh
-	// starts it.
+	// ZIP's blobs and the ZIP saved once; and slack. The PostgreSQL + S3
+	// server adds the blob and the ZIP's blobs in the bucket, the parts of
+	// a multipart upload while it is assembled and its own staging copy,
+	// on this filesystem as bench.sh starts the S3 server.
 	need := b.cfg.sizeBytes()*4 + 256<<20
 	if b.cfg.on("backends") {
-		need += b.cfg.sizeBytes() * 3
+		need += b.cfg.sizeBytes() * 4
 	}
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(work, &st); err == nil && int64(st.Bavail)*st.Bsize < need {
@@ -161,7 +164,7 @@ func (b *bench) setup() error {
 	pw := make([]byte, 12)
 	rand.Read(pw)
 	b.linkPassword = "bench-password-" + hex.EncodeToString(pw)
-	return os.Mkdir(b.data, 0o700)
+	return nil
 }
 
 // randomFile writes size random bytes to path and returns their sha256.
@@ -202,18 +205,11 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startServer starts the server of every section but backends, on
-// SQLite and the local disk (or whatever the run's SESAME_* variables say).
-func (b *bench) startServer() error {
-	b.server.name, b.server.log = "main", filepath.Join(b.work, "server.log")
-	if err := b.launch(b.server); err != nil {
+// startServers starts the servers (startSides) and the load sampling.
+func (b *bench) startServers() error {
+	if err := b.startSides(); err != nil {
 		return err
 	}
-	if !b.rss.proc {
-		b.logf("warning: no /proc/PID/status; the peak RSS comes from the server's rusage when it stops")
-	}
-	b.res.baseRSS = b.rss.now("VmRSS")
-	b.logf("baseline RSS %s MiB", b.res.baseRSS)
 	return b.noteLoad()
 }
 
@@ -228,23 +224,24 @@ func (b *bench) noteLoad() error {
 	return nil
 }
 
-// finish ends the measurements on the server: the load, its final and
-// peak RSS (from rusage when the server has stopped, without /proc).
+// finish ends the measurements on the servers: the load, their final and
+// peak RSS (from rusage when a server has stopped, without /proc).
 func (b *bench) finish() error {
 	b.res.loadAfter = loadavg()
 	b.res.loadDuring = b.load.stop()
 	b.load = nil
-	switch {
-	case b.rss.proc:
-		b.res.peak = b.rss.peak()
-		b.res.finalRSS = b.rss.now("VmRSS")
-		b.res.rssSrc = fmt.Sprintf("VmHWM in /proc/%d/status of the server process", b.rss.pid)
-	default:
-		b.server.stop()
-		b.res.peak, b.res.finalRSS, b.res.rssSrc = "n/a", "n/a", "not measured"
-		if ru, ok := b.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			b.res.peak = mibOf(ru.Maxrss, true)
-			b.res.rssSrc = "the maximum resident set size of the server's rusage"
+	b.res.rssSrc = "VmHWM in /proc/PID/status of each server's process"
+	for _, sd := range b.sides {
+		r := &sd.res
+		if sd.rss.proc {
+			r.peak, r.finalRSS = sd.rss.peak(), sd.rss.now("VmRSS")
+			continue
+		}
+		sd.server.stop()
+		r.peak, r.finalRSS, b.res.rssSrc = "n/a", "n/a", "not measured"
+		if ru, ok := sd.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.peak = mibOf(ru.Maxrss, true)
+			b.res.rssSrc = "the maximum resident set size of each server's rusage"
 		}
 	}
 	return nil

@@ -15,16 +15,16 @@ import (
 // variables (each a positive integer unless said otherwise):
 //
 //	BENCH_SIZE_MIB       the large file, MiB (1024)
-//	BENCH_RUNS           timed runs per large-file operation, median reported (3)
+//	BENCH_RUNS           timed runs per large-file operation and server, median reported (3)
 //	BENCH_ZIP_FILES      parts the large file is split into for the ZIP, at most 9999 (1000)
-//	BENCH_RUNS_NGINX     rounds of portal, dest-url and nginx downloads (5)
+//	BENCH_RUNS_NGINX     rounds of nginx, portal and dest-url downloads (5)
 //	BENCH_NGINX_WORKERS  nginx's worker_processes: auto or a number (auto)
 //	BENCH_SMALL_KIB      the small file for wrk, KiB (10)
-//	BENCH_WRK_RUNS       wrk runs each for the portal and nginx (3)
+//	BENCH_WRK_RUNS       wrk runs each for nginx and each portal (3)
 //	BENCH_WRK_THREADS    wrk -t (2), at most BENCH_WRK_CONNS
 //	BENCH_WRK_CONNS      wrk -c (64)
 //	BENCH_WRK_SECONDS    wrk -d (10)
-//	BENCH_CREATE_LINKS   links made by share/link/create, one per call (2000)
+//	BENCH_CREATE_LINKS   links made by share/link/create on each server, one per call (2000)
 //	BENCH_CREATE_CONC    clients making them (8)
 //	BENCH_LIST_CALLS     share/link/list calls per filter (200)
 //	BENCH_SIGNIN_CONC    visitors signing in at once (8)
@@ -34,29 +34,26 @@ import (
 //	BENCH_SKIP           comma-separated sections to leave out: put (the
 //	                     timed PUTs; one upload is still made), dest,
 //	                     multipart, servefile, zip, nginx, small, links,
-//	                     signin, backends; when it names every section but
-//	                     backends, only backends runs (and BENCH_OUT is
-//	                     left as it is)
+//	                     signin, and backends: the PostgreSQL + S3 server
+//	                     (SQLite + disk alone)
 //	BENCH_OUT            the report (docs/benchmarks.md)
-//	BENCH_OUT_BACKENDS   the backends section's report
-//	                     (docs/benchmarks-backends.md)
 //	BENCH_QUICK=1        a short check that everything runs: 64 MiB, one
 //	                     run each, wrk and sign-ins for 2 s, fewer links;
-//	                     the reports go to the temporary directory unless
-//	                     BENCH_OUT and BENCH_OUT_BACKENDS name files
+//	                     the report goes to the temporary directory unless
+//	                     BENCH_OUT names a file
 type config struct {
-	quick                                    bool
-	sizeMiB, runs, zipFiles, runsNginx       int
-	smallKiB, wrkRuns, wrkThreads, wrkConns  int
-	wrkSeconds, createLinks, createConc      int
-	listCalls, signinConc, signinSeconds     int
-	codeSignins, burst                       int
-	nginxWorkers, out, outBackends, skipList string
-	skip                                     map[string]bool
+	quick                                   bool
+	sizeMiB, runs, zipFiles, runsNginx      int
+	smallKiB, wrkRuns, wrkThreads, wrkConns int
+	wrkSeconds, createLinks, createConc     int
+	listCalls, signinConc, signinSeconds    int
+	codeSignins, burst                      int
+	nginxWorkers, out, skipList             string
+	skip                                    map[string]bool
 }
 
 // sections are the parts BENCH_SKIP can leave out. Every one but backends
-// runs on the main server and goes into BENCH_OUT.
+// runs on each server; backends is the PostgreSQL + S3 server.
 var sections = []string{"put", "dest", "multipart", "servefile", "zip", "nginx", "small", "links", "signin", "backends"}
 
 type intKnob struct {
@@ -110,7 +107,6 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	c.nginxWorkers = cmp.Or(getenv("BENCH_NGINX_WORKERS"), "auto")
 	c.out = outPath(getenv("BENCH_OUT"), "benchmarks.md", "sesame-bench-quick.md", c.quick)
-	c.outBackends = outPath(getenv("BENCH_OUT_BACKENDS"), "benchmarks-backends.md", "sesame-bench-backends-quick.md", c.quick)
 	if err := c.parseSkip(getenv("BENCH_SKIP")); err != nil {
 		return nil, err
 	}
@@ -152,8 +148,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("BENCH_BURST is at most 5000 and BENCH_SIGNIN_SECONDS at most 300")
 	case c.nginxWorkers != "auto" && !positiveRE.MatchString(c.nginxWorkers):
 		return fmt.Errorf("BENCH_NGINX_WORKERS must be auto or a positive integer, not %q", c.nginxWorkers)
-	case !c.mainOn() && !c.on("backends"):
-		return fmt.Errorf("BENCH_SKIP leaves out every section")
+	case !c.anyOn():
+		return fmt.Errorf("BENCH_SKIP leaves out every section that measures")
 	}
 	return nil
 }
@@ -161,9 +157,9 @@ func (c *config) validate() error {
 // on reports whether a section runs (BENCH_SKIP does not name it).
 func (c *config) on(section string) bool { return !c.skip[section] }
 
-// mainOn reports whether any section of the main server runs (any but
-// backends): only then is it started and BENCH_OUT written.
-func (c *config) mainOn() bool {
+// anyOn reports whether any section but backends runs: backends alone
+// would start the servers and measure nothing.
+func (c *config) anyOn() bool {
 	for _, s := range sections {
 		if s != "backends" && c.on(s) {
 			return true

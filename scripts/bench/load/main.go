@@ -1,63 +1,64 @@
-// Command load is the benchmark of scripts/bench.sh: it starts the server
-// on a throw-away data directory, measures it, samples the server's memory
-// and CPU from /proc, and writes docs/benchmarks.md.
+// Command load is the benchmark of scripts/bench.sh: it starts two sesame
+// servers on throw-away data directories, one on SQLite and the local disk
+// and one on PostgreSQL and an S3 bucket, measures both the same way and
+// nginx beside them, samples the servers' memory and CPU from /proc, and
+// writes docs/benchmarks.md, with a summary of the figures that have
+// targets at the top.
 //
 //	load bench -sesame BIN -servefile BIN [-since UNIX-SECONDS]
 //	           [-pg-url URL -pg-pid PID -s3-endpoint HOST:PORT -s3-pid PID
 //	            -pg-version TEXT -s3-version TEXT]
 //
-// The server runs with SESAME_LINKS_MAX_ACCESS_COUNT=1000000, so that one
-// link can take every sign-in of the sign-in section. Each of these is
-// timed BENCH_RUNS times (default 3), with the median reported:
+// The servers ("sides") are SQLite + disk, with the run's SESAME_*
+// settings, and PostgreSQL + S3, with the same settings but the database
+// (-pg-url, a database of the cluster scripts/bench.sh starts), the S3
+// server (-s3-endpoint, plain HTTP, bucket sesame-bench) and a key file
+// from sesame keygen. Both run with SESAME_LINKS_MAX_ACCESS_COUNT=1000000,
+// so that one link can take every sign-in of the sign-in section.
+// BENCH_SKIP=backends leaves out PostgreSQL + S3. Every section runs on
+// each server; where a section times runs, the runs alternate between the
+// servers (and the reference), round by round, each round starting with a
+// different one, so that other work on the machine falls on all alike.
+// Each of these is timed BENCH_RUNS times (default 3) per server, with the
+// median reported:
 //   - PUT a BENCH_SIZE_MIB file (default 1024) as a multipart /v1/put
 //   - GET it through a dest-url, and as a multipart /v1/get reply
 //   - GET it through the recipient portal, /s/{token}/f/{id}, after signing
-//     in (password link, csrf, cookie jar), interleaved with the same blob
-//     served by http.ServeFile (scripts/bench/servefile), the reference
+//     in (password link, csrf, cookie jar), alternating with the blob of
+//     SQLite + disk served by http.ServeFile (scripts/bench/servefile)
 //   - GET /s/{token}/zip of a folder of BENCH_ZIP_FILES files (default
-//     1000) that together make the large file (uploaded 2 at a time)
+//     1000) that together make the large file (uploaded 2 at a time), each
+//     time followed by a portal GET of the large file: the single-file rate
+//     the ZIP's is compared with
 //
 // Then, against nginx (run from a throw-away nginx.conf: sendfile on,
-// access_log off) serving the very same blobs:
-//   - GET the large file through the portal, a dest-url and nginx,
-//     BENCH_RUNS_NGINX times each (default 5), alternating
-//   - GET a BENCH_SMALL_KIB file (default 10) with wrk through a signed-in
-//     portal session and from nginx, BENCH_WRK_RUNS times each, alternating;
-//     then once each GET /static/portal.css and the small file's dest-url,
-//     to tell the HTTP stack from the database work
+// access_log off) serving the very blobs of SQLite + disk:
+//   - GET the large file through nginx and the portal and a dest-url of
+//     each server, BENCH_RUNS_NGINX rounds (default 5)
+//   - GET a BENCH_SMALL_KIB file (default 10) with wrk from nginx and
+//     through a signed-in portal session of each server, BENCH_WRK_RUNS
+//     times each, in turn, with each server's peak RSS over its runs; then
+//     once on each server GET /static/portal.css and the small file's
+//     dest-url, to tell the HTTP stack from the database work
 //
-// and, with the client modes below, in this process:
+// and, with the client modes below, in this process, on one server after
+// the other:
 //   - share/link/create of BENCH_CREATE_LINKS email_otp links, one per call;
 //     share/link/list, BENCH_LIST_CALLS calls per filter over them
 //   - password sign-ins for BENCH_SIGNIN_SECONDS; code sign-ins (the code
 //     read from the server's log) into BENCH_CODE_SIGNINS links, one each;
 //     BENCH_BURST password sign-ins posted at once
 //
-// Last, the backends section stops that server and starts two fresh ones,
-// each with its own data directory and none of the run's SESAME_*
-// settings: one on SQLite and the local disk (the defaults), one on the
-// PostgreSQL database and the S3 server (plain HTTP, bucket sesame-bench)
-// that scripts/bench.sh starts and names with -pg-url and -s3-endpoint,
-// with a key file from sesame keygen. Both get one PUT of the large file
-// (checked by sha256) and a signed-in password link to it; then, on both,
-// alternating run by run:
-//   - GET the large file through the portal and through a fresh dest-url,
-//     BENCH_RUNS times each, with the CPU time of sesame, of the PostgreSQL
-//     cluster (-pg-pid and its children) and of the S3 server (-s3-pid),
-//     and sesame's peak RSS over the runs
-//   - GET a BENCH_SMALL_KIB file through the portal with wrk and a session
-//     cookie, BENCH_WRK_RUNS times each
-//
-// Its report goes to its own file, BENCH_OUT_BACKENDS, so that it can run
-// alone (BENCH_SKIP naming every other section) without rewriting BENCH_OUT.
-//
 // Every PUT's sha256 is checked against the local file's; each download
 // method's bytes (on each server) are checked by sha256 once, outside the
-// timed runs (the ZIP by reading it back: entry count, CRCs, contents). The report gives
-// the server's baseline, per-operation and peak RSS (VmRSS and VmHWM from
-// /proc/PID/status, VmHWM reset through clear_refs before each operation),
-// its CPU time (utime + stime from /proc/PID/stat) and run-queue waits
-// (/proc/PID/task/*/schedstat), and the load average during the run.
+// timed runs (the ZIP by reading it back: entry count, CRCs, contents). The
+// report gives each server's baseline (idle), per-operation and peak RSS
+// (VmRSS and VmHWM from /proc/PID/status, VmHWM reset through clear_refs
+// before each operation), its CPU time (utime + stime from /proc/PID/stat)
+// and run-queue waits (/proc/PID/task/*/schedstat), and the load average
+// during the run. On PostgreSQL + S3, wherever sesame's CPU time is
+// measured, that of the PostgreSQL cluster (-pg-pid and its children) and
+// of the S3 server (-s3-pid) is measured beside it and reported apart.
 //
 // The settings are BENCH_* environment variables; config.go lists them,
 // and BENCH_QUICK=1 shrinks every size and duration for a check that the

@@ -110,28 +110,27 @@ func (b *bench) runNginx(n *nginx, args []string, port int) error {
 	return nil
 }
 
-// phaseAgainstNginx compares the server with nginx: the large file
-// through the portal, a dest-url and nginx; then the small file with wrk.
+// phaseAgainstNginx compares the servers with nginx: the large file
+// through each portal, each dest-url and nginx; then the small file with
+// wrk.
 func (b *bench) phaseAgainstNginx() error {
 	// The peak of the transfer sections, before the sign-ins (argon2id)
 	// grow the heap.
-	b.res.transferPeak = "n/a"
-	if b.rss.canReset {
-		b.res.transferPeak = b.rss.peak()
+	for _, sd := range b.sides {
+		sd.res.transferPeak = "n/a"
+		if sd.rss.canReset {
+			sd.res.transferPeak = sd.rss.peak()
+		}
 	}
-	var s *small
+	smallBlob := ""
 	if b.cfg.on("small") {
 		var err error
-		if s, err = b.smallSetup(); err != nil {
+		if smallBlob, err = b.smallSetup(); err != nil {
 			return err
 		}
 	}
 	if !b.cfg.needNginx() {
 		return nil
-	}
-	smallBlob := ""
-	if s != nil {
-		smallBlob = s.blob
 	}
 	ng, err := b.startNginx(smallBlob)
 	if err != nil {
@@ -144,83 +143,95 @@ func (b *bench) phaseAgainstNginx() error {
 			return err
 		}
 	}
-	if s != nil {
-		return b.phaseWrk(ng, s)
+	if b.cfg.on("small") {
+		return b.phaseWrk(ng)
 	}
 	return nil
 }
 
-// nginxResult is the large file through the portal, a dest-url and nginx.
+// nginxResult is nginx's part of the large-file rounds and of the wrk runs.
 type nginxResult struct {
-	version                      string
-	workers                      int
-	load                         string
-	portal, dest, nginx          []float64 // MB/s
-	cpuPortal, cpuDest, cpuNginx float64   // CPU s per download
+	version    string
+	workers    int
+	load       string
+	nginx      []float64 // MB/s of the large file
+	cpu        cpuSums   // per large download
+	workerPeak string    // the largest VmHWM of its workers after the wrk runs, MiB
 }
 
-// nginxRounds downloads the large file once through each of the three per
-// round; round i starts with a different one, so that none is always
-// first (or always after another).
+// bigResult is a server's part of the large-file rounds against nginx.
+type bigResult struct {
+	portal, dest       []float64 // MB/s
+	cpuPortal, cpuDest cpuSums
+}
+
+// nginxRounds downloads the large file once through nginx and through the
+// portal and a dest-url of each server per round; round i starts with a
+// different one, so that none is always first (or always after another).
 func (b *bench) nginxRounds(ng *nginx) error {
 	b.logf("nginx: checking bytes")
 	if err := b.checkSum("nginx download", b.xfer, ng.base+"/big.bin", b.sha); err != nil {
 		return err
 	}
 	if !b.cfg.on("dest") {
-		url, err := b.destURL(b.objID)
-		if err != nil {
-			return err
-		}
-		if err := b.checkSum("dest-url download", b.xfer, url, b.sha); err != nil {
-			return err
+		for _, sd := range b.sides {
+			url, err := b.destURLOn(sd.server, sd.objID)
+			if err != nil {
+				return err
+			}
+			if err := b.checkSum(sd.name+" dest-url download", b.xfer, url, b.sha); err != nil {
+				return err
+			}
 		}
 	}
-	b.logf("GET portal, dest-url and nginx x%d, alternating", b.cfg.runsNginx)
+	b.logf("GET nginx and the portal and a dest-url of each server x%d, alternating", b.cfg.runsNginx)
 	r := &b.res.nginx
 	r.load = load1()
 	for i := 1; i <= b.cfg.runsNginx; i++ {
 		line := ""
-		for k := range 3 {
-			what, rate, err := b.nginxRun(ng, i, (i+k)%3)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" %s %.1f", what, rate)
+		err := rotate(i, 1+2*len(b.sides), func(k int) error {
+			what, rate, err := b.nginxRun(ng, i, k)
+			line += fmt.Sprintf("; %s %.1f", what, rate)
+			return err
+		})
+		if err != nil {
+			return err
 		}
-		b.logf("  round %d (MiB/s):%s", i, line)
+		b.logf("  round %d (MiB/s)%s", i, line)
 	}
-	runs := float64(b.cfg.runsNginx)
-	r.cpuPortal, r.cpuDest, r.cpuNginx = r.cpuPortal/runs, r.cpuDest/runs, r.cpuNginx/runs
-	b.logf("portal/nginx %s, dest-url/nginx %s (medians)", ratio(median(r.portal), median(r.nginx)), ratio(median(r.dest), median(r.nginx)))
+	for _, sd := range b.sides {
+		b.logf("%s: portal/nginx %s, dest-url/nginx %s (medians)", sd.name,
+			ratio(median(sd.res.big.portal), median(r.nginx)), ratio(median(sd.res.big.dest), median(r.nginx)))
+	}
 	return nil
 }
 
-// nginxRun is one download of a round: 0 the portal, 1 a dest-url (asked
-// for outside the timing), 2 nginx. It adds up the CPU time of whoever
-// served it.
+// nginxRun is one download of a round: 0 nginx, then for each server its
+// portal and a dest-url (asked for outside the timing). It adds up the
+// CPU time of whoever served it.
 func (b *bench) nginxRun(ng *nginx, i, which int) (string, float64, error) {
-	r := &b.res.nginx
-	url, c, pids := b.portalURL, b.big.c, b.serverPIDs
-	what, rates, cpu := "portal", &r.portal, &r.cpuPortal
-	switch which {
-	case 1:
-		u, err := b.destURL(b.objID)
-		if err != nil {
-			return "", 0, err
+	url, c, what := ng.base+"/big.bin", b.xfer, "nginx"
+	g, rates, cpu := procGroup{main: ng.pids}, &b.res.nginx.nginx, &b.res.nginx.cpu
+	if which > 0 {
+		sd := b.sides[(which-1)/2]
+		big := &sd.res.big
+		url, c, what, g, rates, cpu = sd.portalURL, sd.big.c, sd.name+" portal", sd.group(), &big.portal, &big.cpuPortal
+		if which%2 == 0 {
+			u, err := b.destURLOn(sd.server, sd.objID)
+			if err != nil {
+				return what, 0, err
+			}
+			url, c, what, rates, cpu = u, b.xfer, sd.name+" dest-url", &big.dest, &big.cpuDest
 		}
-		url, c, what, rates, cpu = u, b.xfer, "dest-url", &r.dest, &r.cpuDest
-	case 2:
-		url, c, pids, what, rates, cpu = ng.base+"/big.bin", b.xfer, ng.pids, "nginx", &r.nginx, &r.cpuNginx
 	}
-	m := startCPU(b.hz, pids)
+	stop := b.startGroup(g)
 	f, err := get(c, url, false)
-	*cpu += m.stop(0).secs
+	cpu.add(stop(0))
 	if err == nil {
 		err = f.want(what+" GET (vs nginx)", i, b.cfg.sizeBytes())
 	}
 	if err != nil {
-		return "", 0, err
+		return what, 0, err
 	}
 	*rates = append(*rates, mbps(f.n, f.secs))
 	return what, mbps(f.n, f.secs), nil

@@ -14,11 +14,6 @@ import (
 	"time"
 )
 
-// makeLink creates a link on the main server (see makeLinkOn).
-func (b *bench) makeLink(target string, maxAccess int) (string, error) {
-	return b.makeLinkOn(b.server, target, maxAccess)
-}
-
 // makeLinkOn creates a download link on s to target with one password
 // (the run's) and at most maxAccess sign-ins; it returns the link's token.
 func (b *bench) makeLinkOn(s *server, target string, maxAccess int) (string, error) {
@@ -40,9 +35,6 @@ func (b *bench) makeLinkOn(s *server, target string, maxAccess int) (string, err
 	return linkToken(res.Links[0].Link), nil
 }
 
-// signIn signs in to a link of the main server (see signInOn).
-func (b *bench) signIn(link string) (*visitor, error) { return b.signInOn(b.server, link) }
-
 // signInOn signs in to a link of s as a browser would: GET the sign-in
 // page (which sets the pre-session cookie), take its csrf and auth fields,
 // POST the password; the visitor's jar then holds the session cookie.
@@ -54,12 +46,13 @@ func (b *bench) signInOn(s *server, link string) (*visitor, error) {
 	return v, nil
 }
 
-// findBlob finds the blob of an object on disk: the newest file of this
-// size under <data>/blobs, and with this sha256 when sum is set.
+// findBlob finds the blob of an object on the disk of SQLite + disk: the
+// newest file of this size under <data>/blobs, and with this sha256 when
+// sum is set.
 func (b *bench) findBlob(size int64, sum string) (string, error) {
 	var best string
 	var bestTime time.Time
-	err := filepath.WalkDir(filepath.Join(b.data, "blobs"), func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(b.lite().data, "blobs"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
 		}
@@ -93,36 +86,38 @@ func fileSum(path string) (string, error) {
 
 // blobName shows a blob's path under the data directory, its key hidden.
 func (b *bench) blobName(p string) string {
-	rel, err := filepath.Rel(b.data, p)
+	rel, err := filepath.Rel(b.lite().data, p)
 	if err != nil {
 		return p
 	}
 	return filepath.Join(filepath.Dir(rel), "<key>")
 }
 
-// phasePortal signs in to a link to the large file and checks its bytes;
-// then, unless skipped, times portal downloads against http.ServeFile.
+// phasePortal signs in to a link to the large file on each server and
+// checks its bytes; then, unless skipped, times portal downloads from
+// each against http.ServeFile.
 func (b *bench) phasePortal() error {
-	b.logf("portal: a link to the %d MiB file, signing in", b.cfg.sizeMiB)
-	link, err := b.makeLink(b.objID, 100)
-	if err != nil {
-		return err
-	}
-	if b.big, err = b.signIn(link); err != nil {
-		return err
-	}
-	b.portalURL = b.base + "/s/" + link + "/f/" + b.objID
-	b.logf("portal: checking bytes")
-	if err := b.checkSum("portal download", b.big.c, b.portalURL, b.sha); err != nil {
-		return err
+	for _, sd := range b.sides {
+		b.logf("%s: portal: a link to the %d MiB file, signing in, checking bytes", sd.name, b.cfg.sizeMiB)
+		link, err := b.makeLinkOn(sd.server, sd.objID, 100)
+		if err != nil {
+			return err
+		}
+		if sd.big, err = b.signInOn(sd.server, link); err != nil {
+			return err
+		}
+		sd.portalURL = sd.base + "/s/" + link + "/f/" + sd.objID
+		if err := b.checkSum(sd.name+" portal download", sd.big.c, sd.portalURL, b.sha); err != nil {
+			return err
+		}
 	}
 	// The references (servefile, nginx) serve the very blob the portal
-	// reads: same inode, same page-cache pages.
+	// of SQLite + disk reads: same inode, same page-cache pages.
 	blob, err := b.findBlob(b.cfg.sizeBytes(), "")
 	if err != nil {
 		return err
 	}
-	b.blob, b.blobDesc = blob, "the blob the portal serves, "+b.blobName(blob)
+	b.blob, b.blobDesc = blob, "the blob the SQLite + disk portal serves, "+b.blobName(blob)
 	if blob == "" {
 		b.blob, b.blobDesc = b.bigFile, "the original local file (the blob was not found under the data directory)"
 	}
@@ -177,50 +172,52 @@ func waitServing(url string) error {
 	return errors.New(url + " did not answer within 10 s")
 }
 
-// portalRuns downloads through the portal and from servefile, one after
-// the other, BENCH_RUNS times, so that other work weighs on both alike.
+// portalRuns downloads through the portal of each server and from
+// servefile, one after the other, BENCH_RUNS times, so that other work
+// weighs on all alike.
 func (b *bench) portalRuns(sf *exec.Cmd, sfURL string) error {
-	b.logf("GET portal file and servefile x%d, interleaved", b.cfg.runs)
-	r := &b.res
-	r.portalStart = b.rss.now("VmRSS")
-	b.rss.phaseStart()
+	b.logf("GET portal file of each server and servefile x%d, alternating", b.cfg.runs)
+	for _, sd := range b.sides {
+		sd.res.portalStart = sd.rss.now("VmRSS")
+		sd.rss.phaseStart()
+	}
 	sfPID := sf.Process.Pid
 	resetHWM(sfPID)
+	sfGroup := procGroup{main: func() []int { return []int{sfPID} }}
 	size := b.cfg.sizeBytes()
-	var portalCPU, sfCPU float64
 	for i := 1; i <= b.cfg.runs; i++ {
-		m := startCPU(b.hz, b.serverPIDs)
-		f, err := get(b.big.c, b.portalURL, false)
-		portalCPU += m.stop(0).secs
-		if err == nil {
-			err = f.want("portal GET", i, size)
-		}
+		line := ""
+		err := rotate(i, len(b.sides)+1, func(k int) error {
+			url, c, what, g := sfURL, b.xfer, "servefile", sfGroup
+			rates, cpu := &b.res.servefile, &b.res.servefileCPU
+			if k > 0 {
+				sd := b.sides[k-1]
+				url, c, what, g, rates, cpu = sd.portalURL, sd.big.c, sd.name+" portal", sd.group(), &sd.res.portal, &sd.res.portalCPU
+			}
+			stop := b.startGroup(g)
+			f, err := get(c, url, false)
+			cpu.add(stop(0))
+			if err == nil {
+				err = f.want(what+" GET", i, size)
+			}
+			if err != nil {
+				return err
+			}
+			*rates = append(*rates, mbps(f.n, f.secs))
+			line += fmt.Sprintf("; %s %.1f", what, mbps(f.n, f.secs))
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		r.portal = append(r.portal, mbps(f.n, f.secs))
-		m = startCPU(b.hz, func() []int { return []int{sfPID} })
-		f2, err := get(b.xfer, sfURL, false)
-		sfCPU += m.stop(0).secs
-		if err == nil {
-			err = f2.want("servefile GET", i, size)
-		}
-		if err != nil {
-			return err
-		}
-		r.servefile = append(r.servefile, mbps(f2.n, f2.secs))
-		b.logf("  GET portal %d: %.2fs, %.1f MiB/s; servefile %d: %.2fs, %.1f MiB/s", i, f.secs, mbps(f.n, f.secs), i, f2.secs, mbps(f2.n, f2.secs))
+		b.logf("  round %d (MiB/s)%s", i, line)
 	}
-	r.portalPeak = b.rss.phasePeak()
-	r.servefilePeak = "-"
-	if b.rss.proc {
-		r.servefilePeak = mibOf(statusKiB(sfPID, "VmHWM"))
+	for _, sd := range b.sides {
+		sd.res.portalPeak = sd.rss.phasePeak()
 	}
-	r.portalCPU, r.servefileCPU = portalCPU/float64(b.cfg.runs), sfCPU/float64(b.cfg.runs)
-	b.logf("portal/servefile (medians): %s; server CPU per download: portal %.2fs, servefile %.2fs",
-		ratio(median(r.portal), median(r.servefile)), r.portalCPU, r.servefileCPU)
+	b.res.servefilePeak = "-"
+	if b.lite().rss.proc {
+		b.res.servefilePeak = mibOf(statusKiB(sfPID, "VmHWM"))
+	}
 	return nil
 }
-
-// serverPIDs is the server's process, for startCPU.
-func (b *bench) serverPIDs() []int { return b.server.pids() }

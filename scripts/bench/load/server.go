@@ -15,11 +15,10 @@ import (
 // server is one sesame server this run starts: its data directory, what
 // it adds to the environment, its address, API token and process.
 type server struct {
-	name string   // as the report names it
-	env  []string // added to the environment of the server and its CLI commands
-	// isolated servers leave out the SESAME_* variables of the run's own
-	// environment, so that they run on exactly the settings in env.
-	isolated bool
+	name string // as the report names it
+	// env is added to the run's environment (its SESAME_* settings
+	// included) for the server and its CLI commands; its settings win.
+	env []string
 
 	data, log   string // the data directory; the server's output
 	base, token string
@@ -32,16 +31,9 @@ type server struct {
 // pids is the server's process, for startCPU.
 func (s *server) pids() []int { return []int{s.cmd.Process.Pid} }
 
-// environ is the environment of the server and its CLI commands.
-func (s *server) environ() []string {
-	var e []string
-	for _, kv := range os.Environ() {
-		if !s.isolated || !strings.HasPrefix(kv, "SESAME_") {
-			e = append(e, kv)
-		}
-	}
-	return append(e, s.env...)
-}
+// environ is the environment of the server and its CLI commands (where a
+// name appears twice, exec uses the last).
+func (s *server) environ() []string { return append(os.Environ(), s.env...) }
 
 // launch makes an API token and starts s on a free loopback port, with
 // SESAME_LINKS_MAX_ACCESS_COUNT raised so that one password link can take

@@ -83,11 +83,6 @@ type object struct {
 	ParentID string `json:"parent_id"`
 }
 
-// put uploads to the main server (see putTo).
-func (b *bench) put(path string, off, size int64, request map[string]any) (*object, error) {
-	return b.putTo(b.server, path, off, size, request)
-}
-
 // putTo uploads size bytes of path from off to s as a multipart /v1/put
 // with the given request part, as curl -F would (with a Content-Length).
 func (b *bench) putTo(s *server, path string, off, size int64, request map[string]any) (*object, error) {
@@ -144,49 +139,57 @@ func (b *bench) objectReply(path string, req *http.Request) (*object, error) {
 	return &res.Object, nil
 }
 
-// call is an API call to the main server.
-func (b *bench) call(path string, body, out any) error { return b.callOn(b.server, path, body, out) }
-
 // callOn is an API call to s with its token.
 func (b *bench) callOn(s *server, path string, body, out any) error {
 	return api(b.api, s.base, s.token, path, body, out)
 }
 
-// phasePut times BENCH_RUNS uploads of the large file (one when the
-// section is skipped: the other sections need the object).
+// phasePut times BENCH_RUNS uploads of the large file to each server,
+// alternating (one each when the section is skipped: the other sections
+// need the object).
 func (b *bench) phasePut() error {
 	runs := b.cfg.runs
 	if !b.cfg.on("put") {
 		runs = 1
 	}
-	b.logf("PUT x%d", runs)
-	b.rss.phaseStart()
-	size := b.cfg.sizeBytes()
-	for i := 1; i <= runs; i++ {
-		if b.objID != "" {
-			if err := b.call("/v1/delete", map[string]any{"id": b.objID}, nil); err != nil {
-				return err
-			}
-		}
-		t0 := time.Now()
-		obj, err := b.put(b.bigFile, 0, size, map[string]any{"folder": "/bench", "name": fmt.Sprintf("big-%d.bin", i)})
-		secs := time.Since(t0).Seconds()
-		if err != nil {
-			return fmt.Errorf("PUT %d: %w", i, err)
-		}
-		if obj.SHA256 != b.sha || obj.Size != size {
-			return fmt.Errorf("PUT %d: server sha256 %s and size %d, local %s and %d", i, obj.SHA256, obj.Size, b.sha, size)
-		}
-		b.objID = obj.ID
-		b.res.put = append(b.res.put, mbps(size, secs))
-		b.logf("  PUT %d: %.2fs, %.1f MiB/s (sha256 ok)", i, secs, mbps(size, secs))
+	b.logf("PUT x%d on each server, alternating", runs)
+	for _, sd := range b.sides {
+		sd.rss.phaseStart()
 	}
-	b.res.putPeak = b.rss.phasePeak()
+	for i := 1; i <= runs; i++ {
+		if err := rotate(i, len(b.sides), func(k int) error { return b.putRun(b.sides[k], i) }); err != nil {
+			return err
+		}
+	}
+	for _, sd := range b.sides {
+		sd.res.putPeak = sd.rss.phasePeak()
+	}
 	return nil
 }
 
-// destURL asks the main server for a fresh dest-url of an object.
-func (b *bench) destURL(id string) (string, error) { return b.destURLOn(b.server, id) }
+// putRun is one timed upload of the large file to a server, in place of
+// the one before.
+func (b *bench) putRun(sd *side, i int) error {
+	if sd.objID != "" {
+		if err := b.callOn(sd.server, "/v1/delete", map[string]any{"id": sd.objID}, nil); err != nil {
+			return err
+		}
+	}
+	size := b.cfg.sizeBytes()
+	t0 := time.Now()
+	obj, err := b.putTo(sd.server, b.bigFile, 0, size, map[string]any{"folder": "/bench", "name": fmt.Sprintf("big-%d.bin", i)})
+	secs := time.Since(t0).Seconds()
+	if err != nil {
+		return fmt.Errorf("%s: PUT %d: %w", sd.name, i, err)
+	}
+	if obj.SHA256 != b.sha || obj.Size != size {
+		return fmt.Errorf("%s: PUT %d: server sha256 %s and size %d, local %s and %d", sd.name, i, obj.SHA256, obj.Size, b.sha, size)
+	}
+	sd.objID = obj.ID
+	sd.res.put = append(sd.res.put, mbps(size, secs))
+	b.logf("  %s: PUT %d: %.2fs, %.1f MiB/s (sha256 ok)", sd.name, i, secs, mbps(size, secs))
+	return nil
+}
 
 // destURLOn asks s for a fresh dest-url of an object.
 func (b *bench) destURLOn(s *server, id string) (string, error) {
@@ -197,41 +200,53 @@ func (b *bench) destURLOn(s *server, id string) (string, error) {
 	return res.DestURL, err
 }
 
-// phaseDest checks the dest-url's bytes (and a Range request), then
-// times BENCH_RUNS downloads, each from a fresh dest-url.
+// phaseDest checks each server's dest-url bytes (and a Range request),
+// then times BENCH_RUNS downloads from each, alternating, each from a
+// fresh dest-url.
 func (b *bench) phaseDest() error {
 	if !b.cfg.on("dest") {
 		return nil
 	}
-	b.logf("GET dest-url: checking bytes")
-	url, err := b.destURL(b.objID)
-	if err != nil {
-		return err
+	for _, sd := range b.sides {
+		b.logf("%s: GET dest-url: checking bytes", sd.name)
+		url, err := b.destURLOn(sd.server, sd.objID)
+		if err != nil {
+			return err
+		}
+		if err := b.checkSum(sd.name+" dest-url download", b.xfer, url, b.sha); err != nil {
+			return err
+		}
+		if err := b.checkRange(sd.name, url); err != nil {
+			return err
+		}
+		sd.rss.phaseStart()
 	}
-	if err := b.checkSum("dest-url download", b.xfer, url, b.sha); err != nil {
-		return err
-	}
-	if err := b.checkRange(url); err != nil {
-		return err
-	}
-	b.logf("GET dest-url x%d", b.cfg.runs)
-	b.rss.phaseStart()
+	b.logf("GET dest-url x%d from each server, alternating", b.cfg.runs)
 	for i := 1; i <= b.cfg.runs; i++ {
-		url, err := b.destURL(b.objID)
+		err := rotate(i, len(b.sides), func(k int) error {
+			sd := b.sides[k]
+			url, err := b.destURLOn(sd.server, sd.objID)
+			if err != nil {
+				return err
+			}
+			f, err := get(b.xfer, url, false)
+			if err == nil {
+				err = f.want(sd.name+" dest-url GET", i, b.cfg.sizeBytes())
+			}
+			if err != nil {
+				return err
+			}
+			sd.res.dest = append(sd.res.dest, mbps(f.n, f.secs))
+			b.logf("  %s: GET dest-url %d: %.2fs, %.1f MiB/s", sd.name, i, f.secs, mbps(f.n, f.secs))
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		f, err := get(b.xfer, url, false)
-		if err == nil {
-			err = f.want("dest-url GET", i, b.cfg.sizeBytes())
-		}
-		if err != nil {
-			return err
-		}
-		b.res.dest = append(b.res.dest, mbps(f.n, f.secs))
-		b.logf("  GET dest-url %d: %.2fs, %.1f MiB/s", i, f.secs, mbps(f.n, f.secs))
 	}
-	b.res.destPeak = b.rss.phasePeak()
+	for _, sd := range b.sides {
+		sd.res.destPeak = sd.rss.phasePeak()
+	}
 	return nil
 }
 
@@ -248,7 +263,7 @@ func (b *bench) checkSum(what string, c *http.Client, url, want string, header .
 }
 
 // checkRange wants a Range request to return exactly those bytes.
-func (b *bench) checkRange(url string) error {
+func (b *bench) checkRange(name, url string) error {
 	off := b.cfg.sizeBytes()/2 + 12345
 	want := make([]byte, 4096)
 	fl, err := os.Open(b.bigFile)
@@ -265,59 +280,71 @@ func (b *bench) checkRange(url string) error {
 		return err
 	}
 	if f.status != http.StatusPartialContent || f.sum != hex.EncodeToString(s[:]) {
-		return fmt.Errorf("dest-url Range request: HTTP %d, wrong bytes", f.status)
+		return fmt.Errorf("%s: dest-url Range request: HTTP %d, wrong bytes", name, f.status)
 	}
 	return nil
 }
 
-// multipartGet is the /v1/get request for a multipart reply.
-func (b *bench) multipartGet() (*http.Request, error) {
-	js, _ := json.Marshal(map[string]any{"id": b.objID, "transfer_method": "multipart"})
-	req, err := http.NewRequest(http.MethodPost, b.base+"/v1/get", bytes.NewReader(js))
+// multipartGet is the /v1/get request for a multipart reply from a server.
+func (b *bench) multipartGet(sd *side) (*http.Request, error) {
+	js, _ := json.Marshal(map[string]any{"id": sd.objID, "transfer_method": "multipart"})
+	req, err := http.NewRequest(http.MethodPost, sd.base+"/v1/get", bytes.NewReader(js))
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+b.token)
+	req.Header.Set("Authorization", "Bearer "+sd.token)
 	req.Header.Set("Content-Type", "application/json")
 	return req, nil
 }
 
-// phaseMultipart checks a multipart /v1/get reply's file part, then times
-// BENCH_RUNS of them.
+// phaseMultipart checks each server's multipart /v1/get reply's file
+// part, then times BENCH_RUNS of them from each, alternating.
 func (b *bench) phaseMultipart() error {
 	if !b.cfg.on("multipart") {
 		return nil
 	}
-	b.logf("GET multipart: checking bytes")
-	if err := b.checkMultipart(); err != nil {
+	for _, sd := range b.sides {
+		b.logf("%s: GET multipart: checking bytes", sd.name)
+		if err := b.checkMultipart(sd); err != nil {
+			return fmt.Errorf("%s: %w", sd.name, err)
+		}
+		sd.rss.phaseStart()
+	}
+	b.logf("GET multipart x%d from each server, alternating", b.cfg.runs)
+	for i := 1; i <= b.cfg.runs; i++ {
+		if err := rotate(i, len(b.sides), func(k int) error { return b.multipartRun(b.sides[k], i) }); err != nil {
+			return err
+		}
+	}
+	for _, sd := range b.sides {
+		sd.res.multipartPeak = sd.rss.phasePeak()
+	}
+	return nil
+}
+
+// multipartRun is one timed multipart /v1/get of the large file.
+func (b *bench) multipartRun(sd *side, i int) error {
+	req, err := b.multipartGet(sd)
+	if err != nil {
 		return err
 	}
-	b.logf("GET multipart x%d", b.cfg.runs)
-	b.rss.phaseStart()
-	for i := 1; i <= b.cfg.runs; i++ {
-		req, err := b.multipartGet()
-		if err != nil {
-			return err
-		}
-		f, err := fetch(b.xfer, req, false)
-		if err != nil {
-			return err
-		}
-		if f.status != http.StatusOK || f.n <= b.cfg.sizeBytes() {
-			return fmt.Errorf("multipart GET %d: HTTP %d, %d bytes", i, f.status, f.n)
-		}
-		// MB/s counts the file, as for every other row.
-		b.res.multipart = append(b.res.multipart, mbps(b.cfg.sizeBytes(), f.secs))
-		b.logf("  GET multipart %d: %.2fs, %.1f MiB/s", i, f.secs, mbps(b.cfg.sizeBytes(), f.secs))
+	f, err := fetch(b.xfer, req, false)
+	if err != nil {
+		return err
 	}
-	b.res.multipartPeak = b.rss.phasePeak()
+	if f.status != http.StatusOK || f.n <= b.cfg.sizeBytes() {
+		return fmt.Errorf("%s: multipart GET %d: HTTP %d, %d bytes", sd.name, i, f.status, f.n)
+	}
+	// MB/s counts the file, as for every other row.
+	sd.res.multipart = append(sd.res.multipart, mbps(b.cfg.sizeBytes(), f.secs))
+	b.logf("  %s: GET multipart %d: %.2fs, %.1f MiB/s", sd.name, i, f.secs, mbps(b.cfg.sizeBytes(), f.secs))
 	return nil
 }
 
 // checkMultipart reads a multipart reply: the JSON envelope, then the
 // file, whose bytes must be the large file's.
-func (b *bench) checkMultipart() error {
-	req, err := b.multipartGet()
+func (b *bench) checkMultipart(sd *side) error {
+	req, err := b.multipartGet(sd)
 	if err != nil {
 		return err
 	}

@@ -9,12 +9,11 @@ import (
 	"strconv"
 )
 
-// small is the small file of the wrk section: uploaded, a link to it and
-// one sign-in whose session cookie every wrk request carries (a download
-// does not count as an access).
+// small is a server's small file of the wrk section: uploaded, a link to
+// it and one sign-in whose session cookie every wrk request carries (a
+// download does not count as an access).
 type small struct {
 	id, sum     string
-	blob, src   string
 	url, cookie string
 }
 
@@ -24,34 +23,41 @@ type wrkRun struct {
 	n              int64   // requests
 	perReq         float64 // bytes read per request
 	bad, errs, tmo int64   // non-2xx/3xx replies, socket errors, timeouts
-	use            cpuUse
+	use            groupUse
 }
 
-// smallResult holds the wrk rows: portal, nginx, static and dest.
+// smallResult is the run-wide part of the wrk section: the blob nginx
+// serves, the load when it began and nginx's runs. Each server keeps its
+// own rows (sideResults.wrk).
 type smallResult struct {
 	src, load string
-	rows      map[string][]wrkRun
+	nginx     []wrkRun
 }
 
-func (b *bench) smallSetup() (*small, error) {
-	b.logf("small: a %d KiB file, a link to it, signing in", b.cfg.smallKiB)
+// smallSetup makes a 10 KiB file, uploads it to each server with a link
+// and a session (smallOn), and returns the blob of SQLite + disk, which
+// nginx serves.
+func (b *bench) smallSetup() (string, error) {
 	path := filepath.Join(b.work, "small.bin")
 	sum, err := randomFile(path, b.cfg.smallBytes())
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	s, err := b.smallOn(b.server, path, sum)
+	for _, sd := range b.sides {
+		b.logf("%s: small: a %d KiB file, a link to it, signing in", sd.name, b.cfg.smallKiB)
+		if sd.small, err = b.smallOn(sd.server, path, sum); err != nil {
+			return "", fmt.Errorf("%s: %w", sd.name, err)
+		}
+	}
+	b.res.small.src = "the blob the SQLite + disk portal serves"
+	blob, err := b.findBlob(b.cfg.smallBytes(), sum)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	s.src = "the blob the portal serves"
-	if s.blob, err = b.findBlob(b.cfg.smallBytes(), sum); err != nil {
-		return nil, err
+	if blob == "" {
+		blob, b.res.small.src = path, "the original local file (the blob was not found under the data directory)"
 	}
-	if s.blob == "" {
-		s.blob, s.src = path, "the original local file (the blob was not found under the data directory)"
-	}
-	return s, nil
+	return blob, nil
 }
 
 // smallOn uploads the small file (at path, with that sha256) to srv,
@@ -140,17 +146,17 @@ func parseWrk(out string) (wrkRun, error) {
 }
 
 // runWrk runs wrk against url (with the cookie when given) and measures
-// the CPU use of pids meanwhile.
-func (b *bench) runWrk(url, cookie string, pids func() []int) (wrkRun, error) {
+// the CPU use of the group meanwhile.
+func (b *bench) runWrk(url, cookie string, g procGroup) (wrkRun, error) {
 	c := b.cfg
 	args := []string{"-t", strconv.Itoa(c.wrkThreads), "-c", strconv.Itoa(c.wrkConns), "-d", strconv.Itoa(c.wrkSeconds) + "s",
 		"--timeout", "10s", "--latency"}
 	if cookie != "" {
 		args = append(args, "-H", "Cookie: "+cookie)
 	}
-	m := startCPU(b.hz, pids)
+	stop := b.startGroup(g)
 	out, err := exec.Command("wrk", append(args, url)...).CombinedOutput()
-	use := m.stop(0)
+	use := stop(0)
 	if err != nil {
 		return wrkRun{}, fmt.Errorf("wrk failed: %v: %s", err, out)
 	}
@@ -168,55 +174,111 @@ func (b *bench) checkRead(name string, r wrkRun) error {
 	return nil
 }
 
-// phaseWrk runs wrk against the portal and nginx, alternating, then once
-// against /static/portal.css and the small file's dest-url, to tell the
-// HTTP stack from the database work.
-func (b *bench) phaseWrk(ng *nginx, s *small) error {
+// phaseWrk runs wrk against nginx and the portal of each server, in
+// turn; then once against /static/portal.css and the small file's
+// dest-url of each, to tell the HTTP stack from the database work.
+func (b *bench) phaseWrk(ng *nginx) error {
 	b.logf("nginx: checking the small file")
-	if err := b.checkSum("nginx small download", b.xfer, ng.base+"/small.bin", s.sum); err != nil {
+	lite := b.lite()
+	if err := b.checkSum("nginx small download", b.xfer, ng.base+"/small.bin", lite.small.sum); err != nil {
 		return err
 	}
-	dest, err := b.destURL(s.id)
-	if err != nil {
+	dests := make([]string, len(b.sides))
+	for k, sd := range b.sides {
+		url, err := b.destURLOn(sd.server, sd.small.id)
+		if err != nil {
+			return err
+		}
+		if err := b.checkSum(sd.name+" dest-url small download", b.xfer, url, sd.small.sum); err != nil {
+			return err
+		}
+		dests[k] = url
+		sd.res.wrk = map[string][]wrkRun{}
+	}
+	if err := b.wrkRounds(ng); err != nil {
 		return err
 	}
-	if err := b.checkSum("dest-url small download", b.xfer, dest, s.sum); err != nil {
-		return err
-	}
-	c := b.cfg
-	b.logf("wrk -t%d -c%d -d%ds: %d KiB from the portal and nginx x%d, alternating", c.wrkThreads, c.wrkConns, c.wrkSeconds, c.smallKiB, c.wrkRuns)
-	res := &b.res.small
-	res.src, res.load, res.rows = s.src, load1(), map[string][]wrkRun{}
-	for i := 1; i <= c.wrkRuns; i++ {
-		for k := range 2 {
-			name, url, cookie, pids := "nginx", ng.base+"/small.bin", "", ng.pids
-			if (i+k)%2 == 1 {
-				name, url, cookie, pids = "portal", s.url, s.cookie, b.serverPIDs
-			}
-			if err := b.wrkRow(name, url, cookie, pids, true); err != nil {
-				return err
-			}
+	b.logf("  diagnostics: GET /static/portal.css and the small file's dest-url of each server, once each")
+	for k, sd := range b.sides {
+		if err := b.wrkRow(sd, "static", sd.base+"/static/portal.css", "", false); err != nil {
+			return err
+		}
+		if err := b.wrkRow(sd, "dest", dests[k], "", true); err != nil {
+			return err
 		}
 	}
-	b.logf("  diagnostics: GET /static/portal.css and the small file's dest-url, once each")
-	if err := b.wrkRow("static", b.base+"/static/portal.css", "", b.serverPIDs, false); err != nil {
-		return err
-	}
-	return b.wrkRow("dest", dest, "", b.serverPIDs, true)
+	return nil
 }
 
-// wrkRow runs wrk once and adds the run to a row.
-func (b *bench) wrkRow(name, url, cookie string, pids func() []int, download bool) error {
-	r, err := b.runWrk(url, cookie, pids)
+// wrkRounds runs wrk BENCH_WRK_RUNS times each against nginx and each
+// portal, in turn, with each server's peak RSS over its runs (VmHWM reset
+// before them: the others' runs leave it idle) and nginx's workers' peak.
+func (b *bench) wrkRounds(ng *nginx) error {
+	c, res := b.cfg, &b.res.small
+	b.logf("wrk -t%d -c%d -d%ds: %d KiB from nginx and each portal x%d, alternating",
+		c.wrkThreads, c.wrkConns, c.wrkSeconds, c.smallKiB, c.wrkRuns)
+	res.load = load1()
+	for _, sd := range b.sides {
+		sd.res.wrkStart = sd.rss.now("VmRSS")
+		sd.rss.phaseStart()
+	}
+	for i := 1; i <= c.wrkRuns; i++ {
+		err := rotate(i, 1+len(b.sides), func(k int) error {
+			if k > 0 {
+				sd := b.sides[k-1]
+				return b.wrkRow(sd, "portal", sd.small.url, sd.small.cookie, true)
+			}
+			r, err := b.runWrk(ng.base+"/small.bin", "", procGroup{main: ng.pids})
+			if err == nil {
+				err = b.checkRead("nginx", r)
+			}
+			if err != nil {
+				return err
+			}
+			res.nginx = append(res.nginx, r)
+			b.logf("  nginx %d: %.0f req/s, p50 %.2f ms, p99 %.2f ms, timeouts %d, CPUs busy %.2f, waiting for a CPU %.2f",
+				len(res.nginx), r.rps, r.p50, r.p99, r.tmo, r.use.main.busy, r.use.main.wait)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, sd := range b.sides {
+		sd.res.wrkPeak = sd.rss.phasePeak()
+	}
+	b.res.nginx.workerPeak = "n/a"
+	var peak int64
+	for _, pid := range children(ng.cmd.Process.Pid) {
+		if kib, ok := statusKiB(pid, "VmHWM"); ok {
+			peak = max(peak, kib)
+			b.res.nginx.workerPeak = mibOf(peak, true)
+		}
+	}
+	return nil
+}
+
+// wrkRow runs wrk once against a server and adds the run to its row.
+func (b *bench) wrkRow(sd *side, name, url, cookie string, download bool) error {
+	r, err := b.runWrk(url, cookie, sd.group())
 	if err == nil && download {
-		err = b.checkRead(name, r)
+		err = b.checkRead(sd.name+" "+name, r)
 	}
 	if err != nil {
 		return err
 	}
-	rows := b.res.small.rows
+	rows := sd.res.wrk
 	rows[name] = append(rows[name], r)
-	b.logf("  %s %d: %.0f req/s, p50 %.2f ms, p99 %.2f ms, timeouts %d, CPUs busy %.2f, waiting for a CPU %.2f",
-		name, len(rows[name]), r.rps, r.p50, r.p99, r.tmo, r.use.busy, r.use.wait)
+	b.logf("  %s %s %d: %.0f req/s, p50 %.2f ms, p99 %.2f ms, timeouts %d; CPUs busy: sesame %.2f (waiting for a CPU %.2f)%s",
+		sd.name, name, len(rows[name]), r.rps, r.p50, r.p99, r.tmo, r.use.main.busy, r.use.main.wait, helperBusy(r.use))
 	return nil
+}
+
+// helperBusy is the CPUs a database and an S3 server kept busy, for a log
+// line; nothing without them.
+func helperBusy(u groupUse) string {
+	if !u.helpers {
+		return ""
+	}
+	return fmt.Sprintf(", PostgreSQL %.2f, S3 server %.2f", u.db.busy, u.s3.busy)
 }

@@ -15,56 +15,76 @@ import (
 	"time"
 )
 
-// zipInfo is what the ZIP section found out about its archive.
+// zipInfo is what the ZIP section found out about a server's archive and
+// measured.
 type zipInfo struct {
 	partSize, bytes              int64
 	uploadSecs                   float64
 	entries, files, dirs, stored int
 	start, peak                  string // server RSS, MiB
-	cpu                          float64
+	cpu                          cpuSums
+	rates, single                []float64 // MB/s: the ZIP, and the large file through the portal in the same rounds
+}
+
+// zipSet is a server's folder of parts and a visitor signed in to a link
+// to it.
+type zipSet struct {
+	url string
+	v   *visitor
 }
 
 // phaseZip splits the large file into BENCH_ZIP_FILES parts (the last
-// takes the remainder), uploads them into one folder 2 at a time, checks
-// the folder's ZIP once and times BENCH_RUNS downloads of it. The parts
-// are random bytes, so the ZIP stores them and is as large as the data,
-// and the entries read in order are the large file again.
+// takes the remainder), uploads them into one folder of each server 2 at
+// a time, checks each folder's ZIP once and times BENCH_RUNS downloads of
+// each, alternating. The parts are random bytes, so the ZIP stores them
+// and is as large as the data, and the entries read in order are the
+// large file again.
 func (b *bench) phaseZip() error {
 	if !b.cfg.on("zip") {
 		return nil
 	}
-	b.logf("ZIP: uploading %d files (%d MiB in all) into one folder, 2 at a time", b.cfg.zipFiles, b.cfg.sizeMiB)
+	for _, sd := range b.sides {
+		if err := b.zipSetup(sd); err != nil {
+			return fmt.Errorf("%s: %w", sd.name, err)
+		}
+	}
+	return b.zipRuns()
+}
+
+// zipSetup makes the folder of parts on a server, a link to it, and
+// checks its ZIP.
+func (b *bench) zipSetup(sd *side) error {
+	b.logf("%s: ZIP: uploading %d files (%d MiB in all) into one folder, 2 at a time", sd.name, b.cfg.zipFiles, b.cfg.sizeMiB)
 	var folder struct {
 		Object object `json:"object"`
 	}
-	if err := b.call("/v1/folder/create", map[string]any{"path": "/zipset"}, &folder); err != nil {
+	if err := b.callOn(sd.server, "/v1/folder/create", map[string]any{"path": "/zipset"}, &folder); err != nil {
 		return err
 	}
-	z := &b.res.zip
-	if err := b.uploadParts(folder.Object.ID, z); err != nil {
+	z := &sd.res.zip
+	if err := b.uploadParts(sd, folder.Object.ID, z); err != nil {
 		return err
 	}
-	b.logf("  uploaded in %.1fs", z.uploadSecs)
-	b.logf("ZIP: a link to the folder, signing in")
-	link, err := b.makeLink(folder.Object.ID, 100)
+	b.logf("  uploaded in %.1fs; a link to the folder, signing in", z.uploadSecs)
+	link, err := b.makeLinkOn(sd.server, folder.Object.ID, 100)
 	if err != nil {
 		return err
 	}
-	v, err := b.signIn(link)
+	v, err := b.signInOn(sd.server, link)
 	if err != nil {
 		return err
 	}
-	url := b.base + "/s/" + link + "/zip"
-	b.logf("ZIP: checking the archive once (saved to disk)")
-	if err := b.checkZip(v, url, z); err != nil {
+	sd.zip = &zipSet{url: sd.base + "/s/" + link + "/zip", v: v}
+	b.logf("  checking the archive once (saved to disk)")
+	if err := b.checkZip(v, sd.zip.url, z); err != nil {
 		return err
 	}
 	b.logf("  %d entries (%d files, %d folder, %d stored), %d bytes, CRCs and sha256 ok", z.entries, z.files, z.dirs, z.stored, z.bytes)
-	return b.zipRuns(v, url, z)
+	return nil
 }
 
 // uploadParts uploads the parts of the large file into a folder.
-func (b *bench) uploadParts(folder string, z *zipInfo) error {
+func (b *bench) uploadParts(sd *side, folder string, z *zipInfo) error {
 	n := int64(b.cfg.zipFiles)
 	size := b.cfg.sizeBytes()
 	z.partSize = size / n
@@ -78,7 +98,7 @@ func (b *bench) uploadParts(folder string, z *zipInfo) error {
 			l = size - off
 		}
 		name := fmt.Sprintf("part-%04d.bin", i)
-		o, err := b.put(b.bigFile, off, l, map[string]any{"parent_id": folder, "name": name})
+		o, err := b.putTo(sd.server, b.bigFile, off, l, map[string]any{"parent_id": folder, "name": name})
 		if err == nil && (o.Size != l || o.ParentID != folder) {
 			err = fmt.Errorf("size %d (local %d), parent %s", o.Size, l, o.ParentID)
 		}
@@ -173,27 +193,48 @@ func download(v *visitor, url, path string) error {
 	return f.Close()
 }
 
-// zipRuns times BENCH_RUNS downloads of the ZIP, with the server's CPU
-// time and peak RSS.
-func (b *bench) zipRuns(v *visitor, url string, z *zipInfo) error {
-	b.logf("GET portal ZIP x%d", b.cfg.runs)
-	z.start = b.rss.now("VmRSS")
-	b.rss.phaseStart()
-	var cpu float64
+// zipRuns times BENCH_RUNS downloads of each server's ZIP, each followed
+// by a portal download of the large file from the same server (the
+// single-file rate the ZIP's is compared with), with the server's CPU
+// time and peak RSS; the servers alternate.
+func (b *bench) zipRuns() error {
+	b.logf("GET portal ZIP and the large file x%d from each server, alternating", b.cfg.runs)
+	for _, sd := range b.sides {
+		sd.res.zip.start = sd.rss.now("VmRSS")
+		sd.rss.phaseStart()
+	}
 	for i := 1; i <= b.cfg.runs; i++ {
-		m := startCPU(b.hz, b.serverPIDs)
-		f, err := get(v.c, url, false)
-		cpu += m.stop(0).secs
-		if err == nil {
-			err = f.want("ZIP GET", i, z.bytes)
-		}
-		if err != nil {
+		if err := rotate(i, len(b.sides), func(k int) error { return b.zipRun(b.sides[k], i) }); err != nil {
 			return err
 		}
-		b.res.zipMBps = append(b.res.zipMBps, mbps(f.n, f.secs))
-		b.logf("  GET ZIP %d: %.2fs, %.1f MiB/s", i, f.secs, mbps(f.n, f.secs))
 	}
-	z.peak = b.rss.phasePeak()
-	z.cpu = cpu / float64(b.cfg.runs)
+	for _, sd := range b.sides {
+		sd.res.zip.peak = sd.rss.phasePeak()
+	}
+	return nil
+}
+
+// zipRun is one timed ZIP download and one of the large file.
+func (b *bench) zipRun(sd *side, i int) error {
+	z := &sd.res.zip
+	stop := b.startGroup(sd.group())
+	f, err := get(sd.zip.v.c, sd.zip.url, false)
+	z.cpu.add(stop(0))
+	if err == nil {
+		err = f.want(sd.name+" ZIP GET", i, z.bytes)
+	}
+	if err != nil {
+		return err
+	}
+	z.rates = append(z.rates, mbps(f.n, f.secs))
+	f2, err := get(sd.big.c, sd.portalURL, false)
+	if err == nil {
+		err = f2.want(sd.name+" portal GET (after the ZIP)", i, b.cfg.sizeBytes())
+	}
+	if err != nil {
+		return err
+	}
+	z.single = append(z.single, mbps(f2.n, f2.secs))
+	b.logf("  %s: GET ZIP %d: %.2fs, %.1f MiB/s; the large file %.1f MiB/s", sd.name, i, f.secs, mbps(f.n, f.secs), mbps(f2.n, f2.secs))
 	return nil
 }
