@@ -30,6 +30,17 @@ import (
 // maxBatch bounds the callers one transaction serves.
 const maxBatch = 64
 
+// When writers run concurrently, the writer waits up to lingerFor after
+// the first caller of a transaction for others to join it, so that more
+// of them share one commit. Callers that come one after another (one
+// client, or the next write of a request waiting on this one) cannot
+// join, so the writer lingers only after a transaction of its last
+// lingerWindow served more than one caller.
+const (
+	lingerFor    = 100 * time.Microsecond
+	lingerWindow = 32
+)
+
 var errStoreClosed = &sesame.Error{Kind: sesame.Unavailable, Message: "The service is shutting down; try again.", Err: errors.New("store: closed")}
 
 type writeJob struct {
@@ -44,10 +55,14 @@ type writer struct {
 	quit chan struct{}
 	done chan struct{}
 	stop sync.Once
+
+	linger time.Duration // lingerFor, or 0 in tests that need the writer eager
+	shared int           // transactions to go before lingering stops; see lingerFor
+	timer  *time.Timer
 }
 
 func (st *Store) startWriter() {
-	st.writes = &writer{jobs: make(chan *writeJob), quit: make(chan struct{}), done: make(chan struct{})}
+	st.writes = &writer{jobs: make(chan *writeJob), quit: make(chan struct{}), done: make(chan struct{}), linger: lingerFor}
 	go st.runWriter()
 }
 
@@ -97,17 +112,51 @@ func (st *Store) runWriter() {
 		case <-w.quit:
 			return
 		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case j := <-w.jobs:
-				batch = append(batch, j)
-			default:
-				break fill
-			}
+		batch = w.fill(batch)
+		if len(batch) > 1 {
+			w.shared = lingerWindow
+		} else if w.shared > 0 {
+			w.shared--
 		}
 		st.runBatch(batch)
 	}
+}
+
+// fill adds the callers waiting to batch; while recent transactions were
+// shared, it waits up to w.linger for more.
+func (w *writer) fill(batch []*writeJob) []*writeJob {
+	var deadline <-chan time.Time
+	for len(batch) < maxBatch {
+		select {
+		case j := <-w.jobs:
+			batch = append(batch, j)
+			continue
+		default:
+		}
+		if w.shared == 0 || w.linger <= 0 {
+			break
+		}
+		if deadline == nil {
+			if w.timer == nil {
+				w.timer = time.NewTimer(w.linger)
+			} else {
+				w.timer.Reset(w.linger)
+			}
+			deadline = w.timer.C
+		}
+		select {
+		case j := <-w.jobs:
+			batch = append(batch, j)
+			continue
+		case <-deadline:
+		case <-w.quit:
+		}
+		break
+	}
+	if deadline != nil {
+		w.timer.Stop()
+	}
+	return batch
 }
 
 // runBatch runs the callers' functions in one transaction and answers
