@@ -163,15 +163,22 @@ func (st *Store) linksFromRows(ctx context.Context, q sqlx.ExtContext, rows []*l
 // that upload links point at folders only.
 func checkLinkTargets(ctx context.Context, tx *sqlx.Tx, bucketID string, typ sesame.LinkType, targets []string, src string) error {
 	for i, id := range targets {
-		var kind string
-		err := tx.GetContext(ctx, &kind, tx.Rebind(`SELECT type FROM objects WHERE bucket_id = ? AND id = ?`), bucketID, id)
-		if err == sql.ErrNoRows {
+		// By id alone, through the primary key: with the bucket in the
+		// WHERE clause PostgreSQL's generic plan read the bucket's whole
+		// range of objects_type (bucket_id, type, id), which covers the
+		// query, for every target.
+		var o struct {
+			BucketID string `db:"bucket_id"`
+			Kind     string `db:"type"`
+		}
+		err := tx.GetContext(ctx, &o, tx.Rebind(`SELECT bucket_id, type FROM objects WHERE id = ?`), id)
+		if err == sql.ErrNoRows || (err == nil && o.BucketID != bucketID) {
 			return notFound("target", fmt.Sprintf("%s/%d", src, i), id)
 		}
 		if err != nil {
 			return fmt.Errorf("store: link target: %w", err)
 		}
-		if typ == sesame.LinkUpload && kind != string(sesame.TypeFolder) {
+		if typ == sesame.LinkUpload && o.Kind != string(sesame.TypeFolder) {
 			return sesame.FieldErr("BadState", fmt.Sprintf("%s/%d", src, i), "upload links take folders only; %s is a file", id)
 		}
 	}

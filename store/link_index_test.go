@@ -150,3 +150,16 @@ func hasTags(tags ...string) func(l *sesame.Link) bool {
 func hasTarget(id string) func(l *sesame.Link) bool {
 	return func(l *sesame.Link) bool { return slices.Contains(l.Targets, id) }
 }
+
+// A link may target only objects of its own bucket: an object of another
+// bucket is as unknown as one that does not exist.
+func TestStore_CreateLinkRefusesAnotherBucketsObject(t *testing.T) {
+	ts := newTestStore(t)
+	f := ts.putFile(t, "/", "f.txt", []byte("x"))
+	other := sesame.NewID(sesame.PrefixBucket)
+	db := ts.rawDB(t)
+	ts.rawExec(t, db, `INSERT INTO buckets (id, name, created_at) VALUES ($1, 'other', $2)`, other, sesame.FormatTime(ts.clock.Now()))
+	ts.rawExec(t, db, `UPDATE objects SET bucket_id = $1 WHERE id = $2`, other, f.ID)
+	_, err := ts.tryLinks(ts.linkItem(f.ID))
+	wantErr(t, err, sesame.NotFound, "/links/0/targets/0", "DoesNotExist")
+}
