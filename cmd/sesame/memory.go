@@ -29,7 +29,8 @@ func applyMemoryLimit(cfg Config, environ []string, log *slog.Logger) {
 	debug.SetMemoryLimit(limit)
 }
 
-// memoryLimitFor is the automatic limit for cpus: 48 MiB for the server
-// at rest, and 24 MiB for each argon2id hash that may run at once (one
-// per CPU, 19 MiB each); 96 MiB on 2 CPUs.
-func memoryLimitFor(cpus int) int64 { return 48<<20 + 24<<20*int64(cpus) }
+// memoryLimitFor is the automatic limit for cpus: 40 MiB for the server
+// at rest, and 16 MiB for each argon2id hash that may run at once (one
+// per CPU, 19 MiB each, most of it garbage as soon as the hash is done);
+// 72 MiB on 2 CPUs.
+func memoryLimitFor(cpus int) int64 { return 40<<20 + 16<<20*int64(cpus) }

@@ -10,7 +10,7 @@ import (
 )
 
 // TestApplyMemoryLimit: memory_limit becomes the runtime's soft limit,
-// or, at 0, 48 MiB and 24 MiB per CPU; GOMEMLIMIT, when set, wins.
+// or, at 0, 40 MiB and 16 MiB per CPU; GOMEMLIMIT, when set, wins.
 func TestApplyMemoryLimit(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() { debug.SetMemoryLimit(before) })
@@ -19,11 +19,11 @@ func TestApplyMemoryLimit(t *testing.T) {
 	cfg := DefaultConfig()
 	debug.SetMemoryLimit(math.MaxInt64)
 	applyMemoryLimit(cfg, nil, log)
-	if got, want := debug.SetMemoryLimit(-1), int64(48<<20+24<<20*runtime.GOMAXPROCS(0)); got != want {
+	if got, want := debug.SetMemoryLimit(-1), int64(40<<20+16<<20*runtime.GOMAXPROCS(0)); got != want {
 		t.Errorf("default: limit %d, want %d", got, want)
 	}
-	if got := memoryLimitFor(2); got != 96<<20 {
-		t.Errorf("automatic limit on 2 CPUs: %d, want 96 MiB", got)
+	if got := memoryLimitFor(2); got != 72<<20 {
+		t.Errorf("automatic limit on 2 CPUs: %d, want 72 MiB", got)
 	}
 
 	cfg.MemoryLimit = 200 << 20
