@@ -39,7 +39,7 @@ var (
 // databaseURL returns the store.Config DatabaseURL for the data directory
 // dir: "" (SQLite in dir) or a PostgreSQL URL whose search_path is a schema
 // made for dir and dropped when the test ends.
-func databaseURL(t *testing.T, dir string) string {
+func databaseURL(t testing.TB, dir string) string {
 	t.Helper()
 	if !onPostgres() {
 		return ""

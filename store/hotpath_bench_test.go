@@ -12,8 +12,9 @@ import (
 )
 
 // The store's side of the hot paths, one call per op, on a real SQLite
-// file: open a link by its token, check a session, claim a download,
-// create a link, list a page. Run with
+// file, or on PostgreSQL when SESAME_TEST_POSTGRES_DSN names a server (as
+// for the store's tests): open a link by its token, check a session, claim
+// a download, create a link, list a page. Run with
 //
 //	go test -run '^$' -bench . -benchmem ./store/
 
@@ -29,7 +30,8 @@ type hotPath struct {
 func newHotPath(b *testing.B) *hotPath {
 	b.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{DataDir: b.TempDir()})
+	dir := b.TempDir()
+	st, err := store.Open(ctx, store.Config{DataDir: dir, DatabaseURL: databaseURL(b, dir)}) // PostgreSQL with SESAME_TEST_POSTGRES_DSN
 	if err != nil {
 		b.Fatal(err)
 	}
