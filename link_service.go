@@ -302,7 +302,7 @@ func (s *LinkService) smsAllowed(phone string) bool {
 func (s *LinkService) hashAuthenticators(ctx context.Context, in []AuthenticatorInput) ([]LinkAuthenticator, error) {
 	out := make([]LinkAuthenticator, len(in))
 	for i, a := range in {
-		out[i] = LinkAuthenticator{ID: NewID("lau_"), Position: i, Type: a.Type, Context: a.Context}
+		out[i] = LinkAuthenticator{ID: NewTimeID("lau_", s.now()), Position: i, Type: a.Type, Context: a.Context}
 		if a.Type == AuthPassword {
 			phc, err := s.Hasher.Hash(ctx, a.Context)
 			if err != nil {

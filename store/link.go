@@ -225,7 +225,7 @@ func (st *Store) CreateLinks(ctx context.Context, in []sesame.LinkCreate, hashed
 			if err := checkLinkTargets(ctx, tx, bucketID, it.Type, it.Targets, it.Source+"/targets"); err != nil {
 				return err
 			}
-			id := sesame.NewID(sesame.PrefixLink)
+			id := sesame.NewTimeID(sesame.PrefixLink, now)
 			token := newSecret("")
 			sealed, err := st.seal([]byte(token), []byte(id))
 			if err != nil {
