@@ -31,11 +31,12 @@ func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.Li
 		return nil, err
 	}
 	var sel string
+	var args []any
 	page := &sesame.LinkPage{}
 	if term != "" {
-		sel, err = st.indexedLinks(ctx, page, bucketID, term, q, len(conds) == 0, f)
+		sel, args, err = st.indexedLinks(ctx, page, bucketID, term, q, len(conds) == 0, f)
 	} else {
-		sel, err = st.scannedLinks(ctx, page, bucketID, q, len(conds) == 0, orderBy, col, f)
+		sel, args, err = st.scannedLinks(ctx, page, bucketID, q, len(conds) == 0, orderBy, col, f)
 	}
 	if err != nil {
 		return nil, err
@@ -48,7 +49,7 @@ func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.Li
 		linkRow
 		Value string `db:"v"`
 	}
-	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(sel+` LIMIT ?`), append(q.args, size+1)...); err != nil {
+	if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(sel+` LIMIT ?`), append(args, size+1)...); err != nil {
 		return nil, fmt.Errorf("store: find links: %w", err)
 	}
 	found := make([]*linkRow, 0, len(rows))
@@ -67,23 +68,24 @@ func (st *Store) FindLinks(ctx context.Context, f sesame.LinkFilter) (*sesame.Li
 }
 
 // scannedLinks counts the links q selects into page and returns the page
-// query in the order of col; q gains the cursor's condition.
-func (st *Store) scannedLinks(ctx context.Context, page *sesame.LinkPage, bucketID string, q *query, unfiltered bool, orderBy, col string, f sesame.LinkFilter) (string, error) {
+// query, in the order of col and after the cursor, with its arguments.
+func (st *Store) scannedLinks(ctx context.Context, page *sesame.LinkPage, bucketID string, q *query, unfiltered bool, orderBy, col string, f sesame.LinkFilter) (string, []any, error) {
 	var err error
 	if page.Count, err = st.countLinks(ctx, bucketID, q, unfiltered); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	order, _, err := q.page(orderBy, col, col == "access_count" || col == "max_access_count", f.Desc, f.After, f.Size)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return `SELECT ` + linkCols + `, CAST(` + col + ` AS TEXT) AS v FROM links` + q.sql() + order, nil
+	return `SELECT ` + linkCols + `, CAST(` + col + ` AS TEXT) AS v FROM links` + q.sql() + order, q.args, nil
 }
 
 // indexedLinks counts the links of term that q also selects into page and
-// returns the page query, which reads link_index in created_at order; the
-// count joins links only when q has conditions of its own.
-func (st *Store) indexedLinks(ctx context.Context, page *sesame.LinkPage, bucketID, term string, q *query, alone bool, f sesame.LinkFilter) (string, error) {
+// returns the page query, which reads link_index in created_at order after
+// the cursor, with its arguments; the count joins links only when q has
+// conditions of its own.
+func (st *Store) indexedLinks(ctx context.Context, page *sesame.LinkPage, bucketID, term string, q *query, alone bool, f sesame.LinkFilter) (string, []any, error) {
 	join := ` FROM link_index JOIN links ON links.id = link_index.link_id`
 	from := ` FROM link_index`
 	if !alone {
@@ -96,7 +98,7 @@ func (st *Store) indexedLinks(ctx context.Context, page *sesame.LinkPage, bucket
 		idx.where, idx.args = append(idx.where, q.where...), append(idx.args, q.args...)
 	}
 	if err := st.db.GetContext(ctx, &page.Count, st.db.Rebind(`SELECT COUNT(*)`+from+idx.sql()), idx.args...); err != nil {
-		return "", fmt.Errorf("store: count links: %w", err)
+		return "", nil, fmt.Errorf("store: count links: %w", err)
 	}
 	dir, op := "ASC", ">"
 	if f.Desc {
@@ -104,13 +106,12 @@ func (st *Store) indexedLinks(ctx context.Context, page *sesame.LinkPage, bucket
 	}
 	if f.After != nil {
 		if err := checkCursor(f.After, "created_at", f.Desc); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		idx.add("(link_index.link_created, link_index.link_id) "+op+" (?, ?)", f.After.Value, f.After.ID)
 	}
-	q.where, q.args = idx.where, idx.args
 	return `SELECT ` + linkCols + `, link_index.link_created AS v` + join + idx.sql() +
-		` ORDER BY link_index.link_created ` + dir + `, link_index.link_id ` + dir, nil
+		` ORDER BY link_index.link_created ` + dir + `, link_index.link_id ` + dir, idx.args, nil
 }
 
 // indexTerm picks the condition that link_index can serve, the first tag
