@@ -287,6 +287,19 @@ func TestBrowser(t *testing.T) {
 		signInWithPassword(tb, url)
 		tb.do("upload form", chromedp.WaitVisible(chromedp.CSS("#upload-form")))
 
+		// The focusable "Choose files" label opens the file chooser on Enter
+		// and on Space, as a button would: count the chooser's openings.
+		tb.do("count choosers", chromedp.Evaluate[chromedp.Void](`window.__choosers = 0;
+			document.getElementById("files").click = () => { window.__choosers++; };`))
+		tb.do("Enter on the label", chromedp.Focus(chromedp.CSS("#drop")), chromedp.KeyEvent("\r"))
+		tb.do("Space on the label", chromedp.Focus(chromedp.CSS("#drop")), chromedp.KeyEvent(" "))
+		if n := get(tb, "choosers opened", chromedp.Evaluate[int](`window.__choosers`)); n != 2 {
+			t.Errorf("Enter and Space on the label opened the file chooser %d times, want 2", n)
+		}
+		if role := get(tb, "label role", chromedp.Evaluate[string](`document.getElementById("drop").getAttribute("role")`)); role != "button" {
+			t.Errorf("the label's role is %q, want button", role)
+		}
+
 		// Record every value the progress bars take, so the test sees the
 		// progress and not only the end state.
 		tb.do("watch progress", chromedp.Evaluate[chromedp.Void](`window.__progress = [];

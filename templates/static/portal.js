@@ -67,5 +67,13 @@
     form.addEventListener(t, function (e) { e.preventDefault(); form.classList.remove("over"); });
   });
   form.addEventListener("drop", function (e) { if (e.dataTransfer && e.dataTransfer.files.length) { upload(e.dataTransfer.files); } });
-  if (drop) { drop.setAttribute("tabindex", "0"); }
+  if (drop) {
+    // The label is focusable for keyboards; Enter or Space opens the file
+    // chooser, as they would on a button.
+    drop.setAttribute("tabindex", "0");
+    drop.setAttribute("role", "button");
+    drop.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); }
+    });
+  }
 })();
