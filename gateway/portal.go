@@ -284,9 +284,9 @@ func (s *Server) openLink(c *gin.Context) *portal {
 }
 
 type method struct {
-	Index        int
-	Type, Masked string
-	Sent         bool
+	Index         int
+	Type, Masked  string
+	Sent, Invalid bool // Invalid: the page's error is about this method's answer
 }
 
 type signinPage struct {
@@ -298,12 +298,14 @@ type signinPage struct {
 
 var kindWords = map[sesame.LinkType]string{sesame.LinkDownload: "Files to download", sesame.LinkUpload: "A folder to upload into", sesame.LinkEditor: "Files to view and edit"}
 
-func (s *Server) signin(c *gin.Context, p *portal, status int, flash, flashKind string, sent int) {
+// signin renders the sign-in page; sent is the method whose code form is
+// open and failed the one whose answer the flash is about (-1: none).
+func (s *Server) signin(c *gin.Context, p *portal, status int, flash, flashKind string, sent, failed int) {
 	l := p.Link
 	pg := &signinPage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p)}, Title: l.Title, Message: l.Message,
 		Kind: kindWords[l.Type], Expires: l.Expires.UTC().Format("2 Jan 2006 15:04 UTC"), Flash: flash, FlashKind: flashKind}
 	for _, a := range s.cfg.Portal.Service.OpenAuthenticators(p.Visit) {
-		m := method{Index: a.Position, Type: string(a.Type), Sent: a.Position == sent}
+		m := method{Index: a.Position, Type: string(a.Type), Sent: a.Position == sent, Invalid: a.Position == failed}
 		switch a.Type {
 		case sesame.AuthEmailOTP:
 			m.Masked = sesame.MaskEmail(a.Context)
@@ -331,7 +333,7 @@ func (s *Server) handlePortalShow(c *gin.Context) {
 				flash = "If that address can receive codes, a code is on its way. It works for 10 minutes."
 			}
 		}
-		s.signin(c, p, http.StatusOK, flash, "", sent)
+		s.signin(c, p, http.StatusOK, flash, "", sent, -1)
 		return
 	}
 	s.browse(c, p, "")
@@ -394,7 +396,7 @@ func (s *Server) verifyAnswer(c *gin.Context, field string, types ...sesame.Auth
 			sent = i
 		}
 		st := statusOf[sesame.KindOf(err)].HTTP
-		s.signin(c, p, st, sesame.AsError(err).Message, "error", sent)
+		s.signin(c, p, st, sesame.AsError(err).Message, "error", sent, i)
 	}
 }
 
@@ -412,7 +414,7 @@ func (s *Server) handlePortalCodeSend(c *gin.Context) {
 	}
 	a, err := s.cfg.Portal.Service.SendCode(c.Request.Context(), p.Visit, formIndex(c))
 	if err != nil {
-		s.signin(c, p, statusOf[sesame.KindOf(err)].HTTP, sesame.AsError(err).Message, "error", -1)
+		s.signin(c, p, statusOf[sesame.KindOf(err)].HTTP, sesame.AsError(err).Message, "error", -1, -1)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, p.base+"?sent="+strconv.Itoa(a.Position))

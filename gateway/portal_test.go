@@ -105,6 +105,14 @@ func TestPortal_PasswordSignIn(t *testing.T) {
 		!wrong.Has("input[name=password]") || wrong.Cookie(name) != nil {
 		t.Fatalf("wrong password: %s", wrong)
 	}
+	// The error is tied to the field it is about, for screen readers.
+	if in := wrong.First("input[name=password]"); in == nil || in.Attr("aria-invalid") != "true" ||
+		in.Attr("aria-describedby") == "" || !strings.Contains(wrong.TextOf("#"+in.Attr("aria-describedby")), "That password is not right.") {
+		t.Errorf("the wrong password's field is not marked invalid and described by the error: %s", wrong)
+	}
+	if p.First("input[name=password]").Attr("aria-invalid") != "" {
+		t.Errorf("the first sign-in page marks the password field invalid")
+	}
 	if st := e.linkState(l.ID); st.AccessCount != 0 || st.LastAccessedAt != "" {
 		t.Fatalf("a failed sign-in changed the link: %+v", st)
 	}
@@ -182,6 +190,9 @@ func TestPortal_EmailCodeSignIn(t *testing.T) {
 	w := v.verifyCode(l, 0, portalWrongCode(code))
 	if w.Code != http.StatusUnauthorized || !strings.Contains(w.Text(), "That code is not right.") || w.Cookie(name) != nil {
 		t.Fatalf("wrong code: %s", w)
+	}
+	if in := w.First("input[name=code]"); in == nil || in.Attr("aria-invalid") != "true" || in.Attr("aria-describedby") != "signin-flash" {
+		t.Errorf("the wrong code's field is not marked invalid and described by the error: %s", w.Text())
 	}
 	ok := v.verifyCode(l, 0, code)
 	if ok.Code != http.StatusSeeOther || ok.Header.Get("Location") != base || ok.Cookie(name) == nil {
