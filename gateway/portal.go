@@ -53,7 +53,7 @@ type portal struct {
 
 func (s *Server) parsePages() error {
 	s.pages = map[string]*htmltemplate.Template{}
-	funcs := htmltemplate.FuncMap{}
+	funcs := htmltemplate.FuncMap{"linkify": linkify}
 	for _, name := range []string{"signin", "browse", "notice", "confirm"} {
 		t, err := htmltemplate.New("").Funcs(funcs).ParseFS(templates.FS, "layouts/base.html", "pages/"+name+".html")
 		if err != nil {

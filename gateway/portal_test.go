@@ -90,7 +90,8 @@ func TestPortal_PasswordSignIn(t *testing.T) {
 	e := newPortalEnv(t)
 	f := e.upload("/share", "report.txt", []byte("hello portal"))
 	docs := e.mkdir("/share/docs")
-	l := e.createLinks(map[string]any{"targets": []string{f.ID, docs.ID}, "authenticators": []any{pw(goodPassword)}, "title": "Q3"})[0]
+	l := e.createLinks(map[string]any{"targets": []string{f.ID, docs.ID}, "authenticators": []any{pw(goodPassword)}, "title": "Q3",
+		"message": "The notes are at https://wiki.example.com/q3. <b>Thanks</b>"})[0]
 	base := e.base(l)
 	name := portalSessionCookie(l.ID)
 	v := e.visitor()
@@ -98,6 +99,13 @@ func TestPortal_PasswordSignIn(t *testing.T) {
 	p := v.Get(base)
 	if p.Code != http.StatusOK || !p.Has("input[name=password]") || strings.Contains(p.Text(), "report.txt") {
 		t.Fatalf("sign-in page: %s", p)
+	}
+	// The message's web address is a link that leaves no opener; its markup stays text.
+	if a := p.First(".message a"); a == nil || a.Attr("href") != "https://wiki.example.com/q3" || a.Attr("rel") != "noopener noreferrer nofollow" {
+		t.Errorf("the message's address is not a safe link: %s", p.Text())
+	}
+	if p.Has(".message b") || !strings.Contains(p.TextOf(".message"), "<b>Thanks</b>") {
+		t.Errorf("the message's markup was not kept as text: %q", p.TextOf(".message"))
 	}
 
 	wrong := v.password(l, 0, "not the password at all")
