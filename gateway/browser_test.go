@@ -300,6 +300,17 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("the label's role is %q, want button", role)
 		}
 
+		// Upload with no file chosen stays on the page: the browser asks for
+		// a file instead of sending an empty form to an error page.
+		before := get(tb, "page before", chromedp.Evaluate[string](`location.href`))
+		tb.do("upload nothing", chromedp.Click(chromedp.CSS("#upload-button")))
+		if missing := get(tb, "file required", chromedp.Evaluate[bool](`document.getElementById("files").validity.valueMissing`)); !missing {
+			t.Errorf("the file input does not report a missing file")
+		}
+		if after := get(tb, "page after", chromedp.Evaluate[string](`location.href`)); after != before || !get(tb, "form still there", chromedp.Evaluate[bool](`!!document.getElementById("upload-form")`)) {
+			t.Errorf("Upload with no file left the page: %s -> %s", before, after)
+		}
+
 		// Record every value the progress bars take, so the test sees the
 		// progress and not only the end state.
 		tb.do("watch progress", chromedp.Evaluate[chromedp.Void](`window.__progress = [];
