@@ -358,7 +358,6 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 		return
 	}
 	var ids []string
-	name := "files.zip"
 	if c.Request.Method == http.MethodPost {
 		if !s.checkCSRF(c, p, c.PostForm("csrf")) {
 			s.csrfFailed(c, p)
@@ -369,8 +368,6 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 			s.notice(c, p, http.StatusBadRequest, "Nothing selected", "Tick the files you want, then choose Download selected.")
 			return
 		}
-	} else if p.Link.Title != "" {
-		name = p.Link.Title + ".zip"
 	}
 	ps := s.cfg.Portal.Service
 	entries, claim, err := ps.StartArchive(c.Request.Context(), p.Visit, ids)
@@ -378,7 +375,7 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 		s.downloadFailed(c, p, err)
 		return
 	}
-	setDownloadHeaders(c.Writer.Header(), name, "application/zip")
+	setDownloadHeaders(c.Writer.Header(), portalArchiveName(p.Link.Title, ids != nil, entries), "application/zip")
 	c.Status(http.StatusOK)
 	if c.Request.Method != http.MethodHead {
 		if err := s.writeArchive(c, c.Writer, "zip", entries); err != nil && c.Request.Context().Err() == nil {
@@ -386,4 +383,19 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 		}
 	}
 	ps.FinishDownload(c.Request.Context(), p.Visit, claim, int64(max(c.Writer.Size(), 0)), c.Writer.Status(), c.Request.Method)
+}
+
+// portalArchiveName names a portal ZIP: the link's title for the whole
+// link; a ticked folder alone by its own name; ticked items otherwise by
+// the title; "files.zip" when the link has no title.
+func portalArchiveName(title string, ticked bool, entries []sesame.ArchiveEntry) string {
+	if ticked {
+		if name := archiveName(entries, "zip"); name != "archive.zip" {
+			return name
+		}
+	}
+	if title != "" {
+		return title + ".zip"
+	}
+	return "files.zip"
 }

@@ -1149,6 +1149,13 @@ func TestPortal_Downloads(t *testing.T) {
 		if diff := cmp.Diff(map[string]string{"notes.txt": text, "inner.txt": "inside"}, zipEntries(t, p.Body)); diff != "" {
 			t.Errorf("zip entries (-want +got):\n%s", diff)
 		}
+		if got := p.Header.Get("Content-Disposition"); got != "attachment; filename=Bundle.zip" {
+			t.Errorf("ticked files' zip: Content-Disposition %q, want it named after the link's title", got)
+		}
+		folder := v.Post(base+"/zip", url.Values{"csrf": {csrf}, "id": {docs.ID}})
+		if got := folder.Header.Get("Content-Disposition"); folder.Code != http.StatusOK || got != "attachment; filename=docs.zip" {
+			t.Errorf("a ticked folder's zip: %d, Content-Disposition %q, want docs.zip", folder.Code, got)
+		}
 		outside := e.upload("/elsewhere", "secret.txt", []byte("no"))
 		if p := v.Post(base+"/zip", url.Values{"csrf": {csrf}, "id": {notes.ID, outside.ID}}); p.Code != http.StatusNotFound {
 			t.Errorf("zip naming a file outside the link: %s", p)
