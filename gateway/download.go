@@ -191,17 +191,25 @@ func (s *Server) handleGetArchive(c *gin.Context) {
 }
 
 func archiveName(entries []sesame.ArchiveEntry, format string) string {
-	if len(entries) > 0 && entries[0].Object.IsFolder() {
-		top := strings.TrimSuffix(entries[0].Name, "/")
-		single := true
-		for _, e := range entries[1:] {
-			single = single && strings.HasPrefix(e.Name, top+"/")
-		}
-		if single {
-			return sesame.SanitizeName(top + "." + format)
-		}
+	if top, ok := singleFolder(entries); ok {
+		return sesame.SanitizeName(top + "." + format)
 	}
 	return "archive." + format
+}
+
+// singleFolder returns the name of the folder an archive's entries all
+// lie in, when they are one folder and its contents.
+func singleFolder(entries []sesame.ArchiveEntry) (string, bool) {
+	if len(entries) == 0 || !entries[0].Object.IsFolder() {
+		return "", false
+	}
+	top := strings.TrimSuffix(entries[0].Name, "/")
+	for _, e := range entries[1:] {
+		if !strings.HasPrefix(e.Name, top+"/") {
+			return "", false
+		}
+	}
+	return top, true
 }
 
 func archiveType(format string) string {

@@ -389,10 +389,8 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 // link; a ticked folder alone by its own name; ticked items otherwise by
 // the title; "files.zip" when the link has no title.
 func portalArchiveName(title string, ticked bool, entries []sesame.ArchiveEntry) string {
-	if ticked {
-		if name := archiveName(entries, "zip"); name != "archive.zip" {
-			return name
-		}
+	if top, ok := singleFolder(entries); ok && ticked {
+		return sesame.SanitizeName(top + ".zip")
 	}
 	if title != "" {
 		return title + ".zip"

@@ -56,13 +56,15 @@ type writer struct {
 	done chan struct{}
 	stop sync.Once
 
-	linger time.Duration // lingerFor, or 0 in tests that need the writer eager
+	linger time.Duration // lingerFor; tests set it longer
 	shared int           // transactions to go before lingering stops; see lingerFor
-	timer  *time.Timer
+	timer  *time.Timer   // stopped between fills
 }
 
 func (st *Store) startWriter() {
-	st.writes = &writer{jobs: make(chan *writeJob), quit: make(chan struct{}), done: make(chan struct{}), linger: lingerFor}
+	st.writes = &writer{jobs: make(chan *writeJob), quit: make(chan struct{}), done: make(chan struct{}), linger: lingerFor,
+		timer: time.NewTimer(time.Hour)}
+	st.writes.timer.Stop()
 	go st.runWriter()
 }
 
@@ -125,36 +127,28 @@ func (st *Store) runWriter() {
 // fill adds the callers waiting to batch; while recent transactions were
 // shared, it waits up to w.linger for more.
 func (w *writer) fill(batch []*writeJob) []*writeJob {
-	var deadline <-chan time.Time
+	if w.shared == 0 {
+		for len(batch) < maxBatch {
+			select {
+			case j := <-w.jobs:
+				batch = append(batch, j)
+			default:
+				return batch
+			}
+		}
+		return batch
+	}
+	w.timer.Reset(w.linger)
+	defer w.timer.Stop()
 	for len(batch) < maxBatch {
 		select {
 		case j := <-w.jobs:
 			batch = append(batch, j)
-			continue
-		default:
-		}
-		if w.shared == 0 || w.linger <= 0 {
-			break
-		}
-		if deadline == nil {
-			if w.timer == nil {
-				w.timer = time.NewTimer(w.linger)
-			} else {
-				w.timer.Reset(w.linger)
-			}
-			deadline = w.timer.C
-		}
-		select {
-		case j := <-w.jobs:
-			batch = append(batch, j)
-			continue
-		case <-deadline:
+		case <-w.timer.C:
+			return batch
 		case <-w.quit:
+			return batch
 		}
-		break
-	}
-	if deadline != nil {
-		w.timer.Stop()
 	}
 	return batch
 }
