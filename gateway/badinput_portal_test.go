@@ -183,6 +183,8 @@ func morePortalCases(t *testing.T, f moreFixtures, p *morePortal) []moreCase {
 	page("static/EncodedDotDot", nil, get("/static/%2e%2e/%2e%2e/go.mod"), http.StatusNotFound)
 	page("static/NUL", nil, get("/static/portal.css%00.js"), http.StatusNotFound)
 	page("static/Templates", nil, get("/static/../pages/dead.html"), http.StatusNotFound)
+	page("static/UnknownKind", nil, get("/static/portal.exe"), http.StatusNotFound)
+	page("static/Directory", nil, get("/static/"), http.StatusNotFound)
 
 	// 2. Signed in to the download link: absurd ranges.
 	var many, overlapping []string

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -439,25 +440,32 @@ func (s *Server) handlePortalLeave(c *gin.Context) {
 	s.notice(c, nil, http.StatusOK, "You have left", "Your visit has ended. Open the link again to come back.")
 }
 
-// handleStatic serves the embedded stylesheet and script, and the branding.
+// staticTypes gives the content type of each kind of static file.
+var staticTypes = map[string]string{
+	".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+	".json": "application/json", ".wasm": "application/wasm", ".bcmap": "application/octet-stream",
+	".pfb": "application/octet-stream", ".ttf": "font/ttf", ".txt": "text/plain; charset=utf-8",
+}
+
+// handleStatic serves the embedded stylesheets, scripts and vendored
+// browser code under static/, and the branding.
 func (s *Server) handleStatic(c *gin.Context) {
 	name := strings.TrimPrefix(c.Param("file"), "/")
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Cache-Control", "public, max-age=3600")
-	switch name {
-	case "brand.css":
+	if name == "brand.css" {
 		c.Data(http.StatusOK, "text/css; charset=utf-8", s.brandCSS)
 		return
-	case "portal.css", "portal.js":
-		b, err := fs.ReadFile(templates.FS, "static/"+name)
-		if err == nil {
-			ct := "text/css; charset=utf-8"
-			if strings.HasSuffix(name, ".js") {
-				ct = "text/javascript; charset=utf-8"
-			}
-			c.Data(http.StatusOK, ct, b)
-			return
-		}
 	}
-	c.Status(http.StatusNotFound)
+	ct, known := staticTypes[path.Ext(name)]
+	if !known || !fs.ValidPath(name) {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	b, err := fs.ReadFile(templates.FS, "static/"+name)
+	if err != nil {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	c.Data(http.StatusOK, ct, b)
 }
