@@ -144,5 +144,8 @@ fi
 echo "== fuzzing (each target briefly; seeds also ran in go test)"
 FUZZTIME="${FUZZTIME:-3}" scripts/fuzz.sh
 
+echo "== vendored browser code matches its pinned npm packages"
+scripts/vendor.sh --check
+
 echo "== SDK conformance (pangea-node-sdk 5.6.0)"
 scripts/sdk-test.sh
