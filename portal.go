@@ -110,6 +110,19 @@ type AccessStore interface {
 	AddSessionUpload(ctx context.Context, sessionID, objectID string) error
 	// SessionUploadIDs lists what a session uploaded, oldest first.
 	SessionUploadIDs(ctx context.Context, sessionID string) ([]string, error)
+
+	// CodeState reports an authenticator's one-time codes: when the next
+	// may be sent, and the wrong tries its live code has left.
+	CodeState(ctx context.Context, authID string, now time.Time) (CodeState, error)
+}
+
+// CodeState is what a recipient may know about the codes of one
+// authenticator: the send limits and tries are published numbers
+// (DESIGN.md §6), so showing them reveals nothing about the address.
+type CodeState struct {
+	NextSend  time.Time // zero or past: a code may be sent now
+	Live      bool      // a code was sent and is neither used nor expired
+	TriesLeft int       // wrong tries the live code has left
 }
 
 // ChallengeStore keeps one-time codes. Codes are stored as MACs.

@@ -246,13 +246,15 @@ func (ps *PortalService) failSignIn(ctx context.Context, v *Visit, a *LinkAuthen
 	return &Error{Kind: kind, Message: msg}
 }
 
-// SendCode sends a code for the authenticator at index i. Whatever
-// happens, the visitor is told the same thing, so the answer reveals
-// nothing about limits or addresses; only an unusable index is an error.
-func (ps *PortalService) SendCode(ctx context.Context, v *Visit, i int) (*LinkAuthenticator, error) {
+// SendCode sends a code for the authenticator at index i. It reports
+// whether a code went out; false means the send limits hold it back for
+// now (CodeStatus says until when). A locked authenticator or a failed
+// send looks like a sent code, so the answer reveals nothing else; only an
+// unusable index is an error.
+func (ps *PortalService) SendCode(ctx context.Context, v *Visit, i int) (*LinkAuthenticator, bool, error) {
 	a, err := v.authenticator(i, AuthEmailOTP, AuthSMSOTP)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	outcome := "success"
 	if a.Locked(ps.now()) {
@@ -265,7 +267,17 @@ func (ps *PortalService) SendCode(ctx context.Context, v *Visit, i int) (*LinkAu
 		}
 	}
 	ps.audit(ctx, v, "code.send", outcome, "", map[string]string{"auth_type": string(a.Type)})
-	return a, nil
+	return a, outcome != "failure:throttled", nil
+}
+
+// CodeStatus reports the codes of the authenticator at index i: when the
+// next may be sent and how many tries the live one has left.
+func (ps *PortalService) CodeStatus(ctx context.Context, v *Visit, i int) (CodeState, error) {
+	a, err := v.authenticator(i, AuthEmailOTP, AuthSMSOTP)
+	if err != nil {
+		return CodeState{}, err
+	}
+	return ps.Access.CodeState(ctx, a.ID, ps.now())
 }
 
 // Leave ends the visit's session.

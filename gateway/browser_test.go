@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sesame-share/sesame"
@@ -241,8 +244,16 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("email To: got %q, want bob@example.com", to)
 		}
 		code := testrig.CodeIn(t, text)
-		tb.do("type code", chromedp.SendKeys(chromedp.CSS("#code-0"), code))
-		tb.clickAndLoad("submit code", `form[action$="/code/verify"] button[type=submit]`)
+		checkResendCountdown(tb)
+		// Six digits send the form by themselves: a wrong code shows the
+		// tries left, the right one opens the link.
+		tb.allow(http.StatusUnauthorized, url+"/code/verify") // a wrong code is answered 401 on purpose
+		get(tb, "type a wrong code", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.SendKeys(chromedp.CSS("#code-0"), wrongCode(code))))
+		if got := tb.text("#tries-0"); got != fmt.Sprintf("%d tries left for this code.", sesame.MaxCodeAttempts-1) {
+			t.Errorf("after a wrong code: got %q, want the tries left", got)
+		}
+		tb.screenshot("code-wrong")
+		get(tb, "type the code", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.SendKeys(chromedp.CSS("#code-0"), code)))
 		tb.do("file list", chromedp.WaitVisible(chromedp.CSS("table.files")))
 		if got := tb.text("table.files td.name a"); got != "email-only.txt" {
 			t.Errorf("file list: got %q, want email-only.txt", got)
@@ -267,8 +278,8 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("SMS To: got %q, want +14155550123", to)
 		}
 		code := testrig.CodeIn(t, body)
-		tb.do("type code", chromedp.SendKeys(chromedp.CSS("#code-0"), code))
-		tb.clickAndLoad("submit code", `form[action$="/code/verify"] button[type=submit]`)
+		tb.do("type code", chromedp.SendKeys(chromedp.CSS("#code-0"), code[:3]+" "+code[3:5]))
+		get(tb, "last digit sends the form", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.SendKeys(chromedp.CSS("#code-0"), code[5:])))
 		tb.do("file list", chromedp.WaitVisible(chromedp.CSS("table.files")))
 		if got := tb.text("table.files td.name a"); got != "sms-only.txt" {
 			t.Errorf("file list: got %q, want sms-only.txt", got)
@@ -499,4 +510,32 @@ func keys(m map[string]*sesame.Object) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkResendCountdown checks the code page's resend button: disabled,
+// counting down from at most a minute, one second at a time.
+func checkResendCountdown(tb *tab) {
+	tb.t.Helper()
+	const sel = `form[action$="/code/send"] button`
+	first := tb.text(sel)
+	var n int
+	if _, err := fmt.Sscanf(first, "Resend in %d s", &n); err != nil || n < 1 || n > 60 {
+		tb.t.Fatalf("resend button: got %q, want \"Resend in N s\" with N ≤ 60", first)
+	}
+	if !get(tb, "resend disabled", chromedp.Evaluate[bool](`document.querySelector('`+sel+`').disabled`)) {
+		tb.t.Errorf("the resend button is enabled during the wait")
+	}
+	get(tb, "countdown ticks", chromedp.Poll[bool](`document.querySelector('`+sel+`').textContent !== `+strconv.Quote(first)))
+	var m int
+	if next := tb.text(sel); func() bool { _, err := fmt.Sscanf(next, "Resend in %d s", &m); return err != nil }() || m >= n {
+		tb.t.Errorf("countdown: %q then %q, want a smaller number", first, next)
+	}
+}
+
+// wrongCode is a six-digit code other than code.
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
 }

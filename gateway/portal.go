@@ -284,40 +284,6 @@ func (s *Server) openLink(c *gin.Context) *portal {
 	return p
 }
 
-type method struct {
-	Index         int
-	Type, Masked  string
-	Sent, Invalid bool // Invalid: the page's error is about this method's answer
-}
-
-type signinPage struct {
-	pageBase
-	Title, Message, Kind, Expires string
-	Flash, FlashKind              string
-	Methods                       []method
-}
-
-var kindWords = map[sesame.LinkType]string{sesame.LinkDownload: "Files to download", sesame.LinkUpload: "A folder to upload into", sesame.LinkEditor: "Files to view and edit"}
-
-// signin renders the sign-in page; sent is the method whose code form is
-// open and failed the one whose answer the flash is about (-1: none).
-func (s *Server) signin(c *gin.Context, p *portal, status int, flash, flashKind string, sent, failed int) {
-	l := p.Link
-	pg := &signinPage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p)}, Title: l.Title, Message: l.Message,
-		Kind: kindWords[l.Type], Expires: l.Expires.UTC().Format("2 Jan 2006 15:04 UTC"), Flash: flash, FlashKind: flashKind}
-	for _, a := range s.cfg.Portal.Service.OpenAuthenticators(p.Visit) {
-		m := method{Index: a.Position, Type: string(a.Type), Sent: a.Position == sent, Invalid: a.Position == failed}
-		switch a.Type {
-		case sesame.AuthEmailOTP:
-			m.Masked = sesame.MaskEmail(a.Context)
-		case sesame.AuthSMSOTP:
-			m.Masked = sesame.MaskPhone(a.Context)
-		}
-		pg.Methods = append(pg.Methods, m)
-	}
-	s.render(c, status, "signin", pg)
-}
-
 // handlePortalShow is GET /s/{token}: the sign-in page, or the link's
 // contents for a signed-in visitor.
 func (s *Server) handlePortalShow(c *gin.Context) {
@@ -326,15 +292,7 @@ func (s *Server) handlePortalShow(c *gin.Context) {
 		return
 	}
 	if p.Session == nil {
-		sent := -1
-		flash := ""
-		if v := c.Query("sent"); v != "" {
-			if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < len(p.Link.Authenticators) {
-				sent = n
-				flash = "If that address can receive codes, a code is on its way. It works for 10 minutes."
-			}
-		}
-		s.signin(c, p, http.StatusOK, flash, "", sent, -1)
+		s.signin(c, p, http.StatusOK, codeSentNote(c, p))
 		return
 	}
 	s.browse(c, p, "")
@@ -355,70 +313,6 @@ func (s *Server) withCSRF(c *gin.Context, p *portal) *portal {
 		return nil
 	}
 	return p
-}
-
-// formIndex reads the form's authenticator index (-1 when unreadable).
-func formIndex(c *gin.Context) int {
-	i, err := strconv.Atoi(c.PostForm("auth"))
-	if err != nil {
-		return -1
-	}
-	return i
-}
-
-// handlePortalPassword checks a password.
-func (s *Server) handlePortalPassword(c *gin.Context) {
-	s.verifyAnswer(c, "password", sesame.AuthPassword)
-}
-
-// handlePortalCodeVerify checks a code.
-func (s *Server) handlePortalCodeVerify(c *gin.Context) {
-	s.verifyAnswer(c, "code", sesame.AuthEmailOTP, sesame.AuthSMSOTP)
-}
-
-// verifyAnswer is the sign-in step common to passwords and codes: the
-// form's CSRF token here, every rule in the core.
-func (s *Server) verifyAnswer(c *gin.Context, field string, types ...sesame.AuthType) {
-	p := s.openForm(c)
-	if p == nil {
-		return
-	}
-	i := formIndex(c)
-	err := s.cfg.Portal.Service.SignIn(c.Request.Context(), p.Visit, i, c.PostForm(field), types...)
-	switch {
-	case err == nil:
-		s.setCookie(c, s.cookieName("s", p.Link.ID), p.Secret, int(p.Session.Expires.Sub(s.now()).Seconds()))
-		c.Redirect(http.StatusSeeOther, p.base)
-	case sesame.RetryAfter(err) > 0 || !signInAnswer[sesame.KindOf(err)]:
-		s.portalFail(c, p, err, "")
-	default:
-		sent := -1 // a code form stays open after a wrong code
-		if i >= 0 && i < len(p.Link.Authenticators) && p.Link.Authenticators[i].Type != sesame.AuthPassword {
-			sent = i
-		}
-		st := statusOf[sesame.KindOf(err)].HTTP
-		s.signin(c, p, st, sesame.AsError(err).Message, "error", sent, i)
-	}
-}
-
-// signInAnswer lists the kinds of error that answer a sign-in on the
-// sign-in page itself: the visitor's own mistakes. The rest (a dead link,
-// a server fault) get their page from the error table.
-var signInAnswer = map[sesame.Kind]bool{sesame.Unauthenticated: true, sesame.TooManyAttempts: true, sesame.Invalid: true}
-
-// handlePortalCodeSend sends a code. Whatever happens, the visitor is told
-// the same thing, so the page reveals nothing about limits or addresses.
-func (s *Server) handlePortalCodeSend(c *gin.Context) {
-	p := s.openForm(c)
-	if p == nil {
-		return
-	}
-	a, err := s.cfg.Portal.Service.SendCode(c.Request.Context(), p.Visit, formIndex(c))
-	if err != nil {
-		s.signin(c, p, statusOf[sesame.KindOf(err)].HTTP, sesame.AsError(err).Message, "error", -1, -1)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, p.base+"?sent="+strconv.Itoa(a.Position))
 }
 
 // handlePortalLeave ends the session.

@@ -185,7 +185,7 @@ func TestPortal_EmailCodeSignIn(t *testing.T) {
 		t.Fatalf("send: %s", sent)
 	}
 	p = v.Get(sent.Header.Get("Location"))
-	if p.Code != http.StatusOK || !strings.Contains(p.Text(), "If that address can receive codes, a code is on its way") ||
+	if p.Code != http.StatusOK || !strings.Contains(p.Text(), "A code is on its way") ||
 		!p.Has("input[name=code]") {
 		t.Fatalf("after send: %s", p)
 	}
@@ -199,8 +199,11 @@ func TestPortal_EmailCodeSignIn(t *testing.T) {
 	if w.Code != http.StatusUnauthorized || !strings.Contains(w.Text(), "That code is not right.") || w.Cookie(name) != nil {
 		t.Fatalf("wrong code: %s", w)
 	}
-	if in := w.First("input[name=code]"); in == nil || in.Attr("aria-invalid") != "true" || in.Attr("aria-describedby") != "signin-flash" {
-		t.Errorf("the wrong code's field is not marked invalid and described by the error: %s", w.Text())
+	if in := w.First("input[name=code]"); in == nil || in.Attr("aria-invalid") != "true" || in.Attr("aria-describedby") != "signin-flash tries-0" {
+		t.Errorf("the wrong code's field is not marked invalid and described by the error and the tries left: %s", w.Text())
+	}
+	if tries := w.First("#tries-0"); tries == nil || tries.Text() != fmt.Sprintf("%d tries left for this code.", sesame.MaxCodeAttempts-1) {
+		t.Errorf("tries left after one wrong code: %s", w.Text())
 	}
 	ok := v.verifyCode(l, 0, code)
 	if ok.Code != http.StatusSeeOther || ok.Header.Get("Location") != base || ok.Cookie(name) == nil {
@@ -231,39 +234,56 @@ func TestPortal_CodeSendLimits(t *testing.T) {
 	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}})[0]
 	base := e.base(l)
 	v := e.visitor()
-	const said = "If that address can receive codes, a code is on its way"
-
-	send := func(what string) {
+	// send asks for a code; held: the limits hold it back, and the page
+	// says so with the wait before the next.
+	send := func(what string, held bool, wait string) {
 		t.Helper()
 		p := v.sendCode(l, 0)
-		if p.Code != http.StatusSeeOther || p.Header.Get("Location") != base+"?sent=0" {
+		want := base + "?sent=0"
+		if held {
+			want += "&held=1"
+		}
+		if p.Code != http.StatusSeeOther || p.Header.Get("Location") != want {
 			t.Fatalf("%s: %s", what, p)
 		}
-		if pg := v.Get(p.Header.Get("Location")); pg.Code != http.StatusOK || !strings.Contains(pg.Text(), said) {
+		pg := v.Get(p.Header.Get("Location"))
+		said := "A code is on its way"
+		if held {
+			said = "A code was sent a moment ago and still works"
+		}
+		if pg.Code != http.StatusOK || !strings.Contains(pg.Text(), said) {
 			t.Fatalf("%s: page %s", what, pg)
 		}
+		b := pg.First(`form[action$="/code/send"] button`)
+		if b == nil || b.Text() != "Resend in "+wait || b.Attr("data-wait") == "" || !b.HasAttr("disabled") {
+			t.Fatalf("%s: the resend button does not count down from %s: %s", what, wait, pg.Text())
+		}
 	}
-	send("first send")
+	send("first send", false, "60 s")
 	e.clock.Add(30 * time.Second)
-	send("second send within 60 s")
+	send("second send within 60 s", true, "30 s")
 	if n := len(e.queued()); n != 1 {
 		t.Fatalf("two sends within 60 s queued %d messages, want 1", n)
 	}
 	for i := 2; i <= sesame.MaxSendsPerHour; i++ {
 		e.clock.Add(61 * time.Second)
-		send(fmt.Sprintf("send %d", i))
+		wait := "60 s"
+		if i == sesame.MaxSendsPerHour {
+			wait = "55:26" // the hour's last send: the next waits for the first to be an hour old
+		}
+		send(fmt.Sprintf("send %d", i), false, wait)
 	}
 	if n := len(e.queued()); n != sesame.MaxSendsPerHour-1 {
 		t.Fatalf("queued %d more messages, want %d", n, sesame.MaxSendsPerHour-1)
 	}
 	e.clock.Add(61 * time.Second)
-	send("sixth send in the hour")
+	send("sixth send in the hour", true, "54:25") // until the first send is an hour old
 	if n := len(e.queued()); n != 0 {
 		t.Fatalf("a sixth send in one hour queued %d messages", n)
 	}
 	// An hour after the first send, one more is allowed.
 	e.clock.Add(time.Hour - (30+5*61)*time.Second + time.Second)
-	send("send an hour later")
+	send("send an hour later", false, "1:30") // five sends in the last hour again: until the second is an hour old
 	if n := len(e.queued()); n != 1 {
 		t.Fatalf("an hour later queued %d messages, want 1", n)
 	}

@@ -296,6 +296,46 @@ ORDER BY sent_at DESC LIMIT 1`), authID, sesame.FormatTime(now))
 	return err
 }
 
+// CodeState implements sesame.AccessStore: when the authenticator may be
+// sent its next code, and how many wrong tries its live code has left.
+func (st *Store) CodeState(ctx context.Context, authID string, now time.Time) (sesame.CodeState, error) {
+	now = now.UTC()
+	var recent struct {
+		Count int            `db:"n"`
+		First sql.NullString `db:"first"`
+		Last  sql.NullString `db:"last"`
+	}
+	err := st.db.GetContext(ctx, &recent, st.db.Rebind(`SELECT COUNT(*) AS n, MIN(sent_at) AS first, MAX(sent_at) AS last FROM challenges WHERE authenticator_id = ? AND sent_at > ?`),
+		authID, sesame.FormatTime(now.Add(-time.Hour)))
+	if err != nil {
+		return sesame.CodeState{}, fmt.Errorf("store: recent challenges: %w", err)
+	}
+	var cs sesame.CodeState
+	if recent.Last.Valid {
+		cs.NextSend = parseTime(recent.Last.String).Add(sesame.MinResendInterval)
+	}
+	if recent.Count >= sesame.MaxSendsPerHour && recent.First.Valid {
+		cs.NextSend = later(cs.NextSend, parseTime(recent.First.String).Add(time.Hour))
+	}
+	var attempts []int
+	err = st.db.SelectContext(ctx, &attempts, st.db.Rebind(`SELECT attempts FROM challenges WHERE authenticator_id = ? AND consumed_at IS NULL AND expires_at > ?
+ORDER BY sent_at DESC LIMIT 1`), authID, sesame.FormatTime(now))
+	if err != nil {
+		return sesame.CodeState{}, fmt.Errorf("store: live challenge: %w", err)
+	}
+	if len(attempts) == 1 {
+		cs.Live, cs.TriesLeft = true, max(0, sesame.MaxCodeAttempts-attempts[0])
+	}
+	return cs, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 var errWrongCode = sesame.Errorf(sesame.Unauthenticated, "That code is not right.")
 
 // ClaimDownload implements sesame.DownloadClaims.
