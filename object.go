@@ -368,6 +368,14 @@ type ObjectReader interface {
 	// ArchiveEntries expands files and folders (recursively) into the members
 	// of an archive, in a stable order. NotFound names a missing id.
 	ArchiveEntries(ctx context.Context, bucketID string, ids []string) ([]ArchiveEntry, error)
+	// TallyFolder counts the files anywhere below a folder and their bytes.
+	TallyFolder(ctx context.Context, f *Object) (Tally, error)
+}
+
+// Tally is how many files a set of objects holds, and their total size.
+type Tally struct {
+	Files int
+	Bytes int64
 }
 
 // ObjectWriter changes the object tree.

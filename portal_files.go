@@ -137,6 +137,39 @@ func (ps *PortalService) Children(ctx context.Context, v *Visit, f *Object) ([]*
 	return page.Objects, nil
 }
 
+// Tally counts the files among objs (resolved within v) and below its
+// folders, and their bytes; an object inside another of objs counts once.
+func (ps *PortalService) Tally(ctx context.Context, v *Visit, objs []*Object) (Tally, error) {
+	var t Tally
+	for _, o := range objs {
+		if within(objs, o) {
+			continue
+		}
+		if !o.IsFolder() {
+			t.Files++
+			t.Bytes += o.Size
+			continue
+		}
+		ft, err := ps.Objects.TallyFolder(ctx, o)
+		if err != nil {
+			return Tally{}, err
+		}
+		t.Files += ft.Files
+		t.Bytes += ft.Bytes
+	}
+	return t, nil
+}
+
+// within reports whether o lies below one of the folders among objs.
+func within(objs []*Object, o *Object) bool {
+	for _, f := range objs {
+		if f.IsFolder() && f.ID != o.ID && strings.HasPrefix(o.Path, f.Path+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // errUploadOnly answers a download through an upload link.
 var errUploadOnly = Errorf(Forbidden, "This link lets you upload files, not download them.")
 

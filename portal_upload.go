@@ -147,7 +147,7 @@ func (ps *PortalService) Rename(ctx context.Context, v *Visit, id, name string) 
 		return o, err
 	}
 	cctx := ps.change(ctx, v, "rename", map[string]string{"from": o.Name, "to": name})
-	_, err = ps.Objects.UpdateObject(cctx, o.ID, ObjectUpdate{BucketID: o.BucketID, Name: &name})
+	renamed, err := ps.Objects.UpdateObject(cctx, o.ID, ObjectUpdate{BucketID: o.BucketID, Name: &name})
 	if KindOf(err) == Conflict {
 		ps.audit(ctx, v, "rename", "failure:409", o.ID, nil)
 		return o, errNameTaken
@@ -155,7 +155,7 @@ func (ps *PortalService) Rename(ctx context.Context, v *Visit, id, name string) 
 	if err != nil {
 		return o, err
 	}
-	return o, nil
+	return renamed, nil
 }
 
 // Delete deletes an object inside the targets, a folder with everything

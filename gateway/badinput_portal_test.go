@@ -277,7 +277,7 @@ func morePortalCases(t *testing.T, f moreFixtures, p *morePortal) []moreCase {
 	for i := range 10000 {
 		manyIDs = append(manyIDs, "id", fmt.Sprintf("pos_%032d", i))
 	}
-	page("zip/NothingSelected", p.dlV, form(dlZip, "csrf", p.dlV.csrf), http.StatusBadRequest)
+	page("zip/NothingSelected", p.dlV, form(dlZip, "csrf", p.dlV.csrf), http.StatusSeeOther) // back to the list, with a note
 	page("zip/IDGarbage", p.dlV, form(dlZip, "csrf", p.dlV.csrf, "id", "garbage"), http.StatusNotFound)
 	page("zip/IDOutside", p.dlV, form(dlZip, "csrf", p.dlV.csrf, "id", p.big.ID, "id", p.outside.ID), http.StatusNotFound)
 	page("zip/IDInvalidUTF8", p.dlV, rawForm(dlZip, "csrf", p.dlV.csrf, "id", "%FF"), http.StatusNotFound)
@@ -446,6 +446,8 @@ func morePortalCases(t *testing.T, f moreFixtures, p *morePortal) []moreCase {
 	for _, sent := range []string{"-1", "99999999999999999999", "%FF", "1e3", "0x1", "<script>"} {
 		page("signin/sent/"+url.PathEscape(sent), anon, get(fl+"?sent="+sent), http.StatusOK, http.StatusNotFound)
 	}
-	page("browse/done/Garbage", p.dlV, get(p.dl+"?done=%3Cscript%3Ealert(1)%3C/script%3E"), http.StatusOK)
+	page("browse/done/Garbage", p.dlV, get(p.dl+"/d/"+p.dlFolder.ID+"?done=%3Cscript%3Ealert(1)%3C/script%3E"), http.StatusOK)
+	page("browse/done/ForgedName", p.dlV, get(p.dl+"/d/"+p.dlFolder.ID+"?done=deleted&n=%3Cscript%3E&sig=AAAA"), http.StatusOK)
+	page("browse/done/HugeName", p.dlV, get(p.dl+"/d/"+p.dlFolder.ID+"?done=deleted&n="+strings.Repeat("x", 1<<20)+"&sig=AAAA"), http.StatusOK, http.StatusRequestURITooLong, http.StatusBadRequest)
 	return cs
 }

@@ -254,8 +254,8 @@ func TestBrowser(t *testing.T) {
 		}
 		tb.screenshot("code-wrong")
 		get(tb, "type the code", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.SendKeys(chromedp.CSS("#code-0"), code)))
-		tb.do("file list", chromedp.WaitVisible(chromedp.CSS("table.files")))
-		if got := tb.text("table.files td.name a"); got != "email-only.txt" {
+		tb.do("file card", chromedp.WaitVisible(chromedp.CSS(".filecard")))
+		if got := tb.text(".fname"); got != "email-only.txt" {
 			t.Errorf("file list: got %q, want email-only.txt", got)
 		}
 	})
@@ -280,8 +280,8 @@ func TestBrowser(t *testing.T) {
 		code := testrig.CodeIn(t, body)
 		tb.do("type code", chromedp.SendKeys(chromedp.CSS("#code-0"), code[:3]+" "+code[3:5]))
 		get(tb, "last digit sends the form", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.SendKeys(chromedp.CSS("#code-0"), code[5:])))
-		tb.do("file list", chromedp.WaitVisible(chromedp.CSS("table.files")))
-		if got := tb.text("table.files td.name a"); got != "sms-only.txt" {
+		tb.do("file card", chromedp.WaitVisible(chromedp.CSS(".filecard")))
+		if got := tb.text(".fname"); got != "sms-only.txt" {
 			t.Errorf("file list: got %q, want sms-only.txt", got)
 		}
 	})
@@ -357,7 +357,7 @@ func TestBrowser(t *testing.T) {
 		if res.Done != "1" {
 			t.Errorf("form data-done: got %q, want 1", res.Done)
 		}
-		if diff := cmp.Diff([]string{"done: 1 file(s) uploaded"}, res.Rows); diff != "" {
+		if diff := cmp.Diff([]string{"done: Uploaded “holiday photos.bin”."}, res.Rows); diff != "" {
 			t.Errorf("progress rows (-want +got):\n%s", diff)
 		}
 		if n := len(res.Progress); n < 3 || res.Progress[0] != 0 || res.Progress[n-1] != 100 {
@@ -401,22 +401,22 @@ func TestBrowser(t *testing.T) {
 		tb.do("folder", chromedp.WaitVisible(chromedp.CSS("table.files")))
 
 		tb.clickAndLoad("open rename page", `a[href$="/rename/`+draft.ID+`"]`)
-		if got := tb.text("h1"); got != "Rename draft.txt" {
-			t.Errorf("rename heading: got %q, want %q", got, "Rename draft.txt")
+		if got := tb.text("h1"); got != "Rename “draft.txt”" {
+			t.Errorf("rename heading: got %q, want %q", got, "Rename “draft.txt”")
 		}
 		tb.do("type new name", chromedp.Clear(chromedp.CSS("#name")), chromedp.SendKeys(chromedp.CSS("#name"), "final.txt"))
 		tb.clickAndLoad("rename", `form[action$="/rename"] button[type=submit]`)
-		if got := tb.text(".flash"); got != "Renamed." {
-			t.Errorf("after rename: got flash %q, want %q", got, "Renamed.")
+		if got := tb.text(".flash"); got != "Renamed to “final.txt”." {
+			t.Errorf("after rename: got flash %q, want %q", got, "Renamed to “final.txt”.")
 		}
 
 		tb.clickAndLoad("open delete page", `a[href$="/delete/`+old.ID+`"]`)
-		if got := tb.text("h1"); got != "Delete old.txt?" {
-			t.Errorf("delete heading: got %q, want %q", got, "Delete old.txt?")
+		if got := tb.text("h1"); got != "Delete “old.txt”?" {
+			t.Errorf("delete heading: got %q, want %q", got, "Delete “old.txt”?")
 		}
 		tb.clickAndLoad("delete", `form[action$="/delete"] button.danger`)
-		if got := tb.text(".flash"); got != "Deleted." {
-			t.Errorf("after delete: got flash %q, want %q", got, "Deleted.")
+		if got := tb.text(".flash"); got != "Deleted “old.txt”." {
+			t.Errorf("after delete: got flash %q, want %q", got, "Deleted “old.txt”.")
 		}
 		names := get(tb, "file names", chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.files td.name a")].map(a => a.textContent.trim())`))
 		if diff := cmp.Diff([]string{"final.txt", "keep.txt"}, names); diff != "" {
@@ -443,7 +443,7 @@ func TestBrowser(t *testing.T) {
 		l, url := b.link(sesame.LinkDownload, "Withdrawn", []string{f.ID}, password(browserPassword))
 		tb := c.newTab(t)
 		signInWithPassword(tb, url)
-		tb.do("file list", chromedp.WaitVisible(chromedp.CSS("table.files")))
+		tb.do("file card", chromedp.WaitVisible(chromedp.CSS(".filecard")))
 
 		tb.allow(http.StatusNotFound, url) // the dead page is answered 404 on purpose
 		if _, err := b.st.DeleteLinks(context.Background(), []string{l.ID}); err != nil {

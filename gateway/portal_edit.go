@@ -56,7 +56,7 @@ func (s *Server) handlePortalUpload(c *gin.Context) {
 	}
 	var folder *sesame.Object
 	csrfOK := false
-	stored := 0
+	var stored []string
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -87,22 +87,23 @@ func (s *Server) handlePortalUpload(c *gin.Context) {
 			if part.FileName() == "" {
 				continue // an empty file input
 			}
-			if _, err := ps.Upload(c.Request.Context(), p.Visit, folder, part.FileName(), part); err != nil {
+			o, err := ps.Upload(c.Request.Context(), p.Visit, folder, part.FileName(), part)
+			if err != nil {
 				s.uploadFailed(c, p, err)
 				return
 			}
-			stored++
+			stored = append(stored, o.Name)
 		}
 	}
-	if stored == 0 {
+	if len(stored) == 0 {
 		s.uploadFailed(c, p, errUploadEmpty)
 		return
 	}
 	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"message": fmt.Sprintf("%d file(s) uploaded", stored), "count": stored})
+		c.JSON(http.StatusOK, gin.H{"message": fmt.Sprintf("Uploaded %s.", namesText(stored)), "count": len(stored), "names": stored})
 		return
 	}
-	c.Redirect(http.StatusSeeOther, p.base+"/d/"+folder.ID+"?done=uploaded")
+	c.Redirect(http.StatusSeeOther, s.flashURL(p, p.base+"/d/"+folder.ID, "uploaded", namesText(stored)))
 }
 
 // editable loads an object an editor may change, or answers the page.
@@ -119,6 +120,8 @@ type confirmPage struct {
 	pageBase
 	Heading, Action, ID, Name, Back string
 	Rename, Folder                  bool
+	// Typed and Error: a refused new name, kept in the field, and why.
+	Typed, Error string
 }
 
 func (s *Server) parentURL(p *portal, o *sesame.Object) string {
@@ -138,15 +141,30 @@ func (s *Server) handlePortalConfirm(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rename := strings.HasPrefix(c.FullPath(), "/s/:token/rename")
+	s.confirm(c, p, o, strings.HasPrefix(c.FullPath(), "/s/:token/rename"), http.StatusOK, "", nil)
+}
+
+// confirm renders the rename form (with a refused name and its error,
+// when typed is set) or the delete confirmation for o.
+func (s *Server) confirm(c *gin.Context, p *portal, o *sesame.Object, rename bool, status int, typed string, err error) {
 	pg := &confirmPage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p), SignedIn: true}, ID: o.ID, Name: o.Name,
-		Back: s.parentURL(p, o), Rename: rename, Folder: o.IsFolder()}
+		Back: s.parentURL(p, o), Rename: rename, Folder: o.IsFolder(), Typed: o.Name}
 	if rename {
-		pg.Heading, pg.Action = "Rename "+o.Name, p.base+"/rename"
+		pg.Heading, pg.Action = "Rename “"+o.Name+"”", p.base+"/rename"
 	} else {
-		pg.Heading, pg.Action = "Delete "+o.Name+"?", p.base+"/delete"
+		pg.Heading, pg.Action = "Delete “"+o.Name+"”?", p.base+"/delete"
 	}
-	s.render(c, http.StatusOK, "confirm", pg)
+	if err != nil {
+		pg.Typed, pg.Error = typed, sesame.AsError(err).Message
+	}
+	s.render(c, status, "confirm", pg)
+}
+
+// fieldError reports the errors a form shows beside its name field: the
+// visitor's own mistakes. The rest get their page from the error table.
+func fieldError(err error) bool {
+	k := sesame.KindOf(err)
+	return k == sesame.Invalid || k == sesame.Conflict
 }
 
 // formName reads the form's new name.
@@ -155,18 +173,26 @@ func formName(c *gin.Context) string { return strings.TrimSpace(c.PostForm("name
 // editForm opens the link for a signed-in visitor's editing form.
 func (s *Server) editForm(c *gin.Context) *portal { return s.withCSRF(c, s.signedIn(c)) }
 
-// handlePortalRename renames an item inside the targets.
+// handlePortalRename renames an item inside the targets. A refused name
+// comes back in the form, beside the field, as typed.
 func (s *Server) handlePortalRename(c *gin.Context) {
 	p := s.editForm(c)
 	if p == nil {
 		return
 	}
-	o, err := s.cfg.Portal.Service.Rename(c.Request.Context(), p.Visit, c.PostForm("id"), formName(c))
+	ps := s.cfg.Portal.Service
+	o, err := ps.Rename(c.Request.Context(), p.Visit, c.PostForm("id"), formName(c))
+	if fieldError(err) {
+		if cur, ok := s.editable(c, p, c.PostForm("id")); ok {
+			s.confirm(c, p, cur, true, statusOf[sesame.KindOf(err)].HTTP, c.PostForm("name"), err)
+		}
+		return
+	}
 	if err != nil {
 		s.portalFail(c, p, err, "")
 		return
 	}
-	c.Redirect(http.StatusSeeOther, s.parentURL(p, o)+"?done=renamed")
+	c.Redirect(http.StatusSeeOther, s.flashURL(p, s.parentURL(p, o), "renamed", o.Name))
 }
 
 // handlePortalDelete deletes an item (a folder with its contents) after
@@ -181,18 +207,33 @@ func (s *Server) handlePortalDelete(c *gin.Context) {
 		s.portalFail(c, p, err, "")
 		return
 	}
-	c.Redirect(http.StatusSeeOther, s.parentURL(p, o)+"?done=deleted")
+	c.Redirect(http.StatusSeeOther, s.flashURL(p, s.parentURL(p, o), "deleted", o.Name))
 }
 
-// handlePortalMkdir creates a folder inside the targets.
+// handlePortalMkdir creates a folder inside the targets. A refused name
+// comes back in the folder's page, beside the field, as typed.
 func (s *Server) handlePortalMkdir(c *gin.Context) {
 	p := s.editForm(c)
 	if p == nil {
 		return
 	}
-	if _, err := s.cfg.Portal.Service.Mkdir(c.Request.Context(), p.Visit, c.PostForm("folder"), formName(c)); err != nil {
+	parent := c.PostForm("folder")
+	f, err := s.cfg.Portal.Service.Mkdir(c.Request.Context(), p.Visit, parent, formName(c))
+	if fieldError(err) && s.isFolder(c, p, parent) {
+		s.browseAs(c, p, parent, statusOf[sesame.KindOf(err)].HTTP, func(pg *browsePage) {
+			pg.NewFolder, pg.NewFolderError = c.PostForm("name"), sesame.AsError(err).Message
+		})
+		return
+	}
+	if err != nil {
 		s.portalFail(c, p, err, "")
 		return
 	}
-	c.Redirect(http.StatusSeeOther, p.base+"/d/"+c.PostForm("folder")+"?done=created")
+	c.Redirect(http.StatusSeeOther, s.flashURL(p, p.base+"/d/"+parent, "created", f.Name))
+}
+
+// isFolder reports whether id names a folder within the link.
+func (s *Server) isFolder(c *gin.Context, p *portal, id string) bool {
+	o, err := s.cfg.Portal.Service.Resolve(c.Request.Context(), p.Visit, id)
+	return err == nil && o.IsFolder()
 }

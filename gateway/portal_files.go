@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -47,27 +46,6 @@ func (s *Server) resolve(c *gin.Context, p *portal, id string) (*sesame.Object, 
 	return o, true
 }
 
-type crumb struct{ Name, URL string }
-
-type item struct {
-	ID, Name, Size, Type, Modified string
-	Folder, Editable               bool
-	Open, Download, Preview, Thumb string
-	RenameURL, DeleteURL           string
-}
-
-type browsePage struct {
-	pageBase
-	Title, Message                  string
-	Crumbs                          []crumb
-	Flash, FlashKind                string
-	FolderID                        string
-	CanUpload, CanEdit, CanDownload bool
-	UploadOnly                      bool
-	MaxFile                         string
-	Items                           []item
-}
-
 func typeLabel(o *sesame.Object) string {
 	if o.IsFolder() {
 		return "Folder"
@@ -95,112 +73,6 @@ func activeName(name string) bool {
 func mediaOf(o *sesame.Object) string {
 	mt, _, _ := mime.ParseMediaType(o.MimeType)
 	return mt
-}
-
-// flashes maps the codes redirects carry to the sentences they show, so a
-// crafted URL cannot put words on the page.
-var flashes = map[string]string{
-	"uploaded": "Upload complete.",
-	"renamed":  "Renamed.",
-	"deleted":  "Deleted.",
-	"created":  "Folder created.",
-}
-
-// browse shows the link's targets, or one folder within them.
-func (s *Server) browse(c *gin.Context, p *portal, folderID string) {
-	ctx := c.Request.Context()
-	ps := s.cfg.Portal.Service
-	targets, err := ps.Targets(ctx, p.Visit)
-	if err != nil {
-		s.portalFail(c, p, err, "")
-		return
-	}
-	l := p.Link
-	pg := &browsePage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p), SignedIn: true}, Title: l.Title, Message: l.Message,
-		CanUpload: l.Type != sesame.LinkDownload, CanEdit: l.Type == sesame.LinkEditor, CanDownload: l.Type != sesame.LinkUpload,
-		UploadOnly: l.Type == sesame.LinkUpload, Flash: flashes[c.Query("done")]}
-	if max := ps.Limits.MaxFileSize; max > 0 {
-		pg.MaxFile = sesame.HumanSize(max)
-	}
-	pg.Crumbs = []crumb{{Name: "All files", URL: p.base}}
-	var objs []*sesame.Object
-	switch {
-	case folderID != "":
-		f, ok := s.resolve(c, p, folderID)
-		if !ok {
-			return
-		}
-		if !f.IsFolder() {
-			c.Redirect(http.StatusSeeOther, p.base+"/f/"+f.ID)
-			return
-		}
-		pg.FolderID = f.ID
-		var chain []crumb
-		for _, a := range ps.Ancestors(ctx, p.Visit, f) {
-			chain = append(chain, crumb{Name: a.Name, URL: p.base + "/d/" + a.ID})
-		}
-		chain[len(chain)-1].URL = ""
-		if l.Type == sesame.LinkUpload {
-			pg.Crumbs = nil // an upload link has no overview page above its folder
-		}
-		pg.Crumbs = append(pg.Crumbs, chain...)
-		if objs, err = ps.Children(ctx, p.Visit, f); err != nil {
-			s.portalFail(c, p, err, "")
-			return
-		}
-	case l.Type == sesame.LinkUpload:
-		// An upload link opens straight into its (first) folder.
-		for _, t := range targets {
-			if t.IsFolder() {
-				c.Redirect(http.StatusSeeOther, p.base+"/d/"+t.ID)
-				return
-			}
-		}
-		pg.CanUpload = false
-	default:
-		pg.Crumbs[0].URL = ""
-		objs = targets
-		if l.Type == sesame.LinkEditor && len(targets) == 1 && targets[0].IsFolder() {
-			c.Redirect(http.StatusSeeOther, p.base+"/d/"+targets[0].ID)
-			return
-		}
-		pg.CanUpload = false
-	}
-	pg.Items = s.items(p, pg, objs)
-	s.render(c, http.StatusOK, "browse", pg)
-}
-
-// items turns objects into the rows of a listing, folders first.
-func (s *Server) items(p *portal, pg *browsePage, objs []*sesame.Object) []item {
-	sort.SliceStable(objs, func(i, j int) bool {
-		if objs[i].IsFolder() != objs[j].IsFolder() {
-			return objs[i].IsFolder()
-		}
-		return strings.ToLower(objs[i].Name) < strings.ToLower(objs[j].Name)
-	})
-	var out []item
-	for _, o := range objs {
-		it := item{ID: o.ID, Name: o.Name, Type: typeLabel(o), Modified: o.Updated.UTC().Format("2 Jan 2006 15:04"), Folder: o.IsFolder()}
-		if o.IsFolder() {
-			it.Open = p.base + "/d/" + o.ID
-		} else {
-			it.Size = sesame.HumanSize(o.Size)
-			it.Download = p.base + "/f/" + o.ID
-			if previewable[mediaOf(o)] && !activeName(o.Name) {
-				it.Preview = p.base + "/v/" + o.ID
-			}
-			if thumbable[mediaOf(o)] && o.Size <= maxThumbSource && p.Thumbnails() {
-				it.Thumb = p.base + "/th/" + o.ID
-			}
-		}
-		if pg.CanEdit && !p.IsTarget(o) {
-			it.Editable = true
-			it.RenameURL = p.base + "/rename/" + o.ID
-			it.DeleteURL = p.base + "/delete/" + o.ID
-		}
-		out = append(out, it)
-	}
-	return out
 }
 
 func (s *Server) handlePortalFolder(c *gin.Context) {
@@ -350,14 +222,18 @@ func (s *Server) handlePortalThumb(c *gin.Context) {
 	c.Data(http.StatusOK, "image/png", buf.Bytes())
 }
 
-// handlePortalZip streams a ZIP of the whole link (GET) or of the ticked
-// files (POST), built as it is sent. It counts as one download.
+// handlePortalZip streams a ZIP of the whole link (GET), of one folder
+// (GET ?id=) or of the ticked items (POST), built as it is sent. It counts
+// as one download.
 func (s *Server) handlePortalZip(c *gin.Context) {
 	p := s.signedIn(c)
 	if p == nil {
 		return
 	}
 	var ids []string
+	if id := c.Query("id"); id != "" && c.Request.Method != http.MethodPost {
+		ids = []string{id}
+	}
 	if c.Request.Method == http.MethodPost {
 		if !s.checkCSRF(c, p, c.PostForm("csrf")) {
 			s.csrfFailed(c, p)
@@ -365,7 +241,11 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 		}
 		ids = uniq(c.PostFormArray("id"))
 		if len(ids) == 0 && p.Link.Type != sesame.LinkUpload {
-			s.notice(c, p, http.StatusBadRequest, "Nothing selected", "Tick the files you want, then choose Download selected.")
+			back := p.base
+			if f := c.PostForm("folder"); sesame.ValidID(sesame.PrefixObject, f) {
+				back += "/d/" + f
+			}
+			c.Redirect(http.StatusSeeOther, s.flashURL(p, back, "none", ""))
 			return
 		}
 	}
@@ -385,11 +265,11 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 	ps.FinishDownload(c.Request.Context(), p.Visit, claim, int64(max(c.Writer.Size(), 0)), c.Writer.Status(), c.Request.Method)
 }
 
-// portalArchiveName names a portal ZIP: the link's title for the whole
-// link; a ticked folder alone by its own name; ticked items otherwise by
-// the title; "files.zip" when the link has no title.
+// portalArchiveName names a portal ZIP: a folder alone (ticked, or the
+// link's only target when the link has no title) by its own name; the
+// rest by the link's title; "files.zip" when the link has no title.
 func portalArchiveName(title string, ticked bool, entries []sesame.ArchiveEntry) string {
-	if top, ok := singleFolder(entries); ok && ticked {
+	if top, ok := singleFolder(entries); ok && (ticked || title == "") {
 		return sesame.SanitizeName(top + ".zip")
 	}
 	if title != "" {

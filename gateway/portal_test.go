@@ -1209,9 +1209,7 @@ func TestPortal_UploadLink(t *testing.T) {
 	csrf := v.csrf(folderPage)
 
 	p = v.upload(l, csrf, drop.ID, "", portalFile{"a.txt", []byte("aaa")}, portalFile{"b.txt", []byte("bbbb")})
-	if p.Code != http.StatusSeeOther || p.Header.Get("Location") != folderPage+"?done=uploaded" {
-		t.Fatalf("form upload: %s", p)
-	}
+	wantFlash(t, v, p, folderPage, "Uploaded “a.txt” and “b.txt”.")
 	p = v.upload(l, csrf, drop.ID, "application/json", portalFile{"c.txt", []byte("c")})
 	var res struct {
 		Count int `json:"count"`
@@ -1369,15 +1367,22 @@ func TestPortal_Editor(t *testing.T) {
 		if form.Code != http.StatusOK || !form.Has(`input[value="a.txt"]`) {
 			t.Fatalf("rename form: %s", form)
 		}
-		if p := rename(a.ID, "renamed.txt"); p.Code != http.StatusSeeOther || p.Header.Get("Location") != edPage+"?done=renamed" {
-			t.Fatalf("rename: %s", p)
-		}
+		wantFlash(t, v, rename(a.ID, "renamed.txt"), edPage, "Renamed to “renamed.txt”.")
 		if o, _ := e.object(a.ID); o.Name != "renamed.txt" {
 			t.Fatalf("name after rename: %q", o.Name)
 		}
 		for _, bad := range []string{"../x", "a/b", `a\b`, "", "   ", "NUL", "nul.txt", ".", "..", "x\x00y"} {
-			if p := rename(a.ID, bad); p.Code != http.StatusBadRequest {
+			p := rename(a.ID, bad)
+			if p.Code != http.StatusBadRequest {
 				t.Errorf("rename to %q: %s", bad, p)
+				continue
+			}
+			// The form comes back with the name as typed and the error
+			// beside the field.
+			in := p.First("input#name")
+			if in == nil || in.Attr("value") != strings.ReplaceAll(bad, "\x00", "\uFFFD") || in.Attr("aria-invalid") != "true" || in.Attr("aria-describedby") != "name-error" ||
+				p.First("#name-error") == nil || p.First("#name-error").Text() == "" {
+				t.Errorf("rename to %q: the form does not keep the name and show the error beside it: %s", bad, p.Text())
 			}
 		}
 		if o, _ := e.object(a.ID); o.Name != "renamed.txt" {
@@ -1423,9 +1428,7 @@ func TestPortal_Editor(t *testing.T) {
 		if _, ok := e.object(sub.ID); !ok {
 			t.Fatal("the confirmation page deleted already")
 		}
-		if p := del(sub.ID); p.Code != http.StatusSeeOther || p.Header.Get("Location") != edPage+"?done=deleted" {
-			t.Fatalf("delete: %s", p)
-		}
+		wantFlash(t, v, del(sub.ID), edPage, "Deleted “sub”.")
 		if _, ok := e.object(sub.ID); ok {
 			t.Error("the folder is still there")
 		}
@@ -1435,8 +1438,14 @@ func TestPortal_Editor(t *testing.T) {
 	})
 	t.Run("mkdir", func(t *testing.T) {
 		p := v.Post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {ed.ID}, "name": {"new folder"}})
-		if p.Code != http.StatusSeeOther || p.Header.Get("Location") != edPage+"?done=created" {
-			t.Fatalf("mkdir: %s", p)
+		wantFlash(t, v, p, edPage, "Created the folder “new folder”.")
+		// A taken name comes back in the folder's page, as typed, with the
+		// error beside the field.
+		again := v.Post(base+"/mkdir", url.Values{"csrf": {csrf}, "folder": {ed.ID}, "name": {"new folder"}})
+		in := again.First("input#newfolder")
+		if again.Code != http.StatusConflict || in == nil || in.Attr("value") != "new folder" || in.Attr("aria-describedby") != "newfolder-error" ||
+			again.First("#newfolder-error") == nil || !again.Has("table.files") {
+			t.Errorf("mkdir of a taken name: %s", again)
 		}
 		if diff := cmp.Diff([]string{"new folder", "renamed.txt"}, e.childNames(ed.ID)); diff != "" {
 			t.Errorf("folder (-want +got):\n%s", diff)
@@ -1679,5 +1688,29 @@ func TestPortal_LockIsAudited(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d lock events, want 1", n)
+	}
+}
+
+// wantFlash checks that p redirects to page with a flash, and that the
+// page then says text; the same URL with another name says nothing.
+func wantFlash(t *testing.T, v *portalVisitor, p *portalPage, page, text string) {
+	t.Helper()
+	loc := p.Header.Get("Location")
+	if p.Code != http.StatusSeeOther || !strings.HasPrefix(loc, page+"?done=") {
+		t.Fatalf("want a redirect to %s with a flash: %s", page, p)
+	}
+	got := v.Get(loc)
+	if f := got.First(".flash"); f == nil || f.Text() != text {
+		t.Errorf("flash after %s: want %q, page %s", loc, text, got.Text())
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("n", "Call +1 555 0100 now")
+	u.RawQuery = q.Encode()
+	if forged := v.Get(u.String()); forged.Has(".flash") {
+		t.Errorf("a flash with a changed name is shown: %s", forged.Text())
 	}
 }

@@ -55,6 +55,21 @@ func (st *Store) ArchiveEntries(ctx context.Context, bucketID string, ids []stri
 	return out, nil
 }
 
+// TallyFolder implements sesame.ObjectReader.
+func (st *Store) TallyFolder(ctx context.Context, f *sesame.Object) (sesame.Tally, error) {
+	var t struct {
+		Files int   `db:"n"`
+		Bytes int64 `db:"bytes"`
+	}
+	lo, hi := subtree(f.Path)
+	err := st.db.GetContext(ctx, &t, st.db.Rebind(`SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM objects
+WHERE bucket_id = ? AND path >= ? AND path < ? AND type = ?`), f.BucketID, lo, hi, sesame.TypeFile)
+	if err != nil {
+		return sesame.Tally{}, fmt.Errorf("store: tally folder: %w", err)
+	}
+	return sesame.Tally{Files: t.Files, Bytes: t.Bytes}, nil
+}
+
 // uniqueName gives two top-level members with one name distinct names:
 // "a.txt", then "a (1).txt".
 func uniqueName(used map[string]int, name string) string {

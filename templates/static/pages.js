@@ -59,4 +59,33 @@
       }
     });
   });
+
+  // The file table: a select-all box, and "Download selected" that counts
+  // the ticks and waits for one.
+  var all = document.getElementById("pick-all");
+  var picked = document.getElementById("zip-selected");
+  var boxes = document.querySelectorAll("#select-form td.pick input[type=checkbox]");
+  function update() {
+    var n = 0;
+    Array.prototype.forEach.call(boxes, function (b) { if (b.checked) { n++; } });
+    if (all) {
+      all.checked = n > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    }
+    if (picked) {
+      picked.disabled = n === 0;
+      picked.textContent = n === 0 ? picked.getAttribute("data-label") : picked.getAttribute("data-counting").replace("{n}", String(n));
+    }
+  }
+  if (boxes.length) {
+    if (all) {
+      all.hidden = false;
+      all.addEventListener("change", function () {
+        Array.prototype.forEach.call(boxes, function (b) { b.checked = all.checked; });
+        update();
+      });
+    }
+    Array.prototype.forEach.call(boxes, function (b) { b.addEventListener("change", update); });
+    update();
+  }
 })();
