@@ -146,7 +146,7 @@ func TestPortal_ContextAfterSignIn(t *testing.T) {
 	expires := e.clock.Now().Add(6*24*time.Hour + time.Hour).UTC().Truncate(time.Second)
 	l := e.createLinks(map[string]any{"targets": []string{a.ID, b.ID}, "authenticators": []any{pw(goodPassword)},
 		"expires_at": expires.Format(time.RFC3339), "max_downloads": 5,
-		"message": "See https://example.com/agenda.",
+		"message":     "See https://example.com/agenda.",
 		"send_params": map[string]any{"recipient_email": "bob@example.com", "sender_email": "alice@example.com", "sender_name": "Alice"}})[0]
 	base := e.base(l)
 	v := e.visitor()
