@@ -55,18 +55,21 @@ type portal struct {
 func (s *Server) parsePages() error {
 	s.pages = map[string]*htmltemplate.Template{}
 	funcs := htmltemplate.FuncMap{"linkify": linkify}
-	for _, name := range []string{"signin", "browse", "notice", "confirm"} {
+	for _, name := range []string{"signin", "browse", "notice", "confirm", "dead", "left"} {
 		t, err := htmltemplate.New("").Funcs(funcs).ParseFS(templates.FS, "layouts/base.html", "pages/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("gateway: parse page %s: %w", name, err)
 		}
 		s.pages[name] = t
 	}
-	dead, err := fs.ReadFile(templates.FS, "pages/dead.html")
-	if err != nil {
+	// Every dead link gets these same bytes: the branding is the only
+	// thing on the page, and it is the server's, not the link's.
+	var dead bytes.Buffer
+	pb := &pageBase{Brand: brand{Product: s.cfg.Portal.Product, LogoURL: s.cfg.Portal.LogoURL}}
+	if err := s.pages["dead"].ExecuteTemplate(&dead, "base", pb); err != nil {
 		return fmt.Errorf("gateway: dead page: %w", err)
 	}
-	s.deadPage = dead
+	s.deadPage = dead.Bytes()
 	s.brandCSS = []byte(fmt.Sprintf(":root { --accent: %s; }\n", s.cfg.Portal.Accent))
 	return nil
 }
@@ -141,6 +144,11 @@ func (s *Server) dead(c *gin.Context) {
 	s.securityHeaders(c.Writer.Header(), "")
 	c.Data(http.StatusNotFound, "text/html; charset=utf-8", s.deadPage)
 	c.Abort()
+}
+
+type leftPage struct {
+	pageBase
+	Back string
 }
 
 type noticePage struct {
@@ -331,7 +339,7 @@ func (s *Server) handlePortalLeave(c *gin.Context) {
 		}
 	}
 	s.setCookie(c, s.cookieName("s", p.Link.ID), "", -1)
-	s.notice(c, nil, http.StatusOK, "You have left", "Your visit has ended. Open the link again to come back.")
+	s.render(c, http.StatusOK, "left", &leftPage{Back: p.base})
 }
 
 // staticTypes gives the content type of each kind of static file.

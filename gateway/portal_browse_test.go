@@ -174,3 +174,24 @@ func TestPortal_ContextAfterSignIn(t *testing.T) {
 		t.Errorf("after one download: %q", facts)
 	}
 }
+
+// The dead page carries the header and branding like every other page,
+// suggests what to do, and is the same bytes for every dead link.
+func TestPortal_DeadPageIsBranded(t *testing.T) {
+	t.Parallel()
+	e := newPortalEnv(t)
+	p := e.deadPage()
+	if brand := p.First("header.bar .brand"); brand == nil || brand.Text() == "" {
+		t.Fatalf("the dead page has no header with the product name: %s", p.Text())
+	}
+	if n := len(p.Find("ul.steps li")); n != 3 {
+		t.Errorf("the dead page suggests %d next steps, want 3", n)
+	}
+	if p.Has("script") || p.Has("form") {
+		t.Errorf("the dead page carries a script or a form: %s", p.Text())
+	}
+	other := e.visitor().Get("/s/" + strings.Repeat("B", 43))
+	if string(other.Body) != string(p.Body) {
+		t.Error("two dead links get different pages")
+	}
+}

@@ -627,6 +627,9 @@ func TestPortal_SessionsEnd(t *testing.T) {
 		if p.Code != http.StatusOK || !strings.Contains(p.Text(), "You have left") {
 			t.Fatalf("leave: %s", p)
 		}
+		if again := p.First(`a.button[href="` + e.base(l) + `"]`); again == nil || again.Text() != "Open the link again" || !p.Has("header.bar .brand") {
+			t.Errorf("the left page has no header or way back to the link: %s", p.Text())
+		}
 		if c := p.Cookie(portalSessionCookie(l.ID)); c == nil || c.MaxAge >= 0 {
 			t.Errorf("leave should clear the cookie: %q", p.Header.Values("Set-Cookie"))
 		}
