@@ -76,11 +76,14 @@ type viewPage struct {
 //   - media-src 'self': <video> and <audio> play the file from this origin
 //     (default-src 'none' refuses media otherwise);
 //   - worker-src 'self': PDF.js parses the PDF in a module worker loaded
-//     from /static/, and a worker cannot carry the page's script nonce.
+//     from /static/, and a worker cannot carry the page's script nonce;
+//   - font-src 'self': for a PDF that names a standard font without
+//     embedding it, PDF.js loads the stand-in it ships (under /static/) as
+//     a web font.
 //
-// Nothing else is needed: PDF.js fetches the file and its fonts through
-// connect-src 'self', and draws into a canvas.
-func (*viewPage) moreCSP() string { return "media-src 'self'; worker-src 'self'" }
+// Nothing else is needed: PDF.js fetches the file through connect-src
+// 'self', runs no eval, and draws into a canvas.
+func (*viewPage) moreCSP() string { return "media-src 'self'; worker-src 'self'; font-src 'self'" }
 
 // handlePortalView is the in-page viewer: the file's name, Download,
 // Close, and the previous and next viewable files of its folder. Images,

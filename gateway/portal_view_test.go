@@ -13,47 +13,85 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// testPDF writes a small valid PDF by hand: one page per label, each with
-// a filled band in its colour (r, g, b in 0..1) across the top and the
-// label in Helvetica below it, so a drawn page has pixels a test can read.
+// testPDF writes a small valid PDF by hand: one page per pdfPage, each
+// with a filled band in its colour (r, g, b in 0..1) across the top and
+// its label in Helvetica below it, or else its JPEG 2000 image over the
+// whole page, so a drawn page has pixels a test can read.
 func testPDF(pages ...pdfPage) []byte {
+	// Objects: 1 catalog, 2 page tree, then per page its page, contents
+	// and image, then the font.
+	next := 3
+	type nums struct{ page, contents, image int }
+	var n []nums
+	for _, p := range pages {
+		x := nums{page: next, contents: next + 1}
+		next += 2
+		if p.jpx != nil {
+			x.image = next
+			next++
+		}
+		n = append(n, x)
+	}
+	font := next
 	var b bytes.Buffer
-	var offsets []int
-	obj := func(body string) {
-		offsets = append(offsets, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offsets), body)
+	offsets := make([]int, font+1)
+	obj := func(num int, body string) {
+		offsets[num] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", num, body)
 	}
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	font := 3 + 2*len(pages)
+	b.WriteString("%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
 	var kids []string
-	for i := range pages {
-		kids = append(kids, fmt.Sprintf("%d 0 R", 3+2*i))
+	for _, x := range n {
+		kids = append(kids, fmt.Sprintf("%d 0 R", x.page))
 	}
-	obj("<< /Type /Catalog /Pages 2 0 R >>")
-	obj(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages)))
+	obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
+	obj(2, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), len(pages)))
 	for i, p := range pages {
+		x := n[i]
 		content := fmt.Sprintf("%.2f %.2f %.2f rg 36 600 540 150 re f\nBT /F1 48 Tf 0 0 0 rg 72 480 Td (%s) Tj ET\n", p.r, p.g, p.b, p.label)
-		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>", font, 4+2*i))
-		obj(fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", len(content), content))
+		res := fmt.Sprintf("/Font << /F1 %d 0 R >>", font)
+		if p.jpx != nil {
+			content = "q 612 0 0 792 0 0 cm /Im1 Do Q\n"
+			res = fmt.Sprintf("/XObject << /Im1 %d 0 R >>", x.image)
+		}
+		obj(x.page, fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << %s >> /Contents %d 0 R >>", res, x.contents))
+		obj(x.contents, fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", len(content), content))
+		if p.jpx != nil {
+			obj(x.image, fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /Filter /JPXDecode /Length %d >>\nstream\n%s\nendstream",
+				p.jpxSize, p.jpxSize, len(p.jpx), p.jpx))
+		}
 	}
-	obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+	obj(font, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
 	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offsets)+1)
-	for _, off := range offsets {
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offsets))
+	for _, off := range offsets[1:] {
 		fmt.Fprintf(&b, "%010d 00000 n \n", off)
 	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets)+1, xref)
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets), xref)
 	return b.Bytes()
 }
 
 type pdfPage struct {
 	label   string
 	r, g, b float64
+	jpx     []byte // a JPEG 2000 image of jpxSize × jpxSize pixels instead
+	jpxSize int
 }
 
 // twoPagePDF is a blue first page and a red second one.
 func twoPagePDF() []byte {
-	return testPDF(pdfPage{"Page one", 0.15, 0.39, 0.92}, pdfPage{"Page two", 0.86, 0.15, 0.15})
+	return testPDF(pdfPage{label: "Page one", r: 0.15, g: 0.39, b: 0.92}, pdfPage{label: "Page two", r: 0.86, g: 0.15, b: 0.15})
+}
+
+// jpxPDF is one page covered by a JPEG 2000 image (testdata/viewer/pattern.jp2),
+// which PDF.js decodes with WebAssembly in its worker.
+func jpxPDF(t *testing.T) []byte {
+	t.Helper()
+	img, err := os.ReadFile(filepath.Join("testdata", "viewer", "pattern.jp2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testPDF(pdfPage{jpx: img, jpxSize: 32})
 }
 
 // testClip is a 2-second 160×90 VP8 WebM (made with ffmpeg's test
@@ -198,7 +236,7 @@ func TestPortal_Viewer(t *testing.T) {
 	})
 	t.Run("CSP", func(t *testing.T) {
 		csp := v.Get(view(clip.ID)).Header.Get("Content-Security-Policy")
-		for _, d := range []string{"media-src 'self'", "worker-src 'self'", "default-src 'none'", "frame-ancestors 'none'"} {
+		for _, d := range []string{"media-src 'self'", "worker-src 'self'", "font-src 'self'", "default-src 'none'", "frame-ancestors 'none'"} {
 			if !strings.Contains(csp, d) {
 				t.Errorf("viewer CSP %q lacks %s", csp, d)
 			}
@@ -208,7 +246,7 @@ func TestPortal_Viewer(t *testing.T) {
 				t.Errorf("viewer CSP %q allows %s", csp, d)
 			}
 		}
-		if other := v.Get(base).Header.Get("Content-Security-Policy"); strings.Contains(other, "media-src") || strings.Contains(other, "worker-src") {
+		if other := v.Get(base).Header.Get("Content-Security-Policy"); strings.Contains(other, "media-src") || strings.Contains(other, "worker-src") || strings.Contains(other, "font-src") {
 			t.Errorf("the file list's CSP %q widened too", other)
 		}
 	})
