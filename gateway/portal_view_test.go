@@ -94,6 +94,30 @@ func jpxPDF(t *testing.T) []byte {
 	return testPDF(pdfPage{jpx: img, jpxSize: 32})
 }
 
+// wavBytes is a mono 8 kHz 16-bit WAV of n silent samples.
+func wavBytes(n int) []byte {
+	var b bytes.Buffer
+	le := func(v uint32, size int) {
+		for i := 0; i < size; i++ {
+			b.WriteByte(byte(v >> (8 * i)))
+		}
+	}
+	b.WriteString("RIFF")
+	le(uint32(36+2*n), 4)
+	b.WriteString("WAVEfmt ")
+	le(16, 4)
+	le(1, 2)     // PCM
+	le(1, 2)     // mono
+	le(8000, 4)  // samples a second
+	le(16000, 4) // bytes a second
+	le(2, 2)     // bytes a frame
+	le(16, 2)    // bits a sample
+	b.WriteString("data")
+	le(uint32(2*n), 4)
+	b.Write(make([]byte, 2*n))
+	return b.Bytes()
+}
+
 // testClip is a 2-second 160×90 VP8 WebM (made with ffmpeg's test
 // pattern; see testdata/viewer/README).
 func testClip(t *testing.T) []byte {
@@ -116,6 +140,7 @@ func TestPortal_Viewer(t *testing.T) {
 	beta := e.upload("/vw/docs", "Beta.png", pngBytes(t, 20, 10))
 	doc := e.upload("/vw/docs", "contract.pdf", twoPagePDF())
 	clip := e.upload("/vw/docs", "clip.webm", testClip(t))
+	song := e.upload("/vw/docs", "chime.wav", wavBytes(800))
 	blob := e.upload("/vw/docs", "data.bin", []byte{0, 1, 2, 3})
 	svg := e.upload("/vw/docs", "pic.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`))
 	htmlText := e.upload("/vw/docs", "page.html", []byte("just words"))
@@ -144,8 +169,8 @@ func TestPortal_Viewer(t *testing.T) {
 	t.Run("OrderAndEnds", func(t *testing.T) {
 		// By name, ignoring case, as the list shows them; folders and
 		// files the viewer cannot show are skipped.
-		order := []string{alpha.ID, beta.ID, clip.ID, doc.ID}
-		names := map[string]string{alpha.ID: "alpha.txt", beta.ID: "Beta.png", clip.ID: "clip.webm", doc.ID: "contract.pdf"}
+		order := []string{alpha.ID, beta.ID, song.ID, clip.ID, doc.ID}
+		names := map[string]string{alpha.ID: "alpha.txt", beta.ID: "Beta.png", song.ID: "chime.wav", clip.ID: "clip.webm", doc.ID: "contract.pdf"}
 		for i, id := range order {
 			want := shown{Name: names[id], Download: base + "/f/" + id, Close: base + "/d/" + docs.ID, Place: fmt.Sprintf("%d of %d", i+1, len(order))}
 			if i > 0 {
@@ -175,6 +200,10 @@ func TestPortal_Viewer(t *testing.T) {
 		p = v.Get(view(clip.ID))
 		if vid := p.First(".view-stage video[controls]"); vid == nil || vid.Attr("src") != base+"/v/"+clip.ID {
 			t.Errorf("video viewer: %s", p)
+		}
+		p = v.Get(view(song.ID))
+		if a := p.First(".view-stage audio[controls]"); a == nil || a.Attr("src") != base+"/v/"+song.ID {
+			t.Errorf("audio viewer: %s", p)
 		}
 		p = v.Get(view(doc.ID))
 		if box := p.First("#pdf"); box == nil || box.Attr("data-src") != base+"/v/"+doc.ID || !box.HasAttr("hidden") {
@@ -229,7 +258,7 @@ func TestPortal_Viewer(t *testing.T) {
 		for _, a := range p.Find("td.actions a") {
 			got = append(got, a.Attr("href"))
 		}
-		want := []string{view(beta.ID), view(alpha.ID), view(clip.ID), view(doc.ID)} // the list puts names in byte order within case
+		want := []string{view(alpha.ID), view(beta.ID), view(song.ID), view(clip.ID), view(doc.ID)}
 		if diff := cmp.Diff(sortedCopy(want), sortedCopy(got)); diff != "" {
 			t.Errorf("View links in the list (-want +got):\n%s", diff)
 		}
