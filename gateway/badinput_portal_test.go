@@ -132,7 +132,7 @@ func morePortalCases(t *testing.T, f moreFixtures, p *morePortal) []moreCase {
 	routes := []struct{ method, suffix string }{
 		{http.MethodGet, ""}, {http.MethodPost, "/password"}, {http.MethodPost, "/code/send"}, {http.MethodPost, "/code/verify"},
 		{http.MethodPost, "/leave"}, {http.MethodGet, "/d/" + validID}, {http.MethodGet, "/f/" + validID}, {http.MethodHead, "/f/" + validID},
-		{http.MethodGet, "/v/" + validID}, {http.MethodGet, "/th/" + validID}, {http.MethodGet, "/zip"}, {http.MethodPost, "/zip"},
+		{http.MethodGet, "/v/" + validID}, {http.MethodGet, "/view/" + validID}, {http.MethodGet, "/th/" + validID}, {http.MethodGet, "/zip"}, {http.MethodPost, "/zip"},
 		{http.MethodPost, "/upload"}, {http.MethodPost, "/mkdir"}, {http.MethodGet, "/rename/" + validID}, {http.MethodPost, "/rename"},
 		{http.MethodGet, "/delete/" + validID}, {http.MethodPost, "/delete"},
 	}
@@ -236,7 +236,7 @@ func morePortalCases(t *testing.T, f moreFixtures, p *morePortal) []moreCase {
 		{"InvalidUTF8", "%FF%FE"},
 	}
 	for _, id := range ids {
-		for _, rt := range []string{"d", "f", "v", "th"} {
+		for _, rt := range []string{"d", "f", "v", "view", "th"} {
 			page("id/"+id.name+"/GET_"+rt, p.dlV, get(p.dl+"/"+rt+"/"+id.id), http.StatusNotFound)
 		}
 		page("id/"+id.name+"/HEAD_f", p.dlV, head(p.dl+"/f/"+id.id), http.StatusNotFound)
@@ -399,6 +399,7 @@ func morePortalCases(t *testing.T, f moreFixtures, p *morePortal) []moreCase {
 	in("HEAD_f", p.anonDL, head(p.dl+"/f/"+p.big.ID))
 	in("GET_f_Range", p.anonDL, get(p.dl+"/f/"+p.big.ID, "Range", "bytes=999999999999-"))
 	in("GET_v", p.anonDL, get(p.dl+"/v/"+p.note.ID))
+	in("GET_view", p.anonDL, get(p.dl+"/view/"+p.note.ID))
 	in("GET_th", p.anonDL, get(p.dl+"/th/"+p.big.ID))
 	in("GET_zip", p.anonDL, get(p.dl+"/zip"))
 	in("GET_rename", p.anonDL, get(p.dl+"/rename/"+p.big.ID))

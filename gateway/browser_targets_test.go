@@ -3,36 +3,16 @@ package gateway_test
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesame-share/sesame"
 )
-
-// viewports are the sizes recipients' pages are checked at.
-var viewports = []struct {
-	name          string
-	width, height int64
-	mobile        bool
-}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}}
-
-// resize sets the tab's viewport.
-func (tb *tab) resize(width, height int64, mobile bool) {
-	tb.t.Helper()
-	tb.do("resize", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-			Width: width, Height: height, DeviceScaleFactor: 1, Mobile: mobile})
-		return err
-	}))
-}
 
 // TestBrowser_Targets opens links to one file, to one folder and to
 // several items at desktop and phone sizes: the card downloads with one
@@ -44,17 +24,18 @@ func TestBrowser_Targets(t *testing.T) {
 	t.Logf("screenshots go to %s", c.shots)
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
-			browserTargets(t, c, b, vp.name, vp.width, vp.height, vp.mobile)
+			browserTargets(t, c, b, vp)
 		})
 	}
 }
 
-func browserTargets(t *testing.T, c *chrome, b *browserStack, size string, width, height int64, mobile bool) {
+func browserTargets(t *testing.T, c *chrome, b *browserStack, vp viewport) {
+	size := vp.name
 	report := []byte("quarter,revenue\nQ1,100\n")
 	one := b.file("", size+"-report.csv", report)
 	_, oneURL := b.link(sesame.LinkDownload, "", []string{one.ID}, password(browserPassword))
 	tb := c.newTab(t)
-	tb.resize(width, height, mobile)
+	vp.emulate(tb)
 	signInWithPassword(tb, oneURL)
 	tb.do("card", chromedp.WaitVisible(chromedp.CSS(".filecard")))
 	if got := tb.text(".fname"); got != one.Name {

@@ -55,7 +55,7 @@ type portal struct {
 func (s *Server) parsePages() error {
 	s.pages = map[string]*htmltemplate.Template{}
 	funcs := htmltemplate.FuncMap{"linkify": linkify}
-	for _, name := range []string{"signin", "browse", "notice", "confirm", "dead", "left"} {
+	for _, name := range []string{"signin", "browse", "notice", "confirm", "dead", "left", "view"} {
 		t, err := htmltemplate.New("").Funcs(funcs).ParseFS(templates.FS, "layouts/base.html", "pages/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("gateway: parse page %s: %w", name, err)
@@ -133,6 +133,10 @@ func (s *Server) render(c *gin.Context, status int, page string, data interface{
 		return
 	}
 	s.securityHeaders(c.Writer.Header(), b.Nonce)
+	if x, ok := data.(interface{ moreCSP() string }); ok { // a page that needs more than the rest
+		h := c.Writer.Header()
+		h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; "+x.moreCSP())
+	}
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 

@@ -212,8 +212,8 @@ func (s *Server) items(p *portal, pg *browsePage, objs []*sesame.Object) []item 
 		} else {
 			it.Size = sesame.HumanSize(o.Size)
 			it.Download = p.base + "/f/" + o.ID
-			if previewable[mediaOf(o)] && !activeName(o.Name) {
-				it.Preview = p.base + "/v/" + o.ID
+			if viewKind(o) != "" {
+				it.Preview = p.base + "/view/" + o.ID
 			}
 			if thumbable[mediaOf(o)] && o.Size <= maxThumbSource && p.Thumbnails() {
 				it.Thumb = p.base + "/th/" + o.ID

@@ -57,7 +57,6 @@ func typeLabel(o *sesame.Object) string {
 	return mt
 }
 
-var previewable = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true, "text/plain": true, "application/pdf": true}
 var thumbable = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true}
 
 // activeName reports names a browser might treat as a document with
@@ -97,7 +96,8 @@ func (s *Server) handlePortalFile(c *gin.Context) {
 	s.serveFile(c, false)
 }
 
-// handlePortalPreview shows images, plain text and PDF inline, sandboxed.
+// handlePortalPreview serves what the viewer shows (images, text, PDF,
+// audio and video) inline, sandboxed, with Range for media seeking.
 func (s *Server) handlePortalPreview(c *gin.Context) {
 	s.serveFile(c, true)
 }
@@ -121,8 +121,8 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 		c.Redirect(http.StatusSeeOther, p.base+"/d/"+o.ID)
 		return
 	}
-	mt := mediaOf(o)
-	if inline && (!previewable[mt] || activeName(o.Name)) {
+	kind := viewKind(o)
+	if inline && kind == "" {
 		c.Redirect(http.StatusSeeOther, p.base+"/f/"+o.ID)
 		return
 	}
@@ -145,7 +145,7 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 	h := c.Writer.Header()
 	setDownloadHeaders(h, o.Name, contentType(o))
 	if inline {
-		if mt == "text/plain" {
+		if kind == viewText {
 			h.Set("Content-Type", "text/plain; charset=utf-8")
 		}
 		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": o.Name}))

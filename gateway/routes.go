@@ -69,6 +69,7 @@ func (s *Server) routes() {
 	e.GET("/s/:token/f/:id", s.handlePortalFile)
 	e.HEAD("/s/:token/f/:id", s.handlePortalFile)
 	e.GET("/s/:token/v/:id", s.handlePortalPreview)
+	e.GET("/s/:token/view/:id", s.handlePortalView)
 	e.GET("/s/:token/th/:id", s.handlePortalThumb)
 	e.GET("/s/:token/zip", s.handlePortalZip)
 	e.POST("/s/:token/zip", s.handlePortalZip)
