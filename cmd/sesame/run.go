@@ -289,7 +289,8 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 	if err != nil {
 		return nil, nil, err
 	}
-	otpCfg := authenticators.OTPConfig{Store: st, Product: cfg.Branding.ProductName, Wake: sv.worker.Wake}
+	otpCfg := authenticators.OTPConfig{Store: st, Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor,
+		LogoURL: emailLogoURL(cfg), PublicURL: cfg.PublicBase(), Language: cfg.Notify.Language, Wake: sv.worker.Wake}
 	emailOTP, err := authenticators.NewEmailOTP(otpCfg)
 	if err != nil {
 		return nil, nil, err
