@@ -128,6 +128,7 @@ type LinkSendTo struct {
 	RecipientEmail string
 	SenderEmail    string
 	SenderName     string
+	Language       string // BCP 47; empty: the server's default
 }
 
 // LinkUpdate changes a link. A nil pointer leaves a field alone.

@@ -108,7 +108,7 @@ func (s *LinkService) sendNew(ctx context.Context, items []LinkCreate, links []*
 		if it.SendTo == nil {
 			continue
 		}
-		sent, err := s.Mailer.SendLinks(ctx, LinkSendRequest{Items: []LinkSend{{LinkID: links[i].ID, Email: it.SendTo.RecipientEmail}},
+		sent, err := s.Mailer.SendLinks(ctx, LinkSendRequest{Items: []LinkSend{{LinkID: links[i].ID, Email: it.SendTo.RecipientEmail, Language: it.SendTo.Language}},
 			SenderEmail: it.SendTo.SenderEmail, SenderName: it.SendTo.SenderName})
 		if err != nil {
 			return nil, err

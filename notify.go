@@ -21,11 +21,18 @@ type Message struct {
 	Channel Channel
 	To      string // an email address or an E.164 number
 	ReplyTo string // email only
-	Subject string // email only
-	Text    string
-	HTML    string // email only; empty for text-only mail
-	Kind    string // "link" or "code", for the log and the audit trail
-	LinkID  string
+	// FromName is the display name of the From header ("Alice via
+	// sesame"), email only; empty: the transport's configured name. The
+	// address is always the transport's own.
+	FromName string
+	Subject  string // email only
+	Text     string
+	HTML     string // email only; empty for text-only mail
+	Kind     string // "link" or "code", for the log and the audit trail
+	LinkID   string
+	// Language is the BCP 47 tag the message was asked for in ("de",
+	// "pt-BR"), kept with it in the outbox.
+	Language string
 }
 
 // Notifier delivers one message over one channel.
@@ -103,6 +110,8 @@ type Outbox interface {
 type LinkSend struct {
 	LinkID string
 	Email  string
+	// Language is the BCP 47 tag of the email; empty: the server's default.
+	Language string
 }
 
 // LinkSendRequest is share/link/send: emails to recipients, from a sender.

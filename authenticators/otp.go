@@ -1,27 +1,32 @@
 package authenticators
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"net/url"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
 
 	"github.com/sesame-share/sesame"
-	"github.com/sesame-share/sesame/templates"
 )
 
 // OTPConfig configures a one-time-code authenticator.
 type OTPConfig struct {
 	Store   sesame.ChallengeStore
 	Product string // named in the message
-	Now     func() time.Time
+	Accent  string // the code email's accent colour ("#2563eb")
+	LogoURL string // absolute http(s) URL of a logo for the code email; "" for none
+	// PublicURL is the server's public base URL; its host ends each SMS in
+	// the WebOTP format. "" leaves that line out.
+	PublicURL string
+	// Language is the BCP 47 tag of code messages (default "en").
+	Language string
+	Now      func() time.Time
 	// Wake, if set, is told that a message is waiting in the outbox.
 	Wake func()
 }
@@ -32,37 +37,53 @@ type OTPConfig struct {
 type OTP struct {
 	cfg     OTPConfig
 	channel sesame.Channel
-	tmpl    *texttemplate.Template
+	host    string // for the WebOTP line
+	en      *codeTemplates
 }
 
 var _ sesame.Authenticator = (*OTP)(nil)
 
 // NewEmailOTP returns the email_otp authenticator.
-func NewEmailOTP(cfg OTPConfig) (*OTP, error) {
-	return newOTP(cfg, sesame.ChannelEmail, "messages/code_email.txt")
-}
+func NewEmailOTP(cfg OTPConfig) (*OTP, error) { return newOTP(cfg, sesame.ChannelEmail) }
 
 // NewSMSOTP returns the sms_otp authenticator.
-func NewSMSOTP(cfg OTPConfig) (*OTP, error) {
-	return newOTP(cfg, sesame.ChannelSMS, "messages/code_sms.txt")
-}
+func NewSMSOTP(cfg OTPConfig) (*OTP, error) { return newOTP(cfg, sesame.ChannelSMS) }
 
-func newOTP(cfg OTPConfig, ch sesame.Channel, name string) (*OTP, error) {
+func newOTP(cfg OTPConfig, ch sesame.Channel) (*OTP, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("authenticators: OTP needs a challenge store")
 	}
 	if cfg.Product == "" {
 		cfg.Product = "sesame"
 	}
+	if cfg.Accent == "" {
+		cfg.Accent = "#2563eb"
+	}
+	if cfg.Language == "" {
+		cfg.Language = "en"
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	t, err := texttemplate.ParseFS(templates.FS, name)
-	if err != nil {
-		return nil, fmt.Errorf("authenticators: parse %s: %w", name, err)
+	if u, err := url.Parse(cfg.LogoURL); cfg.LogoURL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
+		return nil, fmt.Errorf("authenticators: logo URL %q must be an absolute http(s) URL", cfg.LogoURL)
 	}
-	return &OTP{cfg: cfg, channel: ch, tmpl: t}, nil
+	host, err := webOTPHost(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	en, err := parseCodeTemplates("en")
+	if err != nil {
+		return nil, err
+	}
+	en.brand = brand{Product: cfg.Product, Accent: cfg.Accent, LogoURL: cfg.LogoURL}
+	return &OTP{cfg: cfg, channel: ch, host: host, en: en}, nil
 }
+
+// templatesFor picks the code templates for a BCP 47 language. Only
+// English is written yet, so every language gets it; a translation adds
+// its templates here.
+func (o *OTP) templatesFor(lang string) *codeTemplates { return o.en }
 
 // Method implements sesame.Authenticator.
 func (o *OTP) Method() sesame.AuthType {
@@ -86,18 +107,12 @@ func (o *OTP) Begin(ctx context.Context, l *sesame.Link, a *sesame.LinkAuthentic
 	if err != nil {
 		return fmt.Errorf("authenticators: code: %w", err)
 	}
-	var body bytes.Buffer
-	err = o.tmpl.Execute(&body, struct {
-		Code, Product, Title string
-		Minutes              int
-	}{code, o.cfg.Product, oneLine(l.Title), int(sesame.CodeTTL / time.Minute)})
+	msg, err := o.templatesFor(o.cfg.Language).render(o.channel, codeMessage{Code: code, Title: oneLine(l.Title),
+		Minutes: int(sesame.CodeTTL / time.Minute), Host: o.host})
 	if err != nil {
-		return fmt.Errorf("authenticators: render code: %w", err)
+		return err
 	}
-	msg := &sesame.Message{Channel: o.channel, To: a.Context, Text: body.String(), Kind: "code", LinkID: l.ID}
-	if o.channel == sesame.ChannelEmail {
-		msg.Subject = "Your " + o.cfg.Product + " code"
-	}
+	msg.To, msg.Kind, msg.LinkID, msg.Language = a.Context, "code", l.ID, o.cfg.Language
 	if err := o.cfg.Store.CreateChallenge(ctx, a.ID, code, msg, o.cfg.Now()); err != nil {
 		return err
 	}

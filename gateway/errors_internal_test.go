@@ -119,7 +119,7 @@ func TestErrorEnvelope_StatusOfEveryKind(t *testing.T) {
 
 func newMailer(t *testing.T, st *store.Store) *notify.Mailer {
 	t.Helper()
-	m, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: "http://sesame.test"})
+	m, err := notify.NewMailer(notify.MailerConfig{Links: st, Objects: st, PublicURL: "http://sesame.test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,6 +89,7 @@ type sendParams struct {
 	RecipientEmail *string `json:"recipient_email"`
 	SenderEmail    *string `json:"sender_email"`
 	SenderName     *string `json:"sender_name"`
+	Language       *string `json:"language"` // an extension: the email's BCP 47 tag
 }
 
 type linkCreateItem struct {
@@ -168,8 +169,10 @@ func linkItems(req *linkCreateRequest, createdBy string) ([]sesame.LinkCreate, e
 		if it.Targets == nil {
 			errs.Addf("FieldRequired", src+"/targets", "targets is required: name the files or folders to share")
 		}
+		var lang string
 		if it.SendParams != nil {
 			checkSendParams(&errs, src+"/send_params", it.SendParams)
+			lang = checkLanguage(&errs, src+"/send_params/language", it.SendParams.Language)
 		}
 		auths := authInputs(&errs, src+"/authenticators", it.Authenticators)
 		exp, err := parseTimeField(src+"/expires_at", it.ExpiresAt)
@@ -178,7 +181,8 @@ func linkItems(req *linkCreateRequest, createdBy string) ([]sesame.LinkCreate, e
 			Authenticators: auths, Title: deref(it.Title), Message: deref(it.Message), Tags: it.Tags, NotifyEmail: deref(it.NotifyEmail),
 			Expires: exp, MaxAccessCount: it.MaxAccessCount, MaxDownloads: it.MaxDownloads, CreatedBy: createdBy, Source: src}
 		if sp := it.SendParams; sp != nil && sp.RecipientEmail != nil && sp.SenderEmail != nil {
-			items[i].SendTo = &sesame.LinkSendTo{RecipientEmail: *sp.RecipientEmail, SenderEmail: *sp.SenderEmail, SenderName: deref(sp.SenderName)}
+			items[i].SendTo = &sesame.LinkSendTo{RecipientEmail: *sp.RecipientEmail, SenderEmail: *sp.SenderEmail, SenderName: deref(sp.SenderName),
+				Language: lang}
 		}
 	}
 	return items, errs.Err()

@@ -144,7 +144,7 @@ func TestMCP_HTTP(t *testing.T) {
 		Preview []struct{ To, Subject, Text string }
 	}
 	call(t, cs, "share_link_send", map[string]any{"link_id": link.ID, "recipients": []string{"bob@example.com"}, "sender_email": "agent@example.com"}, &preview)
-	if preview.Sent || len(preview.Preview) != 1 || preview.Preview[0].Subject != "Your contract" || !strings.Contains(preview.Preview[0].Text, link.URL) {
+	if preview.Sent || len(preview.Preview) != 1 || preview.Preview[0].Subject != "agent@example.com shared “Your contract” with you" || !strings.Contains(preview.Preview[0].Text, link.URL) {
 		t.Fatalf("preview %+v", preview)
 	}
 	var nl notificationList

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/text/language"
 
 	"github.com/sesame-share/sesame"
 )
@@ -13,6 +14,9 @@ import (
 type linkSendItem struct {
 	ID    *string `json:"id"`
 	Email *string `json:"email"`
+	// Language (an extension; SDKs never send it) is the BCP 47 tag of
+	// the email.
+	Language *string `json:"language"`
 }
 
 type linkSendRequest struct {
@@ -43,10 +47,25 @@ func (r *linkSendRequest) toDomain() (sesame.LinkSendRequest, error) {
 		if it.Email == nil {
 			errs.Addf("FieldRequired", fmt.Sprintf("/links/%d/email", i), "email is required")
 		}
-		out.Items = append(out.Items, sesame.LinkSend{LinkID: deref(it.ID), Email: deref(it.Email)})
+		lang := checkLanguage(&errs, fmt.Sprintf("/links/%d/language", i), it.Language)
+		out.Items = append(out.Items, sesame.LinkSend{LinkID: deref(it.ID), Email: deref(it.Email), Language: lang})
 	}
 	out.SenderEmail, out.SenderName = deref(r.SenderEmail), deref(r.SenderName)
 	return out, errs.Err()
+}
+
+// checkLanguage adds a problem to errs unless v is absent or a BCP 47
+// language tag, and returns the tag in canonical form ("pt-BR").
+func checkLanguage(errs *sesame.Problems, src string, v *string) string {
+	if v == nil {
+		return ""
+	}
+	t, err := language.Parse(*v)
+	if err != nil || len(*v) > 35 {
+		errs.Addf("BadFormat", src, "language must be a BCP 47 language tag such as en, de or pt-BR")
+		return ""
+	}
+	return t.String()
 }
 
 // handleLinkSend emails links: one message per item, queued in the outbox

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 type notificationList struct {
@@ -49,7 +52,7 @@ func TestLinkSend(t *testing.T) {
 		t.Fatalf("outbox: %d messages, %v", len(claimed), err)
 	}
 	m := claimed[0].Message
-	if m.To != "bob@example.com" || m.ReplyTo != "alice@example.com" || m.Subject != "Quarterly report" || m.LinkID != l.ID ||
+	if m.To != "bob@example.com" || m.ReplyTo != "alice@example.com" || m.Subject != "Alice shared “Quarterly report” with you" || m.FromName != "Alice via sesame" || m.LinkID != l.ID ||
 		!strings.Contains(m.Text, l.Link) || !strings.Contains(m.HTML, `href="`+l.Link+`"`) || !strings.Contains(m.Text, "Alice") {
 		t.Fatalf("queued message %+v", m)
 	}
@@ -148,5 +151,55 @@ func TestLinkSendIdempotency(t *testing.T) {
 	e.post("/v1/notifications/list", "{}").Into(t, &nl)
 	if nl.Count != 1 {
 		t.Fatalf("three sends with one key queued %d emails", nl.Count)
+	}
+}
+
+// language (an extension) is optional on share/link/send items and in
+// send_params: a BCP 47 tag is kept, canonical, with the queued email; a
+// bad one is a ValidationError pointing at it, and nothing is created or
+// queued.
+func TestLinkSend_Language(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	f := e.upload("/n", "f.txt", []byte("f"))
+	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("bob@example.com")}, "title": "Q3"})[0]
+	send := func(item map[string]any) *reply {
+		return e.post("/v1/share/link/send", map[string]any{"links": []any{item}, "sender_email": "alice@example.com"})
+	}
+	mustOK(t, send(map[string]any{"id": l.ID, "email": "bob@example.com", "language": "pt-br"}))
+	mustOK(t, send(map[string]any{"id": l.ID, "email": "carol@example.com"}))
+	e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{email("dan@example.com")},
+		"send_params": map[string]any{"recipient_email": "dan@example.com", "sender_email": "alice@example.com", "language": "de"}})
+	claimed, err := e.st.ClaimDue(context.Background(), timeNowPlus(0), time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, n := range claimed {
+		got[n.Message.To] = n.Message.Language
+	}
+	if diff := cmp.Diff(map[string]string{"bob@example.com": "pt-BR", "carol@example.com": "en", "dan@example.com": "de"}, got); diff != "" {
+		t.Errorf("queued languages (-want +got):\n%s", diff)
+	}
+
+	for _, bad := range []any{"english!", "", "x", 42} {
+		code := "BadFormat"
+		if _, ok := bad.(int); ok {
+			code = "InvalidString"
+		}
+		wantError(t, send(map[string]any{"id": l.ID, "email": "bob@example.com", "language": bad}), 400, "ValidationError", code, "/links/0/language")
+		wantError(t, e.post("/v1/share/link/create", map[string]any{"links": []any{map[string]any{"targets": []string{f.ID},
+			"authenticators": []any{email("x@example.com")}, "send_params": map[string]any{"recipient_email": "x@example.com",
+				"sender_email": "alice@example.com", "language": bad}}}}), 400, "ValidationError", code, "/links/0/send_params/language")
+	}
+	var list struct{ Count int }
+	e.post("/v1/share/link/list", "{}").Into(t, &list)
+	if list.Count != 2 {
+		t.Errorf("%d links, want 2: a refused create made one", list.Count)
+	}
+	var nl notificationList
+	e.post("/v1/notifications/list", "{}").Into(t, &nl)
+	if nl.Count != 3 {
+		t.Errorf("%d notifications, want 3: a refused send queued one", nl.Count)
 	}
 }

@@ -82,7 +82,7 @@ func newLink(t *testing.T, st *store.Store, clk *testrig.Clock, target, title, m
 
 func newMailer(t *testing.T, st *store.Store, publicURL string) *notify.Mailer {
 	t.Helper()
-	m, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: publicURL})
+	m, err := notify.NewMailer(notify.MailerConfig{Links: st, Objects: st, PublicURL: publicURL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,9 +123,10 @@ func TestCodeSMSTemplateFitsOneSegment(t *testing.T) {
 	for _, code := range []string{"000000", "483920", "999999"} {
 		var b bytes.Buffer
 		if err := tpl.Execute(&b, struct {
-			Code, Product, Title string
-			Minutes              int
-		}{code, "sesame", "Quarterly report", 10}); err != nil {
+			Code, Title, Host string
+			Brand             struct{ Product string }
+			Minutes           int
+		}{code, "Quarterly report", "share.example.com", struct{ Product string }{"sesame"}, 10}); err != nil {
 			t.Fatalf("render: %v", err)
 		}
 		s := b.String()

@@ -5,42 +5,44 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	htmltemplate "html/template"
 	"strings"
-	texttemplate "text/template"
 	"unicode"
 
 	"github.com/sesame-share/sesame"
-	"github.com/sesame-share/sesame/templates"
 )
 
 // MailerConfig configures a Mailer.
 type MailerConfig struct {
-	Links     sesame.LinkStore // reads links, records sends and queues mail atomically
-	PublicURL string           // base of link URLs
-	Product   string           // product name in mail ("sesame")
-	Accent    string           // button colour, "#2563eb"
+	Links     sesame.LinkStore    // reads links, records sends and queues mail atomically
+	Objects   sesame.ObjectReader // reads what the links share, for the file list
+	PublicURL string              // base of link URLs
+	Product   string              // product name in mail ("sesame")
+	Accent    string              // button colour, "#2563eb"
+	LogoURL   string              // absolute http(s) URL of a logo; "" for none
+	// Language is the BCP 47 tag of emails whose request names none
+	// (default "en").
+	Language string
 	// Wake, if set, is told that mail is waiting, so the worker need not
 	// wait for its next tick.
 	Wake func()
 }
 
-// Mailer renders link notification emails and queues them.
+// Mailer renders link notification emails and queues them. The bodies are
+// rendered when the mail is queued, so the outbox holds what is sent.
 type Mailer struct {
-	cfg  MailerConfig
-	html *htmltemplate.Template
-	text *texttemplate.Template
+	cfg   MailerConfig
+	brand brand
+	links *emailSets
 }
 
 var _ sesame.LinkMailer = (*Mailer)(nil)
 
 // NewMailer parses the templates once; a template error stops startup.
 func NewMailer(cfg MailerConfig) (*Mailer, error) {
-	if cfg.Links == nil || cfg.PublicURL == "" {
-		return nil, fmt.Errorf("notify: mailer needs Links and PublicURL")
+	if cfg.Links == nil || cfg.Objects == nil || cfg.PublicURL == "" {
+		return nil, fmt.Errorf("notify: mailer needs Links, Objects and PublicURL")
 	}
 	if cfg.Product == "" {
 		cfg.Product = "sesame"
@@ -48,27 +50,22 @@ func NewMailer(cfg MailerConfig) (*Mailer, error) {
 	if cfg.Accent == "" {
 		cfg.Accent = "#2563eb"
 	}
-	h, err := htmltemplate.ParseFS(templates.FS, "messages/link_email.html")
-	if err != nil {
-		return nil, fmt.Errorf("notify: parse link email: %w", err)
+	if err := checkLogoURL(cfg.LogoURL); err != nil {
+		return nil, err
 	}
-	t, err := texttemplate.ParseFS(templates.FS, "messages/link_email.txt")
-	if err != nil {
-		return nil, fmt.Errorf("notify: parse link email text: %w", err)
+	if cfg.Language == "" {
+		cfg.Language = "en"
 	}
-	return &Mailer{cfg: cfg, html: h, text: t}, nil
-}
-
-// linkMail is the view model of a link email.
-type linkMail struct {
-	Product, Accent string
-	Subject, Title  string
-	Message         string
-	SenderName      string
-	SenderEmail     string
-	URL             string
-	Expires         string
-	Auth            string
+	lang, ok := ParseLanguage(cfg.Language)
+	if !ok {
+		return nil, fmt.Errorf("notify: language %q is not a BCP 47 tag such as en or pt-BR", cfg.Language)
+	}
+	cfg.Language = lang
+	sets, err := newEmailSets("link_email")
+	if err != nil {
+		return nil, err
+	}
+	return &Mailer{cfg: cfg, brand: brand{Product: cfg.Product, Accent: cfg.Accent, LogoURL: cfg.LogoURL}, links: sets}, nil
 }
 
 // oneLine removes line breaks and other control characters, so that text
@@ -81,30 +78,6 @@ func oneLine(s string) string {
 		return r
 	}, s)
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// authHint tells the recipient how they will be asked to sign in.
-func authHint(l *sesame.Link, to string) string {
-	var email, sms, password bool
-	for _, a := range l.Authenticators {
-		switch a.Type {
-		case sesame.AuthEmailOTP:
-			email = email || strings.EqualFold(a.Context, to)
-		case sesame.AuthSMSOTP:
-			sms = true
-		case sesame.AuthPassword:
-			password = true
-		}
-	}
-	switch {
-	case email:
-		return "To open it, you will be sent a one-time code at this address."
-	case sms:
-		return "To open it, you will be sent a one-time code by text message."
-	case password:
-		return "To open it, you need the password from the sender; it is not in this email."
-	}
-	return ""
 }
 
 // validate checks a send request; the error lists every field that is
@@ -135,6 +108,9 @@ func validate(req sesame.LinkSendRequest) error {
 		if !sesame.ValidEmail(it.Email) {
 			errs.Addf("BadFormatEmail", fmt.Sprintf("/links/%d/email", i), "email must be one address such as bob@example.com")
 		}
+		if _, ok := ParseLanguage(it.Language); it.Language != "" && !ok {
+			errs.Addf("BadFormat", fmt.Sprintf("/links/%d/language", i), "language must be a BCP 47 language tag such as en, de or pt-BR")
+		}
 	}
 	return errs.Err()
 }
@@ -145,6 +121,7 @@ func (m *Mailer) Preview(ctx context.Context, req sesame.LinkSendRequest) ([]*se
 		return nil, err
 	}
 	msgs := make([]*sesame.Message, len(req.Items))
+	seen := map[string]*contents{} // one link sent to several people is read once
 	for i, it := range req.Items {
 		l, err := m.cfg.Links.LinkByID(ctx, it.LinkID)
 		if sesame.KindOf(err) == sesame.NotFound {
@@ -153,7 +130,17 @@ func (m *Mailer) Preview(ctx context.Context, req sesame.LinkSendRequest) ([]*se
 		if err != nil {
 			return nil, err
 		}
-		msg, err := m.render(l, it.Email, req.SenderEmail, req.SenderName)
+		c := seen[l.ID]
+		if c == nil {
+			if c, err = m.linkContents(ctx, l); err != nil {
+				return nil, err
+			}
+			seen[l.ID] = c
+		}
+		if it.Language != "" {
+			it.Language, _ = ParseLanguage(it.Language) // valid: checked above
+		}
+		msg, err := m.render(l, c, it, req.SenderEmail, req.SenderName)
 		if err != nil {
 			return nil, err
 		}
@@ -176,29 +163,4 @@ func (m *Mailer) SendLinks(ctx context.Context, req sesame.LinkSendRequest) ([]*
 		m.cfg.Wake()
 	}
 	return links, nil
-}
-
-func (m *Mailer) render(l *sesame.Link, to, senderEmail, senderName string) (*sesame.Message, error) {
-	v := linkMail{
-		Product: m.cfg.Product, Accent: m.cfg.Accent, Title: oneLine(l.Title), Message: l.Message,
-		SenderName: oneLine(senderName), SenderEmail: senderEmail, URL: strings.TrimRight(m.cfg.PublicURL, "/") + "/s/" + l.Token,
-		Expires: l.Expires.UTC().Format("Monday 2 January 2006, 15:04 UTC"), Auth: authHint(l, to),
-	}
-	switch {
-	case v.Title != "":
-		v.Subject = v.Title
-	case v.SenderName != "":
-		v.Subject = v.SenderName + " shared files with you"
-	default:
-		v.Subject = "Files shared with you"
-	}
-	var text, html bytes.Buffer
-	if err := m.text.Execute(&text, v); err != nil {
-		return nil, fmt.Errorf("notify: render link email text: %w", err)
-	}
-	if err := m.html.Execute(&html, v); err != nil {
-		return nil, fmt.Errorf("notify: render link email: %w", err)
-	}
-	return &sesame.Message{Channel: sesame.ChannelEmail, To: to, ReplyTo: senderEmail, Subject: v.Subject,
-		Text: text.String(), HTML: html.String(), Kind: "link", LinkID: l.ID}, nil
 }

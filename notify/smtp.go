@@ -80,8 +80,15 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 // Notify implements sesame.Notifier. The returned id is the Message-ID.
 func (s *SMTP) Notify(ctx context.Context, m *sesame.Message) (string, error) {
 	msg := mail.NewMsg()
-	// net/mail quotes and escapes the display name, whatever it holds.
-	msg.FromMailAddress(&netmail.Address{Name: oneLine(s.cfg.FromName), Address: s.cfg.From})
+	// The address is always the configured one (a sender's own address
+	// would fail SPF and DMARC); a message may name itself ("Alice via
+	// sesame"). net/mail quotes and encodes the display name, whatever it
+	// holds.
+	name := m.FromName
+	if name == "" {
+		name = s.cfg.FromName
+	}
+	msg.FromMailAddress(&netmail.Address{Name: oneLine(name), Address: s.cfg.From})
 	if err := msg.To(m.To); err != nil {
 		return "", &sesame.Error{Kind: sesame.Invalid, Message: "The recipient address is not valid.", Err: err}
 	}

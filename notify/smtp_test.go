@@ -102,7 +102,8 @@ func TestSMTPLinkEmail(t *testing.T) {
 			if err != nil {
 				t.Fatalf("From: %v", err)
 			}
-			if diff := cmp.Diff([]*mail.Address{{Name: "Example Share", Address: "share@example.com"}}, from); diff != "" {
+			// The sender's name, via the product, at the configured address.
+			if diff := cmp.Diff([]*mail.Address{{Name: sender + " via sesame", Address: "share@example.com"}}, from); diff != "" {
 				t.Errorf("From (-want +got):\n%s", diff)
 			}
 			to, err := pm.Header.AddressList("To")
@@ -113,8 +114,8 @@ func TestSMTPLinkEmail(t *testing.T) {
 			if err != nil || len(replyTo) != 1 || replyTo[0].Address != "alice@example.com" {
 				t.Errorf("Reply-To: got %v (%v), want alice@example.com", replyTo, err)
 			}
-			if got := testrig.DecodeHeader(t, pm.Header.Get("Subject")); got != title {
-				t.Errorf("Subject: got %q, want %q", got, title)
+			if got, want := testrig.DecodeHeader(t, pm.Header.Get("Subject")), sender+" shared “"+title+"” with you"; got != want {
+				t.Errorf("Subject: got %q, want %q", got, want)
 			}
 			msgID := pm.Header.Get("Message-ID")
 			if !strings.HasPrefix(msgID, "<") || !strings.HasSuffix(msgID, ">") || !strings.Contains(msgID, "@") {
@@ -189,8 +190,8 @@ func TestSMTPHeaderInjection(t *testing.T) {
 		subject             string
 	}{
 		// The title is the subject.
-		{"title", "Hi\r\nBcc: evil@example.com", "Eve", "Hi Bcc: evil@example.com"},
-		{"lone LF", "Hi\nBcc: evil@example.com", "Eve", "Hi Bcc: evil@example.com"},
+		{"title", "Hi\r\nBcc: evil@example.com", "Eve", "Eve shared “Hi Bcc: evil@example.com” with you"},
+		{"lone LF", "Hi\nBcc: evil@example.com", "Eve", "Eve shared “Hi Bcc: evil@example.com” with you"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

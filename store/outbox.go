@@ -18,10 +18,12 @@ var (
 )
 
 type outboxPayload struct {
-	ReplyTo string `json:"r,omitempty"`
-	Subject string `json:"s,omitempty"`
-	Text    string `json:"t"`
-	HTML    string `json:"h,omitempty"`
+	ReplyTo  string `json:"r,omitempty"`
+	FromName string `json:"f,omitempty"`
+	Subject  string `json:"s,omitempty"`
+	Text     string `json:"t"`
+	HTML     string `json:"h,omitempty"`
+	Language string `json:"l,omitempty"`
 }
 
 const outboxCols = `id, channel, recipient, kind, link_id, payload, status, attempts, next_attempt_at, last_error, provider_id, created_at, sent_at`
@@ -58,7 +60,8 @@ func (st *Store) notification(r *outboxRow) (*sesame.Notification, error) {
 		if err := json.Unmarshal(b, &p); err != nil {
 			return nil, fmt.Errorf("store: outbox payload: %w", err)
 		}
-		n.Message.ReplyTo, n.Message.Subject, n.Message.Text, n.Message.HTML = p.ReplyTo, p.Subject, p.Text, p.HTML
+		n.Message.ReplyTo, n.Message.FromName, n.Message.Subject, n.Message.Text, n.Message.HTML = p.ReplyTo, p.FromName, p.Subject, p.Text, p.HTML
+		n.Message.Language = p.Language
 	}
 	return n, nil
 }
@@ -67,7 +70,7 @@ func (st *Store) notification(r *outboxRow) (*sesame.Notification, error) {
 func (st *Store) enqueue(ctx context.Context, tx *sqlx.Tx, now time.Time, msgs ...*sesame.Message) error {
 	for _, m := range msgs {
 		id := sesame.NewID("ntf_")
-		b, _ := json.Marshal(outboxPayload{ReplyTo: m.ReplyTo, Subject: m.Subject, Text: m.Text, HTML: m.HTML}) // strings always marshal
+		b, _ := json.Marshal(outboxPayload{ReplyTo: m.ReplyTo, FromName: m.FromName, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Language: m.Language}) // strings always marshal
 		sealed, err := st.seal(b, []byte(id))
 		if err != nil {
 			return err

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/sesame-share/sesame"
 )
 
@@ -72,5 +74,26 @@ func TestStore_OutboxConcurrentClaimsTakeEachMessageOnce(t *testing.T) {
 	sent, err := ts.CountSent(ctx, sesame.ChannelEmail, ts.clock.Now().Add(-time.Minute))
 	if err != nil || sent != n {
 		t.Errorf("%d sent (%v), want %d", sent, err, n)
+	}
+}
+
+// A queued message comes back from the outbox as it went in, the From
+// display name and the language included.
+func TestStore_OutboxKeepsEveryMessageField(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestStore(t)
+	want := sesame.Message{Channel: sesame.ChannelEmail, To: "bob@example.com", ReplyTo: "alice@example.com",
+		FromName: "Zoë, \"AJ\" via sesame", Subject: "Zoë shared “Q3” with you", Text: "text", HTML: "<p>html</p>",
+		Kind: "link", LinkID: "psl_x", Language: "de-CH"}
+	m := want
+	if err := ts.Enqueue(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	due, err := ts.ClaimDue(ctx, ts.clock.Now(), time.Hour, 1)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("claimed %d (%v), want 1", len(due), err)
+	}
+	if diff := cmp.Diff(want, due[0].Message); diff != "" {
+		t.Errorf("message (-want +got):\n%s", diff)
 	}
 }

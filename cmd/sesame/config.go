@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/notify"
 	"github.com/sesame-share/sesame/store"
 )
 
@@ -81,6 +82,7 @@ type Config struct {
 		SMS            string        `yaml:"sms"`
 		SMSDailyBudget int           `yaml:"sms_daily_budget"`
 		Interval       time.Duration `yaml:"interval"`
+		Language       string        `yaml:"language"` // BCP 47, of emails that name none
 	} `yaml:"notify"`
 	SMTP struct {
 		Host     string `yaml:"host"`
@@ -151,6 +153,7 @@ func DefaultConfig() Config {
 	c.Notify.SMS = "log"
 	c.Notify.SMSDailyBudget = 200
 	c.Notify.Interval = time.Second
+	c.Notify.Language = "en"
 	c.SMTP.Port = 587
 	c.SMTP.TLS = "mandatory"
 	c.SMTP.FromName = "sesame"
@@ -539,6 +542,9 @@ func (c *Config) checkNotify() []error {
 	}
 	if c.Notify.Interval <= 0 {
 		problems = append(problems, errors.New("notify.interval: must be positive"))
+	}
+	if _, ok := notify.ParseLanguage(c.Notify.Language); !ok {
+		problems = append(problems, fmt.Errorf("notify.language: %q must be a BCP 47 language tag such as en or pt-BR", c.Notify.Language))
 	}
 	return problems
 }

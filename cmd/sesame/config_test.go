@@ -94,6 +94,7 @@ notify:
   sms: twilio
   sms_daily_budget: 50
   interval: 3s
+  language: de-CH
 smtp:
   host: mail.example.com
   port: 465
@@ -156,6 +157,7 @@ func fullConfig() Config {
 	c.Links.MaxAccessCount = 50
 	c.Links.SMSCountries = []string{"+1", "+44"}
 	c.Notify.Email, c.Notify.SMS, c.Notify.SMSDailyBudget, c.Notify.Interval = "smtp", "twilio", 50, 3*time.Second
+	c.Notify.Language = "de-CH"
 	c.SMTP.Host, c.SMTP.Port, c.SMTP.TLS, c.SMTP.Username, c.SMTP.Password = "mail.example.com", 465, "opportunistic", "mailer", "hunter2"
 	c.SMTP.From, c.SMTP.FromName = "share@example.com", "Example Share"
 	c.Twilio.AccountSID, c.Twilio.APIKey, c.Twilio.APISecret, c.Twilio.AuthToken = "AC123", "SK123", "sekrit", "tok"
@@ -409,6 +411,7 @@ var envCases = []struct {
 	{"SESAME_NOTIFY_SMS", "twilio", func(c *Config) { c.Notify.SMS = "twilio" }},
 	{"SESAME_NOTIFY_SMS_DAILY_BUDGET", "7", func(c *Config) { c.Notify.SMSDailyBudget = 7 }},
 	{"SESAME_NOTIFY_INTERVAL", "2s", func(c *Config) { c.Notify.Interval = 2 * time.Second }},
+	{"SESAME_NOTIFY_LANGUAGE", "fr", func(c *Config) { c.Notify.Language = "fr" }},
 	{"SESAME_SMTP_HOST", "smtp.example.org", func(c *Config) { c.SMTP.Host = "smtp.example.org" }},
 	{"SESAME_SMTP_PORT", "2525", func(c *Config) { c.SMTP.Port = 2525 }},
 	{"SESAME_SMTP_TLS", "none", func(c *Config) { c.SMTP.TLS = "none" }},
@@ -764,6 +767,9 @@ func TestValidate(t *testing.T) {
 		{"postgres without a key file", func(c *Config) { c.Database.URL = "postgres://db.example/sesame" }, []string{"secret_key_file", "database.url"}},
 		{"twilio without sender", func(c *Config) { c.Notify.SMS = "twilio"; c.Twilio.AccountSID = "AC1"; c.Twilio.AuthToken = "t" }, []string{"twilio", "messaging_service_sid"}},
 		{"sms budget", func(c *Config) { c.Notify.SMSDailyBudget = -1 }, []string{"notify.sms_daily_budget"}},
+		{"language", func(c *Config) { c.Notify.Language = "english!" }, []string{"notify.language", `"english!"`}},
+		{"language empty", func(c *Config) { c.Notify.Language = "" }, []string{"notify.language"}},
+		{"language region", func(c *Config) { c.Notify.Language = "pt-BR" }, nil},
 		{"mcp root", func(c *Config) { c.MCP.UploadRoots = []string{"relative/dir"} }, []string{"mcp.upload_roots", `"relative/dir"`}},
 		{"accent", func(c *Config) { c.Branding.AccentColor = "blue" }, []string{"branding.accent_color", `"blue"`}},
 		{"logo", func(c *Config) { c.Branding.LogoURL = "http://x/logo.png" }, []string{"branding.logo_url"}},
@@ -875,6 +881,23 @@ func TestPublicBase(t *testing.T) {
 		c.Listen, c.PublicURL = tt.listen, tt.publicURL
 		if got := c.PublicBase(); got != tt.want {
 			t.Errorf("PublicBase(listen %q, public_url %q): got %q, want %q", tt.listen, tt.publicURL, got, tt.want)
+		}
+	}
+}
+
+// Emails get branding.logo_url as an absolute URL: a path is resolved
+// against public_url, since a mail client has no page to resolve it in.
+func TestEmailLogoURL(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ public, logo, want string }{
+		{"https://share.example.com/", "/static/logo.png", "https://share.example.com/static/logo.png"},
+		{"https://share.example.com", "https://cdn.example.com/logo.png", "https://cdn.example.com/logo.png"},
+		{"https://share.example.com", "", ""},
+	} {
+		c := DefaultConfig()
+		c.PublicURL, c.Branding.LogoURL = tt.public, tt.logo
+		if got := emailLogoURL(c); got != tt.want {
+			t.Errorf("public %q, logo %q: got %q, want %q", tt.public, tt.logo, got, tt.want)
 		}
 	}
 }

@@ -269,8 +269,9 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 	if err != nil {
 		return nil, err
 	}
-	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: cfg.PublicBase(),
-		Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, Wake: worker.Wake})
+	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Objects: st, PublicURL: cfg.PublicBase(),
+		Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, LogoURL: emailLogoURL(cfg),
+		Language: cfg.Notify.Language, Wake: worker.Wake})
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +289,8 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 	if err != nil {
 		return nil, nil, err
 	}
-	otpCfg := authenticators.OTPConfig{Store: st, Product: cfg.Branding.ProductName, Wake: sv.worker.Wake}
+	otpCfg := authenticators.OTPConfig{Store: st, Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor,
+		LogoURL: emailLogoURL(cfg), PublicURL: cfg.PublicBase(), Language: cfg.Notify.Language, Wake: sv.worker.Wake}
 	emailOTP, err := authenticators.NewEmailOTP(otpCfg)
 	if err != nil {
 		return nil, nil, err
@@ -314,6 +316,15 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 		return nil, nil, err
 	}
 	return srv, sv.worker, nil
+}
+
+// emailLogoURL is branding.logo_url as emails need it: absolute, since a
+// mail client has no page to resolve a path against.
+func emailLogoURL(cfg Config) string {
+	if strings.HasPrefix(cfg.Branding.LogoURL, "/") {
+		return cfg.PublicBase() + cfg.Branding.LogoURL
+	}
+	return cfg.Branding.LogoURL
 }
 
 // transports builds the email and SMS transports the configuration names.

@@ -35,7 +35,7 @@ func newToolsEnv(t *testing.T) *toolsEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: "http://sesame.test"})
+	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Objects: st, PublicURL: "http://sesame.test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ type linkSendIn struct {
 	Recipients     []string `json:"recipients" jsonschema:"email addresses; each gets its own email"`
 	SenderEmail    string   `json:"sender_email" jsonschema:"the address replies go to"`
 	SenderName     string   `json:"sender_name,omitempty" jsonschema:"the name shown as the sender"`
+	Language       string   `json:"language,omitempty" jsonschema:"the BCP 47 language of the email, such as de or pt-BR; default: the server's"`
 	Confirm        bool     `json:"confirm,omitempty" jsonschema:"false (default): only preview; true: send"`
 	IdempotencyKey string   `json:"idempotency_key,omitempty" jsonschema:"any unique string; a retry with the same key sends nothing twice"`
 }
@@ -40,7 +41,7 @@ type linkSendOut struct {
 func (t *tools) linkSend(ctx context.Context, in linkSendIn) (linkSendOut, error) {
 	req := sesame.LinkSendRequest{SenderEmail: in.SenderEmail, SenderName: in.SenderName}
 	for _, r := range in.Recipients {
-		req.Items = append(req.Items, sesame.LinkSend{LinkID: in.LinkID, Email: r})
+		req.Items = append(req.Items, sesame.LinkSend{LinkID: in.LinkID, Email: r, Language: in.Language})
 	}
 	recipients := append([]string{}, in.Recipients...)
 	if !in.Confirm {

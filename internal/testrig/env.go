@@ -46,6 +46,7 @@ type options struct {
 	logger          *slog.Logger
 	wake            func()
 	product, accent string
+	logo            string
 	email, sms      sesame.Notifier
 	smsBudget       int
 	config          []func(*gateway.Config)
@@ -71,6 +72,9 @@ func WithWake(f func()) Option { return func(o *options) { o.wake = f } }
 func WithBrand(product, accent string) Option {
 	return func(o *options) { o.product, o.accent = product, accent }
 }
+
+// WithLogo sets the logo URL of the pages and messages.
+func WithLogo(url string) Option { return func(o *options) { o.logo = url } }
 
 // WithNotifiers runs an outbox worker that delivers through email and sms,
 // with the given daily SMS budget, until the test ends.
@@ -136,12 +140,13 @@ func NewEnv(t testing.TB, opts ...Option) *Env {
 // authenticators (whose messages go to the store's outbox) and the mailer.
 func (e *Env) gatewayConfig(o *options) gateway.Config {
 	t, st, now := e.T, e.Store, nowOf(o.clock)
-	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, PublicURL: e.URL, Product: o.product, Accent: o.accent, Wake: o.wake})
+	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Objects: st, PublicURL: e.URL, Product: o.product, Accent: o.accent,
+		LogoURL: o.logo, Wake: o.wake})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Mailer = mailer
-	otp := authenticators.OTPConfig{Store: st, Product: o.product, Now: now, Wake: o.wake}
+	otp := authenticators.OTPConfig{Store: st, Product: o.product, Accent: o.accent, LogoURL: o.logo, PublicURL: e.URL, Now: now, Wake: o.wake}
 	email, err := authenticators.NewEmailOTP(otp)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +162,7 @@ func (e *Env) gatewayConfig(o *options) gateway.Config {
 	return gateway.Config{Tokens: st, Ready: st.Ping, Audit: st, Outbox: st,
 		Objects:   &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}, Now: now},
 		Links:     &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: now},
-		Portal:    gateway.PortalConfig{Service: portal, CSRFKey: st.CSRFKey(), Product: o.product, Accent: o.accent},
+		Portal:    gateway.PortalConfig{Service: portal, CSRFKey: st.CSRFKey(), Product: o.product, Accent: o.accent, LogoURL: o.logo},
 		PublicURL: e.URL, Logger: e.Logger, Now: now}
 }
 

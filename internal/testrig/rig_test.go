@@ -210,7 +210,7 @@ func TestEnv(t *testing.T) {
 	if p.Code != http.StatusSeeOther || p.Header.Get("Location") != base || len(p.Cookies()) == 0 {
 		t.Fatalf("sign-in: %s", p)
 	}
-	if p := v.Get(base); !p.Has(`form[action$="/leave"]`) {
+	if p := v.Get(base + "/d/" + folder.Object.ID); !p.Has(`form[action$="/leave"]`) {
 		t.Fatalf("after sign-in: %s", p)
 	}
 	clk.Add(2 * time.Hour)
