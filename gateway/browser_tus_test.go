@@ -308,6 +308,9 @@ func TestBrowser_ResumableUpload(t *testing.T) {
 		t.Errorf("after Retry the row is %+v, want it failed again with Retry", r)
 	}
 
+	tb.do("phone size", chromedp.EmulateViewport(390, 844))
+	tb.screenshot("13-resumable-failed-phone")
+
 	// Nothing reloads by itself; the visitor asks to see the new files.
 	tb.clickAndLoad("show the new files", "#show-new")
 	tb.do("file list", chromedp.WaitVisible(chromedp.CSS("table.files")))

@@ -167,8 +167,9 @@ func (c *tusCall) tusErr(err error) error {
 // core. It holds nothing: each call finds its visit in the context.
 type tusStore struct{}
 
-// errTusNoCall answers a store call outside handlePortalTus (never).
-var errTusNoCall = errors.New("gateway: tus call without its visit")
+// errTusNoCall answers a store call outside handlePortalTus (never), as
+// tusd would answer it but without internal text.
+var errTusNoCall = tusd.NewError("ERR_INTERNAL_SERVER_ERROR", "Something went wrong. Please try again in a moment.", http.StatusInternalServerError)
 
 func (tusStore) NewUpload(ctx context.Context, info tusd.FileInfo) (tusd.Upload, error) {
 	call := callOf(ctx)

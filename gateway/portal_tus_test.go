@@ -267,6 +267,18 @@ func TestPortal_Tus(t *testing.T) {
 		if p := c.do(http.MethodPost, endpointA, nil, "Upload-Defer-Length", "1", "Upload-Metadata", tusMeta("filename", "x", "folder", drop.ID)); p.Code != http.StatusNotImplemented {
 			t.Errorf("a deferred length (the extension is not offered): %s", p)
 		}
+		// Editor links take resumable uploads too.
+		ed := e.mkdir("/shared")
+		el := e.createLinks(map[string]any{"targets": []string{ed.ID}, "link_type": "editor", "authenticators": []any{pw(goodPassword)}})[0]
+		v.signIn(el, goodPassword)
+		ce := &tusClient{t: t, v: v, csrf: v.csrf(e.base(el) + "/d/" + ed.ID)}
+		p = ce.create(e.srv.URL+e.base(el)+"/tus", 4, tusMeta("filename", "draft.txt", "folder", ed.ID))
+		if p := ce.patch(e.srv.URL+p.Header.Get("Location"), 0, []byte("abcd")); p.Code != http.StatusNoContent || p.Header.Get("Sesame-Saved-As") != "draft.txt" {
+			t.Errorf("an upload through an editor link: %s", p)
+		}
+		if got := e.childNames(ed.ID); len(got) != 1 || got[0] != "draft.txt" {
+			t.Errorf("the editor link's folder holds %v", got)
+		}
 		// An empty file is complete at once.
 		p = c.create(endpointA, 0, tusMeta("filename", "empty.txt", "folder", drop.ID))
 		if p.Code != http.StatusCreated || p.Header.Get("Sesame-Saved-As") != "empty.txt" {
