@@ -20,9 +20,11 @@ type PortalLimits struct {
 // and what a recipient may download, upload, rename or delete. The pages
 // parse a request, make one call here and render the result.
 type PortalService struct {
-	Access         AccessStore
-	Objects        ObjectStore
-	Blobs          BlobStore
+	Access  AccessStore
+	Objects ObjectStore
+	Blobs   BlobStore
+	// Resumables keeps resumable uploads; nil turns them off.
+	Resumables     Resumables
 	Audit          AuditLog
 	Authenticators map[AuthType]Authenticator
 	Limits         PortalLimits

@@ -61,13 +61,10 @@ func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, n
 			max = left
 		}
 	}
-	up, err := ps.Blobs.Stage(ctx, r, name, max)
+	up, err := ps.stage(ctx, v, name, r, max)
 	if err != nil {
 		release()
-		if KindOf(err) == TooLarge {
-			err = &Error{Kind: TooLarge, Message: fmt.Sprintf("%s is larger than this link allows (%s).", name, HumanSize(max)), Err: err}
-		}
-		return nil, ps.uploadRefused(ctx, v, name, KindOf(err).String(), err)
+		return nil, err
 	}
 	ok, err = ps.Access.ReserveUploadBytes(ctx, v.Link.ID, up.Size, lim.MaxLinkBytes)
 	if err != nil || !ok {
@@ -79,11 +76,35 @@ func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, n
 		return nil, ps.uploadRefused(ctx, v, name, "bytes", err)
 	}
 	reserved = up.Size
+	o, err := ps.commitUpload(ctx, v, folder, name, up)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return o, nil
+}
+
+// stage stages r, at most max bytes (0: no cap), hashing it; a refusal is
+// audited.
+func (ps *PortalService) stage(ctx context.Context, v *Visit, name string, r io.Reader, max int64) (*Upload, error) {
+	up, err := ps.Blobs.Stage(ctx, r, name, max)
+	if err != nil {
+		if KindOf(err) == TooLarge {
+			err = &Error{Kind: TooLarge, Message: fmt.Sprintf("%s is larger than this link allows (%s).", name, HumanSize(max)), Err: err}
+		}
+		return nil, ps.uploadRefused(ctx, v, name, KindOf(err).String(), err)
+	}
+	return up, nil
+}
+
+// commitUpload commits a staged upload atomically as a new file in folder,
+// under name or a free name beside what is there, and remembers it as the
+// session's.
+func (ps *PortalService) commitUpload(ctx context.Context, v *Visit, folder *Object, name string, up *Upload) (*Object, error) {
 	cctx := ps.change(ctx, v, "upload", map[string]string{"bytes": fmt.Sprint(up.Size), "name": name})
 	o, err := ps.Objects.CreateFile(cctx, FileCreate{Placement: Placement{BucketID: folder.BucketID, ParentID: folder.ID,
 		HasParentID: true, Name: name}, AutoRename: true}, up)
 	if err != nil {
-		release()
 		return nil, err
 	}
 	// The file is stored: the visit lists it even if its client has gone.

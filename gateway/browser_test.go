@@ -338,27 +338,26 @@ func TestBrowser(t *testing.T) {
 		})()`, chromedp.WithPollingInterval(10*time.Millisecond)))
 		tb.screenshot("04-upload-progress")
 		t.Logf("progress seen mid-upload: %v%%", mid)
-		// The script marks the row done and the form data-done, then reloads
-		// the page after 800 ms; read both in one step before that.
+		// The row keeps the file's name and says it was sent; the page
+		// stays, and says when everything is sent.
 		type result struct {
-			Done     string    `json:"done"`
 			Rows     []string  `json:"rows"`
+			Summary  string    `json:"summary"`
 			Progress []float64 `json:"progress"`
 		}
 		res := get(tb, "wait for the upload", chromedp.Poll[result](`(() => {
-			const f = document.querySelector("#upload-form[data-done]");
-			if (!f) { return null; }
-			return {done: f.getAttribute("data-done"),
-				rows: [...document.querySelectorAll("#progress li")].map(li => li.className + ": " + li.textContent.trim()),
+			if (document.getElementById("upload-form").getAttribute("data-state") !== "idle") { return null; }
+			return {rows: [...document.querySelectorAll("#progress li")].map(li => li.className + ": " + li.querySelector(".name").textContent + " " + li.querySelector(".state").textContent),
+				summary: document.getElementById("upload-summary").textContent,
 				progress: window.__progress};
 		})()`, chromedp.WithPollingInterval(10*time.Millisecond)))
 		tb.screenshot("04b-upload-done")
 		tb.throttleUpload(-1)
-		if res.Done != "1" {
-			t.Errorf("form data-done: got %q, want 1", res.Done)
-		}
-		if diff := cmp.Diff([]string{"done: Uploaded “holiday photos.bin”."}, res.Rows); diff != "" {
+		if diff := cmp.Diff([]string{"done: holiday photos.bin Sent"}, res.Rows); diff != "" {
 			t.Errorf("progress rows (-want +got):\n%s", diff)
+		}
+		if res.Summary != "1 file sent — you can close this page." {
+			t.Errorf("summary: got %q", res.Summary)
 		}
 		if n := len(res.Progress); n < 3 || res.Progress[0] != 0 || res.Progress[n-1] != 100 {
 			t.Errorf("progress values %v: want 0, values between, then 100", res.Progress)
@@ -371,7 +370,8 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Logf("progress bar values: %v", res.Progress)
 
-		// After the reload the visit lists what it uploaded.
+		// Asked to, the page lists what the visit uploaded.
+		tb.clickAndLoad("show the new files", "#show-new")
 		tb.do("uploaded list", chromedp.WaitVisible(chromedp.CSS("table.files")))
 		if got := tb.text("table.files td.name"); !strings.Contains(got, "holiday photos.bin") {
 			t.Errorf("after the upload the page lists %q, want holiday photos.bin", got)

@@ -69,6 +69,7 @@ type Server struct {
 	deadPage []byte
 	brandCSS []byte
 	mcp      http.Handler  // MCP over streamable HTTP, at /mcp
+	tus      http.Handler  // resumable uploads, at /s/{token}/tus
 	thumbs   chan struct{} // one slot for each thumbnail being decoded
 }
 
@@ -136,6 +137,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.mcp = tools.Handler()
+	if s.tus, err = s.newTusHandler(); err != nil {
+		return nil, err
+	}
 	s.routes()
 	// Browsers may not drive state-changing requests across origins; API
 	// clients (which send no Sec-Fetch-Site or Origin) are unaffected.

@@ -64,8 +64,11 @@ var exportTables = []string{
 // notExported are the tables that belong to one database, not to the
 // instance: the migrations applied, the exports of this database and the
 // blobs waiting for them, and link_index, which triggers rebuild from the
-// imported links, targets and tags.
-var notExported = map[string]bool{"schema_migrations": true, "exports": true, "deferred_blobs": true, "link_index": true}
+// imported links, targets and tags. Resumable uploads in progress are
+// transient too: their parts are not files, and their sessions end within
+// hours.
+var notExported = map[string]bool{"schema_migrations": true, "exports": true, "deferred_blobs": true, "link_index": true,
+	"resumable_uploads": true, "resumable_parts": true}
 
 // exportCounters are the identity columns whose counter an export carries,
 // so that an import never hands out an id the source already used.

@@ -95,7 +95,8 @@ func (st *Store) sweep(ctx context.Context) error {
 	})
 }
 
-// sweepBlobs has the backend remove the blobs that no row names. While an
+// sweepBlobs has the backend remove the blobs that no row names (a file,
+// or a part of a resumable upload). While an
 // export is live every blob counts as referenced: its snapshot may name
 // rows deleted since (see exportStale).
 func (st *Store) sweepBlobs(ctx context.Context) (int, error) {
@@ -103,7 +104,8 @@ func (st *Store) sweepBlobs(ctx context.Context) (int, error) {
 	live := sesame.FormatTime(st.nowUTC().Add(-exportStale))
 	return st.blobs.sweep(ctx, func(key string) (bool, error) {
 		var n int
-		err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT (SELECT COUNT(*) FROM objects WHERE blob_key = ?) + (SELECT COUNT(*) FROM exports WHERE heartbeat_at > ?)`), key, live)
+		err := st.db.GetContext(ctx, &n, st.db.Rebind(`SELECT (SELECT COUNT(*) FROM objects WHERE blob_key = ?) + (SELECT COUNT(*) FROM resumable_parts WHERE blob_key = ?)
++ (SELECT COUNT(*) FROM exports WHERE heartbeat_at > ?)`), key, key, live)
 		return n > 0, err
 	})
 }

@@ -426,7 +426,13 @@ WHERE id = ? AND (? = 0 OR uploaded_bytes + ? <= ?)`), n, linkID, maxBytes, n, m
 // ReleaseUpload implements sesame.AccessStore: it gives back what a failed
 // upload reserved.
 func (st *Store) ReleaseUpload(ctx context.Context, linkID string, files int, bytes int64) error {
-	_, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE links SET uploaded_files = `+st.dialect.greatest+`(uploaded_files - ?, 0), uploaded_bytes = `+st.dialect.greatest+`(uploaded_bytes - ?, 0)
+	return st.releaseUpload(ctx, st.w, linkID, files, bytes)
+}
+
+// releaseUpload gives back a reservation of the link's upload caps through
+// ex (the write connection, or a transaction).
+func (st *Store) releaseUpload(ctx context.Context, ex sqlx.ExecerContext, linkID string, files int, bytes int64) error {
+	_, err := ex.ExecContext(ctx, st.w.Rebind(`UPDATE links SET uploaded_files = `+st.dialect.greatest+`(uploaded_files - ?, 0), uploaded_bytes = `+st.dialect.greatest+`(uploaded_bytes - ?, 0)
 WHERE id = ?`), files, bytes, linkID)
 	if err != nil {
 		return fmt.Errorf("store: release upload: %w", translate(err))

@@ -50,8 +50,9 @@ func (p PurgeStats) Total() int64 {
 // records; one-time codes sent more than an hour ago that are used or
 // expired; expired download grants; upload requests a day past their
 // expiry; idempotency keys older than 24 hours; backoff rows a day after
-// their last failure; dead exports, and the blobs whose removal waited for
-// exports once none is live. With auditRetention > 0 it also deletes audit events
+// their last failure; resumable uploads past their expiry (an unfinished
+// one gives back its reservation, audited); dead exports, and the blobs
+// whose removal waited for exports once none is live. With auditRetention > 0 it also deletes audit events
 // older than that, and the records of sent or failed messages older than
 // that (but never younger than a day). Links are never deleted: a deleted
 // link keeps its row, targets and audit trail (its secrets are dropped when
@@ -92,6 +93,9 @@ func (st *Store) purge(ctx context.Context, stats PurgeStats, now time.Time, aud
 	if err == nil && auditRetention > 0 {
 		cutoff := sesame.FormatTime(now.Add(-auditRetention))
 		err = st.purgeBatches(ctx, stats, "audit_events", func() (int64, error) { return st.purgeAudit(ctx, cutoff) })
+	}
+	if err == nil {
+		err = st.expireResumables(ctx, stats, now)
 	}
 	if err == nil {
 		err = st.purgeDeferred(ctx, stats, now)

@@ -302,7 +302,7 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 	srv, err := gateway.New(gateway.Config{
 		Objects: sv.objects, Tokens: st, Ready: st.Ping, LowSpace: st.LowSpace,
 		Links: sv.links, Audit: st, Outbox: st, Version: versionString(),
-		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Audit: st, Logger: log,
+		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, Logger: log,
 			Limits: sesame.PortalLimits{MaxFileSize: int64(cfg.Storage.MaxUploadSize), MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes),
 				MaxLinkFiles: cfg.Portal.MaxLinkFiles},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: sv.hasher},

@@ -1,72 +1,13 @@
-// Progressive enhancement for the recipient pages: uploads with one
-// progress bar per file and drag-and-drop. The plain form works without it.
+// Progressive enhancement for the recipient pages: resumable uploads with
+// a queue that shows every file, and drag-and-drop. The plain form works
+// without it.
 (function () {
   "use strict";
   var form = document.getElementById("upload-form");
-  if (!form || !window.XMLHttpRequest || !window.FormData) { return; }
+  if (!form) { return; }
   var input = document.getElementById("files");
   var list = document.getElementById("progress");
   var drop = document.getElementById("drop");
-  var csrf = form.querySelector("input[name=csrf]").value;
-  var folder = form.querySelector("input[name=folder]").value;
-
-  function row(name) {
-    var li = document.createElement("li");
-    var label = document.createElement("span");
-    label.textContent = name;
-    var bar = document.createElement("progress");
-    bar.max = 100; bar.value = 0;
-    bar.setAttribute("aria-label", "Uploading " + name);
-    li.appendChild(label); li.appendChild(bar);
-    list.appendChild(li);
-    return { li: li, bar: bar, label: label };
-  }
-
-  function send(file) {
-    return new Promise(function (resolve) {
-      var r = row(file.name);
-      var data = new FormData();
-      data.append("csrf", csrf);
-      data.append("folder", folder);
-      data.append("file", file, file.name);
-      var xhr = new XMLHttpRequest();
-      xhr.open("POST", form.action);
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.onprogress = function (e) { if (e.lengthComputable) { r.bar.value = Math.round(100 * e.loaded / e.total); } };
-      xhr.onload = function () {
-        var msg = "";
-        try { msg = JSON.parse(xhr.responseText).message || ""; } catch (err) { msg = ""; }
-        if (xhr.status >= 200 && xhr.status < 300) {
-          r.bar.value = 100; r.li.className = "done"; r.label.textContent = msg || (file.name + " uploaded");
-        } else {
-          r.li.className = "failed"; r.label.textContent = file.name + ": " + (msg || "upload failed");
-        }
-        resolve();
-      };
-      xhr.onerror = function () { r.li.className = "failed"; r.label.textContent = file.name + ": the connection failed"; resolve(); };
-      xhr.send(data);
-    });
-  }
-
-  function upload(files) {
-    var queue = Array.prototype.slice.call(files);
-    var chain = Promise.resolve();
-    queue.forEach(function (f) { chain = chain.then(function () { return send(f); }); });
-    chain.then(function () { form.setAttribute("data-done", String(queue.length)); setTimeout(function () { location.reload(); }, 800); });
-  }
-
-  form.addEventListener("submit", function (e) {
-    if (!input.files || input.files.length === 0) { return; }
-    e.preventDefault();
-    upload(input.files);
-  });
-  ["dragenter", "dragover"].forEach(function (t) {
-    form.addEventListener(t, function (e) { e.preventDefault(); form.classList.add("over"); });
-  });
-  ["dragleave", "drop"].forEach(function (t) {
-    form.addEventListener(t, function (e) { e.preventDefault(); form.classList.remove("over"); });
-  });
-  form.addEventListener("drop", function (e) { if (e.dataTransfer && e.dataTransfer.files.length) { upload(e.dataTransfer.files); } });
   if (drop) {
     // The label is focusable for keyboards; Enter or Space opens the file
     // chooser, as they would on a button.
@@ -74,6 +15,193 @@
     drop.setAttribute("role", "button");
     drop.addEventListener("keydown", function (e) {
       if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); }
+    });
+  }
+
+  // tus.min.js runs after this script (both are deferred) and before
+  // DOMContentLoaded.
+  if (window.tus) {
+    setup();
+  } else {
+    document.addEventListener("DOMContentLoaded", setup);
+  }
+
+  function setup() {
+    var tus = window.tus;
+    if (!tus || !tus.isSupported || !window.Promise || !form.getAttribute("data-tus")) { return; }
+    var endpoint = form.getAttribute("data-tus");
+    var csrf = form.querySelector("input[name=csrf]").value;
+    var folder = form.querySelector("input[name=folder]").value;
+    var parallel = 2;
+    var rows = [];
+    var waiting = [];
+    var running = 0;
+
+    var summary = document.createElement("p");
+    summary.id = "upload-summary";
+    summary.className = "upload-summary";
+    summary.setAttribute("role", "status");
+    summary.hidden = true;
+    var more = document.createElement("a");
+    more.id = "show-new";
+    more.className = "button secondary";
+    more.href = location.pathname;
+    more.textContent = "Show the new files";
+    more.hidden = true;
+    list.parentNode.insertBefore(summary, list.nextSibling);
+    summary.parentNode.insertBefore(more, summary.nextSibling);
+
+    function plural(n, one, many) { return n === 1 ? one : n + " " + many; }
+
+    function human(n) {
+      if (n < 1024) { return n + " B"; }
+      var units = "KMGTPE", i = -1;
+      do { n /= 1024; i++; } while (n >= 1024 && i < units.length - 1);
+      return n.toFixed(1) + " " + units.charAt(i) + "iB";
+    }
+
+    function el(tag, cls, text) {
+      var e = document.createElement(tag);
+      if (cls) { e.className = cls; }
+      if (text) { e.textContent = text; }
+      return e;
+    }
+
+    // add puts a file in the queue, with its row on screen at once.
+    function add(file) {
+      var li = el("li", "queued");
+      var head = el("div", "row-head");
+      head.appendChild(el("span", "name", file.name));
+      head.appendChild(el("span", "size", human(file.size)));
+      var bar = el("progress");
+      bar.max = 100; bar.value = 0;
+      bar.setAttribute("aria-label", "Sending " + file.name);
+      var state = el("span", "state", "Waiting");
+      var retry = el("button", "secondary retry", "Retry");
+      retry.type = "button";
+      retry.hidden = true;
+      retry.setAttribute("aria-label", "Retry " + file.name);
+      li.appendChild(head); li.appendChild(bar); li.appendChild(state); li.appendChild(retry);
+      list.appendChild(li);
+      var r = { file: file, li: li, bar: bar, state: state, retry: retry, status: "queued", upload: null };
+      retry.addEventListener("click", function () {
+        retry.hidden = true;
+        set(r, "queued", "Waiting");
+        waiting.push(r);
+        pump();
+      });
+      rows.push(r);
+      waiting.push(r);
+    }
+
+    function set(r, status, text) {
+      r.status = status;
+      r.li.className = status;
+      r.state.textContent = text;
+    }
+
+    function pump() {
+      while (running < parallel && waiting.length) { send(waiting.shift()); }
+      report();
+    }
+
+    // reason turns a failure into words: the server's message when it
+    // sent one.
+    function reason(err) {
+      var res = err && err.originalResponse;
+      if (res) {
+        try {
+          var m = JSON.parse(res.getBody() || "{}").message;
+          if (m) { return m; }
+        } catch (e) { /* not JSON: say what the status says below */ }
+        return "The server refused it (" + res.getStatus() + ").";
+      }
+      return "The connection failed.";
+    }
+
+    function send(r) {
+      running++;
+      set(r, "sending", "Starting");
+      var done = function () { running--; pump(); };
+      if (!r.upload) {
+        r.upload = new tus.Upload(r.file, {
+          endpoint: endpoint,
+          chunkSize: 8 * 1024 * 1024,
+          // A dropped connection is tried again, from where the server
+          // says the file got to.
+          retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
+          metadata: { filename: r.file.name, folder: folder },
+          headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
+          removeFingerprintOnSuccess: true,
+          onProgress: function (sent, total) {
+            var pct = total ? Math.floor(100 * sent / total) : 100;
+            r.bar.value = pct;
+            r.state.textContent = pct + "%";
+          },
+          onSuccess: function (payload) {
+            var res = payload && payload.lastResponse;
+            var saved = res && res.getHeader("Sesame-Saved-As");
+            saved = saved ? decodeURIComponent(saved) : r.file.name;
+            r.bar.value = 100;
+            set(r, "done", saved === r.file.name ? "Sent" : "Sent, saved as “" + saved + "”");
+            done();
+          },
+          onError: function (err) {
+            set(r, "failed", "Not sent: " + reason(err));
+            r.retry.hidden = false;
+            done();
+          }
+        });
+        r.upload.findPreviousUploads().then(function (previous) {
+          if (previous.length) { r.upload.resumeFromPreviousUpload(previous[0]); }
+          r.upload.start();
+        }, function () { r.upload.start(); });
+        return;
+      }
+      r.upload.start();
+    }
+
+    // report says where the queue stands once nothing is left to send.
+    function report() {
+      var sent = 0, failed = 0;
+      rows.forEach(function (r) {
+        if (r.status === "done") { sent++; }
+        if (r.status === "failed") { failed++; }
+      });
+      var busy = running > 0 || waiting.length > 0;
+      form.setAttribute("data-state", busy ? "sending" : "idle");
+      more.hidden = busy || sent === 0;
+      if (busy) { summary.hidden = true; return; }
+      summary.hidden = false;
+      if (failed === 0) {
+        summary.className = "upload-summary done";
+        summary.textContent = plural(sent, "1 file", "files") + " sent — you can close this page.";
+      } else {
+        summary.className = "upload-summary failed";
+        summary.textContent = plural(sent, "1 file", "files") + " sent, " + failed + " not sent. Use Retry to try " +
+          (failed === 1 ? "it" : "them") + " again.";
+      }
+    }
+
+    function take(files) {
+      for (var i = 0; i < files.length; i++) { add(files[i]); }
+      pump();
+    }
+
+    form.addEventListener("submit", function (e) {
+      if (!input.files || input.files.length === 0) { return; }
+      e.preventDefault();
+      take(input.files);
+      input.value = "";
+    });
+    ["dragenter", "dragover"].forEach(function (t) {
+      form.addEventListener(t, function (e) { e.preventDefault(); form.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (t) {
+      form.addEventListener(t, function (e) { e.preventDefault(); form.classList.remove("over"); });
+    });
+    form.addEventListener("drop", function (e) {
+      if (e.dataTransfer && e.dataTransfer.files.length) { take(e.dataTransfer.files); }
     });
   }
 })();
