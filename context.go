@@ -33,3 +33,17 @@ func RequestIDFrom(ctx context.Context) string {
 	s, _ := ctx.Value(requestIDKey).(string)
 	return s
 }
+
+type languageKey struct{}
+
+// WithLanguage carries the visitor's language (a BCP 47 tag) to what a
+// request causes beyond its page, such as the code email it asks for.
+func WithLanguage(ctx context.Context, tag string) context.Context {
+	return context.WithValue(ctx, languageKey{}, tag)
+}
+
+// LanguageOf returns the language WithLanguage set ("" when none).
+func LanguageOf(ctx context.Context) string {
+	tag, _ := ctx.Value(languageKey{}).(string)
+	return tag
+}
