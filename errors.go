@@ -3,6 +3,7 @@ package sesame
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind classifies an error so that every adapter maps it to one answer (an
@@ -62,6 +63,11 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Err     error
+	// Text and Data, when set, are Message as a template over field and
+	// value pairs ("{{.Name}} is too large."), so that the recipient pages
+	// can say it in the visitor's language; Message is it in English.
+	Text string
+	Data []any
 }
 
 func (e *Error) Error() string {
@@ -103,6 +109,17 @@ func AsError(err error) *Error {
 // formatted text.
 func Errorf(k Kind, format string, args ...any) *Error {
 	return &Error{Kind: k, Message: fmt.Sprintf(format, args...)}
+}
+
+// Say builds an error whose message is text with its {{.Field}}
+// placeholders filled from kv, pairs of a field name and its value; the
+// pages translate text and fill it the same way.
+func Say(k Kind, text string, kv ...any) *Error {
+	msg := text
+	for i := 0; i+1 < len(kv); i += 2 {
+		msg = strings.ReplaceAll(msg, "{{."+fmt.Sprint(kv[i])+"}}", fmt.Sprint(kv[i+1]))
+	}
+	return &Error{Kind: k, Message: msg, Text: text, Data: kv}
 }
 
 // FieldErr builds an Invalid error about one request field.

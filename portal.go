@@ -41,7 +41,7 @@ var ErrNoCode = Errorf(Unauthenticated, "That code is not right, or it has expir
 // ErrCodeFormat answers an answer that cannot be a code at all; like
 // ErrNoCode it never counts against the authenticator, only against the
 // address that sent it.
-var ErrCodeFormat = Errorf(Unauthenticated, "Codes have %d digits.", CodeDigits)
+var ErrCodeFormat = Say(Unauthenticated, "Codes have {{.N}} digits.", "N", CodeDigits)
 
 // Session is a recipient's signed-in visit to one link.
 type Session struct {

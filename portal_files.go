@@ -212,7 +212,7 @@ func (ps *PortalService) StartArchive(ctx context.Context, v *Visit, ids []strin
 		}
 	}
 	if len(ids) > MaxArchiveIDs {
-		return nil, nil, Errorf(Invalid, "Choose at most %d items for one archive.", MaxArchiveIDs)
+		return nil, nil, Say(Invalid, "Choose at most {{.N}} items for one archive.", "N", MaxArchiveIDs)
 	}
 	for _, id := range ids {
 		if _, err := ps.Resolve(ctx, v, id); err != nil {

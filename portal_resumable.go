@@ -146,7 +146,7 @@ func (ps *PortalService) StartResumable(ctx context.Context, v *Visit, folderID,
 	lim := ps.Limits
 	if lim.MaxFileSize > 0 && length > lim.MaxFileSize {
 		return nil, ps.uploadRefused(ctx, v, name, TooLarge.String(),
-			Errorf(TooLarge, "%s is larger than this link allows (%s).", name, HumanSize(lim.MaxFileSize)))
+			Say(TooLarge, "{{.Name}} is larger than this link allows ({{.Max}}).", "Name", name, "Max", HumanSize(lim.MaxFileSize)))
 	}
 	if err := ps.reserveResumable(ctx, v, name, length); err != nil {
 		return nil, err
@@ -173,13 +173,13 @@ func (ps *PortalService) reserveResumable(ctx context.Context, v *Visit, name st
 		return err
 	}
 	if !ok {
-		return ps.uploadRefused(ctx, v, name, "files", Errorf(TooLarge, "This link accepts at most %d files, and they have all been uploaded.", lim.MaxLinkFiles))
+		return ps.uploadRefused(ctx, v, name, "files", Say(TooLarge, "This link accepts at most {{.N}} files, and they have all been uploaded.", "N", lim.MaxLinkFiles))
 	}
 	ok, err = ps.Access.ReserveUploadBytes(ctx, v.Link.ID, length, lim.MaxLinkBytes)
 	if err != nil || !ok {
 		ps.release(ctx, v.Link.ID, 1, 0)
 		if err == nil {
-			err = Errorf(TooLarge, "This link has no room left for %s (%s).", name, HumanSize(length))
+			err = Say(TooLarge, "This link has no room left for {{.Name}} ({{.Size}}).", "Name", name, "Size", HumanSize(length))
 		}
 		return ps.uploadRefused(ctx, v, name, "bytes", err)
 	}

@@ -219,7 +219,7 @@ func (ps *PortalService) checkBackoff(ctx context.Context, v *Visit) error {
 	wait := until.Sub(now)
 	secs := max(int(wait.Seconds()+0.999), 1)
 	ps.audit(ctx, v, "signin.throttled", "failure:429", "", map[string]string{"retry_after": strconv.Itoa(secs)})
-	return &Error{Kind: TooManyAttempts, Message: "Please wait " + strconv.Itoa(secs) + " seconds before trying again.",
+	return &Error{Kind: TooManyAttempts, Message: "Please wait " + strconv.Itoa(secs) + " seconds before trying again.", Text: "Please wait {{.Seconds}} seconds before trying again.", Data: []any{"Seconds", secs},
 		Err: &Throttled{Wait: time.Duration(secs) * time.Second}}
 }
 
@@ -240,12 +240,11 @@ func (ps *PortalService) failSignIn(ctx context.Context, v *Visit, a *LinkAuthen
 		return err
 	}
 	ps.audit(ctx, v, "signin", "failure:401", "", detail)
-	msg := "That did not work. Check it and try again."
-	kind := Unauthenticated
+	out := &Error{Kind: Unauthenticated, Message: "That did not work. Check it and try again."}
 	if e := AsError(verr); e != nil && e.Message != "" && (e.Kind == Unauthenticated || e.Kind == TooManyAttempts) {
-		msg, kind = e.Message, e.Kind
+		out = &Error{Kind: e.Kind, Message: e.Message, Text: e.Text, Data: e.Data}
 	}
-	return &Error{Kind: kind, Message: msg}
+	return out
 }
 
 // SendCode sends a code for the authenticator at index i. It reports

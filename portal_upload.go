@@ -42,7 +42,7 @@ func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, n
 		return nil, err
 	}
 	if !ok {
-		return nil, ps.uploadRefused(ctx, v, name, "files", Errorf(TooLarge, "This link accepts at most %d files, and they have all been uploaded.", lim.MaxLinkFiles))
+		return nil, ps.uploadRefused(ctx, v, name, "files", Say(TooLarge, "This link accepts at most {{.N}} files, and they have all been uploaded.", "N", lim.MaxLinkFiles))
 	}
 	files, reserved := 1, int64(0)
 	release := func() {
@@ -71,7 +71,7 @@ func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, n
 		release()
 		ps.discard(ctx, up)
 		if err == nil {
-			err = Errorf(TooLarge, "This link has no room left for %s.", name)
+			err = Say(TooLarge, "This link has no room left for {{.Name}}.", "Name", name)
 		}
 		return nil, ps.uploadRefused(ctx, v, name, "bytes", err)
 	}
@@ -90,7 +90,8 @@ func (ps *PortalService) stage(ctx context.Context, v *Visit, name string, r io.
 	up, err := ps.Blobs.Stage(ctx, r, name, max)
 	if err != nil {
 		if KindOf(err) == TooLarge {
-			err = &Error{Kind: TooLarge, Message: fmt.Sprintf("%s is larger than this link allows (%s).", name, HumanSize(max)), Err: err}
+			err = &Error{Kind: TooLarge, Message: fmt.Sprintf("%s is larger than this link allows (%s).", name, HumanSize(max)), Err: err,
+				Text: "{{.Name}} is larger than this link allows ({{.Max}}).", Data: []any{"Name", name, "Max", HumanSize(max)}}
 		}
 		return nil, ps.uploadRefused(ctx, v, name, KindOf(err).String(), err)
 	}

@@ -294,7 +294,7 @@ func TestBrowser_ResumableUpload(t *testing.T) {
 	if r := failed[3]; r.Class != "failed" || !r.Retry || !strings.Contains(r.State, "too big.bin is larger than this link allows (64.0 MiB)") {
 		t.Errorf("the failed row: %+v", r)
 	}
-	if got := tb.text("#upload-summary"); got != "3 files sent, 1 not sent. Use Retry to try it again." {
+	if got := tb.text("#upload-summary"); got != "3 files sent. 1 file could not be sent. Use Retry to try it again." {
 		t.Errorf("summary with a failure: got %q", got)
 	}
 	tb.screenshot("12-resumable-failed")

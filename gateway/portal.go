@@ -44,6 +44,11 @@ type pageBase struct {
 	CSRF     string
 	Nonce    string
 	SignedIn bool
+	// L is the visitor's language, Langs the switcher's choices, and
+	// Strings the sentences of the page's scripts in that language.
+	L       *templates.Locale
+	Langs   []langChoice
+	Strings map[string]any
 }
 
 // portal is one request's view of a link.
@@ -62,14 +67,20 @@ func (s *Server) parsePages() error {
 		}
 		s.pages[name] = t
 	}
-	// Every dead link gets these same bytes: the branding is the only
-	// thing on the page, and it is the server's, not the link's.
-	var dead bytes.Buffer
-	pb := &pageBase{Brand: brand{Product: s.cfg.Portal.Product, LogoURL: s.cfg.Portal.LogoURL}}
-	if err := s.pages["dead"].ExecuteTemplate(&dead, "base", pb); err != nil {
-		return fmt.Errorf("gateway: dead page: %w", err)
+	// Every dead link gets the same bytes in each language: the branding
+	// is the only thing on the page, and it is the server's, not the link's.
+	s.deadPages = map[string][]byte{}
+	for _, l := range templates.Locales() {
+		var dead bytes.Buffer
+		pb := &pageBase{Brand: brand{Product: s.cfg.Portal.Product, LogoURL: s.cfg.Portal.LogoURL}, L: l}
+		for _, o := range templates.Locales() {
+			pb.Langs = append(pb.Langs, langChoice{Code: o.Code(), Name: o.Name, URL: "?lang=" + o.Code(), Current: o == l})
+		}
+		if err := s.pages["dead"].ExecuteTemplate(&dead, "base", pb); err != nil {
+			return fmt.Errorf("gateway: dead page: %w", err)
+		}
+		s.deadPages[l.Code()] = dead.Bytes()
 	}
-	s.deadPage = dead.Bytes()
 	s.brandCSS = []byte(fmt.Sprintf(":root { --accent: %s; }\n", s.cfg.Portal.Accent))
 	return nil
 }
@@ -126,6 +137,8 @@ func (s *Server) render(c *gin.Context, status int, page string, data interface{
 	b := data.base()
 	b.Nonce = newNonce()
 	b.Brand = brand{Product: s.cfg.Portal.Product, LogoURL: s.cfg.Portal.LogoURL}
+	b.L = s.locale(c)
+	b.Langs = s.langChoices(c, b)
 	var buf bytes.Buffer
 	if err := s.pages[page].ExecuteTemplate(&buf, "base", data); err != nil {
 		s.log.Error("render page", "page", page, "error", err)
@@ -133,6 +146,7 @@ func (s *Server) render(c *gin.Context, status int, page string, data interface{
 		return
 	}
 	s.securityHeaders(c.Writer.Header(), b.Nonce)
+	c.Header("Content-Language", b.L.Code())
 	if x, ok := data.(interface{ moreCSP() string }); ok { // a page that needs more than the rest
 		h := c.Writer.Header()
 		h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; "+x.moreCSP())
@@ -146,7 +160,8 @@ func (p *pageBase) base() *pageBase { return p }
 // exhausted or locked links get the same bytes and the same headers.
 func (s *Server) dead(c *gin.Context) {
 	s.securityHeaders(c.Writer.Header(), "")
-	c.Data(http.StatusNotFound, "text/html; charset=utf-8", s.deadPage)
+	c.Header("Content-Language", s.locale(c).Code())
+	c.Data(http.StatusNotFound, "text/html; charset=utf-8", s.deadPages[s.locale(c).Code()])
 	c.Abort()
 }
 
@@ -160,8 +175,10 @@ type noticePage struct {
 	Heading, Text, Back string
 }
 
+// notice renders a notice page: heading is English and is translated here;
+// text is in the visitor's language already.
 func (s *Server) notice(c *gin.Context, p *portal, status int, heading, text string) {
-	pg := &noticePage{Heading: heading, Text: text}
+	pg := &noticePage{Heading: s.t(c, heading), Text: text}
 	if p != nil {
 		pg.pageBase = pageBase{Base: p.base, SignedIn: p.Session != nil, CSRF: s.csrfFor(c, p)}
 		pg.Back = p.base
@@ -247,9 +264,9 @@ func (s *Server) portalFail(c *gin.Context, p *portal, err error, heading string
 	if !ok {
 		kind, st = sesame.Internal, statusOf[sesame.Internal]
 	}
-	msg := "Something went wrong. Please try again in a moment."
+	msg := s.t(c, "Something went wrong. Please try again in a moment.")
 	if e := sesame.AsError(err); e != nil && e.Message != "" && kind != sesame.Internal {
-		msg = e.Message
+		msg = s.say(c, e)
 	}
 	if st.HTTP >= 500 && kind != sesame.NoSpace {
 		s.log.Error("portal", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", err)
@@ -275,6 +292,9 @@ func visitor(c *gin.Context) sesame.Visitor {
 // openLink resolves the token and the visitor's session through the core.
 // Every dead link gets the dead page before any of the body is read.
 func (s *Server) openLink(c *gin.Context) *portal {
+	if s.switchLanguage(c) {
+		return nil
+	}
 	token := c.Param("token")
 	cookie := func(linkID string) string {
 		v, _ := c.Cookie(s.cookieName("s", linkID)) // no cookie: ""
@@ -304,7 +324,7 @@ func (s *Server) handlePortalShow(c *gin.Context) {
 		return
 	}
 	if p.Session == nil {
-		s.signin(c, p, http.StatusOK, codeSentNote(c, p))
+		s.signin(c, p, http.StatusOK, s.codeSentNote(c, p))
 		return
 	}
 	s.browse(c, p, "")

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/templates"
 )
 
 type crumb struct{ Name, URL string }
@@ -78,11 +78,11 @@ func (s *Server) browseAs(c *gin.Context, p *portal, folderID string, status int
 			return
 		}
 		shown = []*sesame.Object{f}
-		pg.Items = s.items(p, pg, objs)
+		pg.Items = s.items(c, p, pg, objs)
 	} else {
 		pg.CanUpload = false
 		pg.Crumbs = nil
-		pg.Items = s.items(p, pg, targets)
+		pg.Items = s.items(c, p, pg, targets)
 		if len(targets) == 1 && !targets[0].IsFolder() {
 			pg.File, pg.Items = &pg.Items[0], nil
 		}
@@ -90,6 +90,9 @@ func (s *Server) browseAs(c *gin.Context, p *portal, folderID string, status int
 	if err := s.summarise(c, p, pg, targets, shown, folderID); err != nil {
 		s.portalFail(c, p, err, "")
 		return
+	}
+	if pg.CanUpload {
+		pg.Strings = s.locale(c).Strings(uploadStrings, uploadPlurals)
 	}
 	if adjust != nil {
 		adjust(pg)
@@ -99,17 +102,17 @@ func (s *Server) browseAs(c *gin.Context, p *portal, folderID string, status int
 
 // browseBase fills in what every listing of the link shows.
 func (s *Server) browseBase(c *gin.Context, p *portal) *browsePage {
-	l := p.Link
+	l, loc := p.Link, s.locale(c)
 	pg := &browsePage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p), SignedIn: true}, Title: l.Title, Message: l.Message,
-		Sender: senderOf(l), Expires: whenOf(l.Expires, s.now()),
+		Sender: senderOf(l), Expires: whenOf(loc, l.Expires, s.now()),
 		CanUpload: l.Type != sesame.LinkDownload, CanEdit: l.Type == sesame.LinkEditor, CanDownload: l.Type != sesame.LinkUpload,
 		UploadOnly: l.Type == sesame.LinkUpload}
 	pg.Flash, pg.FlashKind = s.flashOf(c, p)
 	if max := s.cfg.Portal.Service.Limits.MaxFileSize; max > 0 {
-		pg.MaxFile = sesame.HumanSize(max)
+		pg.MaxFile = loc.Size(max)
 	}
 	if l.MaxDownloads > 0 && pg.CanDownload {
-		pg.DownloadsLeft = fmt.Sprintf("%d of %d downloads left", max(0, l.MaxDownloads-l.Downloads), l.MaxDownloads)
+		pg.DownloadsLeft = loc.T("{{.Left}} of {{.Max}} downloads left", "Left", loc.Number(max(0, l.MaxDownloads-l.Downloads)), "Max", loc.Number(l.MaxDownloads))
 	}
 	return pg
 }
@@ -135,7 +138,7 @@ func (s *Server) folder(c *gin.Context, p *portal, pg *browsePage, id string) (*
 	chain[len(chain)-1].URL = ""
 	if !s.singleFolder(c, p) && p.Link.Type != sesame.LinkUpload {
 		// Several targets: "All files" leads back to them.
-		chain = append([]crumb{{Name: "All files", URL: p.base}}, chain...)
+		chain = append([]crumb{{Name: s.t(c, "All files"), URL: p.base}}, chain...)
 	}
 	if len(chain) > 1 {
 		pg.Crumbs = chain
@@ -166,7 +169,8 @@ func (s *Server) summarise(c *gin.Context, p *portal, pg *browsePage, targets, s
 	if err != nil {
 		return err
 	}
-	pg.Summary = tallyText(all)
+	loc := s.locale(c)
+	pg.Summary = tallyText(loc, all)
 	if !pg.CanDownload || pg.File != nil {
 		return nil
 	}
@@ -180,24 +184,26 @@ func (s *Server) summarise(c *gin.Context, p *portal, pg *browsePage, targets, s
 	if here.Files == 0 {
 		return nil
 	}
+	what := tallyText(loc, here)
 	switch {
 	case whole && folderID == "":
-		pg.ZipURL, pg.ZipLabel = p.base+"/zip", "Download all ("+tallyText(here)+")"
+		pg.ZipURL, pg.ZipLabel = p.base+"/zip", loc.T("Download all ({{.What}})", "What", what)
 	case whole:
-		pg.ZipURL, pg.ZipLabel = p.base+"/zip", "Download this folder ("+tallyText(here)+")"
+		pg.ZipURL, pg.ZipLabel = p.base+"/zip", loc.T("Download this folder ({{.What}})", "What", what)
 	default:
-		pg.ZipURL, pg.ZipLabel = p.base+"/zip?id="+folderID, "Download this folder ("+tallyText(here)+")"
+		pg.ZipURL, pg.ZipLabel = p.base+"/zip?id="+folderID, loc.T("Download this folder ({{.What}})", "What", what)
 	}
 	return nil
 }
 
 // tallyText says "1 file, 12 B" or "3 files, 56.0 KiB".
-func tallyText(t sesame.Tally) string {
-	return plural(t.Files, "file") + ", " + sesame.HumanSize(t.Bytes)
+func tallyText(l *templates.Locale, t sesame.Tally) string {
+	return l.N("{{.Count}} file", "{{.Count}} files", t.Files) + ", " + l.Size(t.Bytes)
 }
 
 // items turns objects into the rows of a listing, folders first.
-func (s *Server) items(p *portal, pg *browsePage, objs []*sesame.Object) []item {
+func (s *Server) items(c *gin.Context, p *portal, pg *browsePage, objs []*sesame.Object) []item {
+	loc := s.locale(c)
 	sort.SliceStable(objs, func(i, j int) bool {
 		if objs[i].IsFolder() != objs[j].IsFolder() {
 			return objs[i].IsFolder()
@@ -206,11 +212,11 @@ func (s *Server) items(p *portal, pg *browsePage, objs []*sesame.Object) []item 
 	})
 	var out []item
 	for _, o := range objs {
-		it := item{ID: o.ID, Name: o.Name, Type: typeLabel(o), Modified: o.Updated.UTC().Format("2 Jan 2006 15:04"), Folder: o.IsFolder()}
+		it := item{ID: o.ID, Name: o.Name, Type: typeLabel(loc, o), Modified: loc.Date(o.Updated), Folder: o.IsFolder()}
 		if o.IsFolder() {
 			it.Open = p.base + "/d/" + o.ID
 		} else {
-			it.Size = sesame.HumanSize(o.Size)
+			it.Size = loc.Size(o.Size)
 			it.Download = p.base + "/f/" + o.ID
 			if viewKind(o) != "" {
 				it.Preview = p.base + "/view/" + o.ID

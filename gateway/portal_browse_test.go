@@ -157,7 +157,7 @@ func TestPortal_ContextAfterSignIn(t *testing.T) {
 		t.Errorf("sender: %v", from)
 	}
 	tm := p.First(".facts time[data-local]")
-	if tm == nil || tm.Attr("datetime") != expires.Format(time.RFC3339) || tm.Text() != expires.Format("2 Jan 2006 15:04 UTC") {
+	if tm == nil || tm.Attr("datetime") != expires.Format(time.RFC3339) || tm.Text() != expires.Format("2 Jan 2006, 15:04 UTC") {
 		t.Fatalf("expiry: %v", tm)
 	}
 	facts := p.First(".facts").Text()

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -100,10 +99,10 @@ func (s *Server) handlePortalUpload(c *gin.Context) {
 		return
 	}
 	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"message": fmt.Sprintf("Uploaded %s.", namesText(stored)), "count": len(stored), "names": stored})
+		c.JSON(http.StatusOK, gin.H{"message": s.t(c, "Uploaded {{.Names}}.", "Names", namesText(s.locale(c), stored)), "count": len(stored), "names": stored})
 		return
 	}
-	c.Redirect(http.StatusSeeOther, s.flashURL(p, p.base+"/d/"+folder.ID, "uploaded", namesText(stored)))
+	c.Redirect(http.StatusSeeOther, s.flashURL(p, p.base+"/d/"+folder.ID, "uploaded", strings.Join(stored, "\n")))
 }
 
 // editable loads an object an editor may change, or answers the page.
@@ -150,12 +149,12 @@ func (s *Server) confirm(c *gin.Context, p *portal, o *sesame.Object, rename boo
 	pg := &confirmPage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p), SignedIn: true}, ID: o.ID, Name: o.Name,
 		Back: s.parentURL(p, o), Rename: rename, Folder: o.IsFolder(), Typed: o.Name}
 	if rename {
-		pg.Heading, pg.Action = "Rename “"+o.Name+"”", p.base+"/rename"
+		pg.Heading, pg.Action = s.t(c, "Rename “{{.Name}}”", "Name", o.Name), p.base+"/rename"
 	} else {
-		pg.Heading, pg.Action = "Delete “"+o.Name+"”?", p.base+"/delete"
+		pg.Heading, pg.Action = s.t(c, "Delete “{{.Name}}”?", "Name", o.Name), p.base+"/delete"
 	}
 	if err != nil {
-		pg.Typed, pg.Error = typed, sesame.AsError(err).Message
+		pg.Typed, pg.Error = typed, s.say(c, sesame.AsError(err))
 	}
 	s.render(c, status, "confirm", pg)
 }
@@ -221,7 +220,7 @@ func (s *Server) handlePortalMkdir(c *gin.Context) {
 	f, err := s.cfg.Portal.Service.Mkdir(c.Request.Context(), p.Visit, parent, formName(c))
 	if fieldError(err) && s.isFolder(c, p, parent) {
 		s.browseAs(c, p, parent, statusOf[sesame.KindOf(err)].HTTP, func(pg *browsePage) {
-			pg.NewFolder, pg.NewFolderError = c.PostForm("name"), sesame.AsError(err).Message
+			pg.NewFolder, pg.NewFolderError = c.PostForm("name"), s.say(c, sesame.AsError(err))
 		})
 		return
 	}

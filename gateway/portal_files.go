@@ -16,6 +16,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/templates"
 )
 
 // signedIn sends visitors without a session to the sign-in page.
@@ -46,13 +47,13 @@ func (s *Server) resolve(c *gin.Context, p *portal, id string) (*sesame.Object, 
 	return o, true
 }
 
-func typeLabel(o *sesame.Object) string {
+func typeLabel(l *templates.Locale, o *sesame.Object) string {
 	if o.IsFolder() {
-		return "Folder"
+		return l.T("Folder")
 	}
 	mt, _, _ := mime.ParseMediaType(o.MimeType)
 	if mt == "" {
-		return "File"
+		return l.T("File")
 	}
 	return mt
 }
@@ -129,7 +130,7 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 	blob, err := ps.OpenBlob(ctx, o)
 	if err != nil {
 		s.log.Error("open blob", "object_id", o.ID, "error", err)
-		s.notice(c, p, http.StatusNotFound, "Not found", "This file's contents are missing.")
+		s.notice(c, p, http.StatusNotFound, "Not found", s.t(c, "This file's contents are missing."))
 		return
 	}
 	defer blob.Close()

@@ -4,21 +4,22 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/sesame-share/sesame/templates"
 )
 
 // flashes maps the codes redirects carry to the sentences they show; %s
 // is the item's name. The name travels in the URL under a MAC bound to the
 // visitor's session, so a crafted URL cannot put words on anyone's page.
 var flashes = map[string]string{
-	"uploaded": "Uploaded %s.",
-	"renamed":  "Renamed to “%s”.",
-	"deleted":  "Deleted “%s”.",
-	"created":  "Created the folder “%s”.",
+	"uploaded": "Uploaded {{.Names}}.",
+	"renamed":  "Renamed to “{{.Name}}”.",
+	"deleted":  "Deleted “{{.Name}}”.",
+	"created":  "Created the folder “{{.Name}}”.",
 	"none":     "Tick the files or folders you want first.",
 }
 
@@ -53,28 +54,30 @@ func (s *Server) flashOf(c *gin.Context, p *portal) (string, string) {
 	if !ok {
 		return "", ""
 	}
-	if !strings.Contains(text, "%s") {
-		return text, flashKinds[code]
+	loc := s.locale(c)
+	if !strings.Contains(text, "{{") {
+		return loc.T(text), flashKinds[code]
 	}
 	name := c.Query("n")
 	if name == "" || !hmac.Equal([]byte(c.Query("sig")), []byte(s.flashMAC(p, code, name))) {
 		return "", ""
 	}
-	return fmt.Sprintf(text, name), flashKinds[code]
+	// Several names (an upload) travel one per line.
+	return loc.T(text, "Name", name, "Names", namesText(loc, strings.Split(name, "\n"))), flashKinds[code]
 }
 
 // namesText names up to three items: "“a.txt”", "“a.txt” and “b.txt”",
 // "“a.txt”, “b.txt”, “c.txt” and 2 more".
-func namesText(names []string) string {
+func namesText(l *templates.Locale, names []string) string {
 	quoted := make([]string, 0, 3)
 	for _, n := range names[:min(3, len(names))] {
-		quoted = append(quoted, "“"+n+"”")
+		quoted = append(quoted, l.T("“{{.Name}}”", "Name", n))
 	}
 	switch rest := len(names) - len(quoted); {
 	case rest > 0:
-		return strings.Join(quoted, ", ") + fmt.Sprintf(" and %d more", rest)
+		return l.N("{{.List}} and {{.Count}} more", "{{.List}} and {{.Count}} more", rest, "List", strings.Join(quoted, ", "))
 	case len(quoted) > 1:
-		return strings.Join(quoted[:len(quoted)-1], ", ") + " and " + quoted[len(quoted)-1]
+		return l.T("{{.List}} and {{.Last}}", "List", strings.Join(quoted[:len(quoted)-1], ", "), "Last", quoted[len(quoted)-1])
 	}
 	return strings.Join(quoted, "")
 }

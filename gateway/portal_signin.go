@@ -48,8 +48,9 @@ var kindWords = map[sesame.LinkType]string{sesame.LinkDownload: "Files to downlo
 func (s *Server) signin(c *gin.Context, p *portal, status int, n signinNote) {
 	l := p.Link
 	now := s.now()
+	loc := s.locale(c)
 	pg := &signinPage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p)}, Title: l.Title, Message: l.Message,
-		Kind: kindWords[l.Type], Sender: senderOf(l), Expires: whenOf(l.Expires, now), Flash: n.Flash, FlashKind: n.FlashKind}
+		Kind: loc.T(kindWords[l.Type]), Sender: senderOf(l), Expires: whenOf(loc, l.Expires, now), Flash: n.Flash, FlashKind: n.FlashKind}
 	auths := s.cfg.Portal.Service.OpenAuthenticators(p.Visit)
 	hasPassword := false
 	for _, a := range auths {
@@ -84,29 +85,27 @@ func (s *Server) codeState(c *gin.Context, p *portal, m *method, now time.Time) 
 		m.Wait = int((wait + time.Second - 1) / time.Second)
 		m.WaitText = countdown(m.Wait)
 	}
-	switch {
+	switch loc := s.locale(c); {
 	case !m.Invalid || !cs.Live:
 	case cs.TriesLeft == 0:
-		m.Tries = "No tries left for this code. Ask for a new one."
-	case cs.TriesLeft == 1:
-		m.Tries = "1 try left for this code."
+		m.Tries = loc.T("No tries left for this code. Ask for a new one.")
 	default:
-		m.Tries = fmt.Sprintf("%d tries left for this code.", cs.TriesLeft)
+		m.Tries = loc.N("{{.Count}} try left for this code.", "{{.Count}} tries left for this code.", cs.TriesLeft)
 	}
 }
 
 // codeSentNote reads the note a code request redirects with: the method
 // whose code form opens, and whether the send limits held the code back.
-func codeSentNote(c *gin.Context, p *portal) signinNote {
+func (s *Server) codeSentNote(c *gin.Context, p *portal) signinNote {
 	n := noNote
 	i, err := strconv.Atoi(c.Query("sent"))
 	if err != nil || i < 0 || i >= len(p.Link.Authenticators) {
 		return n
 	}
 	n.Open = i
-	n.Flash = "A code is on its way. It works for 10 minutes."
+	n.Flash = s.t(c, "A code is on its way. It works for 10 minutes.")
 	if c.Query("held") != "" {
-		n.Flash = "A code was sent a moment ago and still works. Use that one, or ask for a new one when the button below allows."
+		n.Flash = s.t(c, "A code was sent a moment ago and still works. Use that one, or ask for a new one when the button below allows.")
 	}
 	return n
 }
@@ -157,7 +156,7 @@ func (s *Server) verifyAnswer(c *gin.Context, field string, types ...sesame.Auth
 	case sesame.RetryAfter(err) > 0 || !signInAnswer[sesame.KindOf(err)]:
 		s.portalFail(c, p, err, "")
 	default:
-		n := signinNote{Flash: sesame.AsError(err).Message, FlashKind: "error", Open: -1, Failed: i}
+		n := signinNote{Flash: s.say(c, sesame.AsError(err)), FlashKind: "error", Open: -1, Failed: i}
 		if i >= 0 && i < len(p.Link.Authenticators) && p.Link.Authenticators[i].Type != sesame.AuthPassword {
 			n.Open = i // a code form stays open after a wrong code
 		}
@@ -178,9 +177,11 @@ func (s *Server) handlePortalCodeSend(c *gin.Context) {
 	if p == nil {
 		return
 	}
-	a, sent, err := s.cfg.Portal.Service.SendCode(c.Request.Context(), p.Visit, formIndex(c))
+	// The code's message speaks the language of the page that asked.
+	ctx := sesame.WithLanguage(c.Request.Context(), s.locale(c).Code())
+	a, sent, err := s.cfg.Portal.Service.SendCode(ctx, p.Visit, formIndex(c))
 	if err != nil {
-		s.signin(c, p, statusOf[sesame.KindOf(err)].HTTP, signinNote{Flash: sesame.AsError(err).Message, FlashKind: "error", Open: -1, Failed: -1})
+		s.signin(c, p, statusOf[sesame.KindOf(err)].HTTP, signinNote{Flash: s.say(c, sesame.AsError(err)), FlashKind: "error", Open: -1, Failed: -1})
 		return
 	}
 	to := p.base + "?sent=" + strconv.Itoa(a.Position)

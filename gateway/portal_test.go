@@ -150,7 +150,7 @@ func TestPortal_PasswordSignIn(t *testing.T) {
 		t.Fatalf("browse: %s", b)
 	}
 	upd, _ := sesame.ParseTime(f.UpdatedAt)
-	for _, want := range []string{">report.txt<", "12 B", "text/plain", upd.UTC().Format("2 Jan 2006 15:04"), ">docs<", "Folder",
+	for _, want := range []string{">report.txt<", "12 B", "text/plain", upd.UTC().Format("2 Jan 2006, 15:04 UTC"), ">docs<", "Folder",
 		base + "/f/" + f.ID, base + "/d/" + docs.ID} {
 		if !strings.Contains(b.Text(), want) {
 			t.Errorf("browse page lacks %q", want)

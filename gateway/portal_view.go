@@ -118,11 +118,14 @@ func (s *Server) handlePortalView(c *gin.Context) {
 		return
 	}
 	pg := &viewPage{pageBase: pageBase{Base: p.base, CSRF: s.csrfFor(c, p), SignedIn: true},
-		Name: o.Name, Size: sesame.HumanSize(o.Size), Type: typeLabel(o), Kind: kind,
+		Name: o.Name, Size: s.locale(c).Size(o.Size), Type: typeLabel(s.locale(c), o), Kind: kind,
 		Src: p.base + "/v/" + o.ID, Download: p.base + "/f/" + o.ID, Close: closeURL}
 	pg.Prev, pg.Next, pg.Position, pg.Count = viewNeighbours(p, o, siblings)
 	if kind == viewText && !s.viewText(c, p, o, pg) {
 		return
+	}
+	if pg.Kind == viewPDF {
+		pg.Strings = s.locale(c).Strings(viewerStrings, nil)
 	}
 	s.render(c, http.StatusOK, "view", pg)
 }
@@ -182,7 +185,7 @@ func (s *Server) viewText(c *gin.Context, p *portal, o *sesame.Object, pg *viewP
 	blob, err := ps.OpenBlob(ctx, o)
 	if err != nil {
 		s.log.Error("open blob", "object_id", o.ID, "error", err)
-		s.notice(c, p, http.StatusNotFound, "Not found", "This file's contents are missing.")
+		s.notice(c, p, http.StatusNotFound, "Not found", s.t(c, "This file's contents are missing."))
 		return false
 	}
 	defer blob.Close()
@@ -200,7 +203,7 @@ func (s *Server) viewText(c *gin.Context, p *portal, o *sesame.Object, pg *viewP
 	ps.FinishDownload(ctx, p.Visit, claim, int64(len(data)), http.StatusOK, c.Request.Method)
 	pg.TextCut = o.Size > int64(len(data))
 	if pg.TextCut {
-		pg.TextShown = sesame.HumanSize(int64(len(data)))
+		pg.TextShown = s.locale(c).Size(int64(len(data)))
 	}
 	pg.Text = decodeText(data, pg.TextCut)
 	return true

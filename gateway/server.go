@@ -60,17 +60,17 @@ type Config struct {
 
 // Server is the HTTP face of sesame.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	now      func() time.Time
-	engine   *gin.Engine
-	handler  http.Handler
-	pages    map[string]*htmltemplate.Template
-	deadPage []byte
-	brandCSS []byte
-	mcp      http.Handler  // MCP over streamable HTTP, at /mcp
-	tus      http.Handler  // resumable uploads, at /s/{token}/tus
-	thumbs   chan struct{} // one slot for each thumbnail being decoded
+	cfg       Config
+	log       *slog.Logger
+	now       func() time.Time
+	engine    *gin.Engine
+	handler   http.Handler
+	pages     map[string]*htmltemplate.Template
+	deadPages map[string][]byte // by language
+	brandCSS  []byte
+	mcp       http.Handler  // MCP over streamable HTTP, at /mcp
+	tus       http.Handler  // resumable uploads, at /s/{token}/tus
+	thumbs    chan struct{} // one slot for each thumbnail being decoded
 }
 
 // maxJSONBody caps every JSON request body.

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -218,4 +219,30 @@ func (l *Locale) Duration(d time.Duration) string {
 	default:
 		return l.N("{{.Count}} minute", "{{.Count}} minutes", max(1, int(d/time.Minute)))
 	}
+}
+
+var placeholder = regexp.MustCompile(`\{\{\.(\w+)\}\}`)
+
+// Strings gives a page script its sentences in the locale's language,
+// keyed by their English text: a string, or for a plural (a pair of
+// English singular and plural) its "one" and "other" forms. Placeholders
+// such as {{.Name}} stay for the script to fill.
+func (l *Locale) Strings(texts []string, plurals [][2]string) map[string]any {
+	out := make(map[string]any, len(texts)+len(plurals))
+	keep := func(text string) []any {
+		var kv []any
+		for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+			kv = append(kv, m[1], "{{."+m[1]+"}}")
+		}
+		return kv
+	}
+	for _, t := range texts {
+		out[t] = l.T(t, keep(t)...)
+	}
+	for _, p := range plurals {
+		m := &i18n.Message{ID: p[1], One: p[0], Other: p[1]}
+		kv := keep(p[0] + p[1])
+		out[p[1]] = map[string]string{"one": l.localize(m, 1, kv), "other": l.localize(m, 2, kv)}
+	}
+	return out
 }

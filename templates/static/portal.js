@@ -26,6 +26,24 @@
     document.addEventListener("DOMContentLoaded", setup);
   }
 
+  // The page's sentences in its language (a JSON block the server writes),
+  // keyed by their English text; a plural has "one" and "other" forms.
+  var strings = {};
+  try { strings = JSON.parse((document.getElementById("page-strings") || {}).textContent || "{}"); } catch (e) { strings = {}; }
+  var lang = document.documentElement.lang || "en";
+  function t(text, data) {
+    var v = strings[text] || text;
+    if (typeof v === "object") {
+      var form = "other";
+      try { form = new Intl.PluralRules(lang).select(data.Count); } catch (e) { form = "other"; }
+      v = v[form] || v.other;
+    }
+    return v.replace(/\{\{\.(\w+)\}\}/g, function (m, k) {
+      if (!data || !(k in data)) { return m; }
+      return typeof data[k] === "number" ? data[k].toLocaleString(lang) : String(data[k]);
+    });
+  }
+
   function setup() {
     var tus = window.tus;
     if (!tus || !tus.isSupported || !window.Promise || !form.getAttribute("data-tus")) { return; }
@@ -46,18 +64,16 @@
     more.id = "show-new";
     more.className = "button secondary";
     more.href = location.pathname;
-    more.textContent = "Show the new files";
+    more.textContent = t("Show the new files");
     more.hidden = true;
     list.parentNode.insertBefore(summary, list.nextSibling);
     summary.parentNode.insertBefore(more, summary.nextSibling);
 
-    function plural(n, one, many) { return n === 1 ? one : n + " " + many; }
-
     function human(n) {
-      if (n < 1024) { return n + " B"; }
+      if (n < 1024) { return n.toLocaleString(lang) + " B"; }
       var units = "KMGTPE", i = -1;
       do { n /= 1024; i++; } while (n >= 1024 && i < units.length - 1);
-      return n.toFixed(1) + " " + units.charAt(i) + "iB";
+      return n.toLocaleString(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + " " + units.charAt(i) + "iB";
     }
 
     function el(tag, cls, text) {
@@ -75,18 +91,18 @@
       head.appendChild(el("span", "size", human(file.size)));
       var bar = el("progress");
       bar.max = 100; bar.value = 0;
-      bar.setAttribute("aria-label", "Sending " + file.name);
-      var state = el("span", "state", "Waiting");
-      var retry = el("button", "secondary retry", "Retry");
+      bar.setAttribute("aria-label", t("Sending {{.Name}}", { Name: file.name }));
+      var state = el("span", "state", t("Waiting"));
+      var retry = el("button", "secondary retry", t("Retry"));
       retry.type = "button";
       retry.hidden = true;
-      retry.setAttribute("aria-label", "Retry " + file.name);
+      retry.setAttribute("aria-label", t("Retry {{.Name}}", { Name: file.name }));
       li.appendChild(head); li.appendChild(bar); li.appendChild(state); li.appendChild(retry);
       list.appendChild(li);
       var r = { file: file, li: li, bar: bar, state: state, retry: retry, status: "queued", upload: null };
       retry.addEventListener("click", function () {
         retry.hidden = true;
-        set(r, "queued", "Waiting");
+        set(r, "queued", t("Waiting"));
         waiting.push(r);
         pump();
       });
@@ -114,14 +130,14 @@
           var m = JSON.parse(res.getBody() || "{}").message;
           if (m) { return m; }
         } catch (e) { /* not JSON: say what the status says below */ }
-        return "The server refused it (" + res.getStatus() + ").";
+        return t("The server refused it ({{.Status}}).", { Status: String(res.getStatus()) });
       }
-      return "The connection failed.";
+      return t("The connection failed.");
     }
 
     function send(r) {
       running++;
-      set(r, "sending", "Starting");
+      set(r, "sending", t("Starting"));
       var done = function () { running--; pump(); };
       if (!r.upload) {
         r.upload = new tus.Upload(r.file, {
@@ -143,11 +159,11 @@
             var saved = res && res.getHeader("Sesame-Saved-As");
             saved = saved ? decodeURIComponent(saved) : r.file.name;
             r.bar.value = 100;
-            set(r, "done", saved === r.file.name ? "Sent" : "Sent, saved as “" + saved + "”");
+            set(r, "done", saved === r.file.name ? t("Sent") : t("Sent, saved as “{{.Name}}”", { Name: saved }));
             done();
           },
           onError: function (err) {
-            set(r, "failed", "Not sent: " + reason(err));
+            set(r, "failed", t("Not sent: {{.Reason}}", { Reason: reason(err) }));
             r.retry.hidden = false;
             done();
           }
@@ -175,11 +191,11 @@
       summary.hidden = false;
       if (failed === 0) {
         summary.className = "upload-summary done";
-        summary.textContent = plural(sent, "1 file", "files") + " sent — you can close this page.";
+        summary.textContent = t("{{.Count}} files sent — you can close this page.", { Count: sent });
       } else {
         summary.className = "upload-summary failed";
-        summary.textContent = plural(sent, "1 file", "files") + " sent, " + failed + " not sent. Use Retry to try " +
-          (failed === 1 ? "it" : "them") + " again.";
+        summary.textContent = t("{{.Count}} files sent.", { Count: sent }) + " " +
+          t("{{.Count}} files could not be sent. Use Retry to try them again.", { Count: failed });
       }
     }
 

@@ -4,6 +4,15 @@
 // file, and draws PDFs with the PDF.js build served from /static/.
 const pdfjsBase = new URL("./vendor/pdfjs/", import.meta.url);
 
+// pageText says "Page 2 of 5" in the page's language (the server writes
+// the sentence into a JSON block).
+function pageText(n, count) {
+  let s = "Page {{.N}} of {{.Count}}";
+  try { s = JSON.parse(document.getElementById("page-strings").textContent)[s] || s; } catch (e) { /* English */ }
+  const lang = document.documentElement.lang || "en";
+  return s.replace("{{.N}}", n.toLocaleString(lang)).replace("{{.Count}}", count.toLocaleString(lang));
+}
+
 function follow(id) {
   const a = document.getElementById(id);
   if (a) { location.assign(a.href); }
@@ -87,7 +96,7 @@ async function showPDF(box) {
       throw err;
     }
     drawn = width;
-    status.textContent = "Page " + num + " of " + doc.numPages;
+    status.textContent = pageText(num, doc.numPages);
     prev.disabled = num <= 1;
     next.disabled = num >= doc.numPages;
     box.dataset.page = String(num);
