@@ -340,6 +340,26 @@ func TestBrowserAccessibility(t *testing.T) {
 		})
 	})
 
+	t.Run("Viewer", func(t *testing.T) {
+		dir := b.folder("", "a11y-viewer")
+		doc := b.file(dir.ID, "a11y-minutes.pdf", twoPagePDF())
+		clip := b.file(dir.ID, "a11y-clip.webm", testClip(t))
+		text := b.file(dir.ID, "a11y-readme.txt", []byte("Read me.\n"))
+		_, url := b.link(sesame.LinkDownload, "Viewer check", []string{dir.ID}, password(browserPassword))
+		for _, v := range []struct {
+			name, id, ready string
+		}{
+			{"viewer-pdf", doc.ID, `#pdf[data-state="drawn"]`},
+			{"viewer-video", clip.ID, "video"},
+			{"viewer-text", text.ID, "pre.view-text"},
+		} {
+			c.checkA11y(t, v.name, "", func(tb *tab) {
+				signInWithPassword(tb, url)
+				tb.do("open the viewer", chromedp.Navigate(url+"/view/"+v.id), chromedp.WaitVisible(chromedp.CSS(v.ready)))
+			})
+		}
+	})
+
 	t.Run("Upload", func(t *testing.T) {
 		inbox := b.folder("", "a11y-inbox")
 		_, url := b.link(sesame.LinkUpload, "Upload check", []string{inbox.ID}, password(browserPassword))
