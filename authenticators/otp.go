@@ -106,8 +106,10 @@ func (o *OTP) templatesFor(lang string) *codeTemplates {
 // languageOf is the language a code message is asked for in: the page's
 // (canonical), else the configured one.
 func (o *OTP) languageOf(ctx context.Context) string {
-	if t, err := language.Parse(sesame.LanguageOf(ctx)); err == nil {
-		return t.String()
+	if tag := sesame.LanguageOf(ctx); len(tag) <= 35 { // as notify.ParseLanguage
+		if t, err := language.Parse(tag); err == nil {
+			return t.String()
+		}
 	}
 	return o.cfg.Language
 }
