@@ -21,7 +21,7 @@ type brand struct {
 // in the templates (messages/code_*); this holds only values.
 type codeMessage struct {
 	Brand   brand
-	Lang    string // the language the templates are written in
+	Lang    string // the language the message speaks
 	Subject string
 	Code    string
 	Title   string
@@ -41,20 +41,22 @@ type codeTemplates struct {
 	brand brand
 }
 
-func parseCodeTemplates(lang string) (*codeTemplates, error) {
-	sms, err := texttemplate.ParseFS(templates.FS, "messages/code_sms.txt")
+// parseCodeTemplates parses the code messages with their sentences in
+// l's language.
+func parseCodeTemplates(l *templates.Locale) (*codeTemplates, error) {
+	sms, err := texttemplate.New("code_sms.txt").Funcs(templates.TextFuncs(l)).ParseFS(templates.FS, "messages/code_sms.txt")
 	if err != nil {
 		return nil, fmt.Errorf("authenticators: parse code sms: %w", err)
 	}
-	text, err := texttemplate.ParseFS(templates.FS, "messages/email_layout.txt", "messages/code_email.txt")
+	text, err := texttemplate.New("code_email.txt").Funcs(templates.TextFuncs(l)).ParseFS(templates.FS, "messages/email_layout.txt", "messages/code_email.txt")
 	if err != nil {
 		return nil, fmt.Errorf("authenticators: parse code email text: %w", err)
 	}
-	html, err := htmltemplate.ParseFS(templates.FS, "messages/email_layout.html", "messages/code_email.html")
+	html, err := htmltemplate.New("code_email.html").Funcs(templates.HTMLFuncs(l)).ParseFS(templates.FS, "messages/email_layout.html", "messages/code_email.html")
 	if err != nil {
 		return nil, fmt.Errorf("authenticators: parse code email: %w", err)
 	}
-	return &codeTemplates{lang: lang, sms: sms, text: text, html: html}, nil
+	return &codeTemplates{lang: l.Code(), sms: sms, text: text, html: html}, nil
 }
 
 // webOTPHost returns the host of a public URL as the WebOTP line names

@@ -72,6 +72,13 @@ func newCodeRig(t *testing.T) *codeRig {
 // it; each call is a minute after the last, past the resend interval.
 func (r *codeRig) begin(t *testing.T, ch sesame.Channel, cfg authenticators.OTPConfig) {
 	t.Helper()
+	r.beginIn(t, context.Background(), ch, cfg, nil)
+}
+
+// beginIn is begin with the page's context; queued, if set, sees the
+// message in the outbox before it is delivered.
+func (r *codeRig) beginIn(t *testing.T, ctx context.Context, ch sesame.Channel, cfg authenticators.OTPConfig, queued func(*sesame.Message)) {
+	t.Helper()
 	r.clk.Add(2 * time.Minute)
 	cfg.Store, cfg.Now = r.st, r.clk.Now
 	newOTP, auth := authenticators.NewEmailOTP, &r.link.Authenticators[0]
@@ -82,8 +89,17 @@ func (r *codeRig) begin(t *testing.T, ch sesame.Channel, cfg authenticators.OTPC
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Begin(context.Background(), r.link, auth); err != nil {
+	if err := o.Begin(ctx, r.link, auth); err != nil {
 		t.Fatalf("Begin: %v", err)
+	}
+	if queued != nil {
+		// Claimed here for a minute, the message is the worker's after it.
+		due, err := r.st.ClaimDue(context.Background(), r.clk.Now(), time.Minute, 10)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("outbox: %d due (%v), want 1", len(due), err)
+		}
+		queued(&due[0].Message)
+		r.clk.Add(time.Minute + time.Second)
 	}
 	if n, err := r.worker.RunOnce(context.Background()); n != 1 || err != nil {
 		t.Fatalf("RunOnce tried %d (%v), want 1", n, err)

@@ -8,11 +8,14 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
+	"golang.org/x/text/language"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/templates"
 )
 
 // OTPConfig configures a one-time-code authenticator.
@@ -24,7 +27,9 @@ type OTPConfig struct {
 	// PublicURL is the server's public base URL; its host ends each SMS in
 	// the WebOTP format. "" leaves that line out.
 	PublicURL string
-	// Language is the BCP 47 tag of code messages (default "en").
+	// Language is the BCP 47 tag of code messages when the page that asks
+	// for a code gives none (sesame.WithLanguage) or one no translation
+	// is close to (default "en").
 	Language string
 	Now      func() time.Time
 	// Wake, if set, is told that a message is waiting in the outbox.
@@ -37,8 +42,8 @@ type OTPConfig struct {
 type OTP struct {
 	cfg     OTPConfig
 	channel sesame.Channel
-	host    string // for the WebOTP line
-	en      *codeTemplates
+	host    string                    // for the WebOTP line
+	langs   map[string]*codeTemplates // by supported locale code
 }
 
 var _ sesame.Authenticator = (*OTP)(nil)
@@ -72,18 +77,42 @@ func newOTP(cfg OTPConfig, ch sesame.Channel) (*OTP, error) {
 	if err != nil {
 		return nil, err
 	}
-	en, err := parseCodeTemplates("en")
-	if err != nil {
+	if err := templates.Check(); err != nil {
 		return nil, err
 	}
-	en.brand = brand{Product: cfg.Product, Accent: cfg.Accent, LogoURL: cfg.LogoURL}
-	return &OTP{cfg: cfg, channel: ch, host: host, en: en}, nil
+	langs := map[string]*codeTemplates{}
+	for _, l := range templates.Locales() {
+		t, err := parseCodeTemplates(l)
+		if err != nil {
+			return nil, err
+		}
+		t.brand = brand{Product: cfg.Product, Accent: cfg.Accent, LogoURL: cfg.LogoURL}
+		langs[l.Code()] = t
+	}
+	return &OTP{cfg: cfg, channel: ch, host: host, langs: langs}, nil
 }
 
-// templatesFor picks the code templates for a BCP 47 language. Only
-// English is written yet, so every language gets it; a translation adds
-// its templates here.
-func (o *OTP) templatesFor(lang string) *codeTemplates { return o.en }
+// templatesFor picks the code templates of the supported language
+// closest to lang (a BCP 47 tag), else of the configured language, else
+// English.
+func (o *OTP) templatesFor(lang string) *codeTemplates {
+	if l, ok := templates.Match(lang); ok {
+		return o.langs[l.Code()]
+	}
+	l, _ := templates.Match(o.cfg.Language) // English when none is close
+	return o.langs[l.Code()]
+}
+
+// languageOf is the language a code message is asked for in: the page's
+// (canonical), else the configured one.
+func (o *OTP) languageOf(ctx context.Context) string {
+	if tag := sesame.LanguageOf(ctx); len(tag) <= 35 { // as notify.ParseLanguage
+		if t, err := language.Parse(tag); err == nil {
+			return t.String()
+		}
+	}
+	return o.cfg.Language
+}
 
 // Method implements sesame.Authenticator.
 func (o *OTP) Method() sesame.AuthType {
@@ -107,12 +136,13 @@ func (o *OTP) Begin(ctx context.Context, l *sesame.Link, a *sesame.LinkAuthentic
 	if err != nil {
 		return fmt.Errorf("authenticators: code: %w", err)
 	}
-	msg, err := o.templatesFor(o.cfg.Language).render(o.channel, codeMessage{Code: code, Title: oneLine(l.Title),
+	lang := o.languageOf(ctx)
+	msg, err := o.templatesFor(lang).render(o.channel, codeMessage{Code: code, Title: oneLine(l.Title),
 		Minutes: int(sesame.CodeTTL / time.Minute), Host: o.host})
 	if err != nil {
 		return err
 	}
-	msg.To, msg.Kind, msg.LinkID, msg.Language = a.Context, "code", l.ID, o.cfg.Language
+	msg.To, msg.Kind, msg.LinkID, msg.Language = a.Context, "code", l.ID, lang
 	if err := o.cfg.Store.CreateChallenge(ctx, a.ID, code, msg, o.cfg.Now()); err != nil {
 		return err
 	}
@@ -137,7 +167,13 @@ func (o *OTP) Verify(ctx context.Context, l *sesame.Link, a *sesame.LinkAuthenti
 	return o.cfg.Store.VerifyCode(ctx, a.ID, code, o.cfg.Now())
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine joins s into one line with single spaces. No-break spaces stay:
+// French puts them inside « » and before a colon.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) && r != '\u00a0' && r != '\u202f'
+	}), " ")
+}
 
 // PasswordAuthenticator checks a link's password against its argon2id hash.
 type PasswordAuthenticator struct {

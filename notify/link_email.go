@@ -17,7 +17,7 @@ const maxListedFiles = 10
 // templates (messages/link_email.*); this holds only values.
 type linkMail struct {
 	Brand       brand
-	Lang        string // the language the templates are written in
+	Lang        string // the language the email speaks
 	Subject     string
 	Title       string
 	Message     string
@@ -133,7 +133,7 @@ func (m *Mailer) render(l *sesame.Link, c *contents, it sesame.LinkSend, senderE
 	if lang == "" {
 		lang = m.cfg.Language
 	}
-	set := m.links.pick(lang)
+	set := m.links.pick(lang, m.cfg.Language)
 	v := linkMail{
 		Brand: m.brand, Lang: set.lang, Title: oneLine(l.Title), Message: l.Message,
 		SenderName: oneLine(senderName), SenderEmail: senderEmail, Upload: l.Type == sesame.LinkUpload,

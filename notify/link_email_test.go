@@ -15,6 +15,7 @@ import (
 	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/notify"
 	"github.com/sesame-share/sesame/store"
+	"github.com/sesame-share/sesame/templates"
 )
 
 // mailRig is a store, a clock, a mailer and a worker that delivers through
@@ -218,7 +219,7 @@ func TestLinkEmail_FileList(t *testing.T) {
 	m := r.send(r.link(sesame.LinkDownload, "Q3 board pack", folder), "alice@example.com", "Alice", "")
 
 	txt := m.Text()
-	if want := "12 files, " + sesame.HumanSize(total) + " in total:\n- f01.txt (1.5 KiB)\n- f02.txt (200 B)\n"; !strings.Contains(txt, want) {
+	if want := "12 files, " + templates.English().Size(total) + " in total:\n- f01.txt (1.5 KiB)\n- f02.txt (200 B)\n"; !strings.Contains(txt, want) {
 		t.Errorf("text part lacks %q:\n%s", want, txt)
 	}
 	for i := 1; i <= 12; i++ {
@@ -233,13 +234,13 @@ func TestLinkEmail_FileList(t *testing.T) {
 
 	want := [][2]string{{"f01.txt", "1.5 KiB"}}
 	for i := 2; i <= 10; i++ {
-		want = append(want, [2]string{fmt.Sprintf("f%02d.txt", i), sesame.HumanSize(int64(i * 100))})
+		want = append(want, [2]string{fmt.Sprintf("f%02d.txt", i), templates.English().Size(int64(i * 100))})
 	}
 	if diff := cmp.Diff(want, fileRows(t, m.HTML())); diff != "" {
 		t.Errorf("HTML file rows (-want +got):\n%s", diff)
 	}
 	body := testrig.ParseHTML(t, m.HTML()).TextOf("body")
-	for _, s := range []string{"and 2 more", "12 files, " + sesame.HumanSize(total) + " in total"} {
+	for _, s := range []string{"and 2 more", "12 files, " + templates.English().Size(total) + " in total"} {
 		if !strings.Contains(body, s) {
 			t.Errorf("HTML lacks %q:\n%s", s, body)
 		}
@@ -250,7 +251,7 @@ func TestLinkEmail_FileList(t *testing.T) {
 	if got := fileRows(t, m.HTML()); len(got) != 10 || got[0] != [2]string{"summary.txt", "5 B"} || got[1] != [2]string{"Board/f01.txt", "1.5 KiB"} {
 		t.Errorf("HTML file rows: got %v, want summary.txt then Board/…", got)
 	}
-	if !strings.Contains(m.Text(), "13 files, "+sesame.HumanSize(total+5)+" in total:\n- summary.txt (5 B)\n- Board/f01.txt (1.5 KiB)\n") ||
+	if !strings.Contains(m.Text(), "13 files, "+templates.English().Size(total+5)+" in total:\n- summary.txt (5 B)\n- Board/f01.txt (1.5 KiB)\n") ||
 		!strings.Contains(m.Text(), "\nand 3 more\n") {
 		t.Errorf("text part:\n%s", m.Text())
 	}
@@ -378,13 +379,19 @@ func TestLinkEmail_NothingBrokenAcrossLines(t *testing.T) {
 }
 
 // The language of a send is kept with the queued message; without one the
-// configured default applies. Only English templates exist, so every
-// language renders English for now.
+// configured default applies. The email speaks the closest language with
+// a translation, else the default's.
 func TestLinkEmail_Language(t *testing.T) {
 	t.Parallel()
 	r := newMailRig(t, notify.MailerConfig{Language: "fr-ca"})
 	l := r.link(sesame.LinkDownload, "Q3", r.file("", "q3.pdf", 10))
-	for _, tt := range []struct{ asked, want string }{{"", "fr-CA"}, {"de", "de"}, {"pt-br", "pt-BR"}, {"de_DE", "de-DE"}} {
+	for _, tt := range []struct{ asked, want, html, text string }{
+		{"", "fr-CA", "fr", "a partagé «\u00a0Q3\u00a0» avec vous"},
+		{"de", "de", "de", "hat „Q3“ mit Ihnen geteilt"},
+		{"pt-br", "pt-BR", "fr", "a partagé «\u00a0Q3\u00a0» avec vous"},
+		{"de_DE", "de-DE", "de", "hat „Q3“ mit Ihnen geteilt"},
+		{"en-GB", "en-GB", "en", "shared “Q3” with you"},
+	} {
 		msgs, err := r.mailer.Preview(context.Background(), sesame.LinkSendRequest{SenderEmail: "alice@example.com",
 			Items: []sesame.LinkSend{{LinkID: l.ID, Email: "bob@example.com", Language: tt.asked}}})
 		if err != nil {
@@ -393,8 +400,8 @@ func TestLinkEmail_Language(t *testing.T) {
 		if msgs[0].Language != tt.want {
 			t.Errorf("language %q: got %q, want %q", tt.asked, msgs[0].Language, tt.want)
 		}
-		if !strings.Contains(msgs[0].HTML, `<html lang="en">`) || !strings.Contains(msgs[0].Text, "shared “Q3” with you") {
-			t.Errorf("language %q: the email is not the English one", tt.asked)
+		if !strings.Contains(msgs[0].HTML, `<html lang="`+tt.html+`">`) || !strings.Contains(msgs[0].Text, tt.text) {
+			t.Errorf("language %q: the email is not in %s:\n%s", tt.asked, tt.html, msgs[0].Text)
 		}
 	}
 	if _, err := r.mailer.SendLinks(context.Background(), sesame.LinkSendRequest{SenderEmail: "alice@example.com",

@@ -113,31 +113,33 @@ func TestGSM7Alphabet(t *testing.T) {
 	}
 }
 
-// The code SMS fits one GSM-7 segment.
+// The code SMS fits one GSM-7 segment in every language.
 func TestCodeSMSTemplateFitsOneSegment(t *testing.T) {
 	t.Parallel()
-	tpl, err := texttemplate.ParseFS(templates.FS, "messages/code_sms.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, code := range []string{"000000", "483920", "999999"} {
-		var b bytes.Buffer
-		if err := tpl.Execute(&b, struct {
-			Code, Title, Host string
-			Brand             struct{ Product string }
-			Minutes           int
-		}{code, "Quarterly report", "share.example.com", struct{ Product string }{"sesame"}, 10}); err != nil {
-			t.Fatalf("render: %v", err)
+	for _, l := range templates.Locales() {
+		tpl, err := texttemplate.New("code_sms.txt").Funcs(templates.TextFuncs(l)).ParseFS(templates.FS, "messages/code_sms.txt")
+		if err != nil {
+			t.Fatal(err)
 		}
-		s := b.String()
-		if !strings.Contains(s, code) || !strings.Contains(s, "sesame") || !strings.Contains(s, "10") {
-			t.Errorf("got %q, want the code, the product and the minutes", s)
-		}
-		if r, ok := gsm7(s); !ok {
-			t.Errorf("%q: %q is not in the GSM-7 basic set", s, r)
-		}
-		if n := utf8.RuneCountInString(s); n > 160 {
-			t.Errorf("%q: %d characters, want at most 160", s, n)
+		for _, code := range []string{"000000", "483920", "999999"} {
+			var b bytes.Buffer
+			if err := tpl.Execute(&b, struct {
+				Code, Title, Host string
+				Brand             struct{ Product string }
+				Minutes           int
+			}{code, "Quarterly report", "share.example.com", struct{ Product string }{"sesame"}, 10}); err != nil {
+				t.Fatalf("%s: render: %v", l.Code(), err)
+			}
+			s := b.String()
+			if !strings.Contains(s, code) || !strings.Contains(s, "sesame") || !strings.Contains(s, "10") {
+				t.Errorf("%s: got %q, want the code, the product and the minutes", l.Code(), s)
+			}
+			if r, ok := gsm7(s); !ok {
+				t.Errorf("%s: %q: %q is not in the GSM-7 basic set", l.Code(), s, r)
+			}
+			if n := utf8.RuneCountInString(s); n > 160 {
+				t.Errorf("%s: %q: %d characters, want at most 160", l.Code(), s, n)
+			}
 		}
 	}
 }

@@ -34,7 +34,7 @@ type MailerConfig struct {
 type Mailer struct {
 	cfg   MailerConfig
 	brand brand
-	links *emailSets
+	links emailSets
 }
 
 var _ sesame.LinkMailer = (*Mailer)(nil)
@@ -69,7 +69,8 @@ func NewMailer(cfg MailerConfig) (*Mailer, error) {
 }
 
 // oneLine removes line breaks and other control characters, so that text
-// that ends up in a header can never start a new one.
+// that ends up in a header can never start a new one. No-break spaces
+// stay: French puts them inside « » and before a colon.
 func oneLine(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
@@ -77,7 +78,9 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) && r != '\u00a0' && r != '\u202f'
+	}), " ")
 }
 
 // validate checks a send request; the error lists every field that is

@@ -5,11 +5,9 @@ import (
 	htmltemplate "html/template"
 	"net/url"
 	texttemplate "text/template"
-	"time"
 
 	"golang.org/x/text/language"
 
-	"github.com/sesame-share/sesame"
 	"github.com/sesame-share/sesame/templates"
 )
 
@@ -50,57 +48,69 @@ func ParseLanguage(s string) (tag string, ok bool) {
 // part (which also defines the "subject" and "from" headers) and the HTML
 // part inside the shared branded layout.
 type emailSet struct {
-	lang string // the language the templates are written in
+	lang string // the language the templates speak
 	text *texttemplate.Template
 	html *htmltemplate.Template
 }
 
-// englishFuncs format values inside English emails; a translation brings
-// its own, for its dates and numbers.
-var englishFuncs = map[string]any{
-	"size": sesame.HumanSize,
-	"date": func(t time.Time) string { return t.UTC().Format("Monday 2 January 2006, 15:04 UTC") },
+// htmlFuncs are the HTML part's functions in one language: the shared
+// ones, and sender, the sender in bold with their address after it.
+func htmlFuncs(l *templates.Locale) map[string]any {
+	f := templates.HTMLFuncs(l)
+	f["sender"] = func(name, email string) htmltemplate.HTML {
+		if name == "" {
+			return htmltemplate.HTML("<strong>" + htmltemplate.HTMLEscapeString(email) + "</strong>")
+		}
+		who := "<strong>" + htmltemplate.HTMLEscapeString(name) + "</strong>"
+		if email != "" {
+			who += " (" + htmltemplate.HTMLEscapeString(email) + ")"
+		}
+		return htmltemplate.HTML(who)
+	}
+	return f
 }
 
 // parseEmailSet parses messages/<name>.txt and messages/<name>.html with
-// the shared layout.
-func parseEmailSet(lang, name string, funcs map[string]any) (*emailSet, error) {
-	t, err := texttemplate.New(name).Funcs(funcs).ParseFS(templates.FS, "messages/email_layout.txt", "messages/"+name+".txt")
+// the shared layout, their sentences, dates and sizes in l's language.
+func parseEmailSet(l *templates.Locale, name string) (*emailSet, error) {
+	t, err := texttemplate.New(name).Funcs(templates.TextFuncs(l)).ParseFS(templates.FS, "messages/email_layout.txt", "messages/"+name+".txt")
 	if err != nil {
 		return nil, fmt.Errorf("notify: parse %s text: %w", name, err)
 	}
-	h, err := htmltemplate.New(name).Funcs(funcs).ParseFS(templates.FS, "messages/email_layout.html", "messages/"+name+".html")
+	h, err := htmltemplate.New(name).Funcs(htmlFuncs(l)).ParseFS(templates.FS, "messages/email_layout.html", "messages/"+name+".html")
 	if err != nil {
 		return nil, fmt.Errorf("notify: parse %s html: %w", name, err)
 	}
-	return &emailSet{lang: lang, text: t, html: h}, nil
+	return &emailSet{lang: l.Code(), text: t, html: h}, nil
 }
 
-// emailSets holds a message's templates in every language written so far
-// and picks one for a requested language.
-type emailSets struct {
-	sets    []*emailSet
-	matcher language.Matcher
-}
+// emailSets holds a message's templates in every supported language.
+type emailSets map[string]*emailSet
 
-// newEmailSets parses the templates of a message. Only English exists
-// yet; a translation adds its language here, with its own templates and
-// funcs, and pick finds it.
-func newEmailSets(name string) (*emailSets, error) {
-	en, err := parseEmailSet("en", name, englishFuncs)
-	if err != nil {
+// newEmailSets parses the templates of a message once per language, so
+// that no template's funcs change while it is in use.
+func newEmailSets(name string) (emailSets, error) {
+	if err := templates.Check(); err != nil {
 		return nil, err
 	}
-	return &emailSets{sets: []*emailSet{en}, matcher: language.NewMatcher([]language.Tag{language.English})}, nil
+	sets := emailSets{}
+	for _, l := range templates.Locales() {
+		set, err := parseEmailSet(l, name)
+		if err != nil {
+			return nil, err
+		}
+		sets[l.Code()] = set
+	}
+	return sets, nil
 }
 
-// pick returns the templates closest to lang (a canonical BCP 47 tag),
-// English when there is nothing closer.
-func (s *emailSets) pick(lang string) *emailSet {
-	t, err := language.Parse(lang)
-	if err != nil {
-		return s.sets[0]
+// pick returns the templates of the supported language closest to lang
+// (a canonical BCP 47 tag), else those closest to fallback (the default
+// language), else English.
+func (s emailSets) pick(lang, fallback string) *emailSet {
+	if l, ok := templates.Match(lang); ok {
+		return s[l.Code()]
 	}
-	_, i, _ := s.matcher.Match(t)
-	return s.sets[i]
+	l, _ := templates.Match(fallback) // English when none is close
+	return s[l.Code()]
 }
