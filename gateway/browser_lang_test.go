@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -65,6 +66,15 @@ func TestBrowser_German(t *testing.T) {
 			code := testrig.CodeIn(t, m.Text())
 			checkGermanCodeEmail(t, m)
 			tb.screenshot("de-" + vp.name + "-code")
+			tb.allow(http.StatusUnauthorized, url+"/code/verify") // a wrong code is answered 401 on purpose
+			get(tb, "type a wrong code", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.SendKeys(chromedp.CSS("#code-0"), wrongCode(code))))
+			if got := tb.text("#tries-0"); got != "Noch 4 Versuche für diesen Code." {
+				t.Errorf("tries left after a wrong code: %q, want German", got)
+			}
+			if got := tb.text(".flash.error"); got != "Dieser Code stimmt nicht." {
+				t.Errorf("wrong code flash: %q, want German", got)
+			}
+			tb.screenshot("de-" + vp.name + "-code-wrong")
 			get(tb, "type the code", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.SendKeys(chromedp.CSS("#code-0"), code)))
 			tb.do("file list", chromedp.WaitVisible(chromedp.CSS("table.files")))
 			if got := tb.text("a.button.primary"); got != "Alles herunterladen (2 Dateien, 1,5 KiB)" {
