@@ -103,25 +103,36 @@ func (s *Server) handlePortalPreview(c *gin.Context) {
 	s.serveFile(c, true)
 }
 
-func (s *Server) serveFile(c *gin.Context, inline bool) {
+// downloadable resolves the file the request's :id names for a visitor
+// who may download it; a folder goes to its listing. o is nil when the
+// page has been answered.
+func (s *Server) downloadable(c *gin.Context) (*portal, *sesame.Object) {
 	p := s.signedIn(c)
 	if p == nil {
+		return nil, nil
+	}
+	if err := p.CanDownload(); err != nil {
+		s.downloadFailed(c, p, err)
+		return nil, nil
+	}
+	o, ok := s.resolve(c, p, c.Param("id"))
+	if !ok {
+		return nil, nil
+	}
+	if o.IsFolder() {
+		c.Redirect(http.StatusSeeOther, p.base+"/d/"+o.ID)
+		return nil, nil
+	}
+	return p, o
+}
+
+func (s *Server) serveFile(c *gin.Context, inline bool) {
+	p, o := s.downloadable(c)
+	if o == nil {
 		return
 	}
 	ctx := c.Request.Context()
 	ps := s.cfg.Portal.Service
-	if err := p.CanDownload(); err != nil {
-		s.downloadFailed(c, p, err)
-		return
-	}
-	o, ok := s.resolve(c, p, c.Param("id"))
-	if !ok {
-		return
-	}
-	if o.IsFolder() {
-		c.Redirect(http.StatusSeeOther, p.base+"/d/"+o.ID)
-		return
-	}
 	kind := viewKind(o)
 	if inline && kind == "" {
 		c.Redirect(http.StatusSeeOther, p.base+"/f/"+o.ID)

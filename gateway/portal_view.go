@@ -91,20 +91,8 @@ func (*viewPage) moreCSP() string { return "media-src 'self'; worker-src 'self';
 // JavaScript; text is shown in the page; a PDF is drawn by PDF.js. Types
 // it cannot show go to the download.
 func (s *Server) handlePortalView(c *gin.Context) {
-	p := s.signedIn(c)
-	if p == nil {
-		return
-	}
-	if err := p.CanDownload(); err != nil {
-		s.downloadFailed(c, p, err)
-		return
-	}
-	o, ok := s.resolve(c, p, c.Param("id"))
-	if !ok {
-		return
-	}
-	if o.IsFolder() {
-		c.Redirect(http.StatusSeeOther, p.base+"/d/"+o.ID)
+	p, o := s.downloadable(c)
+	if o == nil {
 		return
 	}
 	kind := viewKind(o)
