@@ -171,3 +171,15 @@ func FailureCategoryOf(lastError string) string {
 	}
 	return FailureInternal
 }
+
+// QueueStat is the state of one channel's queue in the outbox.
+type QueueStat struct {
+	Channel string
+	Pending int       // queued or being sent
+	Oldest  time.Time // when the oldest pending message was queued
+}
+
+// QueueStats reports the outbox's queues, for monitoring.
+type QueueStats interface {
+	QueueStats(ctx context.Context) ([]QueueStat, error)
+}

@@ -17,11 +17,12 @@ const (
 	ScopeLinksWrite   Scope = "links:write"
 	ScopeLinksSend    Scope = "links:send"
 	ScopeAuditRead    Scope = "audit:read"
+	ScopeMetricsRead  Scope = "metrics:read"
 	ScopeAdmin        Scope = "admin"
 )
 
 // Scopes lists every scope, in documentation order.
-var Scopes = []Scope{ScopeObjectsRead, ScopeObjectsWrite, ScopeLinksRead, ScopeLinksWrite, ScopeLinksSend, ScopeAuditRead, ScopeAdmin}
+var Scopes = []Scope{ScopeObjectsRead, ScopeObjectsWrite, ScopeLinksRead, ScopeLinksWrite, ScopeLinksSend, ScopeAuditRead, ScopeMetricsRead, ScopeAdmin}
 
 // ValidScope reports whether s names a scope.
 func ValidScope(s Scope) bool {

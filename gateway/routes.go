@@ -13,10 +13,13 @@ import (
 
 func (s *Server) routes() {
 	e := s.engine
-	e.Use(s.requestID, s.accessLog, s.recovery)
+	e.Use(s.requestID, s.accessLog, s.cfg.Metrics.observe, s.recovery)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
+	// On the main listener the metrics need a token; metrics.listen may
+	// serve them without one on an internal address (cmd/sesame).
+	e.GET("/metrics", s.auth(sesame.ScopeMetricsRead), gin.WrapH(s.cfg.Metrics.Handler()))
 
 	for _, prefix := range []string{"/v1", "/v1beta"} {
 		g := e.Group(prefix)

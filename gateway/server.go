@@ -54,6 +54,10 @@ type Config struct {
 	// that uploads are refused (shown by /readyz); nil: never.
 	LowSpace func() bool
 
+	// Metrics counts requests and what they did; nil: a registry of the
+	// server's own, served at /metrics either way.
+	Metrics *Metrics
+
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -112,6 +116,9 @@ func New(cfg Config) (*Server, error) {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, thumbs: make(chan struct{}, maxThumbDecodes)}
 	if s.log == nil {

@@ -41,6 +41,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), sesame.FormatTime(e.Time),
 		if err != nil {
 			return fmt.Errorf("store: audit: %w", err)
 		}
+		if f := st.auditObserver.Load(); f != nil {
+			(*f)(e)
+		}
 	}
 	return nil
 }

@@ -95,17 +95,19 @@ type Store struct {
 	// in the pool, in order and within their request's deadline, instead
 	// of racing for SQLite's lock and sleeping in its busy handler. On
 	// PostgreSQL it is db.
-	w       *sqlx.DB
-	dialect *dialect
-	dir     string
-	keys    *Keys
-	log     *slog.Logger
-	now     func() time.Time
-	bucket  string // the default bucket id
-	blobs   blobBackend
-	blobDir string
-	lock    *os.File // the data directory's lock, when Exclusive
-	reserve int64
+	w *sqlx.DB
+	// auditObserver, when set, sees every audit event written.
+	auditObserver atomic.Pointer[func(*sesame.AuditEvent)]
+	dialect       *dialect
+	dir           string
+	keys          *Keys
+	log           *slog.Logger
+	now           func() time.Time
+	bucket        string // the default bucket id
+	blobs         blobBackend
+	blobDir       string
+	lock          *os.File // the data directory's lock, when Exclusive
+	reserve       int64
 	// freeSpace reports the bytes free on the data disk.
 	freeSpace func() (int64, error)
 	// decoy is read in place of a link for an unknown token (LinkByToken).
