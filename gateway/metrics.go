@@ -125,9 +125,14 @@ func boundedLabel(v string) string {
 func (m *Metrics) observe(c *gin.Context) {
 	start := time.Now()
 	var in countingBody
-	if c.Request.Body != nil && c.Request.Body != http.NoBody {
-		in.r = c.Request.Body
-		c.Request.Body = &in
+	switch b := c.Request.Body.(type) {
+	case *deadlineBody: // counted inside, so that uploadBody still finds it
+		in.r, b.ReadCloser = b.ReadCloser, &in
+	case nil:
+	default:
+		if b != http.NoBody {
+			in.r, c.Request.Body = b, &in
+		}
 	}
 	c.Next()
 	route := c.FullPath()

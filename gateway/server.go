@@ -77,6 +77,9 @@ type Server struct {
 	thumbs    chan struct{} // one slot for each thumbnail being decoded
 }
 
+// Routes lists the server's routes (method and pattern).
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
+
 // maxJSONBody caps every JSON request body.
 const maxJSONBody = 1 << 20
 

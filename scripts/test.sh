@@ -17,6 +17,7 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # the browser tests (gateway/browser_test.go)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus) # promtool checks the /metrics scrape (gateway/metrics_test.go)
 # shellcheck source=scripts/lib/services.sh
 . scripts/lib/services.sh
 # The store's tests on PostgreSQL: Debian's server, started below.

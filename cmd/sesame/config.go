@@ -41,6 +41,9 @@ type Config struct {
 		Level  string `yaml:"level"`
 		Format string `yaml:"format"`
 	} `yaml:"log"`
+	Metrics struct {
+		Listen string `yaml:"listen"`
+	} `yaml:"metrics"`
 	HTTP struct {
 		TrustedProxies    []string      `yaml:"trusted_proxies"`
 		ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`

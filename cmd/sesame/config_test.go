@@ -60,6 +60,8 @@ database:
 log:
   level: debug
   format: json
+metrics:
+  listen: 10.0.0.5:9464
 http:
   trusted_proxies: [10.0.0.1, 10.0.0.0/8]
   read_header_timeout: 5s
@@ -137,6 +139,7 @@ func fullConfig() Config {
 	c.Database.StatementTimeout = 30 * time.Second
 	c.Log.Level = "debug"
 	c.Log.Format = "json"
+	c.Metrics.Listen = "10.0.0.5:9464"
 	c.HTTP.TrustedProxies = []string{"10.0.0.1", "10.0.0.0/8"}
 	c.HTTP.ReadHeaderTimeout = 5 * time.Second
 	c.HTTP.ReadTimeout = 90 * time.Minute
@@ -383,6 +386,7 @@ var envCases = []struct {
 	{"SESAME_DATABASE_STATEMENT_TIMEOUT", "5s", func(c *Config) { c.Database.StatementTimeout = 5 * time.Second }},
 	{"SESAME_LOG_LEVEL", "debug", func(c *Config) { c.Log.Level = "debug" }},
 	{"SESAME_LOG_FORMAT", "json", func(c *Config) { c.Log.Format = "json" }},
+	{"SESAME_METRICS_LISTEN", "127.0.0.1:9464", func(c *Config) { c.Metrics.Listen = "127.0.0.1:9464" }},
 	{"SESAME_HTTP_TRUSTED_PROXIES", "10.0.0.1,10.0.0.0/8", func(c *Config) { c.HTTP.TrustedProxies = []string{"10.0.0.1", "10.0.0.0/8"} }},
 	{"SESAME_HTTP_READ_HEADER_TIMEOUT", "3s", func(c *Config) { c.HTTP.ReadHeaderTimeout = 3 * time.Second }},
 	{"SESAME_HTTP_READ_TIMEOUT", "5s", func(c *Config) { c.HTTP.ReadTimeout = 5 * time.Second }},

@@ -41,7 +41,7 @@ Usage:
 
 "sesame COMMAND --help" shows the flags of one command. Ctrl-C stops the server
 gracefully: requests in flight get http.shutdown_timeout to finish.
-Scopes: objects:read objects:write links:read links:write links:send audit:read admin
+Scopes: objects:read objects:write links:read links:write links:send audit:read metrics:read admin
 Move an instance (here to PostgreSQL; the target must be empty and use the source's key):
   sesame export --data DIR | SESAME_DATABASE_URL=postgres://... SESAME_SECRET_KEY_FILE=DIR/secret.key sesame import --data NEWDIR
 Every configuration key can also be set as SESAME_<PATH> (http.read_timeout is SESAME_HTTP_READ_TIMEOUT).
@@ -207,9 +207,17 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err := firstToken(ctx, st, stdout); err != nil {
 		return err
 	}
-	srv, worker, err := build(cfg, st, log)
+	metrics := watch(st)
+	srv, worker, err := build(cfg, st, metrics, log)
 	if err != nil {
 		return err
+	}
+	if cfg.Metrics.Listen != "" {
+		stopMetrics, err := serveMetrics(cfg.Metrics.Listen, metrics, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	stop := background(ctx, worker.Run, func(ctx context.Context) { optimizeHourly(ctx, st, log) },
 		func(ctx context.Context) { purgeEvery(ctx, st, purgeInterval, time.Duration(cfg.Audit.Retention), log) },
@@ -284,7 +292,7 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 
 // build wires the store, the notification transports and worker, the
 // authenticators and the gateway for serve.
-func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *notify.Worker, error) {
+func build(cfg Config, st *store.Store, metrics *gateway.Metrics, log *slog.Logger) (*gateway.Server, *notify.Worker, error) {
 	sv, err := newServices(cfg, st, log)
 	if err != nil {
 		return nil, nil, err
@@ -310,7 +318,7 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 			CSRFKey: st.CSRFKey(), Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, LogoURL: cfg.Branding.LogoURL},
 		PublicURL:      cfg.PublicBase(),
 		RequestTimeout: cfg.HTTP.RequestTimeout, UploadTimeout: cfg.HTTP.ReadTimeout,
-		TrustedProxies: cfg.HTTP.TrustedProxies, Logger: log,
+		TrustedProxies: cfg.HTTP.TrustedProxies, Metrics: metrics, Logger: log,
 	})
 	if err != nil {
 		return nil, nil, err

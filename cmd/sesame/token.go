@@ -20,7 +20,7 @@ const tokenUsage = `Usage:
   sesame token list [--config FILE] [--data DIR]
   sesame token revoke ID [--config FILE] [--data DIR]
 
-Scopes: objects:read objects:write links:read links:write links:send audit:read admin
+Scopes: objects:read objects:write links:read links:write links:send audit:read metrics:read admin
 "sesame token COMMAND --help" shows the flags of one command.
 `
 
