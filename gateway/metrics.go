@@ -47,7 +47,7 @@ func NewMetrics() *Metrics {
 	}
 	m.requests = counter("sesame_http_requests_total", "HTTP requests answered, by route pattern, method and status.", "route", "method", "status")
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sesame_http_request_duration_seconds",
-		Help: "Time from a request's arrival to its last byte sent, by route pattern and method.",
+		Help:    "Time from a request's arrival to its last byte sent, by route pattern and method.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}}, []string{"route", "method"})
 	m.Registry.MustRegister(m.duration)
 	m.sent = counter("sesame_http_response_bytes_total", "Body bytes sent, by route pattern.", "route")

@@ -42,7 +42,6 @@ func (st *Store) DBs() map[string]*sql.DB {
 	return out
 }
 
-
 // ObserveAudit has f called with every audit event as it is written (in
 // its transaction: an event of a transaction that then fails is seen
 // too). It is for counting, so f must be quick and must not block.

@@ -125,4 +125,3 @@ func setInt[T ~int64](v reflect.Value, s string, parse func(string) (T, error)) 
 
 // notConfig lists SESAME_ variables that are not configuration keys.
 var notConfig = map[string]bool{"SESAME_TOKEN": true}
-
