@@ -263,7 +263,7 @@ func (ps *PortalService) FinishDownload(ctx context.Context, v *Visit, c *Claim,
 	}
 	if c.claimed && (sent == 0 || status >= 400) {
 		if err := ps.Access.RefundDownload(context.WithoutCancel(ctx), v.Link.ID, v.Session.ID, c.Key); err != nil {
-			ps.log().Error("refund download", "error", err)
+			ps.log().ErrorContext(ctx, "refund download", "error", err)
 		}
 		outcome = "refunded"
 	}

@@ -45,7 +45,7 @@ func (ps *PortalService) LockResumable(ctx context.Context, v *Visit, id string,
 			close(stop)
 			<-done
 			if err := ps.Resumables.UnlockResumable(context.WithoutCancel(ctx), id, holder); err != nil {
-				ps.log().Error("unlock resumable upload", "error", err)
+				ps.log().ErrorContext(ctx, "unlock resumable upload", "error", err)
 			}
 		})
 	}, nil

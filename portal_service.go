@@ -202,7 +202,7 @@ func (ps *PortalService) SignIn(ctx context.Context, v *Visit, i int, answer str
 		return err
 	}
 	if err := ps.Access.ClearBackoff(ctx, v.backoffKey()); err != nil {
-		ps.log().Error("clear backoff", "error", err)
+		ps.log().ErrorContext(ctx, "clear backoff", "error", err)
 	}
 	v.Session, v.Secret = sess, secret
 	return nil
@@ -264,7 +264,7 @@ func (ps *PortalService) SendCode(ctx context.Context, v *Visit, i int) (*LinkAu
 		outcome = "failure:throttled"
 		if KindOf(err) != TooManyAttempts {
 			outcome = "failure:error"
-			ps.log().Error("send code", "error", err)
+			ps.log().ErrorContext(ctx, "send code", "error", err)
 		}
 	}
 	ps.audit(ctx, v, "code.send", outcome, "", map[string]string{"auth_type": string(a.Type)})
@@ -325,6 +325,6 @@ func (ps *PortalService) audit(ctx context.Context, v *Visit, action, outcome, o
 		}
 	}
 	if err := ps.Audit.Audit(context.WithoutCancel(ctx), ev); err != nil {
-		ps.log().Error("audit", "action", action, "error", err)
+		ps.log().ErrorContext(ctx, "audit", "action", action, "error", err)
 	}
 }

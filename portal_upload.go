@@ -47,7 +47,7 @@ func (ps *PortalService) Upload(ctx context.Context, v *Visit, folder *Object, n
 	files, reserved := 1, int64(0)
 	release := func() {
 		if err := ps.Access.ReleaseUpload(context.WithoutCancel(ctx), v.Link.ID, files, reserved); err != nil {
-			ps.log().Error("release upload", "error", err)
+			ps.log().ErrorContext(ctx, "release upload", "error", err)
 		}
 	}
 	max := lim.MaxFileSize
@@ -110,14 +110,14 @@ func (ps *PortalService) commitUpload(ctx context.Context, v *Visit, folder *Obj
 	}
 	// The file is stored: the visit lists it even if its client has gone.
 	if err := ps.Access.AddSessionUpload(context.WithoutCancel(ctx), v.Session.ID, o.ID); err != nil {
-		ps.log().Error("session upload", "error", err)
+		ps.log().ErrorContext(ctx, "session upload", "error", err)
 	}
 	return o, nil
 }
 
 func (ps *PortalService) discard(ctx context.Context, up *Upload) {
 	if err := ps.Blobs.Discard(context.WithoutCancel(ctx), up); err != nil {
-		ps.log().Error("discard upload", "error", err)
+		ps.log().ErrorContext(ctx, "discard upload", "error", err)
 	}
 }
 

@@ -52,7 +52,7 @@ func (s *Server) audited(action string) gin.HandlerFunc {
 		linkIDs, _ := links.([]string)
 		objectIDs, _ := objects.([]string)
 		if err := note.Record(c.Request.Context(), s.cfg.Audit, s.now(), outcome, linkIDs, objectIDs); err != nil {
-			s.log.Error("audit", "action", action, "request_id", note.RequestID, "error", err)
+			s.log.ErrorContext(c.Request.Context(), "audit", "action", action, "request_id", note.RequestID, "error", err)
 		}
 	}
 }

@@ -98,11 +98,11 @@ func (s *Server) multipartReply(c *gin.Context, env envelope, name, ctype string
 	jh.Set("Content-Disposition", `form-data; name="json"`)
 	jp, err := mw.CreatePart(jh)
 	if err != nil {
-		s.log.Warn("multipart reply", "error", err)
+		s.log.WarnContext(c.Request.Context(), "multipart reply", "error", err)
 		return
 	}
 	if err := json.NewEncoder(jp).Encode(env); err != nil {
-		s.log.Warn("multipart reply", "error", err)
+		s.log.WarnContext(c.Request.Context(), "multipart reply", "error", err)
 		return
 	}
 	fh := textproto.MIMEHeader{}
@@ -111,18 +111,18 @@ func (s *Server) multipartReply(c *gin.Context, env envelope, name, ctype string
 	fh.Set("Content-Disposition", `form-data; name="`+q+`"; filename="`+q+`"`)
 	fp, err := mw.CreatePart(fh)
 	if err != nil {
-		s.log.Warn("multipart reply", "error", err)
+		s.log.WarnContext(c.Request.Context(), "multipart reply", "error", err)
 		return
 	}
 	if err := write(fp); err != nil {
 		// The status is sent; the client sees a truncated body with no
 		// closing boundary, which every multipart parser rejects.
-		s.log.Warn("multipart reply stream", "request_id", env.RequestID, "error", err)
+		s.log.WarnContext(c.Request.Context(), "multipart reply stream", "request_id", env.RequestID, "error", err)
 		c.Abort()
 		return
 	}
 	if err := mw.Close(); err != nil {
-		s.log.Warn("multipart reply", "error", err)
+		s.log.WarnContext(c.Request.Context(), "multipart reply", "error", err)
 	}
 }
 
@@ -330,7 +330,7 @@ func (s *Server) handleDownload(c *gin.Context) {
 			return
 		}
 		if err := s.writeArchive(c, c.Writer, format, gr.Entries); err != nil {
-			s.log.Warn("archive stream", "request_id", c.GetString(ctxRequestID), "error", err)
+			s.log.WarnContext(c.Request.Context(), "archive stream", "request_id", c.GetString(ctxRequestID), "error", err)
 			c.Abort()
 		}
 		return

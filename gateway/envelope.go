@@ -108,7 +108,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	}
 	code, env := s.errorEnvelope(c, err)
 	if code >= 500 {
-		s.log.Error("request failed", "request_id", env.RequestID, "route", c.FullPath(), "status", code, "error", err)
+		s.log.ErrorContext(c.Request.Context(), "request failed", "request_id", env.RequestID, "route", c.FullPath(), "status", code, "error", err)
 	}
 	if code == http.StatusServiceUnavailable {
 		c.Header("Retry-After", "1")

@@ -92,12 +92,12 @@ func (s *Server) idempotent(c *gin.Context) {
 	var fp []byte
 	if keep {
 		if fp, err = fingerprint(); err != nil {
-			s.log.Warn("drain body for idempotency", "error", err)
+			s.log.WarnContext(c.Request.Context(), "drain body for idempotency", "error", err)
 			keep = false
 		}
 	}
 	if err := k.Settle(ctx, keep, fp, status, w.buf.Bytes()); err != nil {
-		s.log.Error("settle idempotency key", "error", err)
+		s.log.ErrorContext(c.Request.Context(), "settle idempotency key", "error", err)
 	}
 }
 

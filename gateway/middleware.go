@@ -46,7 +46,7 @@ func (s *Server) accessLog(c *gin.Context) {
 	if n, ok := c.Get(ctxSentBytes); ok {
 		size += n.(int64)
 	}
-	s.log.Info("http", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
+	s.log.InfoContext(c.Request.Context(), "http", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
 		"bytes", size, "duration_ms", time.Since(start).Milliseconds(), "request_id", c.GetString(ctxRequestID))
 }
 
@@ -57,7 +57,7 @@ func (s *Server) recovery(c *gin.Context) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("panic", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.log.ErrorContext(c.Request.Context(), "panic", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !c.Writer.Written() {
 				_, env := s.errorEnvelope(c, &sesame.Error{Kind: sesame.Internal})
 				c.AbortWithStatusJSON(http.StatusInternalServerError, env)

@@ -141,7 +141,7 @@ func (s *Server) render(c *gin.Context, status int, page string, data interface{
 	b.Langs = s.langChoices(c, b)
 	var buf bytes.Buffer
 	if err := s.pages[page].ExecuteTemplate(&buf, "base", data); err != nil {
-		s.log.Error("render page", "page", page, "error", err)
+		s.log.ErrorContext(c.Request.Context(), "render page", "page", page, "error", err)
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
@@ -269,7 +269,7 @@ func (s *Server) portalFail(c *gin.Context, p *portal, err error, heading string
 		msg = s.say(c, e)
 	}
 	if st.HTTP >= 500 && kind != sesame.NoSpace {
-		s.log.Error("portal", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", err)
+		s.log.ErrorContext(c.Request.Context(), "portal", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", err)
 	}
 	if wait := sesame.RetryAfter(err); wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())))
@@ -359,7 +359,7 @@ func (s *Server) handlePortalLeave(c *gin.Context) {
 			return
 		}
 		if err := s.cfg.Portal.Service.Leave(c.Request.Context(), p.Visit); err != nil {
-			s.log.Error("end session", "error", err)
+			s.log.ErrorContext(c.Request.Context(), "end session", "error", err)
 		}
 	}
 	s.setCookie(c, s.cookieName("s", p.Link.ID), "", -1)

@@ -140,7 +140,7 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 	}
 	blob, err := ps.OpenBlob(ctx, o)
 	if err != nil {
-		s.log.Error("open blob", "object_id", o.ID, "error", err)
+		s.log.ErrorContext(c.Request.Context(), "open blob", "object_id", o.ID, "error", err)
 		s.notice(c, p, http.StatusNotFound, "Not found", s.t(c, "This file's contents are missing."))
 		return
 	}
@@ -271,7 +271,7 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 	c.Status(http.StatusOK)
 	if c.Request.Method != http.MethodHead {
 		if err := s.writeArchive(c, c.Writer, "zip", entries); err != nil && c.Request.Context().Err() == nil {
-			s.log.Warn("zip stream", "error", err)
+			s.log.WarnContext(c.Request.Context(), "zip stream", "error", err)
 		}
 	}
 	ps.FinishDownload(c.Request.Context(), p.Visit, claim, int64(max(c.Writer.Size(), 0)), c.Writer.Status(), c.Request.Method)

@@ -78,7 +78,7 @@ func (s *Server) signin(c *gin.Context, p *portal, status int, n signinNote) {
 func (s *Server) codeState(c *gin.Context, p *portal, m *method, now time.Time) {
 	cs, err := s.cfg.Portal.Service.CodeStatus(c.Request.Context(), p.Visit, m.Index)
 	if err != nil {
-		s.log.Warn("code state", "error", err)
+		s.log.WarnContext(c.Request.Context(), "code state", "error", err)
 		return
 	}
 	if wait := cs.NextSend.Sub(now); wait > 0 {

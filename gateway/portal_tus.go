@@ -156,7 +156,7 @@ func (c *tusCall) tusErr(err error) error {
 		msg = e.Message
 	}
 	if st.HTTP >= 500 && kind != sesame.NoSpace && c.done.Err() == nil {
-		c.s.log.Error("portal tus", "request_id", sesame.RequestIDFrom(c.done), "error", err)
+		c.s.log.ErrorContext(c.done, "portal tus", "error", err)
 	}
 	body, _ := json.Marshal(map[string]string{"message": msg}) // a string map always marshals
 	return tusd.Error{ErrorCode: "ERR_SESAME", Message: msg, HTTPResponse: tusd.HTTPResponse{StatusCode: st.HTTP,

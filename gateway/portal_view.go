@@ -172,7 +172,7 @@ func (s *Server) viewText(c *gin.Context, p *portal, o *sesame.Object, pg *viewP
 	ps := s.cfg.Portal.Service
 	blob, err := ps.OpenBlob(ctx, o)
 	if err != nil {
-		s.log.Error("open blob", "object_id", o.ID, "error", err)
+		s.log.ErrorContext(c.Request.Context(), "open blob", "object_id", o.ID, "error", err)
 		s.notice(c, p, http.StatusNotFound, "Not found", s.t(c, "This file's contents are missing."))
 		return false
 	}

@@ -101,7 +101,7 @@ func (s *Server) handleHealth(c *gin.Context) {
 // one that can still delete files, so it says low_space instead.
 func (s *Server) handleReady(c *gin.Context) {
 	if err := s.cfg.Ready(c.Request.Context()); err != nil {
-		s.log.Warn("not ready", "error", err)
+		s.log.WarnContext(c.Request.Context(), "not ready", "error", err)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
 		return
 	}

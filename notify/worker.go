@@ -164,7 +164,7 @@ func (w *Worker) finish(ctx context.Context, n *sesame.Notification, providerID 
 		ev.Action, ev.Outcome = "notify.sent", "success"
 		ev.Detail["provider_id"] = providerID
 		err = w.cfg.Outbox.MarkSent(actx, n.ID, providerID, w.cfg.Now())
-		w.log.Info("notification sent", "notification_id", n.ID, "channel", n.Message.Channel, "to", mask, "provider_id", providerID)
+		w.log.Debug("notification sent", "notification_id", n.ID, "channel", n.Message.Channel, "to", mask, "provider_id", providerID)
 	case permanent || n.Attempts >= MaxAttempts:
 		ev.Action, ev.Outcome = "notify.failed", "failure"
 		ev.Detail["error"] = category

@@ -231,14 +231,14 @@ func (st *Store) removeBlob(ctx context.Context, key string) {
 	if err != nil {
 		// Whether an export needs the bytes is unknown: keep them. The
 		// sweep removes a blob that no row names.
-		st.log.Warn("remove blob", "blob_key", key, "error", err)
+		st.log.WarnContext(ctx, "remove blob", "blob_key", key, "error", err)
 		return
 	}
 	if deferred {
 		return
 	}
 	if err := st.blobs.remove(ctx, key); err != nil {
-		st.log.Warn("remove blob", "blob_key", key, "error", err)
+		st.log.WarnContext(ctx, "remove blob", "blob_key", key, "error", err)
 	}
 }
 

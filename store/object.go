@@ -310,7 +310,7 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 	defer func() {
 		if !committed {
 			if derr := st.Discard(ctx, u); derr != nil {
-				st.log.Warn("discard upload", "error", derr)
+				st.log.WarnContext(ctx, "discard upload", "error", derr)
 			}
 		}
 	}()

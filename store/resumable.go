@@ -179,7 +179,7 @@ func (st *Store) removeParts(ctx context.Context, keys []string) {
 	ctx = context.WithoutCancel(ctx)
 	for _, k := range keys {
 		if err := st.blobs.remove(ctx, k); err != nil {
-			st.log.Warn("remove upload part", "blob_key", k, "error", err)
+			st.log.WarnContext(ctx, "remove upload part", "blob_key", k, "error", err)
 		}
 	}
 }
@@ -207,7 +207,7 @@ func (st *Store) StagePart(ctx context.Context, r io.Reader, max int64) (sesame.
 	key := st.blobs.keyFor(ref)
 	if err := st.blobs.commit(ctx, ref, key); err != nil {
 		if derr := st.blobs.discard(context.WithoutCancel(ctx), ref); derr != nil {
-			st.log.Warn("discard upload part", "error", derr)
+			st.log.WarnContext(ctx, "discard upload part", "error", derr)
 		}
 		return sesame.ResumablePart{}, err
 	}

@@ -87,7 +87,7 @@ func (st *Store) Authenticate(ctx context.Context, secret string) (*sesame.Token
 	// last_used_at is written at most once a minute, to keep reads read-only.
 	if t.LastUsed.IsZero() || now.Sub(t.LastUsed) > time.Minute {
 		if _, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`), sesame.FormatTime(now), t.ID); err != nil {
-			st.log.Warn("token last used", "token_id", t.ID, "error", err)
+			st.log.WarnContext(ctx, "token last used", "token_id", t.ID, "error", err)
 		}
 		t.LastUsed = now
 	}

@@ -105,10 +105,11 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated already
 	opts := &slog.HandlerOptions{Level: level}
+	// Lines logged with a request's context carry its request_id.
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(sesame.WithRequestIDs(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(sesame.WithRequestIDs(slog.NewTextHandler(w, opts)))
 }
 
 // run is the whole program, minus the process: tests call it directly.

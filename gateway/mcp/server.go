@@ -203,7 +203,7 @@ func (t *tools) record(ctx context.Context, n *sesame.AuditNote, err error, link
 		objects = []string{objectID}
 	}
 	if aerr := n.Record(ctx, t.cfg.Audit, t.cfg.Now(), outcome, links, objects); aerr != nil {
-		t.log.Error("audit", "action", n.Action, "error", aerr)
+		t.log.ErrorContext(ctx, "audit", "action", n.Action, "error", aerr)
 	}
 }
 
@@ -238,7 +238,7 @@ func idempotent[Out any](ctx context.Context, t *tools, tool, key string, in any
 		body, _ = json.Marshal(out) // outputs are plain data
 	}
 	if serr := k.Settle(ctx, err == nil, sum[:], http.StatusOK, body); serr != nil {
-		t.log.Error("settle idempotency key", "error", serr)
+		t.log.ErrorContext(ctx, "settle idempotency key", "error", serr)
 	}
 	return out, err
 }
