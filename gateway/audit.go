@@ -84,34 +84,30 @@ func (s *Server) handleAuditList(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	conds, err := parseFilter(req.Filter, sesame.AuditFields, nil)
+	f, err := req.filter()
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	order := req.Order
-	if order == nil {
-		desc := "desc"
-		order = &desc
-	}
-	desc, _, size, after, err := paging(order, nil, req.Size, req.Last, []string{"created_at"}, decodeCursor)
+	page, err := s.cfg.Audit.FindAudit(c.Request.Context(), f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	page, err := s.cfg.Audit.FindAudit(c.Request.Context(), sesame.AuditFilter{Conds: conds, Desc: desc, Size: size, After: after})
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	events := make([]auditView, len(page.Events))
-	for i, e := range page.Events {
-		events[i] = auditView{ID: strconv.FormatInt(e.ID, 10), Time: sesame.FormatTime(e.Time), Actor: e.Actor, ActorType: e.ActorType,
-			Action: e.Action, LinkID: e.LinkID, ObjectID: e.ObjectID, IP: e.IP, Outcome: e.Outcome, RequestID: e.RequestID, Detail: e.Detail}
-	}
+	events := AuditViews(page.Events)
 	res := gin.H{"count": page.Count, "events": events}
 	if page.Next != nil {
 		res["last"] = encodeCursor(page.Next)
 	}
 	c.JSON(http.StatusOK, s.stamp(c, "Success", fmt.Sprintf("Listed %d of %d audit events", len(events), page.Count), res))
+}
+
+// AuditViews are audit events as the API shows them.
+func AuditViews(events []*sesame.AuditEvent) []auditView {
+	out := make([]auditView, len(events))
+	for i, e := range events {
+		out[i] = auditView{ID: strconv.FormatInt(e.ID, 10), Time: sesame.FormatTime(e.Time), Actor: e.Actor, ActorType: e.ActorType,
+			Action: e.Action, LinkID: e.LinkID, ObjectID: e.ObjectID, IP: e.IP, Outcome: e.Outcome, RequestID: e.RequestID, Detail: e.Detail}
+	}
+	return out
 }

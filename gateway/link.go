@@ -274,24 +274,12 @@ func (s *Server) handleLinkList(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	if err := (common{BucketID: req.BucketID}).check(); err != nil {
-		s.fail(c, err)
-		return
-	}
-	conds, err := parseFilter(req.Filter, sesame.LinkFields, sesame.LinkFieldAliases)
+	f, err := req.filter()
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	desc, by, size, after, err := paging(req.Order, req.OrderBy, req.Size, req.Last, append(slices.Clone(sesame.LinkOrderFields), objectOnlyOrders...), decodeCursor)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if slices.Contains(objectOnlyOrders, by) {
-		by = "created_at"
-	}
-	page, err := s.cfg.Links.Find(c.Request.Context(), sesame.LinkFilter{BucketID: deref(req.BucketID), Conds: conds, OrderBy: by, Desc: desc, Size: size, After: after})
+	page, err := s.cfg.Links.Find(c.Request.Context(), f)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -424,4 +412,15 @@ func (s *Server) handleLinkUpdate(c *gin.Context) {
 		return
 	}
 	s.ok(c, "Share link updated", gin.H{"share_link_object": s.viewLink(l)})
+}
+
+// LinkViews are links as the API shows them, without their URLs: only a
+// link's creation reveals its token.
+func LinkViews(links []*sesame.Link, now time.Time) []linkView {
+	s := &Server{now: func() time.Time { return now }}
+	out := s.viewLinks(links)
+	for i := range out {
+		out[i].Link = ""
+	}
+	return out
 }

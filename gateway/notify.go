@@ -120,28 +120,29 @@ func (s *Server) handleNotificationList(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	conds, err := parseFilter(req.Filter, sesame.NotificationFields, nil)
+	f, err := req.filter()
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	order := req.Order
-	if order == nil {
-		d := "desc"
-		order = &d
-	}
-	desc, _, size, after, err := paging(order, nil, req.Size, req.Last, []string{"created_at"}, decodeCursor)
+	page, err := s.cfg.Outbox.FindNotifications(c.Request.Context(), f)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	page, err := s.cfg.Outbox.FindNotifications(c.Request.Context(), sesame.NotificationFilter{Conds: conds, Desc: desc, Size: size, After: after})
-	if err != nil {
-		s.fail(c, err)
-		return
+	out := NotificationViews(page.Notifications)
+	res := gin.H{"count": page.Count, "notifications": out}
+	if page.Next != nil {
+		res["last"] = encodeCursor(page.Next)
 	}
-	out := make([]notificationView, len(page.Notifications))
-	for i, n := range page.Notifications {
+	c.JSON(http.StatusOK, s.stamp(c, "Success", fmt.Sprintf("Listed %d of %d notifications", len(out), page.Count), res))
+}
+
+// NotificationViews are outbox messages as the API shows them, with the
+// recipients masked.
+func NotificationViews(ns []*sesame.Notification) []notificationView {
+	out := make([]notificationView, len(ns))
+	for i, n := range ns {
 		v := notificationView{ID: n.ID, Channel: string(n.Message.Channel), Kind: n.Message.Kind, Status: n.Status, Attempts: n.Attempts,
 			LastError: sesame.FailureCategoryOf(n.LastError), ProviderID: n.ProviderID, LinkID: n.Message.LinkID, CreatedAt: sesame.FormatTime(n.Created)}
 		if n.Message.Channel == sesame.ChannelSMS {
@@ -157,9 +158,5 @@ func (s *Server) handleNotificationList(c *gin.Context) {
 		}
 		out[i] = v
 	}
-	res := gin.H{"count": page.Count, "notifications": out}
-	if page.Next != nil {
-		res["last"] = encodeCursor(page.Next)
-	}
-	c.JSON(http.StatusOK, s.stamp(c, "Success", fmt.Sprintf("Listed %d of %d notifications", len(out), page.Count), res))
+	return out
 }

@@ -30,7 +30,10 @@ Usage:
   sesame token create --name NAME --scopes SCOPE[,SCOPE...] [--expires 90d] [--data DIR]
   sesame token list [--data DIR]
   sesame token revoke ID [--data DIR]
-  sesame link revoke ID [--data DIR]   (the link stops working on every replica at once)
+  sesame links list [--filter JSON] [--order-by F] [--order asc|desc] [--size N] [--last C] [--json]
+  sesame links revoke ID... [--json]  (the links stop working on every replica at once)
+  sesame audit tail [--filter JSON] [--size N] [--follow] [--json]
+  sesame outbox list [--filter JSON] [--size N] [--last C] [--json]   (pending and failed deliveries)
   sesame mcp [--data DIR]          (MCP over stdio; the token comes from SESAME_TOKEN)
   sesame migrate [--data DIR]
   sesame check [--data DIR]        (lists files whose contents are missing)
@@ -133,6 +136,12 @@ func dispatch(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return runToken(ctx, args, environ, stdout, stderr)
 	case "link":
 		return runLink(ctx, args, environ, stdout, stderr)
+	case "links":
+		return runLinks(ctx, args, environ, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args, environ, stdout, stderr)
+	case "outbox":
+		return runOutbox(ctx, args, environ, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, args, environ, os.Stdin, stdout, stderr)
 	case "migrate":
