@@ -134,7 +134,7 @@ func (s *Server) putMultipart(c *gin.Context) {
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
 		s.fail(c, &sesame.Error{Kind: sesame.Invalid, Message: "The multipart body could not be read.", Err: errors.Join(errInvalidPayload, err),
-			Fields: []sesame.FieldError{{Code: "InvalidPayloadReceived", Detail: "the multipart body could not be read", Source: "/"}}})
+			Fields: []sesame.FieldError{{Code: "BadFormat", Detail: "the multipart body could not be read", Source: "/"}}})
 		return
 	}
 	pp := &putParts{ctx: ctx, objects: objects, mr: mr}
@@ -210,10 +210,29 @@ func (pp *putParts) readRequest(part *multipart.Part) error {
 	if err := decodeJSON(body, pp.req); err != nil {
 		return err
 	}
-	if tm := deref(pp.req.TransferMethod); tm != "" && tm != sesame.TransferMultipart {
-		return sesame.FieldErr("NotEnumMember", "/transfer_method", "a multipart body goes with transfer_method multipart, not %q", tm)
+	return checkMultipartMethod(pp.req)
+}
+
+// checkMultipartMethod accepts the transfer methods the document allows in
+// a multipart put that sesame serves. The bytes are in the body already, so
+// put-url (what the SDKs' put() sends for it) and post-url store them at
+// once, with no upload URL; post-url still needs what the document requires
+// with it.
+func checkMultipartMethod(req *putRequest) error {
+	switch tm := deref(req.TransferMethod); tm {
+	case "", sesame.TransferMultipart, sesame.TransferPutURL:
+		return nil
+	case sesame.TransferPostURL:
+		d, err := req.declared()
+		if err != nil {
+			return err
+		}
+		return sesame.CheckPostURL(d)
+	case sesame.TransferSourceURL:
+		return sesame.FieldErr("NotEnumMember", "/transfer_method", "transfer_method source-url is not supported by this server; send the file in the body")
+	default:
+		return sesame.FieldErr("NotEnumMember", "/transfer_method", "a multipart body goes with transfer_method multipart, put-url or post-url, not %q", tm)
 	}
-	return nil
 }
 
 // stage streams the payload part into staging; a request already read is
@@ -266,7 +285,7 @@ func multipartErr(err error) error {
 		return &sesame.Error{Kind: sesame.TooLarge, Message: fmt.Sprintf("The upload is larger than the limit of %d bytes.", mbe.Limit), Err: err}
 	}
 	return &sesame.Error{Kind: sesame.Invalid, Message: "The multipart body is malformed or was cut off.", Err: errors.Join(errInvalidPayload, err),
-		Fields: []sesame.FieldError{{Code: "InvalidPayloadReceived", Detail: "the multipart body is malformed or was cut off", Source: "/"}}}
+		Fields: []sesame.FieldError{{Code: "BadFormat", Detail: "the multipart body is malformed or was cut off", Source: "/"}}}
 }
 
 // acceptedResult is the body of a 202 reply for an announced upload.
