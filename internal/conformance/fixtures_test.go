@@ -266,4 +266,3 @@ func (r *runner) wrongTypes(t *testing.T, op operation) {
 		t.Errorf("wrong types: errors point at\n %v\nwant every field sent (at most %d)\n %v", got, sesame.MaxFieldErrors, want)
 	}
 }
-
