@@ -283,7 +283,7 @@ func (s *Server) handleLinkList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	desc, by, size, after, err := paging(req.Order, req.OrderBy, req.Size, req.Last, append(slices.Clone(sesame.LinkOrderFields), objectOnlyOrders...), decodeCursor)
+	desc, by, size, after, err := paging(req.Order, req.OrderBy, req.Size, req.Last, linkOrders(), decodeCursor)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -99,11 +99,22 @@ func (s *Server) auth(scope sesame.Scope) gin.HandlerFunc {
 }
 
 // bind reads the request's JSON into req and, when req can check itself,
-// checks it; on any problem it answers the error and returns false.
+// checks it (precheck gathers every problem of the fields' form, so that
+// the reply lists them all); on any problem it answers the error and
+// returns false.
 func (s *Server) bind(c *gin.Context, req any) bool {
 	err := s.readJSON(c, req)
-	if ch, ok := req.(interface{ check() error }); ok && err == nil {
-		err = ch.check()
+	switch ch := req.(type) {
+	case interface{ precheck(*sesame.Problems) }:
+		if err == nil {
+			var errs sesame.Problems
+			ch.precheck(&errs)
+			err = errs.Err()
+		}
+	case interface{ check() error }:
+		if err == nil {
+			err = ch.check()
+		}
 	}
 	if err != nil {
 		s.fail(c, err)

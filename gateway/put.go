@@ -44,8 +44,9 @@ var hashLens = map[string]int{"crc32c": 8, "md5": 32, "sha1": 40, "sha256": 64, 
 // declared reads what the request says about the payload.
 func (r *putRequest) declared() (sesame.Declared, error) {
 	d := sesame.Declared{Size: r.Size, MimeType: deref(r.MimeType), Format: deref(r.Format)}
+	var errs sesame.Problems
 	if r.Size != nil && *r.Size < 0 {
-		return d, sesame.FieldErr("NotWithinRange", "/size", "size must not be negative")
+		errs.Addf("NotWithinRange", "/size", "size must not be negative")
 	}
 	for _, h := range []struct {
 		field string
@@ -57,17 +58,20 @@ func (r *putRequest) declared() (sesame.Declared, error) {
 			continue
 		}
 		if len(v) != hashLens[h.field] || strings.Trim(v, "0123456789abcdef") != "" {
-			return d, sesame.FieldErr("DoesNotMatchPattern", "/"+h.field, "%s must be %d hex digits", h.field, hashLens[h.field])
+			errs.Addf("DoesNotMatchPattern", "/"+h.field, "%s must be %d hex digits", h.field, hashLens[h.field])
+			continue
 		}
 		*h.dst = v
 	}
-	return d, nil
+	return d, errs.Err()
 }
 
 // spec validates a put request and turns it into a FileCreate. fallbackName
 // is the multipart file name, used when the request names no file.
 func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
-	if err := r.check(); err != nil {
+	var errs sesame.Problems
+	r.precheck(&errs)
+	if err := errs.Err(); err != nil {
 		return sesame.FileCreate{}, err
 	}
 	if r.Password != nil {

@@ -20,8 +20,6 @@ type field struct {
 	from string
 }
 
-func (f field) required() bool { return f.from == "" }
-
 // fields lists the leaves of s in pointer order.
 func fields(s *openapi3.Schema) []field {
 	var out []field
@@ -167,8 +165,8 @@ func label(op, ptr string, v any) string {
 // matches reports whether a refusal key of the deviation table names the
 // labelled value.
 func matches(key, lbl string) bool {
-	kop, kfield, _ := strings.Cut(key, " ")
-	lop, lfield, _ := strings.Cut(lbl, " ")
+	kop, kfield := splitLabel(key)
+	lop, lfield := splitLabel(lbl)
 	if kop != "*" && kop != lop {
 		return false
 	}
@@ -177,4 +175,14 @@ func matches(key, lbl string) bool {
 	}
 	lptr, _, _ := strings.Cut(lfield, "=")
 	return kfield == lptr
+}
+
+// splitLabel splits "op /ptr=value" after the operation, whose name may
+// hold a space ("put (json)").
+func splitLabel(s string) (op, field string) {
+	i := strings.Index(s, " /")
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], s[i+1:]
 }
