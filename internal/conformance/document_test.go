@@ -214,6 +214,15 @@ func (d jsonDoc) acceptedReplies() {
 	d.envelopeWith("sesame-accepted-envelope", []string{"Accepted"})
 	d.replaceRef("pangea-response", "sesame-accepted-envelope", func(code string) bool { return code == "202" })
 	accepted := obj(d.op("/request/{requestId}", "get")["responses"])["202"]
+	for _, c := range obj(obj(accepted)["content"]) {
+		for _, m := range obj(obj(c)["schema"])["allOf"].([]any) {
+			if p, ok := obj(m)["properties"].(map[string]any); ok {
+				rp := props(obj(p["result"]))
+				rp["put_url"], rp["post_url"] = ref("Location"), ref("Location")
+				rp["post_form_data"] = map[string]any{"type": "object", "additionalProperties": str()}
+			}
+		}
+	}
 	for _, p := range []string{"/v1/put", "/v1beta/put"} {
 		obj(d.op(p, "post")["responses"])["202"] = accepted
 	}
