@@ -47,7 +47,7 @@ func TestLinkService_CreateGrantsNoMoreThanCreatorHolds(t *testing.T) {
 					}
 					return
 				}
-				wantFieldErr(t, err, sesame.Forbidden, "/links/0/link_type", "Forbidden")
+				wantFieldErr(t, err, sesame.Forbidden, "/links/0/link_type", "BadState")
 				if n := e.count(t); n != before {
 					t.Errorf("got %d links, want %d: a refused create stored a link", n, before)
 				}
@@ -65,7 +65,7 @@ func TestLinkService_CreateGrantsNoMoreThanCreatorHolds(t *testing.T) {
 		ed := e.item()
 		ed.Type, ed.Targets = sesame.LinkEditor, []string{e.folder.ID}
 		_, err := e.svc.Create(as(sesame.ScopeLinksWrite, sesame.ScopeObjectsRead), []sesame.LinkCreate{e.item(), ed})
-		wantFieldErr(t, err, sesame.Forbidden, "/links/1/link_type", "Forbidden")
+		wantFieldErr(t, err, sesame.Forbidden, "/links/1/link_type", "BadState")
 		if n := e.count(t); n != before {
 			t.Errorf("got %d links, want %d: creates are all or nothing", n, before)
 		}

@@ -395,7 +395,7 @@ func require(ctx context.Context, src, why string, scopes ...Scope) error {
 		return nil
 	}
 	msg := fmt.Sprintf("%s, and it lacks %s.", why, strings.Join(missing, " and "))
-	return &Error{Kind: Forbidden, Message: msg, Fields: []FieldError{{Code: "Forbidden", Detail: msg, Source: src}}}
+	return &Error{Kind: Forbidden, Message: msg, Fields: []FieldError{{Code: "BadState", Detail: msg, Source: src}}}
 }
 
 func article(t LinkType) string {

@@ -15,19 +15,7 @@ func (s *ObjectService) Announce(ctx context.Context, in FileCreate, method, req
 		return nil, "", err
 	}
 	if method == TransferPostURL {
-		// The reference makes these required for post-url: the bytes
-		// arrive later, without the client's credentials.
-		d := in.Declared
-		var errs Problems
-		for _, f := range []struct {
-			name string
-			set  bool
-		}{{"size", d.Size != nil}, {"sha256", d.SHA256 != ""}, {"crc32c", d.CRC32C != ""}} {
-			if !f.set {
-				errs.Addf("FieldRequired", "/"+f.name, "%s is required with transfer_method post-url", f.name)
-			}
-		}
-		if err := errs.Err(); err != nil {
+		if err := CheckPostURL(in.Declared); err != nil {
 			return nil, "", err
 		}
 	}
@@ -50,6 +38,23 @@ func (s *ObjectService) Announce(ctx context.Context, in FileCreate, method, req
 		return nil, "", err
 	}
 	return p, secret, nil
+}
+
+// CheckPostURL reports what transfer_method post-url requires and d lacks:
+// the reference makes size, sha256 and crc32c required with it, whether
+// the bytes arrive later without the client's credentials or beside the
+// request in a multipart body.
+func CheckPostURL(d Declared) error {
+	var errs Problems
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"size", d.Size != nil}, {"sha256", d.SHA256 != ""}, {"crc32c", d.CRC32C != ""}} {
+		if !f.set {
+			errs.Addf("FieldRequired", "/"+f.name, "%s is required with transfer_method post-url", f.name)
+		}
+	}
+	return errs.Err()
 }
 
 var transferVerbs = map[string]string{TransferPostURL: "POST", TransferPutURL: "PUT"}

@@ -239,7 +239,7 @@ func badEndpointCases(t *testing.T, f badFixtures, ver string) []badCase {
 		badCase{"PasswordAlgorithmAlone", mp(with("password_algorithm", "AES-GCM-256")), wBadAt("/password_algorithm")},
 		badCase{"FileTTL", mp(with("file_ttl", "7d")), wBadAt("/file_ttl")},
 		badCase{"MultipartSourceURL", mp(with("transfer_method", "source-url")), wBadAt("/transfer_method")},
-		badCase{"MultipartPostURL", mp(with("transfer_method", "post-url")), wBadAt("/transfer_method")},
+		badCase{"MultipartPostURLWithoutHashes", mp(with("transfer_method", "post-url")), wBad("FieldRequired", "/crc32c")},
 		badCase{"MultipartTransferMethodUnknown", mp(with("transfer_method", "carrier-pigeon")), wBad("NotEnumMember", "/transfer_method")},
 		// Names and places.
 		badCase{"NoName", mp(bj{}), wBad("FieldRequired", "/name")},

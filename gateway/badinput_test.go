@@ -219,6 +219,8 @@ func badCheckEnvelope(t *testing.T, r *reply) {
 			var s string
 			if err := json.Unmarshal(it[k], &s); err != nil || s == "" {
 				t.Errorf("errors/%d/%s is %s, want a non-empty string", i, k, it[k])
+			} else if k == "code" {
+				wantDocumentCode(t, s)
 			}
 		}
 		raw, ok := it["source"]

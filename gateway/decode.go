@@ -31,11 +31,11 @@ func decodeJSON(body []byte, v any) error {
 	}
 	if !utf8.Valid(body) {
 		return &sesame.Error{Kind: sesame.Invalid, Message: "The request body is not valid UTF-8.", Err: errInvalidPayload,
-			Fields: []sesame.FieldError{{Code: "InvalidPayloadReceived", Detail: "the request body is not valid UTF-8", Source: "/"}}}
+			Fields: []sesame.FieldError{{Code: "BadFormat", Detail: "the request body is not valid UTF-8", Source: "/"}}}
 	}
 	if !json.Valid(body) {
 		return &sesame.Error{Kind: sesame.Invalid, Message: "The request body is not valid JSON.", Err: errInvalidPayload,
-			Fields: []sesame.FieldError{{Code: "InvalidPayloadReceived", Detail: "the request body is not valid JSON", Source: "/"}}}
+			Fields: []sesame.FieldError{{Code: "BadFormat", Detail: "the request body is not valid JSON", Source: "/"}}}
 	}
 	if body[0] != '{' {
 		return sesame.FieldErr("InvalidObject", "/", "the request body must be a JSON object")

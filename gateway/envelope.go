@@ -31,23 +31,26 @@ type errorResult struct {
 }
 
 // statusOf maps each Kind to its HTTP status, Pangea status string, default
-// error code and summary.
+// error code and summary. Status strings are the ones the SDKs map to their
+// error classes (a 403 is Unauthorized, which they report as "not authorized
+// to access the service"); codes are members of the OpenAPI document's enum,
+// so a kind with no validation meaning of its own gets BadState.
 var statusOf = map[sesame.Kind]struct {
 	HTTP    int
 	Status  string
 	Code    string
 	Summary string
 }{
-	sesame.Internal:        {http.StatusInternalServerError, "InternalError", "InternalError", "Something went wrong on the server."},
+	sesame.Internal:        {http.StatusInternalServerError, "InternalError", "BadState", "Something went wrong on the server."},
 	sesame.Invalid:         {http.StatusBadRequest, "ValidationError", "BadFormat", "The request is not valid."},
 	sesame.NotFound:        {http.StatusNotFound, "NotFound", "DoesNotExist", "Not found."},
 	sesame.Conflict:        {http.StatusConflict, "ValidationError", "BadState", "The request conflicts with the current state."},
-	sesame.Unauthenticated: {http.StatusUnauthorized, "Unauthorized", "Unauthorized", "Not authorized: send a valid API token as 'Authorization: Bearer sst_...'."},
-	sesame.Forbidden:       {http.StatusForbidden, "Forbidden", "Forbidden", "This token is not allowed to do that."},
-	sesame.TooManyAttempts: {http.StatusTooManyRequests, "TooManyRequests", "TooManyRequests", "Too many requests; slow down."},
-	sesame.Unavailable:     {http.StatusServiceUnavailable, "ServiceNotAvailable", "ServiceNotAvailable", "The service is temporarily unavailable."},
+	sesame.Unauthenticated: {http.StatusUnauthorized, "Unauthorized", "DoesNotExist", "Not authorized: send a valid API token as 'Authorization: Bearer sst_...'."},
+	sesame.Forbidden:       {http.StatusForbidden, "Unauthorized", "BadState", "This token is not allowed to do that."},
+	sesame.TooManyAttempts: {http.StatusTooManyRequests, "TooManyRequests", "BadState", "Too many requests; slow down."},
+	sesame.Unavailable:     {http.StatusServiceUnavailable, "ServiceNotAvailable", "BadState", "The service is temporarily unavailable."},
 	sesame.TooLarge:        {http.StatusRequestEntityTooLarge, "ValidationError", "IsTooBig", "The request is too large."},
-	sesame.NoSpace:         {http.StatusInsufficientStorage, "InsufficientStorage", "InsufficientStorage", "The server has no space left for this upload."},
+	sesame.NoSpace:         {http.StatusInsufficientStorage, "ServiceNotAvailable", "IsTooBig", "The server has no space left for this upload."},
 	sesame.Unprocessable:   {http.StatusUnprocessableEntity, "ValidationError", "BadState", "The request contradicts an earlier one."},
 }
 

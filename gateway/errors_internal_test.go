@@ -68,20 +68,22 @@ func TestErrorEnvelope_StatusOfEveryKind(t *testing.T) {
 	t.Parallel()
 	s := newInternalServer(t, io.Discard)
 	cases := []struct {
-		kind   sesame.Kind
-		code   int
-		status string
+		kind    sesame.Kind
+		code    int
+		status  string
+		errCode string
 	}{
-		{sesame.Internal, 500, "InternalError"},
-		{sesame.Invalid, 400, "ValidationError"},
-		{sesame.NotFound, 404, "NotFound"},
-		{sesame.Conflict, 409, "ValidationError"},
-		{sesame.Unauthenticated, 401, "Unauthorized"},
-		{sesame.Forbidden, 403, "Forbidden"},
-		{sesame.TooManyAttempts, 429, "TooManyRequests"},
-		{sesame.Unavailable, 503, "ServiceNotAvailable"},
-		{sesame.TooLarge, 413, "ValidationError"},
-		{sesame.NoSpace, 507, "InsufficientStorage"},
+		{sesame.Internal, 500, "InternalError", "BadState"},
+		{sesame.Invalid, 400, "ValidationError", "BadFormat"},
+		{sesame.NotFound, 404, "NotFound", "DoesNotExist"},
+		{sesame.Conflict, 409, "ValidationError", "BadState"},
+		{sesame.Unauthenticated, 401, "Unauthorized", "DoesNotExist"},
+		{sesame.Forbidden, 403, "Unauthorized", "BadState"},
+		{sesame.TooManyAttempts, 429, "TooManyRequests", "BadState"},
+		{sesame.Unavailable, 503, "ServiceNotAvailable", "BadState"},
+		{sesame.TooLarge, 413, "ValidationError", "IsTooBig"},
+		{sesame.NoSpace, 507, "ServiceNotAvailable", "IsTooBig"},
+		{sesame.Unprocessable, 422, "ValidationError", "BadState"},
 	}
 	for _, tt := range cases {
 		for name, err := range map[string]error{
@@ -103,8 +105,8 @@ func TestErrorEnvelope_StatusOfEveryKind(t *testing.T) {
 					t.Fatalf("summary %q", env.Summary)
 				}
 				res := env.Result.(errorResult)
-				if len(res.Errors) == 0 || res.Errors[0].Code == "" || res.Errors[0].Detail == "" {
-					t.Fatalf("errors %+v", res.Errors)
+				if len(res.Errors) != 1 || res.Errors[0].Code != tt.errCode || res.Errors[0].Detail == "" {
+					t.Fatalf("errors %+v, want one with code %s", res.Errors, tt.errCode)
 				}
 			})
 		}

@@ -51,7 +51,7 @@ func TestLinkGrant(t *testing.T) {
 					mustOK(t, r)
 					return
 				}
-				wantError(t, r, http.StatusForbidden, "Forbidden", "Forbidden", "/links/0/link_type")
+				wantError(t, r, http.StatusForbidden, "Unauthorized", "BadState", "/links/0/link_type")
 				if n := count(); n != before {
 					t.Errorf("got %d links, want %d", n, before)
 				}
@@ -63,7 +63,7 @@ func TestLinkGrant(t *testing.T) {
 		for _, tok := range []string{linksOnly, reader} {
 			r := e.postAs(tok, "/v1/share/link/update", map[string]any{"id": ed.ID,
 				"authenticators": []any{map[string]any{"auth_type": "password", "auth_context": "mallory's own passphrase"}}})
-			wantError(t, r, http.StatusForbidden, "Forbidden", "Forbidden", "")
+			wantError(t, r, http.StatusForbidden, "Unauthorized", "BadState", "")
 		}
 		var got struct {
 			Link linkObj `json:"share_link_object"`

@@ -28,7 +28,7 @@ func (req linkListRequest) filter() (sesame.LinkFilter, error) {
 	if err != nil {
 		return sesame.LinkFilter{}, err
 	}
-	desc, by, size, after, err := paging(req.Order, req.OrderBy, req.Size, req.Last, append(slices.Clone(sesame.LinkOrderFields), objectOnlyOrders...), decodeCursor)
+	desc, by, size, after, err := paging(req.Order, req.OrderBy, req.Size, req.Last, linkOrders(), decodeCursor)
 	if err != nil {
 		return sesame.LinkFilter{}, err
 	}

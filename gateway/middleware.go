@@ -78,7 +78,9 @@ func (s *Server) auth(scope sesame.Scope) gin.HandlerFunc {
 			secret, ok = strings.CutPrefix(h, "bearer ")
 		}
 		if !ok || secret == "" {
-			s.fail(c, &sesame.Error{Kind: sesame.Unauthenticated, Message: "Not authorized: send an API token as 'Authorization: Bearer sst_...'."})
+			msg := "Not authorized: send an API token as 'Authorization: Bearer sst_...'."
+			s.fail(c, &sesame.Error{Kind: sesame.Unauthenticated, Message: msg,
+				Fields: []sesame.FieldError{{Code: "FieldRequired", Detail: "the Authorization header must carry a bearer token", Source: ""}}})
 			return
 		}
 		t, err := s.cfg.Tokens.Authenticate(c.Request.Context(), strings.TrimSpace(secret))
@@ -88,7 +90,7 @@ func (s *Server) auth(scope sesame.Scope) gin.HandlerFunc {
 		}
 		if scope != "" && !t.Has(scope) {
 			s.fail(c, &sesame.Error{Kind: sesame.Forbidden, Message: fmt.Sprintf("This token lacks the %s scope.", scope),
-				Fields: []sesame.FieldError{{Code: "Forbidden", Detail: fmt.Sprintf("the token needs the %s scope", scope), Source: ""}}})
+				Fields: []sesame.FieldError{{Code: "BadState", Detail: fmt.Sprintf("the token needs the %s scope", scope), Source: ""}}})
 			return
 		}
 		c.Request = c.Request.WithContext(sesame.WithToken(c.Request.Context(), t))
@@ -97,11 +99,22 @@ func (s *Server) auth(scope sesame.Scope) gin.HandlerFunc {
 }
 
 // bind reads the request's JSON into req and, when req can check itself,
-// checks it; on any problem it answers the error and returns false.
+// checks it (precheck gathers every problem of the fields' form, so that
+// the reply lists them all); on any problem it answers the error and
+// returns false.
 func (s *Server) bind(c *gin.Context, req any) bool {
 	err := s.readJSON(c, req)
-	if ch, ok := req.(interface{ check() error }); ok && err == nil {
-		err = ch.check()
+	switch ch := req.(type) {
+	case interface{ precheck(*sesame.Problems) }:
+		if err == nil {
+			var errs sesame.Problems
+			ch.precheck(&errs)
+			err = errs.Err()
+		}
+	case interface{ check() error }:
+		if err == nil {
+			err = ch.check()
+		}
 	}
 	if err != nil {
 		s.fail(c, err)

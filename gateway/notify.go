@@ -34,8 +34,11 @@ func (r *linkSendRequest) toDomain() (sesame.LinkSendRequest, error) {
 	if r.Links == nil {
 		errs.Addf("FieldRequired", "/links", "links is required: name each link and its recipient")
 	}
-	if r.SenderEmail == nil {
+	switch {
+	case r.SenderEmail == nil:
 		errs.Addf("FieldRequired", "/sender_email", "sender_email is required")
+	case !sesame.ValidEmail(*r.SenderEmail):
+		errs.Addf("BadFormatEmail", "/sender_email", "sender_email must be one email address such as alice@example.com")
 	}
 	for i, it := range r.Links {
 		if errs.Full() {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -69,16 +70,22 @@ type common struct {
 }
 
 func (c common) check() error {
+	var errs sesame.Problems
+	c.checkInto(&errs)
+	return errs.Err()
+}
+
+// checkInto adds every problem of the common fields to errs.
+func (c common) checkInto(errs *sesame.Problems) {
 	if c.RootFolder != nil && strings.Trim(*c.RootFolder, "/") != "" {
-		return sesame.FieldErr("UnexpectedProperty", "/root_folder", "root_folder scoping is not supported by this server")
+		errs.Add(sesame.FieldErr("UnexpectedProperty", "/root_folder", "root_folder scoping is not supported by this server"))
 	}
 	if c.RootID != nil && *c.RootID != "" {
-		return sesame.FieldErr("UnexpectedProperty", "/root_id", "root_id scoping is not supported by this server")
+		errs.Add(sesame.FieldErr("UnexpectedProperty", "/root_id", "root_id scoping is not supported by this server"))
 	}
 	if c.BucketID != nil && *c.BucketID != "" && !sesame.ValidID(sesame.PrefixBucket, *c.BucketID) {
-		return sesame.FieldErr("DoesNotMatchPattern", "/bucket_id", "bucket_id must look like pro_ followed by 32 characters")
+		errs.Add(sesame.FieldErr("DoesNotMatchPattern", "/bucket_id", "bucket_id must look like pro_ followed by 32 characters"))
 	}
-	return nil
 }
 
 func (c common) bucket() string { return deref(c.BucketID) }
@@ -208,36 +215,36 @@ type listRequest struct {
 }
 
 // paging validates order, order_by, size and last, shared by every list.
+// It reports every problem it finds.
 func paging(order, orderBy *string, size *int, last *string, orderFields []string, decode func(string) (*sesame.Cursor, error)) (desc bool, by string, n int, after *sesame.Cursor, err error) {
+	var errs sesame.Problems
 	switch deref(order) {
 	case "", "asc":
 	case "desc":
 		desc = true
 	default:
-		return false, "", 0, nil, sesame.FieldErr("NotEnumMember", "/order", "order must be asc or desc, not %q", deref(order))
+		errs.Addf("NotEnumMember", "/order", "order must be asc or desc, not %q", deref(order))
 	}
 	by = deref(orderBy)
 	if by == "" {
 		by = "created_at"
 	}
-	known := false
-	for _, f := range orderFields {
-		known = known || f == by
-	}
-	if !known {
-		return false, "", 0, nil, sesame.FieldErr("NotEnumMember", "/order_by", "order_by must be one of %s, not %q", strings.Join(orderFields, ", "), by)
+	if !slices.Contains(orderFields, by) {
+		errs.Addf("NotEnumMember", "/order_by", "order_by must be one of %s, not %q", strings.Join(orderFields, ", "), by)
 	}
 	n = 50
 	if size != nil {
 		if *size < 1 || *size > 1000 {
-			return false, "", 0, nil, sesame.FieldErr("NotWithinRange", "/size", "size must be between 1 and 1000, not %d", *size)
+			errs.Addf("NotWithinRange", "/size", "size must be between 1 and 1000, not %d", *size)
 		}
 		n = *size
 	}
 	if last != nil && *last != "" {
-		if after, err = decode(*last); err != nil {
-			return false, "", 0, nil, err
-		}
+		after, err = decode(*last)
+		errs.Add(err)
+	}
+	if err := errs.Err(); err != nil {
+		return false, "", 0, nil, err
 	}
 	return desc, by, n, after, nil
 }

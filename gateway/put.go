@@ -44,8 +44,9 @@ var hashLens = map[string]int{"crc32c": 8, "md5": 32, "sha1": 40, "sha256": 64, 
 // declared reads what the request says about the payload.
 func (r *putRequest) declared() (sesame.Declared, error) {
 	d := sesame.Declared{Size: r.Size, MimeType: deref(r.MimeType), Format: deref(r.Format)}
+	var errs sesame.Problems
 	if r.Size != nil && *r.Size < 0 {
-		return d, sesame.FieldErr("NotWithinRange", "/size", "size must not be negative")
+		errs.Addf("NotWithinRange", "/size", "size must not be negative")
 	}
 	for _, h := range []struct {
 		field string
@@ -57,17 +58,20 @@ func (r *putRequest) declared() (sesame.Declared, error) {
 			continue
 		}
 		if len(v) != hashLens[h.field] || strings.Trim(v, "0123456789abcdef") != "" {
-			return d, sesame.FieldErr("DoesNotMatchPattern", "/"+h.field, "%s must be %d hex digits", h.field, hashLens[h.field])
+			errs.Addf("DoesNotMatchPattern", "/"+h.field, "%s must be %d hex digits", h.field, hashLens[h.field])
+			continue
 		}
 		*h.dst = v
 	}
-	return d, nil
+	return d, errs.Err()
 }
 
 // spec validates a put request and turns it into a FileCreate. fallbackName
 // is the multipart file name, used when the request names no file.
 func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
-	if err := r.check(); err != nil {
+	var errs sesame.Problems
+	r.precheck(&errs)
+	if err := errs.Err(); err != nil {
 		return sesame.FileCreate{}, err
 	}
 	if r.Password != nil {
@@ -134,7 +138,7 @@ func (s *Server) putMultipart(c *gin.Context) {
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
 		s.fail(c, &sesame.Error{Kind: sesame.Invalid, Message: "The multipart body could not be read.", Err: errors.Join(errInvalidPayload, err),
-			Fields: []sesame.FieldError{{Code: "InvalidPayloadReceived", Detail: "the multipart body could not be read", Source: "/"}}})
+			Fields: []sesame.FieldError{{Code: "BadFormat", Detail: "the multipart body could not be read", Source: "/"}}})
 		return
 	}
 	pp := &putParts{ctx: ctx, objects: objects, mr: mr}
@@ -210,10 +214,29 @@ func (pp *putParts) readRequest(part *multipart.Part) error {
 	if err := decodeJSON(body, pp.req); err != nil {
 		return err
 	}
-	if tm := deref(pp.req.TransferMethod); tm != "" && tm != sesame.TransferMultipart {
-		return sesame.FieldErr("NotEnumMember", "/transfer_method", "a multipart body goes with transfer_method multipart, not %q", tm)
+	return checkMultipartMethod(pp.req)
+}
+
+// checkMultipartMethod accepts the transfer methods the document allows in
+// a multipart put that sesame serves. The bytes are in the body already, so
+// put-url (what the SDKs' put() sends for it) and post-url store them at
+// once, with no upload URL; post-url still needs what the document requires
+// with it.
+func checkMultipartMethod(req *putRequest) error {
+	switch tm := deref(req.TransferMethod); tm {
+	case "", sesame.TransferMultipart, sesame.TransferPutURL:
+		return nil
+	case sesame.TransferPostURL:
+		d, err := req.declared()
+		if err != nil {
+			return err
+		}
+		return sesame.CheckPostURL(d)
+	case sesame.TransferSourceURL:
+		return sesame.FieldErr("NotEnumMember", "/transfer_method", "transfer_method source-url is not supported by this server; send the file in the body")
+	default:
+		return sesame.FieldErr("NotEnumMember", "/transfer_method", "a multipart body goes with transfer_method multipart, put-url or post-url, not %q", tm)
 	}
-	return nil
 }
 
 // stage streams the payload part into staging; a request already read is
@@ -266,7 +289,7 @@ func multipartErr(err error) error {
 		return &sesame.Error{Kind: sesame.TooLarge, Message: fmt.Sprintf("The upload is larger than the limit of %d bytes.", mbe.Limit), Err: err}
 	}
 	return &sesame.Error{Kind: sesame.Invalid, Message: "The multipart body is malformed or was cut off.", Err: errors.Join(errInvalidPayload, err),
-		Fields: []sesame.FieldError{{Code: "InvalidPayloadReceived", Detail: "the multipart body is malformed or was cut off", Source: "/"}}}
+		Fields: []sesame.FieldError{{Code: "BadFormat", Detail: "the multipart body is malformed or was cut off", Source: "/"}}}
 }
 
 // acceptedResult is the body of a 202 reply for an announced upload.

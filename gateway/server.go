@@ -168,8 +168,8 @@ func (s *Server) denyCrossOrigin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("x-request-id", id)
 	w.WriteHeader(http.StatusForbidden)
-	_ = json.NewEncoder(w).Encode(envelope{RequestID: id, RequestTime: now, ResponseTime: now, Status: "Forbidden", Summary: msg,
-		Result: errorResult{Errors: []errorItem{{Code: "Forbidden", Detail: msg, Source: ""}}}}) // the client may have gone
+	_ = json.NewEncoder(w).Encode(envelope{RequestID: id, RequestTime: now, ResponseTime: now, Status: statusOf[sesame.Forbidden].Status, Summary: msg,
+		Result: errorResult{Errors: []errorItem{{Code: statusOf[sesame.Forbidden].Code, Detail: msg, Source: ""}}}}) // the client may have gone
 }
 
 // ServeHTTP implements http.Handler.

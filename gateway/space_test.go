@@ -35,7 +35,7 @@ func newLowDiskEnv(t *testing.T, d *lowDisk) *testEnv {
 }
 
 // TestReserve_APIUploads fills the disk to the reserve: every API upload is
-// refused with 507 InsufficientStorage and leaves nothing behind, while a
+// refused with 507 ServiceNotAvailable and leaves nothing behind, while a
 // delete, a link and a folder still work; once space is freed uploads work.
 func TestReserve_APIUploads(t *testing.T) {
 	d := &lowDisk{}
@@ -53,8 +53,8 @@ func TestReserve_APIUploads(t *testing.T) {
 	}
 	wantFull := func(what string, r *reply) {
 		t.Helper()
-		if r.Code != http.StatusInsufficientStorage || r.Status != "InsufficientStorage" {
-			t.Errorf("%s below the reserve: got %d %s, want 507 InsufficientStorage: %s", what, r.Code, r.Status, r.Raw)
+		if r.Code != http.StatusInsufficientStorage || r.Status != "ServiceNotAvailable" {
+			t.Errorf("%s below the reserve: got %d %s, want 507 ServiceNotAvailable: %s", what, r.Code, r.Status, r.Raw)
 		}
 		noStaged(what)
 	}

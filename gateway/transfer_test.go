@@ -124,3 +124,32 @@ func TestPutURLWrongMethod(t *testing.T) {
 		t.Fatalf("POST to a put-url: %d %s", up.Code, up.Raw)
 	}
 }
+
+// TestMultipartPutWithURLMethods sends put-url and post-url in a multipart
+// body, as the SDKs' put() does: the bytes are there, so the file is stored
+// at once. post-url still needs what the document requires with it.
+func TestMultipartPutWithURLMethods(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	data := randomBytes(t, 5_000)
+	crc := fmt.Sprintf("%08x", crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
+	for _, ver := range []string{"/v1", "/v1beta"} {
+		t.Run(ver+"/PutURL", func(t *testing.T) {
+			o := e.objectOf(e.put(ver+"/put", map[string]any{"transfer_method": "put-url", "folder": "/mp" + ver, "name": "put.bin"}, data))
+			if o.Size != int64(len(data)) || o.SHA256 != hexSHA256(data) {
+				t.Fatalf("got %+v", o)
+			}
+		})
+		t.Run(ver+"/PostURL", func(t *testing.T) {
+			o := e.objectOf(e.put(ver+"/put", map[string]any{"transfer_method": "post-url", "folder": "/mp" + ver, "name": "post.bin",
+				"size": len(data), "sha256": hexSHA256(data), "crc32c": crc}, data))
+			if o.Size != int64(len(data)) || o.CRC32C != crc {
+				t.Fatalf("got %+v", o)
+			}
+		})
+		t.Run(ver+"/PostURLWithoutHashes", func(t *testing.T) {
+			r := e.put(ver+"/put", map[string]any{"transfer_method": "post-url", "folder": "/mp" + ver, "name": "bare.bin"}, data)
+			wantError(t, r, http.StatusBadRequest, "ValidationError", "FieldRequired", "/sha256")
+		})
+	}
+}

@@ -248,7 +248,7 @@ func TestFault_KillDuringUploads(t *testing.T) {
 }
 
 // TestFault_DiskFull fills the disk that holds the blobs and the staging
-// directory: the upload that does not fit gets a 507 InsufficientStorage
+// directory: the upload that does not fit gets a 507 ServiceNotAvailable
 // envelope, the earlier files and the database are intact, and once a file
 // is deleted uploads work again.
 //
@@ -324,8 +324,8 @@ func TestFault_DiskFull(t *testing.T) {
 		t.Fatalf("20 uploads of %d bytes all fit on an 8 MiB filesystem", size)
 	}
 	t.Logf("upload %d of %d bytes failed with %d %s: %s", i+1, size, full.Code, full.Env.Status, full.Env.Summary)
-	if full.Code != http.StatusInsufficientStorage || full.Env.Status != "InsufficientStorage" || !strings.Contains(strings.ToLower(full.Env.Summary), "space") {
-		t.Errorf("the upload that did not fit: got %d %s %q, want 507 InsufficientStorage saying there is no space; body %s",
+	if full.Code != http.StatusInsufficientStorage || full.Env.Status != "ServiceNotAvailable" || !strings.Contains(strings.ToLower(full.Env.Summary), "space") {
+		t.Errorf("the upload that did not fit: got %d %s %q, want 507 ServiceNotAvailable saying there is no space; body %s",
 			full.Code, full.Env.Status, full.Env.Summary, full.Body)
 	}
 	if len(stored) < 5 {

@@ -246,8 +246,8 @@ func TestFault_DiskReserve(t *testing.T) {
 			if r.Code == http.StatusOK {
 				continue
 			}
-			if r.Code != http.StatusInsufficientStorage || r.Env.Status != "InsufficientStorage" {
-				t.Fatalf("put %d of %d bytes: got %d %s %s, want 200 or 507 InsufficientStorage", i, size, r.Code, r.Env.Status, r.Body)
+			if r.Code != http.StatusInsufficientStorage || r.Env.Status != "ServiceNotAvailable" {
+				t.Fatalf("put %d of %d bytes: got %d %s %s, want 200 or 507 ServiceNotAvailable", i, size, r.Code, r.Env.Status, r.Body)
 			}
 			i++
 			break

@@ -572,6 +572,18 @@ T("put() TransferMethod.MULTIPART, zero-byte file", ["base"], async () => {
   checkFile(o, { name: "empty.txt", folder: BASE_PATH, parentId: S.base.id, content: EMPTY, metadata: null, tags: null });
 });
 
+// put() with PUT_URL sends the file in a multipart body, as with MULTIPART;
+// the document's multipart schema allows it, and the file is stored at once.
+T("put() TransferMethod.PUT_URL (a multipart body) stores the file at once", ["base"], async () => {
+  const data = Buffer.from("stored through put() with put-url, in one request\n");
+  const resp = await share.put({ name: "put-url.txt", parent_id: S.base.id, transfer_method: TransferMethod.PUT_URL }, { file: data, name: "put-url.txt" });
+  assert.equal(resp.gotResponse.status, 200);
+  const o = resp.result.object;
+  track(o, S.base.id, data);
+  checkEnvelope(resp);
+  checkFile(o, { name: "put-url.txt", folder: BASE_PATH, parentId: S.base.id, content: data, metadata: null, tags: null });
+});
+
 T("put() into a sub folder by parent_id", ["sub"], async () => {
   const resp = await share.put({ name: "nested.txt", parent_id: S.sub.id, transfer_method: TransferMethod.MULTIPART }, { file: NESTED, name: "nested.txt" });
   const o = resp.result.object;
