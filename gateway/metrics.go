@@ -34,6 +34,7 @@ type Metrics struct {
 	downloads  *prometheus.CounterVec
 	uploads    *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
+	blobErrors *prometheus.CounterVec
 }
 
 // NewMetrics makes the registry with the Go runtime and process
@@ -60,6 +61,10 @@ func NewMetrics() *Metrics {
 	m.downloads = counter("sesame_downloads_total", "Recipient downloads (files, archives, views), by outcome.", "outcome")
 	m.uploads = counter("sesame_uploads_total", "Recipient uploads, by outcome.", "outcome")
 	m.deliveries = counter("sesame_deliveries_total", "Notification delivery attempts, by channel and outcome.", "channel", "outcome")
+	m.blobErrors = counter("sesame_blob_errors_total", "Blob store calls that failed, by operation.", "op")
+	for _, op := range []string{"create", "finish", "open", "remove"} {
+		m.blobErrors.WithLabelValues(op) // a zero, not a missing series
+	}
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -103,6 +108,9 @@ func (m *Metrics) ObserveAudit(e *sesame.AuditEvent) {
 		m.deliveries.WithLabelValues(boundedLabel(e.Detail["channel"]), strings.TrimPrefix(e.Action, "notify.")).Inc()
 	}
 }
+
+// BlobError counts a failed blob store call.
+func (m *Metrics) BlobError(op string) { m.blobErrors.WithLabelValues(boundedLabel(op)).Inc() }
 
 // boundedLabel keeps a label value to the short words the code writes;
 // anything else (never expected) is counted as "other".

@@ -2,10 +2,12 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +26,7 @@ func metricsEnv(t *testing.T) (*portalEnv, *gateway.Metrics) {
 	m := gateway.NewMetrics()
 	e := newPortalEnv(t, portalCheapPasswords, func(c *gateway.Config) { c.Metrics = m })
 	e.st.ObserveAudit(m.ObserveAudit)
+	e.st.ObserveBlobErrors(m.BlobError)
 	m.WatchQueues(e.st, time.Now)
 	m.WatchDBs(e.st.DBs())
 	return e, m
@@ -114,13 +117,19 @@ func TestMetrics_CountersFollowRequests(t *testing.T) {
 		resp.Body.Close()
 	}
 	f := e.upload("/m", "m.txt", []byte("twelve bytes"))
-	l := e.createLinks(map[string]any{"targets": []string{f.ID}, "authenticators": []any{pw(goodPassword)}})[0]
+	g := e.upload("/m", "gone.txt", []byte("its bytes are lost"))
+	l := e.createLinks(map[string]any{"targets": []string{f.ID, g.ID}, "authenticators": []any{pw(goodPassword)}})[0]
 	v := e.visitor()
 	v.password(l, 0, "wrong password")
 	v.signIn(l, goodPassword)
 	v.Get(e.base(l) + "/f/" + f.ID)
+	removeBlob(t, e, g.ID)
+	if p := v.Get(e.base(l) + "/f/" + g.ID); p.Code != http.StatusNotFound {
+		t.Fatalf("a file whose bytes are gone: %s", p)
+	}
 
 	after, text := scrape(t, e.srv.URL, metricsToken)
+	notFoundPage := float64(len(v.Get(e.base(l) + "/f/" + g.ID).Body)) // the page the lost file got, once more
 	for _, c := range []struct {
 		name   string
 		labels map[string]string
@@ -131,8 +140,9 @@ func TestMetrics_CountersFollowRequests(t *testing.T) {
 		{"sesame_signins_total", map[string]string{"outcome": "failure:401", "auth_type": "password"}, 1},
 		{"sesame_signins_total", map[string]string{"outcome": "success", "auth_type": "password"}, 1},
 		{"sesame_downloads_total", map[string]string{"outcome": "success"}, 1},
-		{"sesame_http_response_bytes_total", map[string]string{"route": "/s/:token/f/:id"}, 12},
+		{"sesame_http_response_bytes_total", map[string]string{"route": "/s/:token/f/:id"}, 12 + notFoundPage},
 		{"sesame_http_request_bytes_total", map[string]string{"route": "/v1/put"}, 1},
+		{"sesame_blob_errors_total", map[string]string{"op": "open"}, 1},
 	} {
 		got := value(after, c.name, c.labels) - value(before, c.name, c.labels)
 		if c.name == "sesame_http_request_bytes_total" {
@@ -193,5 +203,25 @@ func TestMetrics_PromtoolAcceptsAScrapeOfEveryRoute(t *testing.T) {
 	cmd.Stdin = bytes.NewReader(text)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// removeBlob deletes the stored bytes of an object from the data
+// directory, as a failing disk would lose them.
+func removeBlob(t *testing.T, e *portalEnv, id string) {
+	t.Helper()
+	o, err := e.st.ObjectByID(context.Background(), "", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed := false
+	_ = filepath.WalkDir(filepath.Join(e.rig.Dir, "blobs"), func(p string, d os.DirEntry, err error) error { // a miss fails below
+		if err == nil && !d.IsDir() && filepath.Base(p) == o.BlobKey {
+			removed = os.Remove(p) == nil
+		}
+		return nil
+	})
+	if !removed {
+		t.Fatalf("no blob file %s", o.BlobKey)
 	}
 }

@@ -37,6 +37,7 @@ func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64)
 	}
 	w, err := st.blobs.create(ctx)
 	if err != nil {
+		st.blobError("create")
 		return nil, err
 	}
 	hashes := []hash.Hash{md5.New(), sha1.New(), sha256.New(), sha512.New(), crc32.New(castagnoli)}
@@ -47,6 +48,7 @@ func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64)
 	}
 	ref, err := w.finish()
 	if err != nil {
+		st.blobError("finish")
 		return nil, err
 	}
 	return &sesame.Upload{
@@ -238,6 +240,7 @@ func (st *Store) removeBlob(ctx context.Context, key string) {
 		return
 	}
 	if err := st.blobs.remove(ctx, key); err != nil {
+		st.blobError("remove")
 		st.log.WarnContext(ctx, "remove blob", "blob_key", key, "error", err)
 	}
 }
@@ -247,5 +250,9 @@ func (st *Store) OpenBlob(ctx context.Context, key string) (sesame.Blob, error) 
 	if !validBlobKey(key) {
 		return nil, missingBlob(nil)
 	}
-	return st.blobs.open(ctx, key)
+	b, err := st.blobs.open(ctx, key)
+	if err != nil {
+		st.blobError("open")
+	}
+	return b, err
 }

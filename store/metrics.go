@@ -48,3 +48,15 @@ func (st *Store) DBs() map[string]*sql.DB {
 func (st *Store) ObserveAudit(f func(*sesame.AuditEvent)) {
 	st.auditObserver.Store(&f)
 }
+
+// ObserveBlobErrors has f called with the operation ("create", "finish",
+// "open", "remove") of every blob store call that fails.
+func (st *Store) ObserveBlobErrors(f func(op string)) {
+	st.blobObserver.Store(&f)
+}
+
+func (st *Store) blobError(op string) {
+	if f := st.blobObserver.Load(); f != nil {
+		(*f)(op)
+	}
+}

@@ -98,6 +98,8 @@ type Store struct {
 	w *sqlx.DB
 	// auditObserver, when set, sees every audit event written.
 	auditObserver atomic.Pointer[func(*sesame.AuditEvent)]
+	// blobObserver, when set, is told of every failed blob store call.
+	blobObserver atomic.Pointer[func(op string)]
 	dialect       *dialect
 	dir           string
 	keys          *Keys

@@ -17,6 +17,7 @@ import (
 func watch(st *store.Store) *gateway.Metrics {
 	m := gateway.NewMetrics()
 	st.ObserveAudit(m.ObserveAudit)
+	st.ObserveBlobErrors(m.BlobError)
 	m.WatchDBs(st.DBs())
 	m.WatchQueues(st, time.Now)
 	return m
