@@ -100,16 +100,16 @@ type Store struct {
 	auditObserver atomic.Pointer[func(*sesame.AuditEvent)]
 	// blobObserver, when set, is told of every failed blob store call.
 	blobObserver atomic.Pointer[func(op string)]
-	dialect       *dialect
-	dir           string
-	keys          *Keys
-	log           *slog.Logger
-	now           func() time.Time
-	bucket        string // the default bucket id
-	blobs         blobBackend
-	blobDir       string
-	lock          *os.File // the data directory's lock, when Exclusive
-	reserve       int64
+	dialect      *dialect
+	dir          string
+	keys         *Keys
+	log          *slog.Logger
+	now          func() time.Time
+	bucket       string // the default bucket id
+	blobs        blobBackend
+	blobDir      string
+	lock         *os.File // the data directory's lock, when Exclusive
+	reserve      int64
 	// freeSpace reports the bytes free on the data disk.
 	freeSpace func() (int64, error)
 	// decoy is read in place of a link for an unknown token (LinkByToken).
