@@ -207,11 +207,16 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err := firstToken(ctx, st, stdout); err != nil {
 		return err
 	}
-	srv, worker, err := build(cfg, st, log)
+	social, err := oidcProviders(cfg, log)
+	if err != nil {
+		return err
+	}
+	srv, worker, err := build(cfg, st, social, log)
 	if err != nil {
 		return err
 	}
 	stop := background(ctx, worker.Run, func(ctx context.Context) { optimizeHourly(ctx, st, log) },
+		func(ctx context.Context) { discoverOIDC(ctx, social, log) },
 		func(ctx context.Context) { purgeEvery(ctx, st, purgeInterval, time.Duration(cfg.Audit.Retention), log) },
 		func(ctx context.Context) { reportMissingBlobs(ctx, st, log) })
 	defer stop()
@@ -284,7 +289,7 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 
 // build wires the store, the notification transports and worker, the
 // authenticators and the gateway for serve.
-func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *notify.Worker, error) {
+func build(cfg Config, st *store.Store, social []sesame.OIDCProvider, log *slog.Logger) (*gateway.Server, *notify.Worker, error) {
 	sv, err := newServices(cfg, st, log)
 	if err != nil {
 		return nil, nil, err
@@ -303,6 +308,7 @@ func build(cfg Config, st *store.Store, log *slog.Logger) (*gateway.Server, *not
 		Objects: sv.objects, Tokens: st, Ready: st.Ping, LowSpace: st.LowSpace,
 		Links: sv.links, Audit: st, Outbox: st, Version: versionString(),
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, Logger: log,
+			Social: social, SocialStates: st,
 			Limits: sesame.PortalLimits{MaxFileSize: int64(cfg.Storage.MaxUploadSize), MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes),
 				MaxLinkFiles: cfg.Portal.MaxLinkFiles},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: sv.hasher},
