@@ -19,6 +19,8 @@ const SocialStateTTL = 10 * time.Minute
 type OIDCProvider interface {
 	// Name is the provider's name as the sign-in button shows it.
 	Name() string
+	// Issuer is the provider's issuer URL.
+	Issuer() string
 	// AuthOrigin is the origin (scheme://host[:port]) of the provider's
 	// authorization endpoint, or of its issuer until discovery has run;
 	// the sign-in page lets its forms lead there.
@@ -152,6 +154,9 @@ type SocialReturn struct {
 	State, Bound string
 	Code         string
 	Error        string // the provider's error code (access_denied), if any
+	// Issuer is the redirect's iss parameter (RFC 9207), if any: it must
+	// name the provider the sign-in began with.
+	Issuer string
 }
 
 // FinishSocial completes a sign-in at a provider. The state is used once
@@ -207,6 +212,9 @@ func (ps *PortalService) finishSocial(ctx context.Context, v *Visit, st *SocialS
 		detail["error"] = errorCode(r.Error)
 		ps.audit(ctx, v, "signin", "failure:cancelled", "", detail)
 		return ErrSocialCancelled
+	}
+	if r.Issuer != "" && r.Issuer != prov.Issuer() {
+		return ps.refuseSocial(ctx, v, a, ErrSocialFailed, "issuer", detail)
 	}
 	claims, err := prov.Exchange(ctx, r.Code, st.Verifier)
 	switch KindOf(err) {

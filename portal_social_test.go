@@ -70,7 +70,7 @@ func (s *socialEnv) begin(t *testing.T, ps *sesame.PortalService, l *sesame.Link
 
 func finish(ps *sesame.PortalService, bound string, back url.Values) (*sesame.Visit, error) {
 	return ps.FinishSocial(context.Background(), sesame.SocialReturn{State: back.Get("state"), Bound: bound, Code: back.Get("code"),
-		Error: back.Get("error")}, noSession, socialVisitor)
+		Error: back.Get("error"), Issuer: back.Get("iss")}, noSession, socialVisitor)
 }
 
 // signIn runs a whole sign-in at the provider as the account it is told.
@@ -192,6 +192,8 @@ func TestPortalService_SocialSignInRefused(t *testing.T) {
 		{"Expired", edit("exp", time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).Unix()), sesame.ErrSocialFailed, "token"},
 		{"OtherNonce", edit("nonce", "not-the-nonce"), sesame.ErrSocialFailed, "nonce"},
 		{"NoNonce", edit("nonce", nil), sesame.ErrSocialFailed, "nonce"},
+		{"RedirectFromAnotherIssuer", func(p *testrig.IdP) { p.SignInAs(socialEmail, true); p.RedirectIssuer("https://evil.example") },
+			sesame.ErrSocialFailed, "issuer"}, // RFC 9207
 		{"Cancelled", func(p *testrig.IdP) { p.Deny() }, sesame.ErrSocialCancelled, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

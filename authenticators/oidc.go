@@ -120,6 +120,9 @@ func webOrigin(s string) (string, error) {
 // Name implements sesame.OIDCProvider.
 func (o *OIDC) Name() string { return o.cfg.Name }
 
+// Issuer implements sesame.OIDCProvider.
+func (o *OIDC) Issuer() string { return o.cfg.Issuer }
+
 // AuthOrigin implements sesame.OIDCProvider.
 func (o *OIDC) AuthOrigin() string {
 	o.mu.Lock()

@@ -86,7 +86,7 @@ func (s *Server) handleOIDCCallback(c *gin.Context) {
 	}
 	bound, _ := c.Cookie(s.cookieName("oidc", "")) // no cookie: "", which matches no state
 	q := c.Request.URL.Query()
-	ret := sesame.SocialReturn{State: q.Get("state"), Bound: bound, Code: q.Get("code"), Error: q.Get("error")}
+	ret := sesame.SocialReturn{State: q.Get("state"), Bound: bound, Code: q.Get("code"), Error: q.Get("error"), Issuer: q.Get("iss")}
 	cookie := func(linkID string) string {
 		v, _ := c.Cookie(s.cookieName("s", linkID)) // no cookie: ""
 		return v

@@ -51,6 +51,8 @@ type IdP struct {
 	codes    map[string]idpCode
 	redirect string
 	down     bool
+	// iss is the iss parameter of the redirect back (RFC 9207).
+	iss string
 }
 
 type idpCode struct {
@@ -88,7 +90,7 @@ func NewIdP(t testing.TB, redirect string, now func() time.Time) *IdP {
 	}))
 	t.Cleanup(srv.Close)
 	disc.SetIssuer(srv.URL)
-	p.URL = srv.URL
+	p.URL, p.iss = srv.URL, srv.URL
 	return p
 }
 
@@ -133,6 +135,14 @@ func (p *IdP) ForgeWith(key *rsa.PrivateKey) {
 	p.signer = key
 }
 
+// RedirectIssuer sets the iss parameter of the redirects back, which is
+// the provider's issuer until then.
+func (p *IdP) RedirectIssuer(iss string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.iss = iss
+}
+
 // SetDown makes every endpoint answer 503 (down) or work again.
 func (p *IdP) SetDown(down bool) {
 	p.mu.Lock()
@@ -166,7 +176,7 @@ func (p *IdP) authorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad authorization request", http.StatusBadRequest)
 		return
 	}
-	back := url.Values{"state": {q.Get("state")}}
+	back := url.Values{"state": {q.Get("state")}, "iss": {p.iss}}
 	if p.deny || p.account == nil {
 		back.Set("error", "access_denied")
 	} else {
