@@ -99,6 +99,13 @@ go run github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0 -over 24 $product
 # throw-away servers: it runs with the store's S3 run below.
 wait_for "installing ${need_apt[*]:-}" "$apt_pid" "$bg_dir/apt.log"
 apt_pid=""
+# The OpenID Connect provider that the social sign-in browser test starts
+# (gateway/browser_oidc_test.go), pinned by its lockfile.
+if [ ! -d scripts/oidc/node_modules ] || [ scripts/oidc/package-lock.json -nt scripts/oidc/node_modules ]; then
+  echo "== npm ci in scripts/oidc (oidc-provider, for the social sign-in browser test)"
+  (cd scripts/oidc && npm ci --no-audit --no-fund)
+  touch scripts/oidc/node_modules
+fi
 echo "== go test -race"
 go test -race -count=1 -skip '^TestExportImport_IntoPostgresS3$' ./...
 
