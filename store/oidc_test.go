@@ -145,3 +145,56 @@ func TestStore_SocialStateKeepsNoSecretInTheClear(t *testing.T) {
 		}
 	}
 }
+
+// Migration 0011 lets link_authenticators hold social authenticators
+// (SQLite rebuilds the table for that): the authenticators of a database
+// made before it keep every column, failures and locks included.
+func TestStore_MigrationKeepsAuthenticatorsAndAllowsSocial(t *testing.T) {
+	ctx := context.Background()
+	ts := &testStore{clock: newClock(), dir: t.TempDir()}
+	cfg := store.Config{DataDir: ts.dir, DatabaseURL: databaseURL(t, ts.dir), Now: ts.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	old, err := store.OpenAtVersion(ctx, cfg, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Store = old
+	f := ts.putFile(t, "", "a.txt", []byte("a"))
+	before := ts.newLinks(t, ts.linkItem(f.ID))[0]
+	for range sesame.LockAfterFailures {
+		if _, err := old.RecordAuthFailure(ctx, before.Authenticators[0].ID, ts.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := old.RecordAuthFailure(ctx, before.Authenticators[0].ID, ts.clock.Now().Add(sesame.FirstLock)); err != nil {
+		t.Fatal(err)
+	}
+	before = ts.link(t, before.ID)
+	social := []sesame.LinkAuthenticator{{ID: sesame.NewID("lau_"), Type: sesame.AuthSocial, Context: "kate@example.com"}}
+	it := ts.linkItem(f.ID)
+	it.Source = "/links/0"
+	if _, err := old.CreateLinks(ctx, []sesame.LinkCreate{it}, [][]sesame.LinkAuthenticator{social}, ts.clock.Now()); err == nil {
+		t.Fatal("a database before migration 0011 took a social authenticator; the test proves nothing")
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	ts.Store, err = store.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ts.Store.Close() })
+	if diff := cmp.Diff(before.Authenticators, ts.link(t, before.ID).Authenticators); diff != "" {
+		t.Errorf("authenticators across the migration (-before +after):\n%s", diff)
+	}
+	if before.Authenticators[0].LockedUntil.IsZero() || before.Authenticators[0].Failures != 1 {
+		t.Errorf("the authenticator before the migration: %+v, want a lock and 1 failure to carry over", before.Authenticators[0])
+	}
+	got, err := ts.CreateLinks(ctx, []sesame.LinkCreate{it}, [][]sesame.LinkAuthenticator{social}, ts.clock.Now())
+	if err != nil {
+		t.Fatalf("a social authenticator after the migration: %v", err)
+	}
+	if a := ts.link(t, got[0].ID).Authenticators[0]; a.Type != sesame.AuthSocial || a.Context != "kate@example.com" {
+		t.Errorf("stored %+v, want the social authenticator", a)
+	}
+}
