@@ -161,6 +161,34 @@ func TestPortalSocial_Refused(t *testing.T) {
 			t.Errorf("in the browser that began: %s", p)
 		}
 	})
+	t.Run("Throttled", func(t *testing.T) {
+		// Sign-ins begun from one address before its failures add up are
+		// held back when they come back: the backoff applies at the
+		// callback too, and the page says how long to wait.
+		g := newSocialGateway(t)
+		var wrong []*testrig.Visitor
+		var callbacks []string
+		g.idp.SignInAs("mallory@example.com", true)
+		for range sesame.FreeFailures {
+			v := g.env.Visitor()
+			wrong, callbacks = append(wrong, v), append(callbacks, g.start(t, v))
+		}
+		g.idp.SignInAs("kate@example.com", true)
+		kate := g.env.Visitor()
+		last := g.start(t, kate)
+		for i, v := range wrong {
+			if p := v.Get(callbacks[i]); p.Header.Get("Location") != g.base+"?social=email" {
+				t.Fatalf("wrong address %d: %s", i+1, p)
+			}
+		}
+		p := kate.Get(last)
+		if loc := p.Header.Get("Location"); p.Code != http.StatusSeeOther || !strings.HasPrefix(loc, g.base+"?social=wait&retry=") {
+			t.Fatalf("after %d failures: %d to %q, want the sign-in page with a wait", sesame.FreeFailures, p.Code, loc)
+		}
+		if got := kate.Get(p.Header.Get("Location")).TextOf(".flash.error"); got != "Please wait 1 seconds before trying again." {
+			t.Errorf("flash %q", got)
+		}
+	})
 	t.Run("NoCSRF", func(t *testing.T) {
 		g := newSocialGateway(t)
 		v := g.env.Visitor()
