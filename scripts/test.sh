@@ -2,7 +2,8 @@
 # The one test command: installs what the tests need, then runs the format
 # check, vet, staticcheck, the import rule, the size and complexity limits,
 # the Go tests with the race
-# detector (browser and fault tests included), the store's tests once more
+# detector (browser and fault tests included; the social sign-in one runs
+# oidc-provider from scripts/oidc), the store's tests once more
 # on a throw-away PostgreSQL and once more with blobs in a throw-away
 # versitygw bucket, the cluster test (scripts/cluster.sh: two replicas on
 # PostgreSQL and versitygw behind nginx), a short run of every fuzz
