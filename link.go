@@ -25,6 +25,9 @@ const (
 	AuthPassword AuthType = "password"
 	AuthEmailOTP AuthType = "email_otp"
 	AuthSMSOTP   AuthType = "sms_otp"
+	// AuthSocial: an OpenID Connect provider vouches for the email address
+	// in the authenticator's Context (portal_social.go).
+	AuthSocial AuthType = "social"
 )
 
 // Limits on links.

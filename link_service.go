@@ -20,6 +20,9 @@ type LinkPolicy struct {
 	// SMSCountries lists the calling-code prefixes ("+1", "+44") that SMS
 	// codes may go to; empty allows every country.
 	SMSCountries []string
+	// SocialSignIn allows social authenticators: the server has an
+	// OpenID Connect provider to sign recipients in with.
+	SocialSignIn bool
 }
 
 // DefaultLinkPolicy returns the rules used when none are configured.
@@ -279,10 +282,15 @@ func (s *LinkService) checkAuthenticator(p string, a *AuthenticatorInput, hasOTP
 			return FieldErr("NotEnumMember", p+"/auth_context", "SMS codes cannot be sent to %s: its country is not allowed on this server", MaskPhone(phone))
 		}
 		a.Context = phone
-	case "social":
-		return FieldErr("NotEnumMember", p+"/auth_type", "auth_type social is not supported by this server; use password, email_otp or sms_otp")
+	case AuthSocial:
+		if !s.Policy.SocialSignIn {
+			return FieldErr("ProviderDisabled", p+"/auth_type", "auth_type social needs an OpenID Connect provider, and this server has none (oidc.providers)")
+		}
+		if !ValidEmail(a.Context) {
+			return FieldErr("BadFormatEmail", p+"/auth_context", "social needs the email address the provider must vouch for, such as bob@example.com")
+		}
 	default:
-		return FieldErr("NotEnumMember", p+"/auth_type", "auth_type must be password, email_otp or sms_otp, not %q", a.Type)
+		return FieldErr("NotEnumMember", p+"/auth_type", "auth_type must be password, email_otp, sms_otp or social, not %q", a.Type)
 	}
 	return nil
 }

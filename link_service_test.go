@@ -214,7 +214,7 @@ func TestLinkService_CreateValidation(t *testing.T) {
 
 		{"NoAuthenticators", auths(), sesame.Invalid, "/links/0/authenticators", "BelowMinItems"},
 		{"TooManyAuthenticators", auths(emails(sesame.MaxAuthenticators + 1)...), sesame.Invalid, "/links/0/authenticators", "AboveMaxItems"},
-		{"Social", auths(sesame.AuthenticatorInput{Type: "social", Context: "google"}), sesame.Invalid, "/links/0/authenticators/0/auth_type", "NotEnumMember"},
+		{"SocialWithoutProvider", auths(sesame.AuthenticatorInput{Type: "social", Context: "bob@example.com"}), sesame.Invalid, "/links/0/authenticators/0/auth_type", "ProviderDisabled"},
 		{"UnknownAuthType", auths(mail("bob@example.com"), sesame.AuthenticatorInput{Type: "fido2"}), sesame.Invalid, "/links/0/authenticators/1/auth_type", "NotEnumMember"},
 		{"EmptyAuthType", auths(sesame.AuthenticatorInput{Context: "x"}), sesame.Invalid, "/links/0/authenticators/0/auth_type", "NotEnumMember"},
 

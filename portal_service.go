@@ -24,7 +24,12 @@ type PortalService struct {
 	Objects ObjectStore
 	Blobs   BlobStore
 	// Resumables keeps resumable uploads; nil turns them off.
-	Resumables     Resumables
+	Resumables Resumables
+	// Social lists the OpenID Connect providers that social
+	// authenticators sign in with (none: social links cannot open), and
+	// SocialStates keeps their sign-ins in progress.
+	Social         []OIDCProvider
+	SocialStates   SocialStates
 	Audit          AuditLog
 	Authenticators map[AuthType]Authenticator
 	Limits         PortalLimits
@@ -192,10 +197,16 @@ func (ps *PortalService) SignIn(ctx context.Context, v *Visit, i int, answer str
 		// without a code being sent.
 		return ps.failSignIn(ctx, v, a, err, !errors.Is(err, ErrNoCode) && !errors.Is(err, ErrCodeFormat))
 	}
-	sess, secret, err := ps.Access.SignIn(ps.change(ctx, v, "signin", map[string]string{"auth_type": string(a.Type)}),
-		v.Link, a.ID, v.Visitor.IP, v.Visitor.UserAgent, now)
+	return ps.admit(ctx, v, a, map[string]string{"auth_type": string(a.Type)}, now)
+}
+
+// admit signs the visitor in with authenticator a, whose answer was
+// right: it claims one access of the link, clears the address's backoff
+// and gives the visit its session. detail goes into the audit event.
+func (ps *PortalService) admit(ctx context.Context, v *Visit, a *LinkAuthenticator, detail map[string]string, now time.Time) error {
+	sess, secret, err := ps.Access.SignIn(ps.change(ctx, v, "signin", detail), v.Link, a.ID, v.Visitor.IP, v.Visitor.UserAgent, now)
 	if KindOf(err) == NotFound {
-		ps.audit(ctx, v, "signin", "failure:exhausted", "", map[string]string{"auth_type": string(a.Type)})
+		ps.audit(ctx, v, "signin", "failure:exhausted", "", detail)
 		return ErrDeadLink
 	}
 	if err != nil {
@@ -226,8 +237,12 @@ func (ps *PortalService) checkBackoff(ctx context.Context, v *Visit) error {
 // failSignIn counts a wrong answer against the address and, when counts
 // is set, the authenticator, and returns what the visitor is told.
 func (ps *PortalService) failSignIn(ctx context.Context, v *Visit, a *LinkAuthenticator, verr error, counts bool) error {
+	return ps.failSignInWith(ctx, v, a, verr, counts, map[string]string{"auth_type": string(a.Type)})
+}
+
+// failSignInWith is failSignIn with the audit event's detail.
+func (ps *PortalService) failSignInWith(ctx context.Context, v *Visit, a *LinkAuthenticator, verr error, counts bool, detail map[string]string) error {
 	now := ps.now()
-	detail := map[string]string{"auth_type": string(a.Type)}
 	if counts {
 		// A failure that locks the authenticator records the lock with it.
 		lctx := ps.change(ctx, v, "signin.locked", map[string]string{"auth_type": string(a.Type)})

@@ -139,7 +139,7 @@ func moreLinkCases(t *testing.T, f moreFixtures, ver string) []moreCase {
 		a("AuthTypeNumber", it("authenticators", []bj{{"auth_type": 1, "auth_context": "x"}}), wBad("InvalidString", "/links/0/authenticators/0/auth_type")),
 		a("AuthContextNumber", it("authenticators", []bj{{"auth_type": "password", "auth_context": 123456789012345678}}), wBad("InvalidString", "/links/0/authenticators/0/auth_context")),
 		a("AuthTypeUnknown", it("authenticators", []bj{{"auth_type": "retina", "auth_context": "x"}}), wBad("NotEnumMember", "/links/0/authenticators/0/auth_type")),
-		a("AuthTypeSocial", it("authenticators", []bj{{"auth_type": "social", "auth_context": "x"}}), wBad("NotEnumMember", "/links/0/authenticators/0/auth_type")),
+		a("AuthTypeSocialWithoutProvider", it("authenticators", []bj{{"auth_type": "social", "auth_context": "x"}}), wBad("ProviderDisabled", "/links/0/authenticators/0/auth_type")),
 		a("PasswordTooShort", it("authenticators", []bj{morePasswordAuth("short")}), wBad("BelowMinLength", "/links/0/authenticators/0/auth_context")),
 		a("PasswordShortBesideOTP", it("authenticators", []bj{moreEmailAuth("bob@example.com"), morePasswordAuth("1234567")}), wBad("BelowMinLength", "/links/0/authenticators/1/auth_context")),
 		a("PasswordTooLong", it("authenticators", []bj{morePasswordAuth(strings.Repeat("p", 257))}), wBad("AboveMaxLength", "/links/0/authenticators/0/auth_context")),

@@ -41,7 +41,7 @@ type browserStack struct {
 	logs  *testrig.Buffer
 }
 
-func newBrowserStack(t *testing.T) *browserStack {
+func newBrowserStack(t *testing.T, opts ...testrig.Option) *browserStack {
 	t.Helper()
 	logs := &testrig.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -61,7 +61,8 @@ func newBrowserStack(t *testing.T) *browserStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := testrig.NewEnv(t, testrig.WithLogger(log), testrig.WithBrand("Sesame", "#2563eb"), testrig.WithNotifiers(email, sms, 20))
+	env := testrig.NewEnv(t, append([]testrig.Option{testrig.WithLogger(log), testrig.WithBrand("Sesame", "#2563eb"),
+		testrig.WithNotifiers(email, sms, 20)}, opts...)...)
 	b.srv, b.st, b.links = env.Server, env.Store, env.Links
 	return b
 }

@@ -147,6 +147,10 @@ func (s *Server) render(c *gin.Context, status int, page string, data interface{
 	}
 	s.securityHeaders(c.Writer.Header(), b.Nonce)
 	c.Header("Content-Language", b.L.Code())
+	if x, ok := data.(interface{ formOrigins() []string }); ok && len(x.formOrigins()) > 0 { // forms that lead elsewhere
+		h := c.Writer.Header()
+		h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"), "form-action 'self'", "form-action 'self' "+strings.Join(x.formOrigins(), " "), 1))
+	}
 	if x, ok := data.(interface{ moreCSP() string }); ok { // a page that needs more than the rest
 		h := c.Writer.Header()
 		h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; "+x.moreCSP())

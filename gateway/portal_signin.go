@@ -22,6 +22,8 @@ type method struct {
 	// wrong tries the live code has left.
 	Wait            int
 	WaitText, Tries string
+	// Providers are a social method's buttons.
+	Providers []socialButton
 }
 
 type signinPage struct {
@@ -30,6 +32,7 @@ type signinPage struct {
 	Expires                      when
 	Flash, FlashKind             string
 	Methods                      []method
+	origins                      []string // of the providers' sign-in pages
 }
 
 // signinNote is what the sign-in page says about the visitor's last step:
@@ -63,6 +66,8 @@ func (s *Server) signin(c *gin.Context, p *portal, status int, n signinNote) {
 			m.Masked = sesame.MaskEmail(a.Context)
 		case sesame.AuthSMSOTP:
 			m.Masked = sesame.MaskPhone(a.Context)
+		case sesame.AuthSocial:
+			s.socialMethod(pg, &m, a.Context)
 		}
 		m.Primary = !hasPassword && !m.Sent
 		if m.Sent {
@@ -97,6 +102,9 @@ func (s *Server) codeState(c *gin.Context, p *portal, m *method, now time.Time) 
 // codeSentNote reads the note a code request redirects with: the method
 // whose code form opens, and whether the send limits held the code back.
 func (s *Server) codeSentNote(c *gin.Context, p *portal) signinNote {
+	if n, ok := s.socialNote(c); ok {
+		return n
+	}
 	n := noNote
 	i, err := strconv.Atoi(c.Query("sent"))
 	if err != nil || i < 0 || i >= len(p.Link.Authenticators) {

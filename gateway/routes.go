@@ -67,6 +67,8 @@ func (s *Server) routes() {
 	e.POST("/s/:token/password", s.handlePortalPassword)
 	e.POST("/s/:token/code/send", s.handlePortalCodeSend)
 	e.POST("/s/:token/code/verify", s.handlePortalCodeVerify)
+	e.POST("/s/:token/social", s.handlePortalSocial)
+	e.GET("/oidc/callback", s.handleOIDCCallback)
 	e.POST("/s/:token/leave", s.handlePortalLeave)
 	e.GET("/s/:token/d/:id", s.handlePortalFolder)
 	e.GET("/s/:token/f/:id", s.handlePortalFile)

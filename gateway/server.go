@@ -96,6 +96,9 @@ func (cfg *Config) check() error {
 	if ps := cfg.Portal.Service; ps == nil || ps.Access == nil || ps.Objects == nil || ps.Blobs == nil || ps.Audit == nil || len(cfg.Portal.CSRFKey) < 32 {
 		problems = append(problems, errors.New("gateway: the portal needs its service with its stores and a CSRF key of 32 bytes"))
 	} else {
+		if len(ps.Social) > 0 && ps.SocialStates == nil {
+			problems = append(problems, errors.New("gateway: social sign-in needs a store for its sign-ins in progress"))
+		}
 		for _, t := range []sesame.AuthType{sesame.AuthPassword, sesame.AuthEmailOTP, sesame.AuthSMSOTP} {
 			if ps.Authenticators[t] == nil {
 				problems = append(problems, fmt.Errorf("gateway: no authenticator for %s", t))

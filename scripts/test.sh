@@ -2,7 +2,8 @@
 # The one test command: installs what the tests need, then runs the format
 # check, vet, staticcheck, the import rule, the size and complexity limits,
 # the Go tests with the race
-# detector (browser and fault tests included), the store's tests once more
+# detector (browser and fault tests included; the social sign-in one runs
+# oidc-provider from scripts/oidc), the store's tests once more
 # on a throw-away PostgreSQL and once more with blobs in a throw-away
 # versitygw bucket, the cluster test (scripts/cluster.sh: two replicas on
 # PostgreSQL and versitygw behind nginx), a short run of every fuzz
@@ -100,6 +101,13 @@ go run github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0 -over 24 $product
 # throw-away servers: it runs with the store's S3 run below.
 wait_for "installing ${need_apt[*]:-}" "$apt_pid" "$bg_dir/apt.log"
 apt_pid=""
+# The OpenID Connect provider that the social sign-in browser test starts
+# (gateway/browser_oidc_test.go), pinned by its lockfile.
+if [ ! -d scripts/oidc/node_modules ] || [ scripts/oidc/package-lock.json -nt scripts/oidc/node_modules ]; then
+  echo "== npm ci in scripts/oidc (oidc-provider, for the social sign-in browser test)"
+  (cd scripts/oidc && npm ci --no-audit --no-fund)
+  touch scripts/oidc/node_modules
+fi
 echo "== go test -race"
 go test -race -count=1 -skip '^TestExportImport_IntoPostgresS3$' ./...
 

@@ -66,9 +66,10 @@ var exportTables = []string{
 // blobs waiting for them, and link_index, which triggers rebuild from the
 // imported links, targets and tags. Resumable uploads in progress are
 // transient too: their parts are not files, and their sessions end within
-// hours.
+// hours; so are sign-ins at OpenID Connect providers, which end within
+// minutes.
 var notExported = map[string]bool{"schema_migrations": true, "exports": true, "deferred_blobs": true, "link_index": true,
-	"resumable_uploads": true, "resumable_parts": true}
+	"resumable_uploads": true, "resumable_parts": true, "oidc_states": true}
 
 // exportCounters are the identity columns whose counter an export carries,
 // so that an import never hands out an id the source already used.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -120,6 +121,7 @@ type Config struct {
 	Audit struct {
 		Retention Retention `yaml:"retention"`
 	} `yaml:"audit"`
+	OIDC OIDCConfig `yaml:"oidc"`
 
 	// SecretKeyFile names the master key file, which replicas share;
 	// empty is secret.key in DataDir, made on first start.
@@ -213,6 +215,7 @@ func envKeys(c *Config) map[string]func(string) error {
 		}
 	}
 	walk(reflect.ValueOf(c).Elem(), "SESAME")
+	oidcEnvKeys(c, out)
 	return out
 }
 
@@ -241,12 +244,7 @@ func ApplyEnv(c *Config, environ []string) (unknown []string, err error) {
 
 // Validate checks the configuration as a whole and reports every problem.
 func (c *Config) Validate() error {
-	var problems []error
-	problems = append(problems, c.checkServer()...)
-	problems = append(problems, c.checkLinks()...)
-	problems = append(problems, c.checkNotify()...)
-	problems = append(problems, c.checkPortal()...)
-	return errors.Join(problems...)
+	return errors.Join(slices.Concat(c.checkServer(), c.checkLinks(), c.checkNotify(), c.checkPortal(), c.checkOIDC())...)
 }
 
 // checkServer checks the listener, data directory, logging, HTTP, transfer and storage keys.
@@ -465,7 +463,8 @@ var callingCode = regexp.MustCompile(`^\+[1-9][0-9]{0,3}$`)
 // LinkPolicy returns the link rules of the configuration.
 func (c *Config) LinkPolicy() sesame.LinkPolicy {
 	return sesame.LinkPolicy{DefaultExpiry: c.Links.DefaultExpiry, MaxExpiry: c.Links.MaxExpiry,
-		DefaultMaxAccess: c.Links.DefaultMaxAccessCount, MaxAccessCount: c.Links.MaxAccessCount, SMSCountries: c.Links.SMSCountries}
+		DefaultMaxAccess: c.Links.DefaultMaxAccessCount, MaxAccessCount: c.Links.MaxAccessCount, SMSCountries: c.Links.SMSCountries,
+		SocialSignIn: len(c.OIDC.Providers) > 0}
 }
 
 // PublicBase returns public_url, or one derived from the listen address.

@@ -125,6 +125,13 @@ branding:
   logo_url: https://example.com/logo.png
 audit:
   retention: 30d
+oidc:
+  providers:
+    - name: Acme SSO
+      issuer: https://sso.example.com
+      client_id: sesame
+      client_secret: oidc-secret
+      scopes: [openid, email, profile]
 secret_key_file: /etc/sesame/secret.key
 `
 
@@ -169,6 +176,8 @@ func fullConfig() Config {
 	c.Portal.MaxLinkBytes, c.Portal.MaxLinkFiles, c.Portal.MinFreeSpace = 2<<30, 20, 1<<30
 	c.MCP.UploadRoots = []string{"/srv/outgoing"}
 	c.Audit.Retention = Retention(30 * 24 * time.Hour)
+	c.OIDC.Providers = []OIDCProviderConfig{{Name: "Acme SSO", Issuer: "https://sso.example.com", ClientID: "sesame",
+		ClientSecret: "oidc-secret", Scopes: []string{"openid", "email", "profile"}}}
 	c.SecretKeyFile = "/etc/sesame/secret.key"
 	return c
 }
@@ -357,6 +366,12 @@ func TestEnvKeysMatchConfig(t *testing.T) {
 	var c Config
 	var want []string
 	for _, k := range configKeys(t, &c) {
+		if k.env == "SESAME_OIDC_PROVIDERS" { // a list: a key for each field of each position
+			for _, ec := range oidcEnvCases() {
+				want = append(want, ec.env)
+			}
+			continue
+		}
 		want = append(want, k.env)
 	}
 	var got []string
@@ -372,11 +387,7 @@ func TestEnvKeysMatchConfig(t *testing.T) {
 
 // envCases sets every key from the environment; TestApplyEnvEveryKey checks
 // that no key is missing.
-var envCases = []struct {
-	env    string
-	value  string
-	mutate func(*Config)
-}{
+var envCases = append([]envCase{
 	{"SESAME_LISTEN", "0.0.0.0:9000", func(c *Config) { c.Listen = "0.0.0.0:9000" }},
 	{"SESAME_DATA_DIR", "/srv/sesame", func(c *Config) { c.DataDir = "/srv/sesame" }},
 	{"SESAME_PUBLIC_URL", "https://share.example.com", func(c *Config) { c.PublicURL = "https://share.example.com" }},
@@ -439,7 +450,7 @@ var envCases = []struct {
 	{"SESAME_BRANDING_LOGO_URL", "/logo.svg", func(c *Config) { c.Branding.LogoURL = "/logo.svg" }},
 	{"SESAME_AUDIT_RETENTION", "2w", func(c *Config) { c.Audit.Retention = Retention(14 * 24 * time.Hour) }},
 	{"SESAME_SECRET_KEY_FILE", "/run/secrets/sesame.key", func(c *Config) { c.SecretKeyFile = "/run/secrets/sesame.key" }},
-}
+}, oidcEnvCases()...)
 
 func TestApplyEnvEveryKey(t *testing.T) {
 	t.Parallel()
@@ -687,6 +698,9 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 	sort.Strings(names)
 	for _, env := range names {
 		p, ok := paths[env]
+		if !ok && strings.HasPrefix(env, "SESAME_OIDC_PROVIDERS_") {
+			p, ok = "oidc.providers", true // a list: its items' keys are in comments
+		}
 		if !ok {
 			t.Errorf("envKeys has %s, which matches no yaml path in Config", env)
 			continue

@@ -217,8 +217,12 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err := firstToken(ctx, st, stdout); err != nil {
 		return err
 	}
+	social, err := oidcProviders(cfg, log)
+	if err != nil {
+		return err
+	}
 	metrics := watch(st)
-	srv, worker, err := build(cfg, st, metrics, log)
+	srv, worker, err := build(cfg, st, social, metrics, log)
 	if err != nil {
 		return err
 	}
@@ -230,6 +234,7 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		defer stopMetrics()
 	}
 	stop := background(ctx, worker.Run, func(ctx context.Context) { optimizeHourly(ctx, st, log) },
+		func(ctx context.Context) { discoverOIDC(ctx, social, log) },
 		func(ctx context.Context) { purgeEvery(ctx, st, purgeInterval, time.Duration(cfg.Audit.Retention), log) },
 		func(ctx context.Context) { reportMissingBlobs(ctx, st, log) })
 	defer stop()
@@ -302,7 +307,7 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 
 // build wires the store, the notification transports and worker, the
 // authenticators and the gateway for serve.
-func build(cfg Config, st *store.Store, metrics *gateway.Metrics, log *slog.Logger) (*gateway.Server, *notify.Worker, error) {
+func build(cfg Config, st *store.Store, social []sesame.OIDCProvider, metrics *gateway.Metrics, log *slog.Logger) (*gateway.Server, *notify.Worker, error) {
 	sv, err := newServices(cfg, st, log)
 	if err != nil {
 		return nil, nil, err
@@ -321,6 +326,7 @@ func build(cfg Config, st *store.Store, metrics *gateway.Metrics, log *slog.Logg
 		Objects: sv.objects, Tokens: st, Ready: st.Ping, LowSpace: st.LowSpace,
 		Links: sv.links, Audit: st, Outbox: st, Version: versionString(),
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, Logger: log,
+			Social: social, SocialStates: st,
 			Limits: sesame.PortalLimits{MaxFileSize: int64(cfg.Storage.MaxUploadSize), MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes),
 				MaxLinkFiles: cfg.Portal.MaxLinkFiles},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: sv.hasher},

@@ -37,8 +37,8 @@ func (t *tools) addLinkWriteTools(srv *sdk.Server) {
 // auth_context). type and value are the names of earlier versions, still
 // accepted.
 type authIn struct {
-	AuthType    string `json:"auth_type,omitempty" jsonschema:"password, email_otp or sms_otp"`
-	AuthContext string `json:"auth_context,omitempty" jsonschema:"the password, the email address, or the phone number in E.164 form"`
+	AuthType    string `json:"auth_type,omitempty" jsonschema:"password, email_otp, sms_otp or social (sign-in with an OpenID Connect provider, when the server has one)"`
+	AuthContext string `json:"auth_context,omitempty" jsonschema:"the password, the email address (email_otp and social), or the phone number in E.164 form"`
 	Type        string `json:"type,omitempty" jsonschema:"older name of auth_type, still accepted"`
 	Value       string `json:"value,omitempty" jsonschema:"older name of auth_context, still accepted"`
 }

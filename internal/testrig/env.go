@@ -156,7 +156,7 @@ func (e *Env) gatewayConfig(o *options) gateway.Config {
 		t.Fatal(err)
 	}
 	hasher := authenticators.NewPassword()
-	portal := &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, Logger: e.Logger, Now: now,
+	portal := &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, SocialStates: st, Logger: e.Logger, Now: now,
 		Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
 			sesame.AuthEmailOTP: email, sesame.AuthSMSOTP: sms}}
 	return gateway.Config{Tokens: st, Ready: st.Ping, Audit: st, Outbox: st,
