@@ -31,6 +31,15 @@ func (s *ObjectService) Announce(ctx context.Context, in FileCreate, method, req
 			return nil, "", err
 		}
 	}
+	p, t, err := s.place(ctx, in.Placement)
+	if err != nil {
+		return nil, "", err
+	}
+	in.Placement = p
+	if !t.whole() {
+		// Kept, resolved, so that the poll answers relative to it.
+		in.Root = Root{ID: t.id}
+	}
 	// Fail now, not after the upload, when the parent cannot exist.
 	if in.HasParentID && in.ParentID != "" {
 		parent, err := s.Store.ObjectByID(ctx, in.BucketID, in.ParentID)
@@ -44,12 +53,12 @@ func (s *ObjectService) Announce(ctx context.Context, in FileCreate, method, req
 			return nil, "", FieldErr("BadState", "/parent_id", "parent_id %s is a file, not a folder", in.ParentID)
 		}
 	}
-	p := &PendingUpload{ID: requestID, TokenID: TokenFrom(ctx).ID, Method: method, Spec: in, Expires: s.now().Add(orHour(s.Policy.UploadURLTTL))}
-	secret, err := s.Store.CreatePendingUpload(ctx, p)
+	pu := &PendingUpload{ID: requestID, TokenID: TokenFrom(ctx).ID, Method: method, Spec: in, Expires: s.now().Add(orHour(s.Policy.UploadURLTTL))}
+	secret, err := s.Store.CreatePendingUpload(ctx, pu)
 	if err != nil {
 		return nil, "", err
 	}
-	return p, secret, nil
+	return pu, secret, nil
 }
 
 var transferVerbs = map[string]string{TransferPostURL: "POST", TransferPutURL: "PUT"}
@@ -113,7 +122,18 @@ func (s *ObjectService) Poll(ctx context.Context, id string) (*PendingUpload, *O
 		return p, nil, err
 	}
 	o, err := s.Store.ObjectByID(ctx, p.Spec.BucketID, p.ObjectID)
-	return p, o, err
+	if err != nil || p.Spec.Root.IsZero() {
+		return p, o, err
+	}
+	t, err := s.subtree(ctx, p.Spec.BucketID, p.Spec.Root)
+	if err == nil && !t.below(o.Path) {
+		err = noObject("/id", "object", o.ID)
+	}
+	if err != nil {
+		return p, nil, err
+	}
+	t.rebase(o)
+	return p, o, nil
 }
 
 // Archive formats.
@@ -124,14 +144,16 @@ const MaxArchiveIDs = 1000
 
 // Archive expands ids into the members of an archive in format.
 func (s *ObjectService) Archive(ctx context.Context, bucketID string, ids []string, format string) ([]ArchiveEntry, error) {
-	if err := canRead(ctx); err != nil {
-		return nil, err
-	}
+	return s.ArchiveIn(ctx, bucketID, Root{}, ids, format)
+}
+
+// checkArchive validates an archive request before any lookup.
+func checkArchive(ids []string, format string) error {
 	if len(ids) == 0 {
-		return nil, FieldErr("FieldRequired", "/ids", "ids must name at least one file or folder")
+		return FieldErr("FieldRequired", "/ids", "ids must name at least one file or folder")
 	}
 	if len(ids) > MaxArchiveIDs {
-		return nil, FieldErr("AboveMaxItems", "/ids", "ids may name at most %d objects", MaxArchiveIDs)
+		return FieldErr("AboveMaxItems", "/ids", "ids may name at most %d objects", MaxArchiveIDs)
 	}
 	var errs Problems
 	for i, id := range ids {
@@ -143,10 +165,7 @@ func (s *ObjectService) Archive(ctx context.Context, bucketID string, ids []stri
 	if !archiveFormats[format] {
 		errs.Addf("NotEnumMember", "/format", "format must be zip or tar, not %q", format)
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return s.Store.ArchiveEntries(ctx, bucketID, ids)
+	return errs.Err()
 }
 
 // Grant records a dest-url capability to download g's objects and returns

@@ -19,8 +19,10 @@ import (
 func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectUpdate) (*sesame.Object, error) {
 	bucketID := st.bucketOrDefault(upd.BucketID)
 	var out *sesame.Object
+	var rp reaper
 	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
-		o, err := objectToChange(ctx, tx, bucketID, id)
+		rp = reaper{}
+		o, err := st.objectToChange(ctx, tx, bucketID, id)
 		if err != nil {
 			return err
 		}
@@ -28,8 +30,8 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 			e := sesame.FieldErr("BadState", "/updated_at", "the object was changed at %s; reload it and try again", sesame.FormatTime(o.Updated))
 			return e.WithKind(sesame.Conflict)
 		}
-		oldPath := o.Path
-		parentID, dir, err := st.newParent(ctx, tx, bucketID, o, upd)
+		oldPath, oldParent, oldTTL := o.Path, o.ParentID, st.ttl.raw(o.TTL)
+		dir, err := st.newParent(ctx, tx, &rp, bucketID, o, upd)
 		if err != nil {
 			return err
 		}
@@ -40,7 +42,12 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 			}
 			name = *upd.Name
 		}
-		o.ParentID, o.Name, o.Path = parentID, name, path.Join(dir, name)
+		if dir.id != o.ParentID || name != o.Name {
+			if err := st.reapName(ctx, tx, &rp, bucketID, dir.id, name); err != nil {
+				return err
+			}
+		}
+		o.ParentID, o.Name, o.Path = dir.id, name, path.Join(dir.path, name)
 		if len([]rune(o.Path)) > sesame.MaxPathLen {
 			return sesame.FieldErr("AboveMaxLength", "/name", "the full path must be at most %d characters", sesame.MaxPathLen)
 		}
@@ -55,7 +62,7 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE objects SET parent_id = ?, name = ?, path = ?, metadata = ?, tags = ?, updated_at = ? WHERE id = ?`),
 			o.ParentID, o.Name, o.Path, encodeJSON(o.Metadata, o.Metadata != nil), encodeJSON(o.Tags, o.Tags != nil), sesame.FormatTime(o.Updated), o.ID)
 		if sesame.KindOf(translate(err)) == sesame.Conflict {
-			return nameTaken("/name", o.Name, dir)
+			return nameTaken("/name", o.Name, dir.path)
 		}
 		if err != nil {
 			return fmt.Errorf("store: update object: %w", err)
@@ -65,13 +72,45 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 				return err
 			}
 		}
+		if moved := dir.id != oldParent; moved || upd.FileTTL != "" {
+			// Only a move or a new TTL can change the TTL in force.
+			if !moved {
+				if dir.ttl, err = parentTTL(ctx, tx, o.ParentID); err != nil {
+					return err
+				}
+			}
+			if err := st.updateTTL(ctx, tx, o, oldTTL, dir.ttl, upd.FileTTL); err != nil {
+				return err
+			}
+		}
 		if err := st.noteChange(ctx, tx, "", o.ID); err != nil {
 			return err
 		}
 		out = o
 		return attachLinks(ctx, tx, o)
 	})
+	if err == nil {
+		st.removeBlobs(ctx, rp.keys)
+	}
 	return out, err
+}
+
+// updateTTL gives o, changed or moved under a folder whose children
+// inherit parent, its own TTL (own, or what it had when own is ""), and
+// passes a change of the TTL in force to what inherits it below.
+func (st *Store) updateTTL(ctx context.Context, tx *sqlx.Tx, o *sesame.Object, old, parent sesame.TTLSource, own sesame.FileTTL) error {
+	if own == "" {
+		own = o.FileTTL
+	}
+	inherit(o, own, parent)
+	if err := setTTL(ctx, tx, o); err != nil {
+		return err
+	}
+	if err := retune(ctx, tx, o, old, o.TTL); err != nil {
+		return err
+	}
+	st.ttl.report(o)
+	return nil
 }
 
 func applyMetadata(o *sesame.Object, upd sesame.ObjectUpdate) {
@@ -142,7 +181,7 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 	var keys []string
 	count := 0
 	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
-		o, err := objectToChange(ctx, tx, bucketID, id)
+		o, err := st.objectToChange(ctx, tx, bucketID, id)
 		if err != nil {
 			return err
 		}
@@ -158,8 +197,17 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 				return fmt.Errorf("store: list subtree: %w", err)
 			}
 			if len(below) > 0 && !force {
-				e := sesame.FieldErr("BadState", "/force", "the folder %s holds %d objects; set force to delete them too", o.Path, len(below))
-				return e.WithKind(sesame.Conflict)
+				// Expired files are gone already as far as callers know.
+				live, largs := st.liveSQL("")
+				var n int
+				if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM objects WHERE bucket_id = ? AND path >= ? AND path < ? AND `+live),
+					append([]any{bucketID, lo, hi}, largs...)...); err != nil {
+					return fmt.Errorf("store: count subtree: %w", err)
+				}
+				if n > 0 {
+					e := sesame.FieldErr("BadState", "/force", "the folder %s holds %d objects; set force to delete them too", o.Path, n)
+					return e.WithKind(sesame.Conflict)
+				}
 			}
 			for _, k := range below {
 				if k != "" {
@@ -195,9 +243,9 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 
 // newParent returns the parent and folder an update moves o to (its own
 // when the update does not move it).
-func (st *Store) newParent(ctx context.Context, tx *sqlx.Tx, bucketID string, o *sesame.Object, upd sesame.ObjectUpdate) (string, string, error) {
+func (st *Store) newParent(ctx context.Context, tx *sqlx.Tx, rp *reaper, bucketID string, o *sesame.Object, upd sesame.ObjectUpdate) (parentDir, error) {
 	if upd.ParentID == nil && upd.ParentPath == nil {
-		return o.ParentID, path.Dir(o.Path), nil
+		return parentDir{id: o.ParentID, path: path.Dir(o.Path)}, nil // ttl unread: unmoved
 	}
 	p := sesame.Placement{}
 	if upd.ParentID != nil {
@@ -206,18 +254,18 @@ func (st *Store) newParent(ctx context.Context, tx *sqlx.Tx, bucketID string, o 
 	if upd.ParentPath != nil {
 		p.HasParentPath, p.ParentPath, p.ParentSource = true, *upd.ParentPath, "/folder"
 	}
-	parentID, dir, err := st.resolveParent(ctx, tx, bucketID, p)
+	dir, err := st.resolveParent(ctx, tx, rp, bucketID, p)
 	if err != nil {
-		return "", "", err
+		return dir, err
 	}
-	if o.IsFolder() && (dir == o.Path || strings.HasPrefix(dir, o.Path+"/")) {
+	if o.IsFolder() && (dir.path == o.Path || strings.HasPrefix(dir.path, o.Path+"/")) {
 		src := "/parent_id"
 		if upd.ParentID == nil {
 			src = "/folder"
 		}
-		return "", "", sesame.FieldErr("BadState", src, "a folder cannot be moved into itself")
+		return dir, sesame.FieldErr("BadState", src, "a folder cannot be moved into itself")
 	}
-	return parentID, dir, nil
+	return dir, nil
 }
 
 // moveSubtree gives the descendants of a moved or renamed folder their new
@@ -241,8 +289,8 @@ func moveSubtree(ctx context.Context, tx *sqlx.Tx, bucketID, oldPath, newPath st
 }
 
 // objectToChange loads the object a change names; NotFound points at /id.
-func objectToChange(ctx context.Context, tx *sqlx.Tx, bucketID, id string) (*sesame.Object, error) {
-	o, err := objectByID(ctx, tx, bucketID, id)
+func (st *Store) objectToChange(ctx context.Context, tx *sqlx.Tx, bucketID, id string) (*sesame.Object, error) {
+	o, err := st.objectByID(ctx, tx, bucketID, id)
 	if sesame.KindOf(err) == sesame.NotFound {
 		return nil, notFound("object", "/id", id)
 	}
