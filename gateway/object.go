@@ -84,7 +84,9 @@ func (c common) check() error {
 
 func (c common) bucket() string { return deref(c.BucketID) }
 
-func (c common) root() sesame.Root { return sesame.Root{ID: deref(c.RootID), Folder: deref(c.RootFolder)} }
+func (c common) root() sesame.Root {
+	return sesame.Root{ID: deref(c.RootID), Folder: deref(c.RootFolder)}
+}
 
 func deref[T any](p *T) T {
 	var zero T

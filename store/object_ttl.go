@@ -56,7 +56,7 @@ func (def ttlDefault) raw(src sesame.TTLSource) sesame.TTLSource {
 	return src
 }
 
-// ownTTL is t as the file_ttl column holds it: '' for inherited.
+// ownTTL is t as the file_ttl column holds it: empty for inherited.
 func ownTTL(t sesame.FileTTL) sesame.FileTTL {
 	if !t.Own() {
 		return ""
