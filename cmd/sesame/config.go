@@ -119,6 +119,7 @@ type Config struct {
 	Audit struct {
 		Retention Retention `yaml:"retention"`
 	} `yaml:"audit"`
+	Objects ObjectsConfig `yaml:"objects"`
 
 	// SecretKeyFile names the master key file, which replicas share;
 	// empty is secret.key in DataDir, made on first start.
@@ -360,6 +361,7 @@ func (c *Config) Validate() error {
 	problems = append(problems, c.checkLinks()...)
 	problems = append(problems, c.checkNotify()...)
 	problems = append(problems, c.checkPortal()...)
+	problems = append(problems, c.checkObjects()...)
 	return errors.Join(problems...)
 }
 
@@ -471,7 +473,7 @@ func (c *Config) checkDatabase() []error {
 // opens the store.
 func (c *Config) storeConfig(log *slog.Logger) store.Config {
 	sc := store.Config{DataDir: c.DataDir, SecretKeyFile: c.SecretKeyFile, DatabaseURL: c.Database.URL, MaxConns: c.Database.MaxConns,
-		StatementTimeout: c.Database.StatementTimeout, Logger: log}
+		StatementTimeout: c.Database.StatementTimeout, Logger: log, DefaultFileTTL: sesame.FileTTL(c.Objects.DefaultFileTTL)}
 	if s := c.Storage.S3; c.Storage.Backend == "s3" {
 		sc.S3 = &store.S3Config{Endpoint: s.Endpoint, Bucket: s.Bucket, Region: s.Region, AccessKey: s.AccessKey, SecretKey: s.SecretKey, TLS: s.TLS, Prefix: s.Prefix}
 	}
