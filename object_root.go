@@ -190,7 +190,10 @@ func (s *ObjectService) place(ctx context.Context, p Placement) (Placement, subt
 	if err != nil || t.whole() {
 		return p, t, err
 	}
-	if p.HasParentID && p.ParentID != "" {
+	if p.HasParentID && p.ParentID == RootParentID {
+		p.ParentID = t.id // "" is the top of the scope
+	}
+	if p.HasParentID && p.ParentID != t.id {
 		if err := s.checkParent(ctx, p.BucketID, t, "/parent_id", p.ParentID); err != nil {
 			return p, t, err
 		}
@@ -198,7 +201,7 @@ func (s *ObjectService) place(ctx context.Context, p Placement) (Placement, subt
 	if p.HasParentPath {
 		p.ParentPath = t.abs(p.ParentPath)
 	}
-	if !p.HasParentPath && (!p.HasParentID || p.ParentID == "") {
+	if !p.HasParentPath && !p.HasParentID {
 		p.HasParentID, p.ParentID = true, t.id
 	}
 	return p, t, nil

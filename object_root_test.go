@@ -199,6 +199,11 @@ func TestObjectService_Root(t *testing.T) {
 		if err != nil || top.Path != "/top" || top.ParentID != e.a.ID {
 			t.Errorf("create with no parent: got %+v, %v; want /top under the root", top, err)
 		}
+		top2, err := e.svc.CreateFolder(ctx, sesame.FolderCreate{Placement: sesame.Placement{HasParentID: true, ParentID: "",
+			HasParentPath: true, ParentPath: "/", Name: "top2", Root: byID}})
+		if err != nil || top2.Path != "/top2" || top2.ParentID != e.a.ID {
+			t.Errorf("create with parent_id \"\" and folder /: got %+v, %v; want /top2 under the root", top2, err)
+		}
 		_, err = e.svc.CreateFolder(ctx, sesame.FolderCreate{Placement: sesame.Placement{HasParentID: true, ParentID: e.other.ID, Name: "n", Root: byID}})
 		wantField(t, err, sesame.NotFound, "/parent_id", "DoesNotExist")
 		in, err := e.svc.CreateFolder(ctx, sesame.FolderCreate{Placement: sesame.Placement{HasParentID: true, ParentID: e.a.ID, Name: "in", Root: byID}})
@@ -234,7 +239,7 @@ func TestObjectService_Root(t *testing.T) {
 
 	t.Run("PollAnswersInTheRoot", func(t *testing.T) {
 		p := sesame.Placement{HasParentPath: true, ParentPath: "/b", Name: "late.txt", Root: byFolder}
-		pu, secret, err := e.svc.Announce(ctx, sesame.FileCreate{Placement: p}, sesame.TransferPutURL, sesame.NewID(sesame.PrefixRequest))
+		pu, secret, err := e.svc.Announce(ctx, sesame.FileCreate{Placement: p, FileTTL: "1h"}, sesame.TransferPutURL, sesame.NewID(sesame.PrefixRequest))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,8 +251,8 @@ func TestObjectService_Root(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, o, err := e.svc.Poll(as(sesame.ScopeAdmin), pu.ID)
-		if err != nil || o.Path != "/b/late.txt" {
-			t.Errorf("poll: got %+v, %v; want /b/late.txt", o, err)
+		if err != nil || o.Path != "/b/late.txt" || o.FileTTL != "1h" {
+			t.Errorf("poll: got %+v, %v; want /b/late.txt with its own 1h TTL", o, err)
 		}
 	})
 }
