@@ -105,14 +105,30 @@ func parentTTL(ctx context.Context, q sqlx.ExtContext, parentID string) (sesame.
 // file whose expires_at has come, or that inherits the default and was
 // made at least that long ago. It never yields NULL, so NOT inverts it.
 func (st *Store) expiredSQL(alias string, now time.Time) (string, []any) {
-	a := alias
-	cond := a + "type = 'file' AND ((" + a + "expires_at IS NOT NULL AND " + a + "expires_at <= ?)"
-	args := []any{sesame.FormatTime(now)}
-	if st.ttl.d > 0 {
-		cond += " OR (" + a + "ttl_from = '' AND " + a + "created_at <= ?)"
-		args = append(args, sesame.FormatTime(now.Add(-st.ttl.d)))
+	var conds []string
+	var args []any
+	for _, w := range st.expiredWays(alias, now) {
+		conds = append(conds, w.cond)
+		args = append(args, w.args...)
 	}
-	return "(" + cond + "))", args
+	return "(" + alias + "type = 'file' AND (" + strings.Join(conds, " OR ") + "))", args
+}
+
+// expiryWay is one way a file expires, as an SQL condition that an index
+// serves (the sweep looks for each on its own: their OR would be a scan).
+type expiryWay struct {
+	cond string
+	args []any
+}
+
+// expiredWays lists the ways a file (type = 'file', which the caller
+// adds) has expired as of now.
+func (st *Store) expiredWays(a string, now time.Time) []expiryWay {
+	ways := []expiryWay{{"(" + a + "expires_at IS NOT NULL AND " + a + "expires_at <= ?)", []any{sesame.FormatTime(now)}}}
+	if st.ttl.d > 0 {
+		ways = append(ways, expiryWay{"(" + a + "ttl_from = '' AND " + a + "created_at <= ?)", []any{sesame.FormatTime(now.Add(-st.ttl.d))}})
+	}
+	return ways
 }
 
 // liveSQL is the condition that hides expired files from a read, as of
@@ -284,14 +300,21 @@ func (st *Store) expireBatch(ctx context.Context) (int, error) {
 	n := 0
 	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		keys, n = nil, 0
-		cond, args := st.expiredSQL("", st.nowUTC())
 		var rows []objectRow
-		err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT `+objectCols+` FROM objects WHERE `+cond+` ORDER BY id LIMIT ?`),
-			append(args, purgeBatch)...)
-		if err != nil {
-			return fmt.Errorf("store: expired files: %w", err)
+		for _, w := range st.expiredWays("", st.nowUTC()) {
+			if len(rows) == purgeBatch {
+				break
+			}
+			var some []objectRow
+			err := tx.SelectContext(ctx, &some, tx.Rebind(`SELECT `+objectCols+` FROM objects WHERE type = 'file' AND `+w.cond+` LIMIT ?`),
+				append(w.args, purgeBatch-len(rows))...)
+			if err != nil {
+				return fmt.Errorf("store: expired files: %w", err)
+			}
+			rows = appendNew(rows, some)
 		}
 		n = len(rows)
+		var err error
 		keys, err = st.expireRows(ctx, tx, rows)
 		return err
 	})
@@ -300,4 +323,21 @@ func (st *Store) expireBatch(ctx context.Context) (int, error) {
 	}
 	st.removeBlobs(ctx, keys)
 	return n, nil
+}
+
+// appendNew appends to rows those of more that it does not hold yet. The
+// ways to expire are disjoint as sesame writes rows (expires_at is set
+// only where ttl_from is not empty), but a row edited by hand must still be
+// deleted and audited once.
+func appendNew(rows, more []objectRow) []objectRow {
+	seen := make(map[string]bool, len(rows))
+	for i := range rows {
+		seen[rows[i].ID] = true
+	}
+	for _, r := range more {
+		if !seen[r.ID] {
+			rows = append(rows, r)
+		}
+	}
+	return rows
 }
