@@ -31,11 +31,11 @@ func (s *ObjectService) Announce(ctx context.Context, in FileCreate, method, req
 			return nil, "", err
 		}
 	}
-	p, t, err := s.place(ctx, in.Placement)
+	placed, t, err := s.place(ctx, in.Placement)
 	if err != nil {
 		return nil, "", err
 	}
-	in.Placement = p
+	in.Placement = placed
 	if !t.whole() {
 		// Kept, resolved, so that the poll answers relative to it.
 		in.Root = Root{ID: t.id}
@@ -53,12 +53,12 @@ func (s *ObjectService) Announce(ctx context.Context, in FileCreate, method, req
 			return nil, "", FieldErr("BadState", "/parent_id", "parent_id %s is a file, not a folder", in.ParentID)
 		}
 	}
-	pu := &PendingUpload{ID: requestID, TokenID: TokenFrom(ctx).ID, Method: method, Spec: in, Expires: s.now().Add(orHour(s.Policy.UploadURLTTL))}
-	secret, err := s.Store.CreatePendingUpload(ctx, pu)
+	p := &PendingUpload{ID: requestID, TokenID: TokenFrom(ctx).ID, Method: method, Spec: in, Expires: s.now().Add(orHour(s.Policy.UploadURLTTL))}
+	secret, err := s.Store.CreatePendingUpload(ctx, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return pu, secret, nil
+	return p, secret, nil
 }
 
 var transferVerbs = map[string]string{TransferPostURL: "POST", TransferPutURL: "PUT"}

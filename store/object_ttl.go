@@ -209,6 +209,19 @@ func (st *Store) reapName(ctx context.Context, tx *sqlx.Tx, r *reaper, bucketID,
 	return err
 }
 
+// reapSubtree deletes, as expired, the expired files whose paths lie in
+// [lo, hi), and returns their blobs to remove once tx commits.
+func (st *Store) reapSubtree(ctx context.Context, tx *sqlx.Tx, bucketID, lo, hi string) ([]string, error) {
+	cond, args := st.expiredSQL("", st.nowUTC())
+	var rows []objectRow
+	err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path >= ? AND path < ? AND `+cond),
+		append([]any{bucketID, lo, hi}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: expired files below: %w", err)
+	}
+	return st.expireRows(ctx, tx, rows)
+}
+
 // removeBlobs removes what a committed write reaped.
 func (st *Store) removeBlobs(ctx context.Context, keys []string) {
 	for _, k := range keys {

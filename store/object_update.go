@@ -192,22 +192,19 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 		count = 1
 		if o.IsFolder() {
 			lo, hi := subtree(o.Path)
+			// Expired files below go as expired, not as part of this delete.
+			reaped, err := st.reapSubtree(ctx, tx, bucketID, lo, hi)
+			if err != nil {
+				return err
+			}
+			keys = append(keys, reaped...)
 			var below []string
 			if err := tx.SelectContext(ctx, &below, tx.Rebind(`SELECT blob_key FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`), bucketID, lo, hi); err != nil {
 				return fmt.Errorf("store: list subtree: %w", err)
 			}
 			if len(below) > 0 && !force {
-				// Expired files are gone already as far as callers know.
-				live, largs := st.liveSQL("")
-				var n int
-				if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM objects WHERE bucket_id = ? AND path >= ? AND path < ? AND `+live),
-					append([]any{bucketID, lo, hi}, largs...)...); err != nil {
-					return fmt.Errorf("store: count subtree: %w", err)
-				}
-				if n > 0 {
-					e := sesame.FieldErr("BadState", "/force", "the folder %s holds %d objects; set force to delete them too", o.Path, n)
-					return e.WithKind(sesame.Conflict)
-				}
+				e := sesame.FieldErr("BadState", "/force", "the folder %s holds %d objects; set force to delete them too", o.Path, len(below))
+				return e.WithKind(sesame.Conflict)
 			}
 			for _, k := range below {
 				if k != "" {
