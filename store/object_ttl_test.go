@@ -339,6 +339,25 @@ func TestStore_FileTTLHidden(t *testing.T) {
 		ts.wantExpired(t, z)
 	})
 
+	t.Run("NoComingBack", func(t *testing.T) {
+		ts := newTestStore(t)
+		d := ts.mkdirTTL(t, "/", "d", "1m")
+		x := ts.putFile(t, "/d", "x.txt", []byte("x"))
+		keep := ts.mkdirTTL(t, "/", "keep", "never")
+		ts.clock.Advance(time.Minute)
+		ts.setTTL(t, d.ID, "never") // too late for x
+		ts.wantNoPath(t, "/d/x.txt")
+		ts.wantExpired(t, x)
+		e := ts.mkdirTTL(t, "/", "e", "1m")
+		y := ts.putFile(t, "/e", "y.txt", []byte("y"))
+		ts.clock.Advance(time.Minute)
+		if _, err := ts.UpdateObject(ctx, e.ID, sesame.ObjectUpdate{FileTTL: sesame.TTLInherited, ParentID: &keep.ID}); err != nil {
+			t.Fatal(err)
+		}
+		ts.wantNoPath(t, "/keep/e/y.txt")
+		ts.wantExpired(t, y)
+	})
+
 	t.Run("FolderOfExpiredFilesIsEmpty", func(t *testing.T) {
 		ts := newTestStore(t)
 		d := ts.mkdirTTL(t, "/", "d", "1m")

@@ -35,21 +35,8 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 		if err != nil {
 			return err
 		}
-		name := o.Name
-		if upd.Name != nil {
-			if err := sesame.CheckName("/name", *upd.Name); err != nil {
-				return err
-			}
-			name = *upd.Name
-		}
-		if dir.id != o.ParentID || name != o.Name {
-			if err := st.reapName(ctx, tx, &rp, bucketID, dir.id, name); err != nil {
-				return err
-			}
-		}
-		o.ParentID, o.Name, o.Path = dir.id, name, path.Join(dir.path, name)
-		if len([]rune(o.Path)) > sesame.MaxPathLen {
-			return sesame.FieldErr("AboveMaxLength", "/name", "the full path must be at most %d characters", sesame.MaxPathLen)
+		if err := st.relocate(ctx, tx, &rp, o, dir, upd); err != nil {
+			return err
 		}
 		applyMetadata(o, upd)
 		applyTags(o, upd)
@@ -110,6 +97,38 @@ func (st *Store) updateTTL(ctx context.Context, tx *sqlx.Tx, o *sesame.Object, o
 		return err
 	}
 	st.ttl.report(o)
+	return nil
+}
+
+// relocate gives o the folder dir and the name upd sets. A folder that
+// moves or takes a new TTL first loses the files below it that have
+// expired: what has expired stays expired, whatever TTL it would get now.
+// An expired file holding the new name goes too.
+func (st *Store) relocate(ctx context.Context, tx *sqlx.Tx, rp *reaper, o *sesame.Object, dir parentDir, upd sesame.ObjectUpdate) error {
+	if o.IsFolder() && (dir.id != o.ParentID || upd.FileTTL != "") {
+		lo, hi := subtree(o.Path)
+		keys, err := st.reapSubtree(ctx, tx, o.BucketID, lo, hi)
+		rp.keys = append(rp.keys, keys...)
+		if err != nil {
+			return err
+		}
+	}
+	name := o.Name
+	if upd.Name != nil {
+		if err := sesame.CheckName("/name", *upd.Name); err != nil {
+			return err
+		}
+		name = *upd.Name
+	}
+	if dir.id != o.ParentID || name != o.Name {
+		if err := st.reapName(ctx, tx, rp, o.BucketID, dir.id, name); err != nil {
+			return err
+		}
+	}
+	o.ParentID, o.Name, o.Path = dir.id, name, path.Join(dir.path, name)
+	if len([]rune(o.Path)) > sesame.MaxPathLen {
+		return sesame.FieldErr("AboveMaxLength", "/name", "the full path must be at most %d characters", sesame.MaxPathLen)
+	}
 	return nil
 }
 
