@@ -52,6 +52,12 @@ type Object struct {
 	LinkIDs  []string // live links that share the object
 	Created  time.Time
 	Updated  time.Time
+	// FileTTL is the TTL set on the object itself ("" when it inherits),
+	// TTL the one in force and where it is set, and Expires when a file
+	// expires (zero: never). See FileTTL for the rules.
+	FileTTL FileTTL
+	TTL     TTLSource
+	Expires time.Time
 }
 
 // Folder returns the path of the folder that contains o ("/" for the root).
@@ -248,6 +254,8 @@ type Placement struct {
 	ParentSource  string // JSON pointer of the field that named the parent path
 	Name          string
 	NameSource    string
+	// Root scopes ParentID and ParentPath to a subtree (see Root).
+	Root Root
 }
 
 // FolderCreate is a request to make a folder.
@@ -255,6 +263,7 @@ type FolderCreate struct {
 	Placement
 	Metadata map[string]string
 	Tags     []string
+	FileTTL  FileTTL // for the files inside; "" inherits
 }
 
 // FileCreate is a request to store a staged upload as a file. Declared
@@ -264,6 +273,7 @@ type FileCreate struct {
 	Metadata map[string]string
 	Tags     []string
 	Declared Declared
+	FileTTL  FileTTL // "" inherits
 	// AutoRename picks a free name ("report (1).pdf") instead of failing
 	// when the name is taken.
 	AutoRename bool
@@ -296,6 +306,8 @@ type ObjectUpdate struct {
 	AddTags        []string
 	RemoveTags     []string
 	UpdatedAt      *time.Time // optimistic lock
+	FileTTL        FileTTL    // "" leaves it; inherited drops the object's own
+	Root           Root       // scopes the object and the move to a subtree
 }
 
 // ObjectFilter selects objects for FindObjects.
@@ -306,6 +318,10 @@ type ObjectFilter struct {
 	Desc     bool
 	Size     int
 	After    *Cursor
+	Root     Root // scopes the listing to a subtree; paths in Conds are relative to it
+	// Within restricts the listing to the objects below the folder at this
+	// full path ("" for the whole bucket). ObjectService sets it from Root.
+	Within string
 }
 
 // ObjectPage is one page of FindObjects.

@@ -63,40 +63,23 @@ func (s *ObjectService) Find(ctx context.Context, f ObjectFilter) (*ObjectPage, 
 	if err := canRead(ctx); err != nil {
 		return nil, err
 	}
-	return s.Store.FindObjects(ctx, f)
+	t, err := s.subtree(ctx, f.BucketID, f.Root)
+	if err != nil {
+		return nil, err
+	}
+	scopeFilter(&f, t)
+	page, err := s.Store.FindObjects(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	t.rebase(page.Objects...)
+	return page, nil
 }
 
 // Resolve finds the object that id and path name (either may be empty;
 // when both are given they must name the same object).
 func (s *ObjectService) Resolve(ctx context.Context, bucketID, id, path string) (*Object, error) {
-	if err := canRead(ctx); err != nil {
-		return nil, err
-	}
-	var byID *Object
-	if id != "" {
-		if err := CheckObjectID("/id", id); err != nil {
-			return nil, err
-		}
-		o, err := s.Store.ObjectByID(ctx, bucketID, id)
-		if err != nil {
-			return nil, err
-		}
-		byID = o
-	}
-	if path == "" {
-		if byID == nil {
-			return nil, FieldErr("MustProvideOne", "/id", "send id (or path) to name the object")
-		}
-		return byID, nil
-	}
-	o, err := s.Store.ObjectByPath(ctx, bucketID, path)
-	if err != nil {
-		return nil, err
-	}
-	if byID != nil && byID.ID != o.ID {
-		return nil, FieldErr("MutuallyExclusive", "/path", "path names a different object from id")
-	}
-	return o, nil
+	return s.Lookup(ctx, ObjectRef{BucketID: bucketID, ID: id, Path: path})
 }
 
 // CreateFolder makes a folder and any missing parents.
@@ -107,7 +90,17 @@ func (s *ObjectService) CreateFolder(ctx context.Context, in FolderCreate) (*Obj
 	if err := CheckMetaTags("/", in.Metadata, in.Tags); err != nil {
 		return nil, err
 	}
-	return s.Store.CreateFolder(ctx, in)
+	if _, err := ParseFileTTL("/file_ttl", string(in.FileTTL)); err != nil {
+		return nil, err
+	}
+	p, t, err := s.place(ctx, in.Placement)
+	if err != nil {
+		return nil, err
+	}
+	in.Placement = p
+	o, err := s.Store.CreateFolder(ctx, in)
+	t.rebase(o)
+	return o, err
 }
 
 // CheckFile validates a request to store a file before any byte is read.
@@ -118,7 +111,18 @@ func (s *ObjectService) CheckFile(ctx context.Context, in FileCreate) error {
 	if err := CheckMetaTags("/", in.Metadata, in.Tags); err != nil {
 		return err
 	}
-	return CheckName(in.NameSource, in.Name)
+	if _, err := ParseFileTTL("/file_ttl", string(in.FileTTL)); err != nil {
+		return err
+	}
+	if err := CheckName(in.NameSource, in.Name); err != nil {
+		return err
+	}
+	if !in.Root.IsZero() {
+		// Fail before any byte is read when the scope is unusable.
+		_, _, err := s.place(ctx, in.Placement)
+		return err
+	}
+	return nil
 }
 
 // Put stores r as a new file: it streams to staging while it is hashed and
@@ -150,7 +154,15 @@ func (s *ObjectService) Commit(ctx context.Context, in FileCreate, up *Upload) (
 		s.Discard(ctx, up)
 		return nil, err
 	}
-	return s.Store.CreateFile(ctx, in, up)
+	p, t, err := s.place(ctx, in.Placement)
+	if err != nil {
+		s.Discard(ctx, up)
+		return nil, err
+	}
+	in.Placement = p
+	o, err := s.Store.CreateFile(ctx, in, up)
+	t.rebase(o)
+	return o, err
 }
 
 // Discard drops a staged payload that will not be committed. Staging is
@@ -171,14 +183,23 @@ func (s *ObjectService) Update(ctx context.Context, id, path string, upd ObjectU
 	if err := checkUpdate(upd); err != nil {
 		return nil, err
 	}
-	o, err := s.Resolve(ctx, upd.BucketID, id, path)
+	t, err := s.subtree(ctx, upd.BucketID, upd.Root)
 	if err != nil {
 		return nil, err
+	}
+	o, err := s.resolveIn(ctx, upd.BucketID, t, id, path)
+	if err != nil {
+		return nil, err
+	}
+	t.rebase(o)
+	if err := s.scopeUpdate(ctx, upd.BucketID, t, &upd); err != nil {
+		return o, err
 	}
 	updated, err := s.Store.UpdateObject(ctx, o.ID, upd)
 	if err != nil {
 		return o, err
 	}
+	t.rebase(updated)
 	return updated, nil
 }
 
@@ -196,21 +217,15 @@ func checkUpdate(upd ObjectUpdate) error {
 	if upd.Name != nil {
 		errs.Add(CheckName("/name", *upd.Name))
 	}
+	_, err := ParseFileTTL("/file_ttl", string(upd.FileTTL))
+	errs.Add(err)
 	return errs.Err()
 }
 
 // Delete removes the object id and path name (a folder with its contents
 // only when force is set) and returns it with how many were removed.
 func (s *ObjectService) Delete(ctx context.Context, bucketID, id, path string, force bool) (*Object, int, error) {
-	if err := canWrite(ctx); err != nil {
-		return nil, 0, err
-	}
-	o, err := s.Resolve(ctx, bucketID, id, path)
-	if err != nil {
-		return nil, 0, err
-	}
-	n, err := s.Store.DeleteObject(ctx, bucketID, o.ID, force)
-	return o, n, err
+	return s.DeleteIn(ctx, ObjectRef{BucketID: bucketID, ID: id, Path: path}, force)
 }
 
 // CheckID answers NotFound, pointing at source, for an id that cannot

@@ -19,6 +19,15 @@ func (s *ObjectService) Announce(ctx context.Context, in FileCreate, method, req
 			return nil, "", err
 		}
 	}
+	placed, t, err := s.place(ctx, in.Placement)
+	if err != nil {
+		return nil, "", err
+	}
+	in.Placement = placed
+	if !t.whole() {
+		// Kept, resolved, so that the poll answers relative to it.
+		in.Root = Root{ID: t.id}
+	}
 	// Fail now, not after the upload, when the parent cannot exist.
 	if in.HasParentID && in.ParentID != "" {
 		parent, err := s.Store.ObjectByID(ctx, in.BucketID, in.ParentID)
@@ -118,7 +127,18 @@ func (s *ObjectService) Poll(ctx context.Context, id string) (*PendingUpload, *O
 		return p, nil, err
 	}
 	o, err := s.Store.ObjectByID(ctx, p.Spec.BucketID, p.ObjectID)
-	return p, o, err
+	if err != nil || p.Spec.Root.IsZero() {
+		return p, o, err
+	}
+	t, err := s.subtree(ctx, p.Spec.BucketID, p.Spec.Root)
+	if err == nil && !t.below(o.Path) {
+		err = noObject("/id", "object", o.ID)
+	}
+	if err != nil {
+		return p, nil, err
+	}
+	t.rebase(o)
+	return p, o, nil
 }
 
 // Archive formats.
@@ -129,14 +149,16 @@ const MaxArchiveIDs = 1000
 
 // Archive expands ids into the members of an archive in format.
 func (s *ObjectService) Archive(ctx context.Context, bucketID string, ids []string, format string) ([]ArchiveEntry, error) {
-	if err := canRead(ctx); err != nil {
-		return nil, err
-	}
+	return s.ArchiveIn(ctx, bucketID, Root{}, ids, format)
+}
+
+// checkArchive validates an archive request before any lookup.
+func checkArchive(ids []string, format string) error {
 	if len(ids) == 0 {
-		return nil, FieldErr("FieldRequired", "/ids", "ids must name at least one file or folder")
+		return FieldErr("FieldRequired", "/ids", "ids must name at least one file or folder")
 	}
 	if len(ids) > MaxArchiveIDs {
-		return nil, FieldErr("AboveMaxItems", "/ids", "ids may name at most %d objects", MaxArchiveIDs)
+		return FieldErr("AboveMaxItems", "/ids", "ids may name at most %d objects", MaxArchiveIDs)
 	}
 	var errs Problems
 	for i, id := range ids {
@@ -148,10 +170,7 @@ func (s *ObjectService) Archive(ctx context.Context, bucketID string, ids []stri
 	if !archiveFormats[format] {
 		errs.Addf("NotEnumMember", "/format", "format must be zip or tar, not %q", format)
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return s.Store.ArchiveEntries(ctx, bucketID, ids)
+	return errs.Err()
 }
 
 // Grant records a dest-url capability to download g's objects and returns

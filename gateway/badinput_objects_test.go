@@ -63,8 +63,13 @@ func badGenericCases(t *testing.T, f badFixtures, ver, ep string) []badCase {
 	if ep != "put" && ep != "buckets" {
 		cs = append(cs,
 			badCase{"BucketIDMalformed", badReq{path: path, body: bj{"bucket_id": "nope"}}, wBad("DoesNotMatchPattern", "/bucket_id")},
-			badCase{"RootFolderUnsupported", badReq{path: path, body: bj{"root_folder": "/fx"}}, wBadAt("/root_folder")},
-			badCase{"RootIDUnsupported", badReq{path: path, body: bj{"root_id": f.fx.ID}}, wBadAt("/root_id")},
+			badCase{"RootFolderUnknown", badReq{path: path, body: bj{"root_folder": "/nope"}}, wGone("/root_folder")},
+			badCase{"RootFolderMalformed", badReq{path: path, body: bj{"root_folder": "/fx//a"}}, wBad("DoesNotMatchPattern", "/root_folder")},
+			badCase{"RootFolderIsFile", badReq{path: path, body: bj{"root_folder": "/fx/a.txt"}}, wBad("BadState", "/root_folder")},
+			badCase{"RootIDUnknown", badReq{path: path, body: bj{"root_id": badUnknownObject}}, wGone("/root_id")},
+			badCase{"RootIDMalformed", badReq{path: path, body: bj{"root_id": "pos_x"}}, wGone("/root_id")},
+			badCase{"RootIDIsFile", badReq{path: path, body: bj{"root_id": f.a.ID}}, wBad("BadState", "/root_id")},
+			badCase{"RootsDisagree", badReq{path: path, body: bj{"root_folder": "/fx", "root_id": f.full.ID}}, wBad("MutuallyExclusive", "/root_folder")},
 		)
 	}
 	for i := range cs {
@@ -153,7 +158,8 @@ func badEndpointCases(t *testing.T, f badFixtures, ver string) []badCase {
 		badCase{"TagEmpty", b(bj{"name": "x", "tags": []string{"ok", ""}}), wBad("BelowMinLength", "/tags/1")},
 		badCase{"TagTooLong", b(bj{"name": "x", "tags": []string{strings.Repeat("t", 65)}}), wBad("AboveMaxLength", "/tags/0")},
 		badCase{"TagsTooMany", b(bj{"name": "x", "tags": manyTags}), wBad("AboveMaxItems", "/tags")},
-		badCase{"FileTTLUnsupported", b(bj{"name": "x", "file_ttl": "7d"}), wBadAt("/file_ttl")},
+		badCase{"FileTTLBadFormat", b(bj{"name": "x", "file_ttl": "7 days"}), wBad("BadFormatPangeaDuration", "/file_ttl")},
+		badCase{"FileTTLZero", b(bj{"name": "x", "file_ttl": "0s"}), wBad("NotWithinRange", "/file_ttl")},
 		badCase{"FileTTLNotString", b(bj{"name": "x", "file_ttl": 7}), wBad("InvalidString", "/file_ttl")},
 		badCase{"UnknownBucket", b(bj{"name": "x", "bucket_id": badUnknownBucket}), wGone("/bucket_id")},
 	)
@@ -237,7 +243,8 @@ func badEndpointCases(t *testing.T, f badFixtures, ver string) []badCase {
 		// Unsupported options.
 		badCase{"Password", mp(with("password", "pw")), wBadAt("/password")},
 		badCase{"PasswordAlgorithmAlone", mp(with("password_algorithm", "AES-GCM-256")), wBadAt("/password_algorithm")},
-		badCase{"FileTTL", mp(with("file_ttl", "7d")), wBadAt("/file_ttl")},
+		badCase{"FileTTLBadFormat", mp(with("file_ttl", "7x")), wBad("BadFormatPangeaDuration", "/file_ttl")},
+		badCase{"FileTTLTooLong", mp(with("file_ttl", "36501d")), wBad("NotWithinRange", "/file_ttl")},
 		badCase{"MultipartSourceURL", mp(with("transfer_method", "source-url")), wBadAt("/transfer_method")},
 		badCase{"MultipartPostURLWithoutHashes", mp(with("transfer_method", "post-url")), wBad("FieldRequired", "/crc32c")},
 		badCase{"MultipartTransferMethodUnknown", mp(with("transfer_method", "carrier-pigeon")), wBad("NotEnumMember", "/transfer_method")},
@@ -391,7 +398,8 @@ func badEndpointCases(t *testing.T, f badFixtures, ver string) []badCase {
 		badCase{"AddPassword", b(bj{"id": f.a.ID, "add_password": "pw"}), wBadAt("/add_password")},
 		badCase{"RemovePasswordAlone", b(bj{"id": f.a.ID, "remove_password": "pw"}), wBadAt("/remove_password")},
 		badCase{"AddPasswordAlgorithmAlone", b(bj{"id": f.a.ID, "add_password_algorithm": "AES-GCM-256"}), wBadAt("/add_password_algorithm")},
-		badCase{"FileTTL", b(bj{"id": f.a.ID, "file_ttl": "7d"}), wBadAt("/file_ttl")},
+		badCase{"FileTTLBadFormat", b(bj{"id": f.a.ID, "file_ttl": "forever"}), wBad("BadFormatPangeaDuration", "/file_ttl")},
+		badCase{"FileTTLEmptyUnit", b(bj{"id": f.a.ID, "file_ttl": "7"}), wBad("BadFormatPangeaDuration", "/file_ttl")},
 		badCase{"UnknownBucket", b(bj{"id": f.a.ID, "bucket_id": badUnknownBucket, "name": "x"}), badWant{http: http.StatusNotFound, status: "NotFound"}},
 	)
 

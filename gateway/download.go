@@ -37,7 +37,7 @@ func (s *Server) handleGet(c *gin.Context) {
 		s.fail(c, sesame.FieldErr("NotEnumMember", "/transfer_method", "transfer_method must be multipart or dest-url, not %q", tm))
 		return
 	}
-	o, err := s.cfg.Objects.Resolve(c.Request.Context(), req.bucket(), deref(req.ID), deref(req.Path))
+	o, err := s.cfg.Objects.Lookup(c.Request.Context(), sesame.ObjectRef{BucketID: req.bucket(), ID: deref(req.ID), Path: deref(req.Path), Root: req.root()})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -163,7 +163,7 @@ func (s *Server) handleGetArchive(c *gin.Context) {
 		s.fail(c, sesame.FieldErr("NotEnumMember", "/transfer_method", "transfer_method must be multipart or dest-url, not %q", tm))
 		return
 	}
-	entries, err := s.cfg.Objects.Archive(c.Request.Context(), req.bucket(), req.IDs, format)
+	entries, err := s.cfg.Objects.ArchiveIn(c.Request.Context(), req.bucket(), req.root(), req.IDs, format)
 	if err != nil {
 		s.fail(c, err)
 		return

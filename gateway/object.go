@@ -29,6 +29,10 @@ type objectView struct {
 	Metadata          map[string]string `json:"metadata,omitempty"`
 	Tags              []string          `json:"tags,omitempty"`
 	MetadataProtected map[string]string `json:"metadata_protected,omitempty"`
+	FileTTL           string            `json:"file_ttl"`
+	FileTTLEffective  string            `json:"file_ttl_effective"`
+	FileTTLFromID     string            `json:"file_ttl_from_id,omitempty"`
+	ExpiresAt         string            `json:"expires_at,omitempty"`
 	ShareLinkIDs      []string          `json:"share_link_ids,omitempty"`
 }
 
@@ -37,6 +41,10 @@ func viewObject(o *sesame.Object) objectView {
 		ID: o.ID, Type: string(o.Type), Name: o.Name, Folder: o.Folder(), ParentID: o.ParentID,
 		CreatedAt: sesame.FormatTime(o.Created), UpdatedAt: sesame.FormatTime(o.Updated),
 		Size: o.Size, BillableSize: o.Size, Metadata: o.Metadata, Tags: o.Tags, ShareLinkIDs: o.LinkIDs,
+		FileTTL: o.FileTTL.Wire(), FileTTLEffective: o.TTL.TTL.Wire(), FileTTLFromID: o.TTL.From,
+	}
+	if !o.Expires.IsZero() {
+		v.ExpiresAt = sesame.FormatTime(o.Expires)
 	}
 	if o.Type == sesame.TypeFile {
 		v.MD5, v.SHA256, v.SHA512, v.CRC32C = o.MD5, o.SHA256, o.SHA512, o.CRC32C
@@ -59,8 +67,7 @@ func viewObjects(objs []*sesame.Object) []objectView {
 }
 
 // common carries the fields every object request may send. root_folder and
-// root_id would scope a call to a subtree; sesame does not offer that, and
-// says so rather than widening the call silently.
+// root_id scope a call to a subtree (sesame.Root).
 type common struct {
 	BucketID   *string `json:"bucket_id"`
 	ConfigID   *string `json:"config_id"`
@@ -77,18 +84,16 @@ func (c common) check() error {
 
 // checkInto adds every problem of the common fields to errs.
 func (c common) checkInto(errs *sesame.Problems) {
-	if c.RootFolder != nil && strings.Trim(*c.RootFolder, "/") != "" {
-		errs.Add(sesame.FieldErr("UnexpectedProperty", "/root_folder", "root_folder scoping is not supported by this server"))
-	}
-	if c.RootID != nil && *c.RootID != "" {
-		errs.Add(sesame.FieldErr("UnexpectedProperty", "/root_id", "root_id scoping is not supported by this server"))
-	}
 	if c.BucketID != nil && *c.BucketID != "" && !sesame.ValidID(sesame.PrefixBucket, *c.BucketID) {
 		errs.Add(sesame.FieldErr("DoesNotMatchPattern", "/bucket_id", "bucket_id must look like pro_ followed by 32 characters"))
 	}
 }
 
 func (c common) bucket() string { return deref(c.BucketID) }
+
+func (c common) root() sesame.Root {
+	return sesame.Root{ID: deref(c.RootID), Folder: deref(c.RootFolder)}
+}
 
 func deref[T any](p *T) T {
 	var zero T
@@ -187,16 +192,14 @@ func (s *Server) handleFolderCreate(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	if req.FileTTL != nil && *req.FileTTL != "" && *req.FileTTL != "never" && *req.FileTTL != "inherited" {
-		s.fail(c, sesame.FieldErr("UnexpectedProperty", "/file_ttl", "file_ttl is not supported by this server; files are kept until deleted"))
-		return
-	}
 	p, err := placement(req.bucket(), req.Name, req.ParentID, req.Folder, req.Path)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	o, err := s.cfg.Objects.CreateFolder(c.Request.Context(), sesame.FolderCreate{Placement: p, Metadata: req.Metadata, Tags: req.Tags})
+	p.Root = req.root()
+	o, err := s.cfg.Objects.CreateFolder(c.Request.Context(), sesame.FolderCreate{Placement: p, Metadata: req.Metadata, Tags: req.Tags,
+		FileTTL: sesame.FileTTL(deref(req.FileTTL))})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -264,7 +267,8 @@ func (s *Server) handleList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page, err := s.cfg.Objects.Find(c.Request.Context(), sesame.ObjectFilter{BucketID: req.bucket(), Conds: conds, OrderBy: by, Desc: desc, Size: size, After: after})
+	page, err := s.cfg.Objects.Find(c.Request.Context(), sesame.ObjectFilter{BucketID: req.bucket(), Conds: conds, OrderBy: by, Desc: desc, Size: size, After: after,
+		Root: req.root()})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -310,11 +314,8 @@ func (s *Server) handleUpdate(c *gin.Context) {
 			return
 		}
 	}
-	if req.FileTTL != nil {
-		s.fail(c, sesame.FieldErr("UnexpectedProperty", "/file_ttl", "file_ttl is not supported by this server; files are kept until deleted"))
-		return
-	}
-	upd := sesame.ObjectUpdate{BucketID: req.bucket(), Name: req.Name, ParentID: req.ParentID, ParentPath: req.Folder,
+	upd := sesame.ObjectUpdate{BucketID: req.bucket(), Root: req.root(), FileTTL: sesame.FileTTL(deref(req.FileTTL)),
+		Name: req.Name, ParentID: req.ParentID, ParentPath: req.Folder,
 		Metadata: req.Metadata, SetMetadata: req.Metadata != nil, AddMetadata: req.AddMetadata, RemoveMetadata: req.RemoveMetadata,
 		Tags: req.Tags, SetTags: req.Tags != nil, AddTags: req.AddTags, RemoveTags: req.RemoveTags}
 	if req.UpdatedAt != nil {
@@ -348,7 +349,8 @@ func (s *Server) handleDelete(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	o, n, err := s.cfg.Objects.Delete(c.Request.Context(), req.bucket(), deref(req.ID), deref(req.Path), deref(req.Force))
+	ref := sesame.ObjectRef{BucketID: req.bucket(), ID: deref(req.ID), Path: deref(req.Path), Root: req.root()}
+	o, n, err := s.cfg.Objects.DeleteIn(c.Request.Context(), ref, deref(req.Force))
 	if o != nil {
 		s.auditObject(c, o.ID)
 	}

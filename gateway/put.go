@@ -83,9 +83,6 @@ func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
 	if r.Format != nil && !sesame.KnownFormat(*r.Format) {
 		return sesame.FileCreate{}, sesame.FieldErr("NotEnumMember", "/format", "format %q is not a known file format (use upper case, such as PDF or PNG)", *r.Format)
 	}
-	if r.FileTTL != nil && *r.FileTTL != "never" && *r.FileTTL != "inherited" {
-		return sesame.FileCreate{}, sesame.FieldErr("UnexpectedProperty", "/file_ttl", "file_ttl is not supported by this server; files are kept until deleted")
-	}
 	d, err := r.declared()
 	if err != nil {
 		return sesame.FileCreate{}, err
@@ -99,7 +96,8 @@ func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
 	if err != nil {
 		return sesame.FileCreate{}, err
 	}
-	return sesame.FileCreate{Placement: p, Metadata: r.Metadata, Tags: r.Tags, Declared: d}, nil
+	p.Root = r.root()
+	return sesame.FileCreate{Placement: p, Metadata: r.Metadata, Tags: r.Tags, Declared: d, FileTTL: sesame.FileTTL(deref(r.FileTTL))}, nil
 }
 
 func (s *Server) handlePut(c *gin.Context) {

@@ -216,7 +216,7 @@ func TestStore_CreateFile(t *testing.T) {
 			Path: "/in/box/data.bin", Size: d.Size, MimeType: u.MimeType,
 			MD5: d.MD5, SHA1: d.SHA1, SHA256: d.SHA256, SHA512: d.SHA512, CRC32C: d.CRC32C,
 			Metadata: map[string]string{"k": "v"}, Tags: []string{"t1", "t2"}, BlobKey: o.BlobKey,
-			Created: now, Updated: now,
+			Created: now, Updated: now, TTL: ts.defaultTTL(),
 		}
 		if diff := cmp.Diff(want, o); diff != "" {
 			t.Errorf("created object (-want +got):\n%s", diff)

@@ -25,7 +25,7 @@ func (st *Store) MissingBlobs(ctx context.Context) ([]*sesame.Object, error) {
 			return nil, fmt.Errorf("store: check blobs: %w", err)
 		}
 		for i := range rows {
-			o := rows[i].object()
+			o := rows[i].object(st.ttl)
 			b, err := st.blobs.open(ctx, o.BlobKey)
 			switch {
 			case sesame.KindOf(err) == sesame.NotFound:

@@ -57,6 +57,12 @@ func fillInstance(t *testing.T, ts *testStore, big int) *instance {
 		t.Fatal(err)
 	}
 	in.files = append(in.files, o)
+	// TTL columns with values in them: one set on a folder and inherited
+	// by the file inside, one on a file.
+	if _, err := ts.UpdateObject(ctx, ts.byPath(t, "/docs/deep").ID, sesame.ObjectUpdate{FileTTL: "36500d"}); err != nil {
+		t.Fatal(err)
+	}
+	in.files = append(in.files, ts.putTTL(t, "/docs", "kept.txt", "never"))
 	if big > 0 {
 		in.files = append(in.files, ts.putFile(t, "/", "big.bin", randomBytes(32, big)))
 	}

@@ -130,7 +130,10 @@ func (st *Store) linksFromRows(ctx context.Context, q sqlx.ExtContext, rows []*l
 		}
 		out[i], ids[i], byID[r.ID] = l, r.ID, l
 	}
-	query, args, err := sqlx.In(`SELECT link_id, object_id FROM link_targets WHERE link_id IN (?) ORDER BY link_id, position`, ids)
+	// Expired files are no longer targets, from the instant they expire.
+	live, largs := st.liveSQL("o.")
+	query, args, err := sqlx.In(`SELECT t.link_id, t.object_id FROM link_targets t LEFT JOIN objects o ON o.id = t.object_id
+WHERE t.link_id IN (?) AND (o.id IS NULL OR `+live+`) ORDER BY t.link_id, t.position`, append([]any{ids}, largs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: link targets query: %w", err)
 	}
@@ -161,7 +164,8 @@ func (st *Store) linksFromRows(ctx context.Context, q sqlx.ExtContext, rows []*l
 
 // checkLinkTargets verifies that every target exists in the bucket, and
 // that upload links point at folders only.
-func checkLinkTargets(ctx context.Context, tx *sqlx.Tx, bucketID string, typ sesame.LinkType, targets []string, src string) error {
+func (st *Store) checkLinkTargets(ctx context.Context, tx *sqlx.Tx, bucketID string, typ sesame.LinkType, targets []string, src string) error {
+	live, largs := st.liveSQL("")
 	for i, id := range targets {
 		// By id alone, through the primary key: with the bucket in the
 		// WHERE clause PostgreSQL's generic plan read the bucket's whole
@@ -171,7 +175,7 @@ func checkLinkTargets(ctx context.Context, tx *sqlx.Tx, bucketID string, typ ses
 			BucketID string `db:"bucket_id"`
 			Kind     string `db:"type"`
 		}
-		err := tx.GetContext(ctx, &o, tx.Rebind(`SELECT bucket_id, type FROM objects WHERE id = ?`), id)
+		err := tx.GetContext(ctx, &o, tx.Rebind(`SELECT bucket_id, type FROM objects WHERE id = ? AND `+live), append([]any{id}, largs...)...)
 		if err == sql.ErrNoRows || (err == nil && o.BucketID != bucketID) {
 			return notFound("target", fmt.Sprintf("%s/%d", src, i), id)
 		}
@@ -222,7 +226,7 @@ func (st *Store) CreateLinks(ctx context.Context, in []sesame.LinkCreate, hashed
 			if err := st.checkBucket(ctx, tx, bucketID); err != nil {
 				return err
 			}
-			if err := checkLinkTargets(ctx, tx, bucketID, it.Type, it.Targets, it.Source+"/targets"); err != nil {
+			if err := st.checkLinkTargets(ctx, tx, bucketID, it.Type, it.Targets, it.Source+"/targets"); err != nil {
 				return err
 			}
 			id := sesame.NewTimeID(sesame.PrefixLink, now)
@@ -288,7 +292,7 @@ func (st *Store) UpdateLink(ctx context.Context, id string, upd sesame.LinkUpdat
 			return notFound("link", "/id", id)
 		}
 		l := links[0]
-		targets, err := updatedTargets(ctx, tx, l, upd)
+		targets, err := st.updatedTargets(ctx, tx, l, upd)
 		if err != nil {
 			return err
 		}
@@ -313,16 +317,16 @@ max_downloads = ?, auth_epoch = ?, updated_at = ? WHERE id = ?`),
 }
 
 // updatedTargets applies an update's target changes to l's targets.
-func updatedTargets(ctx context.Context, tx *sqlx.Tx, l *sesame.Link, upd sesame.LinkUpdate) ([]string, error) {
+func (st *Store) updatedTargets(ctx context.Context, tx *sqlx.Tx, l *sesame.Link, upd sesame.LinkUpdate) ([]string, error) {
 	targets := l.Targets
 	if upd.SetTargets {
-		if err := checkLinkTargets(ctx, tx, l.BucketID, l.Type, upd.Targets, "/targets"); err != nil {
+		if err := st.checkLinkTargets(ctx, tx, l.BucketID, l.Type, upd.Targets, "/targets"); err != nil {
 			return nil, err
 		}
 		targets = upd.Targets
 	}
 	if len(upd.AddTargets) > 0 {
-		if err := checkLinkTargets(ctx, tx, l.BucketID, l.Type, upd.AddTargets, "/add_targets"); err != nil {
+		if err := st.checkLinkTargets(ctx, tx, l.BucketID, l.Type, upd.AddTargets, "/add_targets"); err != nil {
 			return nil, err
 		}
 		for _, t := range upd.AddTargets {

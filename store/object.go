@@ -13,7 +13,8 @@ import (
 	"github.com/sesame-share/sesame"
 )
 
-const objectCols = `id, bucket_id, parent_id, name, type, path, size, mime_type, md5, sha1, sha256, sha512, crc32c, metadata, tags, blob_key, created_at, updated_at`
+const objectCols = `id, bucket_id, parent_id, name, type, path, size, mime_type, md5, sha1, sha256, sha512, crc32c, metadata, tags, blob_key, created_at, updated_at,
+file_ttl, ttl_from, ttl_effective, expires_at`
 
 type objectRow struct {
 	ID       string         `db:"id"`
@@ -34,15 +35,23 @@ type objectRow struct {
 	BlobKey  string         `db:"blob_key"`
 	Created  string         `db:"created_at"`
 	Updated  string         `db:"updated_at"`
+	FileTTL  string         `db:"file_ttl"`
+	TTLFrom  string         `db:"ttl_from"`
+	TTL      string         `db:"ttl_effective"`
+	Expires  sql.NullString `db:"expires_at"`
 }
 
-func (r *objectRow) object() *sesame.Object {
+// object is the row as an object, with its TTL as def reports it.
+func (r *objectRow) object(def ttlDefault) *sesame.Object {
 	o := &sesame.Object{
 		ID: r.ID, BucketID: r.BucketID, ParentID: r.ParentID, Name: r.Name, Type: sesame.ObjectType(r.Type),
 		Path: r.Path, Size: r.Size, MimeType: r.MimeType, MD5: r.MD5, SHA1: r.SHA1, SHA256: r.SHA256,
 		SHA512: r.SHA512, CRC32C: r.CRC32C, BlobKey: r.BlobKey,
 		Created: parseTime(r.Created), Updated: parseTime(r.Updated),
+		FileTTL: sesame.FileTTL(r.FileTTL), TTL: sesame.TTLSource{TTL: sesame.FileTTL(r.TTL), From: r.TTLFrom},
+		Expires: parseNullTime(r.Expires),
 	}
+	def.report(o)
 	if r.Metadata.Valid {
 		o.Metadata = map[string]string{}
 		_ = json.Unmarshal([]byte(r.Metadata.String), &o.Metadata) // written by encodeJSON
@@ -102,22 +111,28 @@ func (st *Store) checkBucket(ctx context.Context, q sqlx.ExtContext, id string) 
 	return nil
 }
 
-func objectByID(ctx context.Context, q sqlx.ExtContext, bucketID, id string) (*sesame.Object, error) {
+// objectByID reads a live object (expired files are not).
+func (st *Store) objectByID(ctx context.Context, q sqlx.ExtContext, bucketID, id string) (*sesame.Object, error) {
+	live, args := st.liveSQL("")
 	var r objectRow
-	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND id = ?`), bucketID, id)
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND id = ? AND `+live),
+		append([]any{bucketID, id}, args...)...)
 	if err != nil {
 		return nil, translate(err)
 	}
-	return r.object(), nil
+	return r.object(st.ttl), nil
 }
 
-func objectByPath(ctx context.Context, q sqlx.ExtContext, bucketID, p string) (*sesame.Object, error) {
+// objectByPath reads a live object (expired files are not).
+func (st *Store) objectByPath(ctx context.Context, q sqlx.ExtContext, bucketID, p string) (*sesame.Object, error) {
+	live, args := st.liveSQL("")
 	var r objectRow
-	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path = ?`), bucketID, p)
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path = ? AND `+live),
+		append([]any{bucketID, p}, args...)...)
 	if err != nil {
 		return nil, translate(err)
 	}
-	return r.object(), nil
+	return r.object(st.ttl), nil
 }
 
 func notFound(what, source, id string) error {
@@ -128,7 +143,7 @@ func notFound(what, source, id string) error {
 // ObjectByID implements sesame.ObjectReader.
 func (st *Store) ObjectByID(ctx context.Context, bucketID, id string) (*sesame.Object, error) {
 	bucketID = st.bucketOrDefault(bucketID)
-	o, err := objectByID(ctx, st.db, bucketID, id)
+	o, err := st.objectByID(ctx, st.db, bucketID, id)
 	if sesame.KindOf(err) == sesame.NotFound {
 		return nil, notFound("object", "/id", id)
 	}
@@ -143,7 +158,9 @@ func (st *Store) ObjectsByID(ctx context.Context, bucketID string, ids []string)
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	query, args, err := sqlx.In(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND id IN (?)`, st.bucketOrDefault(bucketID), ids)
+	live, largs := st.liveSQL("")
+	query, args, err := sqlx.In(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND id IN (?) AND `+live,
+		append([]any{st.bucketOrDefault(bucketID), ids}, largs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: objects by id: %w", err)
 	}
@@ -153,7 +170,7 @@ func (st *Store) ObjectsByID(ctx context.Context, bucketID string, ids []string)
 	}
 	out := make([]*sesame.Object, len(rows))
 	for i := range rows {
-		out[i] = rows[i].object()
+		out[i] = rows[i].object(st.ttl)
 	}
 	return out, nil
 }
@@ -168,7 +185,7 @@ func (st *Store) ObjectByPath(ctx context.Context, bucketID, p string) (*sesame.
 	if len(segs) == 0 {
 		return nil, sesame.FieldErr("BadState", "/path", "the root folder is not an object")
 	}
-	o, err := objectByPath(ctx, st.db, bucketID, "/"+strings.Join(segs, "/"))
+	o, err := st.objectByPath(ctx, st.db, bucketID, "/"+strings.Join(segs, "/"))
 	if sesame.KindOf(err) == sesame.NotFound {
 		return nil, notFound("path", "/path", p)
 	}
@@ -178,23 +195,30 @@ func (st *Store) ObjectByPath(ctx context.Context, bucketID, p string) (*sesame.
 	return o, attachLinks(ctx, st.db, o)
 }
 
+// parentDir is the folder a new or moved object goes into: its id (""
+// for the root), its path ("/" for the root) and the TTL source, as rows
+// hold it, that its children inherit.
+type parentDir struct {
+	id, path string
+	ttl      sesame.TTLSource
+}
+
 // resolveParent finds (and, where a path names it, creates) the folder a new
-// or moved object goes into. It returns the folder's id ("" for the root)
-// and its path ("/" for the root).
-func (st *Store) resolveParent(ctx context.Context, tx *sqlx.Tx, bucketID string, p sesame.Placement) (string, string, error) {
-	id, dir := sesame.RootParentID, sesame.RootFolderPath
+// or moved object goes into.
+func (st *Store) resolveParent(ctx context.Context, tx *sqlx.Tx, r *reaper, bucketID string, p sesame.Placement) (parentDir, error) {
+	out := parentDir{id: sesame.RootParentID, path: sesame.RootFolderPath}
 	if p.HasParentID && p.ParentID != "" {
-		o, err := objectByID(ctx, tx, bucketID, p.ParentID)
+		o, err := st.objectByID(ctx, tx, bucketID, p.ParentID)
 		if sesame.KindOf(err) == sesame.NotFound {
-			return "", "", notFound("folder", "/parent_id", p.ParentID)
+			return out, notFound("folder", "/parent_id", p.ParentID)
 		}
 		if err != nil {
-			return "", "", err
+			return out, err
 		}
 		if !o.IsFolder() {
-			return "", "", sesame.FieldErr("BadState", "/parent_id", "parent_id %s is a file, not a folder", p.ParentID)
+			return out, sesame.FieldErr("BadState", "/parent_id", "parent_id %s is a file, not a folder", p.ParentID)
 		}
-		id, dir = o.ID, o.Path
+		out = parentDir{id: o.ID, path: o.Path, ttl: st.ttl.raw(o.TTL)}
 	}
 	if p.HasParentPath {
 		src := p.ParentSource
@@ -203,46 +227,52 @@ func (st *Store) resolveParent(ctx context.Context, tx *sqlx.Tx, bucketID string
 		}
 		segs, err := sesame.SplitPath(src, p.ParentPath)
 		if err != nil {
-			return "", "", err
+			return out, err
 		}
-		pid, pdir, err := st.mkdirs(ctx, tx, bucketID, segs, src)
+		dir, err := st.mkdirs(ctx, tx, r, bucketID, segs, src)
 		if err != nil {
-			return "", "", err
+			return out, err
 		}
-		if p.HasParentID && pid != id {
-			return "", "", sesame.FieldErr("MutuallyExclusive", src, "%s names a different folder from parent_id", strings.TrimPrefix(src, "/"))
+		if p.HasParentID && dir.id != out.id {
+			return out, sesame.FieldErr("MutuallyExclusive", src, "%s names a different folder from parent_id", strings.TrimPrefix(src, "/"))
 		}
-		id, dir = pid, pdir
+		out = dir
 	}
-	return id, dir, nil
+	return out, nil
 }
 
-// mkdirs walks segs from the root, creating missing folders.
-func (st *Store) mkdirs(ctx context.Context, tx *sqlx.Tx, bucketID string, segs []string, source string) (string, string, error) {
-	id, dir := sesame.RootParentID, sesame.RootFolderPath
+// mkdirs walks segs from the root, creating missing folders, which
+// inherit the TTL in force where they are made.
+func (st *Store) mkdirs(ctx context.Context, tx *sqlx.Tx, rp *reaper, bucketID string, segs []string, source string) (parentDir, error) {
+	dir := parentDir{id: sesame.RootParentID, path: sesame.RootFolderPath}
 	now := sesame.FormatTime(st.nowUTC())
 	for _, name := range segs {
-		p := path.Join(dir, name)
+		p := path.Join(dir.path, name)
+		if err := st.reapName(ctx, tx, rp, bucketID, dir.id, name); err != nil {
+			return dir, err
+		}
 		var r struct {
 			ID   string `db:"id"`
 			Type string `db:"type"`
+			From string `db:"ttl_from"`
+			TTL  string `db:"ttl_effective"`
 		}
-		err := tx.GetContext(ctx, &r, tx.Rebind(`SELECT id, type FROM objects WHERE bucket_id = ? AND parent_id = ? AND name = ?`), bucketID, id, name)
+		err := tx.GetContext(ctx, &r, tx.Rebind(`SELECT id, type, ttl_from, ttl_effective FROM objects WHERE bucket_id = ? AND parent_id = ? AND name = ?`), bucketID, dir.id, name)
 		switch {
 		case err == sql.ErrNoRows:
-			r.ID = sesame.NewID(sesame.PrefixObject)
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO objects (id, bucket_id, parent_id, name, type, path, created_at, updated_at) VALUES (?, ?, ?, ?, 'folder', ?, ?, ?)`),
-				r.ID, bucketID, id, name, p, now, now); err != nil {
-				return "", "", fmt.Errorf("store: create folder %s: %w", p, err)
+			r.ID, r.From, r.TTL = sesame.NewID(sesame.PrefixObject), dir.ttl.From, string(dir.ttl.TTL)
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO objects (id, bucket_id, parent_id, name, type, path, created_at, updated_at, ttl_from, ttl_effective)
+VALUES (?, ?, ?, ?, 'folder', ?, ?, ?, ?, ?)`), r.ID, bucketID, dir.id, name, p, now, now, r.From, r.TTL); err != nil {
+				return dir, fmt.Errorf("store: create folder %s: %w", p, err)
 			}
 		case err != nil:
-			return "", "", fmt.Errorf("store: find folder %s: %w", p, err)
+			return dir, fmt.Errorf("store: find folder %s: %w", p, err)
 		case r.Type != string(sesame.TypeFolder):
-			return "", "", sesame.FieldErr("BadState", source, "%s is a file, not a folder", p)
+			return dir, sesame.FieldErr("BadState", source, "%s is a file, not a folder", p)
 		}
-		id, dir = r.ID, p
+		dir = parentDir{id: r.ID, path: p, ttl: sesame.TTLSource{TTL: sesame.FileTTL(r.TTL), From: r.From}}
 	}
-	return id, dir, nil
+	return dir, nil
 }
 
 func nameTaken(source, name, dir string) error {
@@ -254,16 +284,17 @@ func (st *Store) insertObject(ctx context.Context, tx *sqlx.Tx, o *sesame.Object
 	if len([]rune(o.Path)) > sesame.MaxPathLen {
 		return sesame.FieldErr("AboveMaxLength", nameSource, "the full path must be at most %d characters", sesame.MaxPathLen)
 	}
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		o.ID, o.BucketID, o.ParentID, o.Name, o.Type, o.Path, o.Size, o.MimeType, o.MD5, o.SHA1, o.SHA256, o.SHA512, o.CRC32C,
 		encodeJSON(o.Metadata, o.Metadata != nil), encodeJSON(o.Tags, o.Tags != nil), o.BlobKey,
-		sesame.FormatTime(o.Created), sesame.FormatTime(o.Updated))
+		sesame.FormatTime(o.Created), sesame.FormatTime(o.Updated), o.FileTTL, o.TTL.From, o.TTL.TTL, expiresColumn(o))
 	if sesame.KindOf(translate(err)) == sesame.Conflict {
 		return nameTaken(nameSource, o.Name, path.Dir(o.Path))
 	}
 	if err != nil {
 		return fmt.Errorf("store: insert object: %w", err)
 	}
+	st.ttl.report(o)
 	return nil
 }
 
@@ -284,14 +315,20 @@ func (st *Store) CreateFolder(ctx context.Context, in sesame.FolderCreate) (*ses
 		return nil, err
 	}
 	var out *sesame.Object
+	var rp reaper
 	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
-		pid, dir, err := st.resolveParent(ctx, tx, bucketID, in.Placement)
+		rp = reaper{}
+		dir, err := st.resolveParent(ctx, tx, &rp, bucketID, in.Placement)
 		if err != nil {
 			return err
 		}
+		if err := st.reapName(ctx, tx, &rp, bucketID, dir.id, in.Name); err != nil {
+			return err
+		}
 		now := st.nowUTC()
-		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: pid, Name: in.Name,
-			Type: sesame.TypeFolder, Path: path.Join(dir, in.Name), Metadata: in.Metadata, Tags: in.Tags, Created: now, Updated: now}
+		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: dir.id, Name: in.Name,
+			Type: sesame.TypeFolder, Path: path.Join(dir.path, in.Name), Metadata: in.Metadata, Tags: in.Tags, Created: now, Updated: now}
+		inherit(o, in.FileTTL, dir.ttl)
 		if err := st.insertObject(ctx, tx, o, nameSource(in.Placement)); err != nil {
 			return err
 		}
@@ -301,6 +338,9 @@ func (st *Store) CreateFolder(ctx context.Context, in sesame.FolderCreate) (*ses
 		out = o
 		return nil
 	})
+	if err == nil {
+		st.removeBlobs(ctx, rp.keys)
+	}
 	return out, err
 }
 
@@ -325,22 +365,28 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		return nil, err
 	}
 	key := st.blobs.keyFor(u.Ref)
+	var rp reaper
 	err = st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
-		pid, dir, err := st.resolveParent(ctx, tx, bucketID, in.Placement)
+		rp = reaper{}
+		dir, err := st.resolveParent(ctx, tx, &rp, bucketID, in.Placement)
 		if err != nil {
+			return err
+		}
+		if err := st.reapName(ctx, tx, &rp, bucketID, dir.id, in.Name); err != nil {
 			return err
 		}
 		name := in.Name
 		if in.AutoRename {
-			if name, err = freeName(ctx, tx, bucketID, pid, name); err != nil {
+			if name, err = freeName(ctx, tx, bucketID, dir.id, name); err != nil {
 				return err
 			}
 		}
 		now := st.nowUTC()
-		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: pid, Name: name,
-			Type: sesame.TypeFile, Path: path.Join(dir, name), Size: u.Size, MimeType: u.MimeType,
+		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: dir.id, Name: name,
+			Type: sesame.TypeFile, Path: path.Join(dir.path, name), Size: u.Size, MimeType: u.MimeType,
 			MD5: u.MD5, SHA1: u.SHA1, SHA256: u.SHA256, SHA512: u.SHA512, CRC32C: u.CRC32C,
 			Metadata: in.Metadata, Tags: in.Tags, BlobKey: key, Created: now, Updated: now}
+		inherit(o, in.FileTTL, dir.ttl)
 		if err := st.insertObject(ctx, tx, o, nameSource(in.Placement)); err != nil {
 			return err
 		}
@@ -361,6 +407,9 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		st.removeBlob(ctx, key)
 		committed = false
 		obj = nil
+	}
+	if err == nil {
+		st.removeBlobs(ctx, rp.keys)
 	}
 	return obj, err
 }

@@ -16,7 +16,7 @@ func (st *Store) ArchiveEntries(ctx context.Context, bucketID string, ids []stri
 	seen := map[string]bool{}
 	top := map[string]int{}
 	for i, id := range ids {
-		o, err := objectByID(ctx, st.db, bucketID, id)
+		o, err := st.objectByID(ctx, st.db, bucketID, id)
 		if sesame.KindOf(err) == sesame.NotFound {
 			return nil, notFound("object", fmt.Sprintf("/ids/%d", i), id)
 		}
@@ -35,12 +35,14 @@ func (st *Store) ArchiveEntries(ctx context.Context, bucketID string, ids []stri
 		seen[o.ID] = true
 		out = append(out, sesame.ArchiveEntry{Object: o, Name: name + "/"})
 		lo, hi := subtree(o.Path)
+		live, largs := st.liveSQL("")
 		var rows []objectRow
-		if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path >= ? AND path < ? ORDER BY path`), bucketID, lo, hi); err != nil {
+		if err := st.db.SelectContext(ctx, &rows, st.db.Rebind(`SELECT `+objectCols+` FROM objects WHERE bucket_id = ? AND path >= ? AND path < ? AND `+live+` ORDER BY path`),
+			append([]any{bucketID, lo, hi}, largs...)...); err != nil {
 			return nil, fmt.Errorf("store: archive subtree: %w", err)
 		}
 		for i := range rows {
-			d := rows[i].object()
+			d := rows[i].object(st.ttl)
 			if seen[d.ID] {
 				continue
 			}
@@ -62,8 +64,9 @@ func (st *Store) TallyFolder(ctx context.Context, f *sesame.Object) (sesame.Tall
 		Bytes int64 `db:"bytes"`
 	}
 	lo, hi := subtree(f.Path)
+	live, largs := st.liveSQL("")
 	err := st.db.GetContext(ctx, &t, st.db.Rebind(`SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM objects
-WHERE bucket_id = ? AND path >= ? AND path < ? AND type = ?`), f.BucketID, lo, hi, sesame.TypeFile)
+WHERE bucket_id = ? AND path >= ? AND path < ? AND type = ? AND `+live), append([]any{f.BucketID, lo, hi, sesame.TypeFile}, largs...)...)
 	if err != nil {
 		return sesame.Tally{}, fmt.Errorf("store: tally folder: %w", err)
 	}
@@ -103,6 +106,12 @@ func (st *Store) FindObjects(ctx context.Context, f sesame.ObjectFilter) (*sesam
 	}
 	q := st.newQuery()
 	q.add("bucket_id = ?", bucketID)
+	live, largs := st.liveSQL("")
+	q.add(live, largs...)
+	if f.Within != "" && f.Within != sesame.RootFolderPath {
+		lo, hi := subtree(f.Within)
+		q.add("path >= ? AND path < ?", lo, hi)
+	}
 	for _, c := range f.Conds {
 		switch ft := sesame.ObjectFields[c.Field]; ft {
 		case sesame.FieldTags:
@@ -152,7 +161,7 @@ func (st *Store) FindObjects(ctx context.Context, f sesame.ObjectFilter) (*sesam
 			page.Next = &sesame.Cursor{OrderBy: orderBy, Desc: f.Desc, Value: orderValue(last, orderBy), ID: last.ID}
 			break
 		}
-		page.Objects = append(page.Objects, rows[i].object())
+		page.Objects = append(page.Objects, rows[i].object(st.ttl))
 	}
 	return page, attachLinks(ctx, st.db, page.Objects...)
 }

@@ -30,7 +30,7 @@ func TestStore_CreateFolder(t *testing.T) {
 		}
 		now := ts.clock.Now()
 		want := &sesame.Object{ID: b.ID, BucketID: ts.DefaultBucket(), ParentID: a.ID, Name: "b", Type: sesame.TypeFolder,
-			Path: "/a/b", Metadata: map[string]string{"owner": "ops"}, Tags: []string{"x", "y"}, Created: now, Updated: now}
+			Path: "/a/b", Metadata: map[string]string{"owner": "ops"}, Tags: []string{"x", "y"}, Created: now, Updated: now, TTL: ts.defaultTTL()}
 		if diff := cmp.Diff(want, b); diff != "" {
 			t.Errorf("created folder (-want +got):\n%s", diff)
 		}

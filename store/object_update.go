@@ -19,8 +19,10 @@ import (
 func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectUpdate) (*sesame.Object, error) {
 	bucketID := st.bucketOrDefault(upd.BucketID)
 	var out *sesame.Object
+	var rp reaper
 	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
-		o, err := objectToChange(ctx, tx, bucketID, id)
+		rp = reaper{}
+		o, err := st.objectToChange(ctx, tx, bucketID, id)
 		if err != nil {
 			return err
 		}
@@ -28,21 +30,13 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 			e := sesame.FieldErr("BadState", "/updated_at", "the object was changed at %s; reload it and try again", sesame.FormatTime(o.Updated))
 			return e.WithKind(sesame.Conflict)
 		}
-		oldPath := o.Path
-		parentID, dir, err := st.newParent(ctx, tx, bucketID, o, upd)
+		oldPath, oldParent, oldTTL := o.Path, o.ParentID, st.ttl.raw(o.TTL)
+		dir, err := st.newParent(ctx, tx, &rp, bucketID, o, upd)
 		if err != nil {
 			return err
 		}
-		name := o.Name
-		if upd.Name != nil {
-			if err := sesame.CheckName("/name", *upd.Name); err != nil {
-				return err
-			}
-			name = *upd.Name
-		}
-		o.ParentID, o.Name, o.Path = parentID, name, path.Join(dir, name)
-		if len([]rune(o.Path)) > sesame.MaxPathLen {
-			return sesame.FieldErr("AboveMaxLength", "/name", "the full path must be at most %d characters", sesame.MaxPathLen)
+		if err := st.relocate(ctx, tx, &rp, o, dir, upd); err != nil {
+			return err
 		}
 		applyMetadata(o, upd)
 		applyTags(o, upd)
@@ -55,7 +49,7 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE objects SET parent_id = ?, name = ?, path = ?, metadata = ?, tags = ?, updated_at = ? WHERE id = ?`),
 			o.ParentID, o.Name, o.Path, encodeJSON(o.Metadata, o.Metadata != nil), encodeJSON(o.Tags, o.Tags != nil), sesame.FormatTime(o.Updated), o.ID)
 		if sesame.KindOf(translate(err)) == sesame.Conflict {
-			return nameTaken("/name", o.Name, dir)
+			return nameTaken("/name", o.Name, dir.path)
 		}
 		if err != nil {
 			return fmt.Errorf("store: update object: %w", err)
@@ -65,13 +59,77 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 				return err
 			}
 		}
+		if moved := dir.id != oldParent; moved || upd.FileTTL != "" {
+			// Only a move or a new TTL can change the TTL in force.
+			if !moved {
+				if dir.ttl, err = parentTTL(ctx, tx, o.ParentID); err != nil {
+					return err
+				}
+			}
+			if err := st.updateTTL(ctx, tx, o, oldTTL, dir.ttl, upd.FileTTL); err != nil {
+				return err
+			}
+		}
 		if err := st.noteChange(ctx, tx, "", o.ID); err != nil {
 			return err
 		}
 		out = o
 		return attachLinks(ctx, tx, o)
 	})
+	if err == nil {
+		st.removeBlobs(ctx, rp.keys)
+	}
 	return out, err
+}
+
+// updateTTL gives o, changed or moved under a folder whose children
+// inherit parent, its own TTL (own, or what it had when own is ""), and
+// passes a change of the TTL in force to what inherits it below.
+func (st *Store) updateTTL(ctx context.Context, tx *sqlx.Tx, o *sesame.Object, old, parent sesame.TTLSource, own sesame.FileTTL) error {
+	if own == "" {
+		own = o.FileTTL
+	}
+	inherit(o, own, parent)
+	if err := setTTL(ctx, tx, o); err != nil {
+		return err
+	}
+	if err := retune(ctx, tx, o, old, o.TTL); err != nil {
+		return err
+	}
+	st.ttl.report(o)
+	return nil
+}
+
+// relocate gives o the folder dir and the name upd sets. A folder that
+// moves or takes a new TTL first loses the files below it that have
+// expired: what has expired stays expired, whatever TTL it would get now.
+// An expired file holding the new name goes too.
+func (st *Store) relocate(ctx context.Context, tx *sqlx.Tx, rp *reaper, o *sesame.Object, dir parentDir, upd sesame.ObjectUpdate) error {
+	if o.IsFolder() && (dir.id != o.ParentID || upd.FileTTL != "") {
+		lo, hi := subtree(o.Path)
+		keys, err := st.reapSubtree(ctx, tx, o.BucketID, lo, hi)
+		rp.keys = append(rp.keys, keys...)
+		if err != nil {
+			return err
+		}
+	}
+	name := o.Name
+	if upd.Name != nil {
+		if err := sesame.CheckName("/name", *upd.Name); err != nil {
+			return err
+		}
+		name = *upd.Name
+	}
+	if dir.id != o.ParentID || name != o.Name {
+		if err := st.reapName(ctx, tx, rp, o.BucketID, dir.id, name); err != nil {
+			return err
+		}
+	}
+	o.ParentID, o.Name, o.Path = dir.id, name, path.Join(dir.path, name)
+	if len([]rune(o.Path)) > sesame.MaxPathLen {
+		return sesame.FieldErr("AboveMaxLength", "/name", "the full path must be at most %d characters", sesame.MaxPathLen)
+	}
+	return nil
 }
 
 func applyMetadata(o *sesame.Object, upd sesame.ObjectUpdate) {
@@ -142,7 +200,7 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 	var keys []string
 	count := 0
 	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
-		o, err := objectToChange(ctx, tx, bucketID, id)
+		o, err := st.objectToChange(ctx, tx, bucketID, id)
 		if err != nil {
 			return err
 		}
@@ -153,6 +211,12 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 		count = 1
 		if o.IsFolder() {
 			lo, hi := subtree(o.Path)
+			// Expired files below go as expired, not as part of this delete.
+			reaped, err := st.reapSubtree(ctx, tx, bucketID, lo, hi)
+			if err != nil {
+				return err
+			}
+			keys = append(keys, reaped...)
 			var below []string
 			if err := tx.SelectContext(ctx, &below, tx.Rebind(`SELECT blob_key FROM objects WHERE bucket_id = ? AND path >= ? AND path < ?`), bucketID, lo, hi); err != nil {
 				return fmt.Errorf("store: list subtree: %w", err)
@@ -195,9 +259,9 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 
 // newParent returns the parent and folder an update moves o to (its own
 // when the update does not move it).
-func (st *Store) newParent(ctx context.Context, tx *sqlx.Tx, bucketID string, o *sesame.Object, upd sesame.ObjectUpdate) (string, string, error) {
+func (st *Store) newParent(ctx context.Context, tx *sqlx.Tx, rp *reaper, bucketID string, o *sesame.Object, upd sesame.ObjectUpdate) (parentDir, error) {
 	if upd.ParentID == nil && upd.ParentPath == nil {
-		return o.ParentID, path.Dir(o.Path), nil
+		return parentDir{id: o.ParentID, path: path.Dir(o.Path)}, nil // ttl unread: unmoved
 	}
 	p := sesame.Placement{}
 	if upd.ParentID != nil {
@@ -206,18 +270,18 @@ func (st *Store) newParent(ctx context.Context, tx *sqlx.Tx, bucketID string, o 
 	if upd.ParentPath != nil {
 		p.HasParentPath, p.ParentPath, p.ParentSource = true, *upd.ParentPath, "/folder"
 	}
-	parentID, dir, err := st.resolveParent(ctx, tx, bucketID, p)
+	dir, err := st.resolveParent(ctx, tx, rp, bucketID, p)
 	if err != nil {
-		return "", "", err
+		return dir, err
 	}
-	if o.IsFolder() && (dir == o.Path || strings.HasPrefix(dir, o.Path+"/")) {
+	if o.IsFolder() && (dir.path == o.Path || strings.HasPrefix(dir.path, o.Path+"/")) {
 		src := "/parent_id"
 		if upd.ParentID == nil {
 			src = "/folder"
 		}
-		return "", "", sesame.FieldErr("BadState", src, "a folder cannot be moved into itself")
+		return dir, sesame.FieldErr("BadState", src, "a folder cannot be moved into itself")
 	}
-	return parentID, dir, nil
+	return dir, nil
 }
 
 // moveSubtree gives the descendants of a moved or renamed folder their new
@@ -241,8 +305,8 @@ func moveSubtree(ctx context.Context, tx *sqlx.Tx, bucketID, oldPath, newPath st
 }
 
 // objectToChange loads the object a change names; NotFound points at /id.
-func objectToChange(ctx context.Context, tx *sqlx.Tx, bucketID, id string) (*sesame.Object, error) {
-	o, err := objectByID(ctx, tx, bucketID, id)
+func (st *Store) objectToChange(ctx context.Context, tx *sqlx.Tx, bucketID, id string) (*sesame.Object, error) {
+	o, err := st.objectByID(ctx, tx, bucketID, id)
 	if sesame.KindOf(err) == sesame.NotFound {
 		return nil, notFound("object", "/id", id)
 	}

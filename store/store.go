@@ -78,6 +78,11 @@ type Config struct {
 	// FreeSpace reports the bytes free on the data disk; nil measures the
 	// disk of the blob directory.
 	FreeSpace func() (int64, error)
+	// DefaultFileTTL is the file TTL of the service configuration, which
+	// files inherit when no folder above them sets one: "" or "never"
+	// keeps them, a duration ("30d") deletes them that long after they
+	// were made. Changing it applies to every file that inherits it.
+	DefaultFileTTL sesame.FileTTL
 	// migrateTo stops the migrations at this version (0: apply all), for
 	// an import of an export made at that version.
 	migrateTo int
@@ -127,6 +132,8 @@ type Store struct {
 	lastSweep atomic.Int64
 	// migrateTo is Config.migrateTo.
 	migrateTo int
+	// ttl is the service's default file TTL.
+	ttl ttlDefault
 }
 
 var (
@@ -171,6 +178,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if st.freeSpace == nil {
 		st.freeSpace = st.FreeBytes
 	}
+	var err error
+	if st.ttl, err = newTTLDefault(cfg.DefaultFileTTL); err != nil {
+		return nil, err
+	}
 	if cfg.SecretKeyFile != "" {
 		// Before anything is created: a missing key creates nothing.
 		keys, err := ReadKeys(cfg.SecretKeyFile)
@@ -192,7 +203,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		st.lock = lock
 	}
-	var err error
 	if st.keys == nil {
 		if st.keys, err = LoadKeys(filepath.Join(cfg.DataDir, "secret.key")); err != nil {
 			st.unlock()
@@ -212,6 +222,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		st.Close()
 		return nil, err
 	}
+	st.ttl.configID = sesame.ServiceConfigID(st.bucket)
 	if st.lock != nil && !cfg.noSweep {
 		if err := st.sweep(ctx); err != nil {
 			st.Close()

@@ -15,6 +15,7 @@ type pendingSpec struct {
 	Metadata  map[string]string
 	Tags      []string
 	Declared  sesame.Declared
+	FileTTL   sesame.FileTTL `json:",omitempty"`
 }
 
 type failureJSON struct {
@@ -44,7 +45,7 @@ func (r *pendingRow) pending() (*sesame.PendingUpload, error) {
 	}
 	p := &sesame.PendingUpload{ID: r.ID, TokenID: r.TokenID, Method: r.Method, Expires: parseTime(r.Expires),
 		Status: r.Status, ObjectID: r.ObjectID, Created: parseTime(r.Created),
-		Spec: sesame.FileCreate{Placement: spec.Placement, Metadata: spec.Metadata, Tags: spec.Tags, Declared: spec.Declared}}
+		Spec: sesame.FileCreate{Placement: spec.Placement, Metadata: spec.Metadata, Tags: spec.Tags, Declared: spec.Declared, FileTTL: spec.FileTTL}}
 	if r.Failure.Valid {
 		var f failureJSON
 		if err := json.Unmarshal([]byte(r.Failure.String), &f); err != nil {
@@ -57,7 +58,7 @@ func (r *pendingRow) pending() (*sesame.PendingUpload, error) {
 
 // CreatePendingUpload implements sesame.PendingUploads.
 func (st *Store) CreatePendingUpload(ctx context.Context, p *sesame.PendingUpload) (string, error) {
-	spec, err := json.Marshal(pendingSpec{Placement: p.Spec.Placement, Metadata: p.Spec.Metadata, Tags: p.Spec.Tags, Declared: p.Spec.Declared})
+	spec, err := json.Marshal(pendingSpec{Placement: p.Spec.Placement, Metadata: p.Spec.Metadata, Tags: p.Spec.Tags, Declared: p.Spec.Declared, FileTTL: p.Spec.FileTTL})
 	if err != nil {
 		return "", fmt.Errorf("store: pending spec: %w", err)
 	}

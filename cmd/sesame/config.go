@@ -121,7 +121,8 @@ type Config struct {
 	Audit struct {
 		Retention Retention `yaml:"retention"`
 	} `yaml:"audit"`
-	OIDC OIDCConfig `yaml:"oidc"`
+	OIDC    OIDCConfig    `yaml:"oidc"`
+	Objects ObjectsConfig `yaml:"objects"`
 
 	// SecretKeyFile names the master key file, which replicas share;
 	// empty is secret.key in DataDir, made on first start.
@@ -244,7 +245,7 @@ func ApplyEnv(c *Config, environ []string) (unknown []string, err error) {
 
 // Validate checks the configuration as a whole and reports every problem.
 func (c *Config) Validate() error {
-	return errors.Join(slices.Concat(c.checkServer(), c.checkLinks(), c.checkNotify(), c.checkPortal(), c.checkOIDC())...)
+	return errors.Join(slices.Concat(c.checkServer(), c.checkLinks(), c.checkNotify(), c.checkPortal(), c.checkOIDC(), c.checkObjects())...)
 }
 
 // checkServer checks the listener, data directory, logging, HTTP, transfer and storage keys.
@@ -355,7 +356,7 @@ func (c *Config) checkDatabase() []error {
 // opens the store.
 func (c *Config) storeConfig(log *slog.Logger) store.Config {
 	sc := store.Config{DataDir: c.DataDir, SecretKeyFile: c.SecretKeyFile, DatabaseURL: c.Database.URL, MaxConns: c.Database.MaxConns,
-		StatementTimeout: c.Database.StatementTimeout, Logger: log}
+		StatementTimeout: c.Database.StatementTimeout, Logger: log, DefaultFileTTL: sesame.FileTTL(c.Objects.DefaultFileTTL)}
 	if s := c.Storage.S3; c.Storage.Backend == "s3" {
 		sc.S3 = &store.S3Config{Endpoint: s.Endpoint, Bucket: s.Bucket, Region: s.Region, AccessKey: s.AccessKey, SecretKey: s.SecretKey, TLS: s.TLS, Prefix: s.Prefix}
 	}

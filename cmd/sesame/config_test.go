@@ -132,6 +132,8 @@ oidc:
       client_id: sesame
       client_secret: oidc-secret
       scopes: [openid, email, profile]
+objects:
+  default_file_ttl: 90d
 secret_key_file: /etc/sesame/secret.key
 `
 
@@ -178,6 +180,7 @@ func fullConfig() Config {
 	c.Audit.Retention = Retention(30 * 24 * time.Hour)
 	c.OIDC.Providers = []OIDCProviderConfig{{Name: "Acme SSO", Issuer: "https://sso.example.com", ClientID: "sesame",
 		ClientSecret: "oidc-secret", Scopes: []string{"openid", "email", "profile"}}}
+	c.Objects.DefaultFileTTL = "90d"
 	c.SecretKeyFile = "/etc/sesame/secret.key"
 	return c
 }
@@ -449,6 +452,7 @@ var envCases = append([]envCase{
 	{"SESAME_BRANDING_ACCENT_COLOR", "#000000", func(c *Config) { c.Branding.AccentColor = "#000000" }},
 	{"SESAME_BRANDING_LOGO_URL", "/logo.svg", func(c *Config) { c.Branding.LogoURL = "/logo.svg" }},
 	{"SESAME_AUDIT_RETENTION", "2w", func(c *Config) { c.Audit.Retention = Retention(14 * 24 * time.Hour) }},
+	{"SESAME_OBJECTS_DEFAULT_FILE_TTL", "30d", func(c *Config) { c.Objects.DefaultFileTTL = "30d" }},
 	{"SESAME_SECRET_KEY_FILE", "/run/secrets/sesame.key", func(c *Config) { c.SecretKeyFile = "/run/secrets/sesame.key" }},
 }, oidcEnvCases()...)
 
@@ -774,6 +778,11 @@ func TestValidate(t *testing.T) {
 		{"default access past max", func(c *Config) { c.Links.DefaultMaxAccessCount = 5000 }, []string{"links.default_max_access_count", "must not exceed"}},
 		{"access cap zero", func(c *Config) { c.Links.MaxAccessCount = 0 }, []string{"links.max_access_count", "at least 1"}},
 		{"sms country", func(c *Config) { c.Links.SMSCountries = []string{"+1", "UK"} }, []string{"links.sms_countries", `"UK"`}},
+		{"default file ttl never", func(c *Config) { c.Objects.DefaultFileTTL = "never" }, nil},
+		{"default file ttl duration", func(c *Config) { c.Objects.DefaultFileTTL = "1d12h" }, nil},
+		{"default file ttl words", func(c *Config) { c.Objects.DefaultFileTTL = "a month" }, []string{"objects.default_file_ttl", `"a month"`}},
+		{"default file ttl inherited", func(c *Config) { c.Objects.DefaultFileTTL = "inherited" }, []string{"objects.default_file_ttl", `"inherited"`}},
+		{"default file ttl zero", func(c *Config) { c.Objects.DefaultFileTTL = "0d" }, []string{"objects.default_file_ttl"}},
 		{"notify email", func(c *Config) { c.Notify.Email = "pigeon" }, []string{"notify.email", `"pigeon"`}},
 		{"smtp without host", func(c *Config) { c.Notify.Email = "smtp"; c.SMTP.From = "a@example.com" }, []string{"smtp.host", "required"}},
 		{"smtp without from", func(c *Config) { c.Notify.Email = "smtp"; c.SMTP.Host = "mail" }, []string{"smtp.from", "required"}},
@@ -833,6 +842,9 @@ func TestStoreConfigStorage(t *testing.T) {
 		AccessKey: "AKIAEXAMPLE", SecretKey: "s3-secret", TLS: false, Prefix: "prod/"}
 	if diff := cmp.Diff(want, c.storeConfig(nil).S3); diff != "" {
 		t.Errorf("s3 backend (-want +got):\n%s", diff)
+	}
+	if got := c.storeConfig(nil).DefaultFileTTL; got != "90d" {
+		t.Errorf("default file ttl: got %q, want objects.default_file_ttl", got)
 	}
 }
 

@@ -236,6 +236,7 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	stop := background(ctx, worker.Run, func(ctx context.Context) { optimizeHourly(ctx, st, log) },
 		func(ctx context.Context) { discoverOIDC(ctx, social, log) },
 		func(ctx context.Context) { purgeEvery(ctx, st, purgeInterval, time.Duration(cfg.Audit.Retention), log) },
+		func(ctx context.Context) { expireEvery(ctx, st, expireInterval, log) },
 		func(ctx context.Context) { reportMissingBlobs(ctx, st, log) })
 	defer stop()
 	ln, err := net.Listen("tcp", cfg.Listen)

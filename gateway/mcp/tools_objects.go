@@ -28,16 +28,25 @@ func (t *tools) addObjectWriteTools(srv *sdk.Server, local bool) {
 }
 
 type objectView struct {
-	ID     string `json:"id"`
-	Type   string `json:"type"`
-	Name   string `json:"name"`
-	Path   string `json:"path"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256,omitempty"`
+	ID               string `json:"id"`
+	Type             string `json:"type"`
+	Name             string `json:"name"`
+	Path             string `json:"path"`
+	Size             int64  `json:"size"`
+	SHA256           string `json:"sha256,omitempty"`
+	FileTTL          string `json:"file_ttl"`
+	FileTTLEffective string `json:"file_ttl_effective"`
+	FileTTLFromID    string `json:"file_ttl_from_id,omitempty"`
+	ExpiresAt        string `json:"expires_at,omitempty"`
 }
 
 func viewObject(o *sesame.Object) objectView {
-	return objectView{ID: o.ID, Type: string(o.Type), Name: o.Name, Path: o.Path, Size: o.Size, SHA256: o.SHA256}
+	v := objectView{ID: o.ID, Type: string(o.Type), Name: o.Name, Path: o.Path, Size: o.Size, SHA256: o.SHA256,
+		FileTTL: o.FileTTL.Wire(), FileTTLEffective: o.TTL.TTL.Wire(), FileTTLFromID: o.TTL.From}
+	if !o.Expires.IsZero() {
+		v.ExpiresAt = sesame.FormatTime(o.Expires)
+	}
+	return v
 }
 
 type objectListIn struct {
@@ -105,6 +114,7 @@ func cursor(s string) (*sesame.Cursor, error) {
 
 type folderCreateIn struct {
 	Path           string `json:"path" jsonschema:"the folder's full path, such as /deliveries/acme"`
+	FileTTL        string `json:"file_ttl,omitempty" jsonschema:"for the files inside: how long they live: never, inherited (the default: follow the folder above) or a duration such as 7d, 12h or 30m"`
 	IdempotencyKey string `json:"idempotency_key,omitempty" jsonschema:"any unique string; a retry with the same key returns the first result"`
 }
 
@@ -120,7 +130,7 @@ func (t *tools) folderCreate(ctx context.Context, in folderCreateIn) (objectView
 		}
 		p := sesame.Placement{Name: segs[len(segs)-1], NameSource: "/path",
 			HasParentPath: true, ParentPath: "/" + strings.Join(segs[:len(segs)-1], "/"), ParentSource: "/path"}
-		o, err := t.cfg.Objects.CreateFolder(ctx, sesame.FolderCreate{Placement: p})
+		o, err := t.cfg.Objects.CreateFolder(ctx, sesame.FolderCreate{Placement: p, FileTTL: sesame.FileTTL(in.FileTTL)})
 		if err != nil {
 			return objectView{}, err
 		}
@@ -134,6 +144,7 @@ type objectUploadIn struct {
 	LocalPath      string `json:"local_path" jsonschema:"absolute path of the local file to upload"`
 	Folder         string `json:"folder" jsonschema:"destination folder path in the store, such as /deliveries/acme (created if missing)"`
 	Name           string `json:"name,omitempty" jsonschema:"name to store it under; default: the local file's name"`
+	FileTTL        string `json:"file_ttl,omitempty" jsonschema:"how long the file lives: never, inherited (the default: follow its folder) or a duration such as 7d, 12h or 30m"`
 	IdempotencyKey string `json:"idempotency_key,omitempty" jsonschema:"any unique string; a retry with the same key returns the first result"`
 }
 
@@ -182,7 +193,7 @@ func (t *tools) objectUpload(ctx context.Context, in objectUploadIn) (objectView
 			return objectView{}, err
 		}
 		p := sesame.Placement{Name: name, NameSource: "/name", HasParentPath: true, ParentPath: in.Folder, ParentSource: "/folder"}
-		o, err := t.cfg.Objects.Put(ctx, sesame.FileCreate{Placement: p}, f, name)
+		o, err := t.cfg.Objects.Put(ctx, sesame.FileCreate{Placement: p, FileTTL: sesame.FileTTL(in.FileTTL)}, f, name)
 		if err != nil {
 			return objectView{}, err
 		}
