@@ -32,7 +32,10 @@ type ObjectService struct {
 	Store  ObjectStore
 	Blobs  BlobStore
 	Policy ObjectPolicy
-	Now    func() time.Time
+	// Deriver turns file passwords into keys; nil turns password
+	// protection off.
+	Deriver KeyDeriver
+	Now     func() time.Time
 }
 
 func (s *ObjectService) now() time.Time {
@@ -118,16 +121,16 @@ func (s *ObjectService) CheckFile(ctx context.Context, in FileCreate) error {
 	if err := CheckMetaTags("/", in.Metadata, in.Tags); err != nil {
 		return err
 	}
-	return CheckName(in.NameSource, in.Name)
+	if err := CheckName(in.NameSource, in.Name); err != nil {
+		return err
+	}
+	return s.checkPassword(in)
 }
 
 // Put stores r as a new file: it streams to staging while it is hashed and
 // becomes visible only once complete. sniffName helps tell the type.
 func (s *ObjectService) Put(ctx context.Context, in FileCreate, r io.Reader, sniffName string) (*Object, error) {
-	if err := s.CheckFile(ctx, in); err != nil {
-		return nil, err
-	}
-	up, err := s.Stage(ctx, r, sniffName)
+	up, err := s.StageFile(ctx, in, r, sniffName)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +152,10 @@ func (s *ObjectService) Commit(ctx context.Context, in FileCreate, up *Upload) (
 	if err := s.CheckFile(ctx, in); err != nil {
 		s.Discard(ctx, up)
 		return nil, err
+	}
+	if in.Password != nil && up.Lock == nil {
+		s.Discard(ctx, up)
+		return nil, errPasswordAfterFile
 	}
 	return s.Store.CreateFile(ctx, in, up)
 }
@@ -175,6 +182,12 @@ func (s *ObjectService) Update(ctx context.Context, id, path string, upd ObjectU
 	if err != nil {
 		return nil, err
 	}
+	upd.Reseal = nil
+	if upd.AddPassword != nil || upd.RemovePassword != nil {
+		if err := s.reseal(ctx, o, &upd); err != nil {
+			return o, err
+		}
+	}
 	updated, err := s.Store.UpdateObject(ctx, o.ID, upd)
 	if err != nil {
 		return o, err
@@ -196,6 +209,7 @@ func checkUpdate(upd ObjectUpdate) error {
 	if upd.Name != nil {
 		errs.Add(CheckName("/name", *upd.Name))
 	}
+	checkPasswordChange(&errs, upd)
 	return errs.Err()
 }
 

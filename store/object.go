@@ -13,7 +13,7 @@ import (
 	"github.com/sesame-share/sesame"
 )
 
-const objectCols = `id, bucket_id, parent_id, name, type, path, size, mime_type, md5, sha1, sha256, sha512, crc32c, metadata, tags, blob_key, created_at, updated_at`
+const objectCols = `id, bucket_id, parent_id, name, type, path, size, mime_type, md5, sha1, sha256, sha512, crc32c, metadata, tags, blob_key, created_at, updated_at, vault`
 
 type objectRow struct {
 	ID       string         `db:"id"`
@@ -34,6 +34,7 @@ type objectRow struct {
 	BlobKey  string         `db:"blob_key"`
 	Created  string         `db:"created_at"`
 	Updated  string         `db:"updated_at"`
+	Vault    []byte         `db:"vault"`
 }
 
 func (r *objectRow) object() *sesame.Object {
@@ -51,6 +52,7 @@ func (r *objectRow) object() *sesame.Object {
 		o.Tags = []string{}
 		_ = json.Unmarshal([]byte(r.Tags.String), &o.Tags) // written by encodeJSON
 	}
+	o.Lock = parseLock(r.Vault)
 	return o
 }
 
@@ -254,10 +256,14 @@ func (st *Store) insertObject(ctx context.Context, tx *sqlx.Tx, o *sesame.Object
 	if len([]rune(o.Path)) > sesame.MaxPathLen {
 		return sesame.FieldErr("AboveMaxLength", nameSource, "the full path must be at most %d characters", sesame.MaxPathLen)
 	}
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	vault, err := encodeLock(o.Lock)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		o.ID, o.BucketID, o.ParentID, o.Name, o.Type, o.Path, o.Size, o.MimeType, o.MD5, o.SHA1, o.SHA256, o.SHA512, o.CRC32C,
 		encodeJSON(o.Metadata, o.Metadata != nil), encodeJSON(o.Tags, o.Tags != nil), o.BlobKey,
-		sesame.FormatTime(o.Created), sesame.FormatTime(o.Updated))
+		sesame.FormatTime(o.Created), sesame.FormatTime(o.Updated), vault)
 	if sesame.KindOf(translate(err)) == sesame.Conflict {
 		return nameTaken(nameSource, o.Name, path.Dir(o.Path))
 	}
@@ -340,7 +346,7 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: pid, Name: name,
 			Type: sesame.TypeFile, Path: path.Join(dir, name), Size: u.Size, MimeType: u.MimeType,
 			MD5: u.MD5, SHA1: u.SHA1, SHA256: u.SHA256, SHA512: u.SHA512, CRC32C: u.CRC32C,
-			Metadata: in.Metadata, Tags: in.Tags, BlobKey: key, Created: now, Updated: now}
+			Metadata: in.Metadata, Tags: in.Tags, BlobKey: key, Lock: u.Lock, Created: now, Updated: now}
 		if err := st.insertObject(ctx, tx, o, nameSource(in.Placement)); err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectUpdate) (*sesame.Object, error) {
 	bucketID := st.bucketOrDefault(upd.BucketID)
 	var out *sesame.Object
+	newKey := "" // the blob a reseal committed
 	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		o, err := objectToChange(ctx, tx, bucketID, id)
 		if err != nil {
@@ -27,6 +28,11 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 		if upd.UpdatedAt != nil && !upd.UpdatedAt.Equal(o.Updated) {
 			e := sesame.FieldErr("BadState", "/updated_at", "the object was changed at %s; reload it and try again", sesame.FormatTime(o.Updated))
 			return e.WithKind(sesame.Conflict)
+		}
+		if upd.Reseal != nil {
+			if newKey, err = st.swapBlob(ctx, tx, o, upd.Reseal); err != nil {
+				return err
+			}
 		}
 		oldPath := o.Path
 		parentID, dir, err := st.newParent(ctx, tx, bucketID, o, upd)
@@ -71,6 +77,10 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 		out = o
 		return attachLinks(ctx, tx, o)
 	})
+	st.settleSwap(ctx, upd.Reseal, newKey, err)
+	if err != nil {
+		out = nil
+	}
 	return out, err
 }
 

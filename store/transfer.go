@@ -15,6 +15,10 @@ type pendingSpec struct {
 	Metadata  map[string]string
 	Tags      []string
 	Declared  sesame.Declared
+	// Lock and KeySealed seal a protected file's bytes as they arrive;
+	// the key is sealed under the server's key.
+	Lock      []byte `json:",omitempty"`
+	KeySealed []byte `json:",omitempty"`
 }
 
 type failureJSON struct {
@@ -37,7 +41,7 @@ type pendingRow struct {
 
 const pendingCols = `id, token_id, method, spec, expires_at, status, object_id, failure, created_at`
 
-func (r *pendingRow) pending() (*sesame.PendingUpload, error) {
+func (st *Store) pending(r *pendingRow) (*sesame.PendingUpload, error) {
 	var spec pendingSpec
 	if err := json.Unmarshal([]byte(r.Spec), &spec); err != nil {
 		return nil, fmt.Errorf("store: pending upload %s: %w", r.ID, err)
@@ -45,6 +49,14 @@ func (r *pendingRow) pending() (*sesame.PendingUpload, error) {
 	p := &sesame.PendingUpload{ID: r.ID, TokenID: r.TokenID, Method: r.Method, Expires: parseTime(r.Expires),
 		Status: r.Status, ObjectID: r.ObjectID, Created: parseTime(r.Created),
 		Spec: sesame.FileCreate{Placement: spec.Placement, Metadata: spec.Metadata, Tags: spec.Tags, Declared: spec.Declared}}
+	if spec.Lock != nil {
+		p.Lock = parseLock(spec.Lock)
+		key, err := st.unsealKey(spec.KeySealed, "upload\x00"+r.ID)
+		if err != nil {
+			return nil, fmt.Errorf("store: pending upload %s key: %w", r.ID, err)
+		}
+		p.Key = key
+	}
 	if r.Failure.Valid {
 		var f failureJSON
 		if err := json.Unmarshal([]byte(r.Failure.String), &f); err != nil {
@@ -57,7 +69,18 @@ func (r *pendingRow) pending() (*sesame.PendingUpload, error) {
 
 // CreatePendingUpload implements sesame.PendingUploads.
 func (st *Store) CreatePendingUpload(ctx context.Context, p *sesame.PendingUpload) (string, error) {
-	spec, err := json.Marshal(pendingSpec{Placement: p.Spec.Placement, Metadata: p.Spec.Metadata, Tags: p.Spec.Tags, Declared: p.Spec.Declared})
+	ps := pendingSpec{Placement: p.Spec.Placement, Metadata: p.Spec.Metadata, Tags: p.Spec.Tags, Declared: p.Spec.Declared}
+	if p.Lock != nil {
+		lock, err := p.Lock.MarshalBinary()
+		if err != nil {
+			return "", fmt.Errorf("store: pending spec: %w", err)
+		}
+		if ps.KeySealed, err = st.sealKey(p.Key, "upload\x00"+p.ID); err != nil {
+			return "", err
+		}
+		ps.Lock = lock
+	}
+	spec, err := json.Marshal(ps)
 	if err != nil {
 		return "", fmt.Errorf("store: pending spec: %w", err)
 	}
@@ -84,7 +107,7 @@ func (st *Store) ClaimPendingUpload(ctx context.Context, secret string) (*sesame
 	if err != nil {
 		return nil, fmt.Errorf("store: claim upload: %w", translate(err))
 	}
-	return r.pending()
+	return st.pending(&r)
 }
 
 // FinishPendingUpload implements sesame.PendingUploads. The URL stays used
@@ -113,7 +136,7 @@ func (st *Store) PendingUploadByID(ctx context.Context, tokenID, id string) (*se
 	if err != nil {
 		return nil, fmt.Errorf("store: pending upload: %w", translate(err))
 	}
-	return r.pending()
+	return st.pending(&r)
 }
 
 // CreateGrant implements sesame.Grants.
@@ -121,8 +144,13 @@ func (st *Store) CreateGrant(ctx context.Context, g *sesame.Grant) (string, erro
 	ids, _ := json.Marshal(g.ObjectIDs) // a string slice always marshals
 	secret := newSecret("")
 	now := st.nowUTC()
-	_, err := st.w.ExecContext(ctx, st.w.Rebind(`INSERT INTO download_grants (secret_mac, bucket_id, object_ids, archive, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
-		st.mac("download url", secret), st.bucketOrDefault(g.BucketID), string(ids), g.Archive, sesame.FormatTime(g.Expires), sesame.FormatTime(now))
+	mac := st.mac("download url", secret)
+	key, err := st.sealKey(g.Key, "grant\x00"+string(mac))
+	if err != nil {
+		return "", err
+	}
+	_, err = st.w.ExecContext(ctx, st.w.Rebind(`INSERT INTO download_grants (secret_mac, bucket_id, object_ids, archive, expires_at, created_at, file_key) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		mac, st.bucketOrDefault(g.BucketID), string(ids), g.Archive, sesame.FormatTime(g.Expires), sesame.FormatTime(now), key)
 	if err != nil {
 		return "", fmt.Errorf("store: create grant: %w", translate(err))
 	}
@@ -136,9 +164,11 @@ func (st *Store) GrantBySecret(ctx context.Context, secret string) (*sesame.Gran
 		ObjectIDs string `db:"object_ids"`
 		Archive   string `db:"archive"`
 		Expires   string `db:"expires_at"`
+		Key       []byte `db:"file_key"`
 	}
-	err := st.db.GetContext(ctx, &r, st.db.Rebind(`SELECT bucket_id, object_ids, archive, expires_at FROM download_grants WHERE secret_mac = ? AND expires_at > ?`),
-		st.mac("download url", secret), sesame.FormatTime(st.nowUTC()))
+	mac := st.mac("download url", secret)
+	err := st.db.GetContext(ctx, &r, st.db.Rebind(`SELECT bucket_id, object_ids, archive, expires_at, file_key FROM download_grants WHERE secret_mac = ? AND expires_at > ?`),
+		mac, sesame.FormatTime(st.nowUTC()))
 	if err == sql.ErrNoRows {
 		return nil, sesame.Errorf(sesame.NotFound, "This download URL is unknown or expired.")
 	}
@@ -148,6 +178,9 @@ func (st *Store) GrantBySecret(ctx context.Context, secret string) (*sesame.Gran
 	g := &sesame.Grant{BucketID: r.BucketID, Archive: r.Archive, Expires: parseTime(r.Expires)}
 	if err := json.Unmarshal([]byte(r.ObjectIDs), &g.ObjectIDs); err != nil {
 		return nil, fmt.Errorf("store: grant ids: %w", err)
+	}
+	if g.Key, err = st.unsealKey(r.Key, "grant\x00"+string(mac)); err != nil {
+		return nil, fmt.Errorf("store: grant key: %w", err)
 	}
 	return g, nil
 }
