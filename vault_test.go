@@ -19,8 +19,8 @@ import (
 // out.
 type memBlob struct{ *bytes.Reader }
 
-func (memBlob) Close() error         { return nil }
-func (memBlob) ModTime() time.Time   { return time.Time{} }
+func (memBlob) Close() error          { return nil }
+func (memBlob) ModTime() time.Time    { return time.Time{} }
 func newMemBlob(b []byte) sesame.Blob { return memBlob{bytes.NewReader(b)} }
 
 // testLock is a lock with a random key, cutting plaintext into segments of
