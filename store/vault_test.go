@@ -241,7 +241,7 @@ func TestStore_FileKeys(t *testing.T) {
 	wantHidden := func(table, col string) {
 		t.Helper()
 		var n int
-		if err := db.QueryRow(`SELECT COUNT(*) FROM `+table+` WHERE `+col+` IS NOT NULL`).Scan(&n); err != nil || n == 0 {
+		if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table + ` WHERE ` + col + ` IS NOT NULL`).Scan(&n); err != nil || n == 0 {
 			t.Fatalf("%s.%s: %d rows, %v", table, col, n, err)
 		}
 		rows, err := db.Query(`SELECT ` + col + ` FROM ` + table)
