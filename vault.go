@@ -108,9 +108,6 @@ var ErrFilePasswordRequired = FieldErr("FieldRequired", "/password", "this file 
 // whatever is wrong with it.
 var ErrWrongFilePassword = FieldErr("BadState", "/password", "the password does not open this file")
 
-// errLockedFile answers a read of a protected file without a key.
-var errLockedFile = errors.New("sesame: the file is password-protected and no key was given")
-
 // NewFileLock makes the lock and key of a file about to be protected
 // with password: fresh salt, fresh nonce prefix.
 func NewFileLock(ctx context.Context, d KeyDeriver, password, algorithm string) (*FileLock, FileKey, error) {

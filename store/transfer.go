@@ -15,10 +15,10 @@ type pendingSpec struct {
 	Metadata  map[string]string
 	Tags      []string
 	Declared  sesame.Declared
-	// Lock and KeySealed seal a protected file's bytes as they arrive;
-	// the key is sealed under the server's key.
-	Lock      []byte `json:",omitempty"`
-	KeySealed []byte `json:",omitempty"`
+	// Lock seals a protected file's bytes as they arrive, under the key
+	// in the row's file_key (sealed under the server's key, and dropped
+	// once the upload is done).
+	Lock []byte `json:",omitempty"`
 }
 
 type failureJSON struct {
@@ -37,9 +37,10 @@ type pendingRow struct {
 	ObjectID string         `db:"object_id"`
 	Failure  sql.NullString `db:"failure"`
 	Created  string         `db:"created_at"`
+	Key      []byte         `db:"file_key"`
 }
 
-const pendingCols = `id, token_id, method, spec, expires_at, status, object_id, failure, created_at`
+const pendingCols = `id, token_id, method, spec, expires_at, status, object_id, failure, created_at, file_key`
 
 func (st *Store) pending(r *pendingRow) (*sesame.PendingUpload, error) {
 	var spec pendingSpec
@@ -51,7 +52,7 @@ func (st *Store) pending(r *pendingRow) (*sesame.PendingUpload, error) {
 		Spec: sesame.FileCreate{Placement: spec.Placement, Metadata: spec.Metadata, Tags: spec.Tags, Declared: spec.Declared}}
 	if spec.Lock != nil {
 		p.Lock = parseLock(spec.Lock)
-		key, err := st.unsealKey(spec.KeySealed, "upload\x00"+r.ID)
+		key, err := st.unsealKey(r.Key, "upload\x00"+r.ID)
 		if err != nil {
 			return nil, fmt.Errorf("store: pending upload %s key: %w", r.ID, err)
 		}
@@ -70,12 +71,13 @@ func (st *Store) pending(r *pendingRow) (*sesame.PendingUpload, error) {
 // CreatePendingUpload implements sesame.PendingUploads.
 func (st *Store) CreatePendingUpload(ctx context.Context, p *sesame.PendingUpload) (string, error) {
 	ps := pendingSpec{Placement: p.Spec.Placement, Metadata: p.Spec.Metadata, Tags: p.Spec.Tags, Declared: p.Spec.Declared}
+	var key []byte
 	if p.Lock != nil {
 		lock, err := p.Lock.MarshalBinary()
 		if err != nil {
 			return "", fmt.Errorf("store: pending spec: %w", err)
 		}
-		if ps.KeySealed, err = st.sealKey(p.Key, "upload\x00"+p.ID); err != nil {
+		if key, err = st.sealKey(p.Key, "upload\x00"+p.ID); err != nil {
 			return "", err
 		}
 		ps.Lock = lock
@@ -87,8 +89,8 @@ func (st *Store) CreatePendingUpload(ctx context.Context, p *sesame.PendingUploa
 	now := st.nowUTC()
 	p.Created, p.Status = now, sesame.PendingWaiting
 	secret := newSecret("")
-	_, err = st.w.ExecContext(ctx, st.w.Rebind(`INSERT INTO pending_uploads (id, token_id, secret_mac, method, spec, expires_at, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		p.ID, p.TokenID, st.mac("upload url", secret), p.Method, string(spec), sesame.FormatTime(p.Expires), p.Status, sesame.FormatTime(now))
+	_, err = st.w.ExecContext(ctx, st.w.Rebind(`INSERT INTO pending_uploads (id, token_id, secret_mac, method, spec, expires_at, status, created_at, file_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		p.ID, p.TokenID, st.mac("upload url", secret), p.Method, string(spec), sesame.FormatTime(p.Expires), p.Status, sesame.FormatTime(now), key)
 	if err != nil {
 		return "", fmt.Errorf("store: create pending upload: %w", translate(err))
 	}
@@ -111,7 +113,8 @@ func (st *Store) ClaimPendingUpload(ctx context.Context, secret string) (*sesame
 }
 
 // FinishPendingUpload implements sesame.PendingUploads. The URL stays used
-// either way; polling reports the object or the failure.
+// either way; polling reports the object or the failure. The key of a
+// protected file is dropped: its bytes are in.
 func (st *Store) FinishPendingUpload(ctx context.Context, id, objectID string, failure *sesame.Error) error {
 	status, fail := sesame.PendingDone, sql.NullString{}
 	if failure != nil {
@@ -119,7 +122,7 @@ func (st *Store) FinishPendingUpload(ctx context.Context, id, objectID string, f
 		b, _ := json.Marshal(failureJSON{Kind: failure.Kind, Message: failure.Message, Fields: failure.Fields}) // plain values
 		fail = sql.NullString{String: string(b), Valid: true}
 	}
-	_, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE pending_uploads SET status = ?, object_id = ?, failure = ? WHERE id = ?`), status, objectID, fail, id)
+	_, err := st.w.ExecContext(ctx, st.w.Rebind(`UPDATE pending_uploads SET status = ?, object_id = ?, failure = ?, file_key = NULL WHERE id = ?`), status, objectID, fail, id)
 	if err != nil {
 		return fmt.Errorf("store: finish upload: %w", translate(err))
 	}

@@ -324,9 +324,19 @@ func TestStore_FileKeys(t *testing.T) {
 	if bytes.Contains([]byte(spec), key[:8]) || bytes.Contains([]byte(spec), []byte("pw-not-kept")) {
 		t.Errorf("pending upload spec holds the key or the password: %s", spec)
 	}
+	wantHidden("pending_uploads", "file_key")
 	claimed, err := ts.ClaimPendingUpload(ctx, upSecret)
 	if err != nil || !bytes.Equal(claimed.Key, key) || claimed.Lock == nil || claimed.Lock.Check != lock.Check {
 		t.Errorf("claimed upload: %+v, %v; want its lock and key", claimed, err)
+	}
+	if err := ts.FinishPendingUpload(ctx, p.ID, f.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowCount(t, db, `SELECT COUNT(*) FROM pending_uploads WHERE file_key IS NOT NULL`); n != 0 {
+		t.Errorf("%d finished uploads keep their key, want none", n)
+	}
+	if done, err := ts.PendingUploadByID(ctx, "stk_test", p.ID); err != nil || done.Key != nil || done.Status != sesame.PendingDone {
+		t.Errorf("finished upload: %+v, %v", done, err)
 	}
 }
 
