@@ -112,12 +112,13 @@ func (s *Server) handlePortalView(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, p.base+"/f/"+o.ID)
 		return
 	}
-	if locked, err := s.cfg.Portal.Service.Locked(c.Request.Context(), p.Visit, o); err != nil || locked {
-		if err == nil {
-			s.unlockForm(c, p, o, "view", http.StatusOK, "")
-		} else {
-			s.portalFail(c, p, err, "")
-		}
+	locked, err := s.cfg.Portal.Service.Locked(c.Request.Context(), p.Visit, o)
+	if err != nil {
+		s.portalFail(c, p, err, "")
+		return
+	}
+	if locked { // the password first, on this page
+		s.unlockForm(c, p, o, "view", http.StatusOK, "")
 		return
 	}
 	siblings, closeURL, err := s.viewSiblings(c.Request.Context(), p, o)
