@@ -49,7 +49,8 @@ type Object struct {
 	Metadata map[string]string // nil until set
 	Tags     []string          // nil until set
 	BlobKey  string
-	LinkIDs  []string // live links that share the object
+	Lock     *FileLock // set when the file is password-protected
+	LinkIDs  []string  // live links that share the object
 	Created  time.Time
 	Updated  time.Time
 	// FileTTL is the TTL set on the object itself ("" when it inherits),
@@ -277,6 +278,12 @@ type FileCreate struct {
 	// AutoRename picks a free name ("report (1).pdf") instead of failing
 	// when the name is taken.
 	AutoRename bool
+	// Password, when set, protects the file: its bytes are stored sealed
+	// under a key derived from it (vault.go). PasswordAlgorithm is the
+	// name the client gave ("": DefaultPasswordAlgorithm). Neither is
+	// ever stored.
+	Password          *string
+	PasswordAlgorithm string
 }
 
 // Declared holds what a client says about an upload; empty means unsaid.
@@ -308,6 +315,24 @@ type ObjectUpdate struct {
 	UpdatedAt      *time.Time // optimistic lock
 	FileTTL        FileTTL    // "" leaves it; inherited drops the object's own
 	Root           Root       // scopes the object and the move to a subtree
+	// AddPassword protects a file, RemovePassword (its current
+	// password) unprotects it; both together change the password.
+	AddPassword          *string
+	AddPasswordAlgorithm string
+	RemovePassword       *string
+	// Reseal is filled in by ObjectService for a password change: the
+	// file's bytes stored anew.
+	Reseal *Reseal
+}
+
+// Reseal swaps a file's stored bytes for the same plaintext stored under
+// another lock (or none), as a password is added, removed or changed.
+type Reseal struct {
+	// From is the blob key the bytes were read from: the swap fails with
+	// Conflict if the file holds another by the time it commits.
+	From string
+	// Upload is the staged new form; its Lock becomes the file's.
+	Upload *Upload
 }
 
 // ObjectFilter selects objects for FindObjects.
@@ -348,6 +373,9 @@ type Upload struct {
 	SHA512   string
 	CRC32C   string
 	MimeType string // sniffed from the first bytes and the file name
+	// Lock, when set, is the lock the bytes were sealed under (by
+	// StageSealed): the size, hashes and type describe the plaintext.
+	Lock *FileLock
 }
 
 // Blob is a stored payload, open for reading.
@@ -363,6 +391,11 @@ type BlobStore interface {
 	// returns TooLarge past max bytes (when max > 0) and NoSpace when the disk
 	// is full; nothing is left behind on error.
 	Stage(ctx context.Context, r io.Reader, name string, max int64) (*Upload, error)
+	// StageSealed is Stage with the bytes stored as the writer that
+	// wrap makes writes them (sealed, for a protected file); size, hashes
+	// and type describe what r gives. Closing that writer ends the stored
+	// form, and a failure there fails the stage.
+	StageSealed(ctx context.Context, r io.Reader, name string, max int64, wrap func(io.Writer) io.WriteCloser) (*Upload, error)
 	// Discard removes a staged upload that will not be committed.
 	Discard(ctx context.Context, u *Upload) error
 	// OpenBlob opens a committed blob. NotFound if it is gone.

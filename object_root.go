@@ -306,8 +306,14 @@ func (s *ObjectService) ArchiveIn(ctx context.Context, bucketID string, root Roo
 		}
 	}
 	entries, err := s.Store.ArchiveEntries(ctx, bucketID, ids)
+	if err != nil {
+		return nil, err
+	}
+	if err := refuseProtected(ids, entries); err != nil {
+		return nil, err
+	}
 	for _, e := range entries {
 		t.rebase(e.Object)
 	}
-	return entries, err
+	return entries, nil
 }

@@ -32,7 +32,10 @@ type ObjectService struct {
 	Store  ObjectStore
 	Blobs  BlobStore
 	Policy ObjectPolicy
-	Now    func() time.Time
+	// Deriver turns file passwords into keys; nil turns password
+	// protection off.
+	Deriver KeyDeriver
+	Now     func() time.Time
 }
 
 func (s *ObjectService) now() time.Time {
@@ -117,6 +120,9 @@ func (s *ObjectService) CheckFile(ctx context.Context, in FileCreate) error {
 	if err := CheckName(in.NameSource, in.Name); err != nil {
 		return err
 	}
+	if err := s.checkPassword(in); err != nil {
+		return err
+	}
 	if !in.Root.IsZero() {
 		// Fail before any byte is read when the scope is unusable.
 		_, _, err := s.place(ctx, in.Placement)
@@ -128,10 +134,7 @@ func (s *ObjectService) CheckFile(ctx context.Context, in FileCreate) error {
 // Put stores r as a new file: it streams to staging while it is hashed and
 // becomes visible only once complete. sniffName helps tell the type.
 func (s *ObjectService) Put(ctx context.Context, in FileCreate, r io.Reader, sniffName string) (*Object, error) {
-	if err := s.CheckFile(ctx, in); err != nil {
-		return nil, err
-	}
-	up, err := s.Stage(ctx, r, sniffName)
+	up, err := s.StageFile(ctx, in, r, sniffName)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +156,10 @@ func (s *ObjectService) Commit(ctx context.Context, in FileCreate, up *Upload) (
 	if err := s.CheckFile(ctx, in); err != nil {
 		s.Discard(ctx, up)
 		return nil, err
+	}
+	if in.Password != nil && up.Lock == nil {
+		s.Discard(ctx, up)
+		return nil, errPasswordAfterFile
 	}
 	p, t, err := s.place(ctx, in.Placement)
 	if err != nil {
@@ -195,6 +202,12 @@ func (s *ObjectService) Update(ctx context.Context, id, path string, upd ObjectU
 	if err := s.scopeUpdate(ctx, upd.BucketID, t, &upd); err != nil {
 		return o, err
 	}
+	upd.Reseal = nil
+	if upd.AddPassword != nil || upd.RemovePassword != nil {
+		if err := s.reseal(ctx, o, &upd); err != nil {
+			return o, err
+		}
+	}
 	updated, err := s.Store.UpdateObject(ctx, o.ID, upd)
 	if err != nil {
 		return o, err
@@ -219,6 +232,7 @@ func checkUpdate(upd ObjectUpdate) error {
 	}
 	_, err := ParseFileTTL("/file_ttl", string(upd.FileTTL))
 	errs.Add(err)
+	checkPasswordChange(&errs, upd)
 	return errs.Err()
 }
 

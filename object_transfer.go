@@ -42,6 +42,15 @@ func (s *ObjectService) Announce(ctx context.Context, in FileCreate, method, req
 		}
 	}
 	p := &PendingUpload{ID: requestID, TokenID: TokenFrom(ctx).ID, Method: method, Spec: in, Expires: s.now().Add(orHour(s.Policy.UploadURLTTL))}
+	if in.Password != nil {
+		// The key is made now, while the password is at hand: the bytes
+		// come later, and are sealed as they arrive.
+		lock, key, err := NewFileLock(ctx, s.Deriver, *in.Password, in.PasswordAlgorithm)
+		if err != nil {
+			return nil, "", err
+		}
+		p.Lock, p.Key = lock, key
+	}
 	secret, err := s.Store.CreatePendingUpload(ctx, p)
 	if err != nil {
 		return nil, "", err
@@ -89,7 +98,13 @@ func (s *ObjectService) CompleteUpload(ctx context.Context, p *PendingUpload, r 
 	if readErr != nil {
 		return nil, s.settleUpload(ctx, p, nil, readErr)
 	}
-	up, err := s.Blobs.Stage(ctx, r, name, s.Policy.MaxFileSize)
+	var up *Upload
+	var err error
+	if p.Lock != nil {
+		up, err = s.stageSealed(ctx, r, name, s.Policy.MaxFileSize, p.Lock, p.Key)
+	} else {
+		up, err = s.Blobs.Stage(ctx, r, name, s.Policy.MaxFileSize)
+	}
 	var o *Object
 	if err == nil {
 		o, err = s.Store.CreateFile(ctx, p.Spec, up)
@@ -199,6 +214,10 @@ func (s *ObjectService) OpenGrant(ctx context.Context, secret string) (*Granted,
 	out := &Granted{Grant: g}
 	if g.Archive != "" {
 		out.Entries, err = s.Store.ArchiveEntries(ctx, g.BucketID, g.ObjectIDs)
+		if err == nil {
+			// A file protected since the URL was made stays out of reach.
+			err = refuseProtected(g.ObjectIDs, out.Entries)
+		}
 	} else {
 		out.Object, err = s.Store.ObjectByID(ctx, g.BucketID, g.ObjectIDs[0])
 	}
@@ -206,9 +225,10 @@ func (s *ObjectService) OpenGrant(ctx context.Context, secret string) (*Granted,
 }
 
 // Open opens a file's contents for a caller that already holds the object
-// (through Resolve, Archive or OpenGrant).
-func (s *ObjectService) Open(ctx context.Context, o *Object) (Blob, error) {
-	return s.Blobs.OpenBlob(ctx, o.BlobKey)
+// (through Resolve, Archive or OpenGrant). A password-protected file
+// needs key, from Unlock or the grant, and reads as its plaintext.
+func (s *ObjectService) Open(ctx context.Context, o *Object, key FileKey) (Blob, error) {
+	return openFile(ctx, s.Blobs, o, key)
 }
 
 // orHour is d, or an hour when d is unset.

@@ -223,6 +223,9 @@ func (ps *PortalService) StartArchive(ctx context.Context, v *Visit, ids []strin
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := ps.checkArchiveKeys(ctx, v, entries); err != nil {
+		return nil, nil, err
+	}
 	sorted := append([]string(nil), ids...)
 	sort.Strings(sorted)
 	sum := sha256.Sum256([]byte(strings.Join(sorted, ",")))
@@ -288,14 +291,20 @@ func (ps *PortalService) Thumbnail(ctx context.Context, v *Visit, id string) (*O
 	if err != nil {
 		return nil, nil, err
 	}
-	if o.IsFolder() {
+	if o.IsFolder() || o.Lock != nil {
 		return nil, nil, errOutOfScope
 	}
 	b, err := ps.Blobs.OpenBlob(ctx, o.BlobKey)
 	return o, b, err
 }
 
-// OpenBlob opens the contents of a file resolved within v.
-func (ps *PortalService) OpenBlob(ctx context.Context, o *Object) (Blob, error) {
-	return ps.Blobs.OpenBlob(ctx, o.BlobKey)
+// OpenBlob opens the contents of a file resolved within v; a protected
+// file only with the key the visit keeps for it (ErrFileLocked when it
+// keeps none).
+func (ps *PortalService) OpenBlob(ctx context.Context, v *Visit, o *Object) (Blob, error) {
+	key, err := ps.fileKey(ctx, v, o)
+	if err != nil {
+		return nil, err
+	}
+	return openFile(ctx, ps.Blobs, o, key)
 }

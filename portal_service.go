@@ -32,9 +32,14 @@ type PortalService struct {
 	SocialStates   SocialStates
 	Audit          AuditLog
 	Authenticators map[AuthType]Authenticator
-	Limits         PortalLimits
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// Deriver and FileKeys let recipients open password-protected files:
+	// the key of a file's password, kept for the session. Without them
+	// such files stay shut.
+	Deriver  KeyDeriver
+	FileKeys SessionKeys
+	Limits   PortalLimits
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Visitor is who asks: the client's address, browser and request id.

@@ -34,6 +34,10 @@ type PendingUpload struct {
 	ObjectID string // once done
 	Failure  *Error // once failed
 	Created  time.Time
+	// Lock and Key seal the bytes of a protected file as they arrive; the
+	// store keeps Key sealed under the server's key.
+	Lock *FileLock
+	Key  FileKey
 }
 
 // PendingUploads keeps announced uploads.
@@ -55,6 +59,9 @@ type Grant struct {
 	ObjectIDs []string
 	Archive   string // "" for a single file, else "zip" or "tar"
 	Expires   time.Time
+	// Key opens the file when it is password-protected; the store keeps
+	// it sealed under the server's key, and it dies with the grant.
+	Key FileKey
 }
 
 // Grants keeps download capabilities behind dest-url links.

@@ -54,8 +54,13 @@ func (s *Server) handleGet(c *gin.Context) {
 		s.fail(c, sesame.FieldErr("BadState", src, "%s is a folder; download folders with get_archive", o.Path))
 		return
 	}
+	key, err := s.cfg.Objects.Unlock(c.Request.Context(), o, deref(req.Password))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	if tm == sesame.TransferDestURL {
-		u, err := s.grantURL(c, &sesame.Grant{BucketID: o.BucketID, ObjectIDs: []string{o.ID}}, o.Name)
+		u, err := s.grantURL(c, &sesame.Grant{BucketID: o.BucketID, ObjectIDs: []string{o.ID}, Key: key}, o.Name)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -63,7 +68,7 @@ func (s *Server) handleGet(c *gin.Context) {
 		s.ok(c, "Download URL created", gin.H{"object": viewObject(o), "dest_url": u})
 		return
 	}
-	blob, err := s.cfg.Objects.Open(c.Request.Context(), o)
+	blob, err := s.cfg.Objects.Open(c.Request.Context(), o, key)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -186,7 +191,7 @@ func (s *Server) handleGetArchive(c *gin.Context) {
 	}
 	env := s.stamp(c, "Success", "Archive created", res)
 	s.multipartReply(c, env, name, archiveType(format), func(w io.Writer) error {
-		return s.writeArchive(c, w, format, entries)
+		return s.writeArchive(c, w, format, entries, s.apiOpener(c))
 	})
 }
 
@@ -238,12 +243,11 @@ func compressible(mimeType string) bool {
 // so memory stays flat whatever the archive's size. Member names go
 // through sesame.ArchivePath, so that no stored name (one written before
 // the name rule refused backslashes, say) can lead an extractor outside
-// its folder.
-func (s *Server) writeArchive(c *gin.Context, w io.Writer, format string, entries []sesame.ArchiveEntry) error {
-	ctx := c.Request.Context()
+// its folder. open opens each file, as the caller may.
+func (s *Server) writeArchive(c *gin.Context, w io.Writer, format string, entries []sesame.ArchiveEntry, open func(*sesame.Object) (sesame.Blob, error)) error {
 	buf := make([]byte, 256<<10) // one per archive, for all its files
 	copyBlob := func(dst io.Writer, o *sesame.Object) error {
-		b, err := s.cfg.Objects.Open(ctx, o)
+		b, err := open(o)
 		if err != nil {
 			return err
 		}
@@ -303,6 +307,12 @@ func (s *Server) writeArchive(c *gin.Context, w io.Writer, format string, entrie
 	return zw.Close()
 }
 
+// apiOpener opens archive members for the API: files without a password
+// (the core keeps protected files out of API archives).
+func (s *Server) apiOpener(c *gin.Context) func(*sesame.Object) (sesame.Blob, error) {
+	return func(o *sesame.Object) (sesame.Blob, error) { return s.cfg.Objects.Open(c.Request.Context(), o, nil) }
+}
+
 // setDownloadHeaders marks a response as a download that no browser should
 // render or cache.
 func setDownloadHeaders(h http.Header, name, ctype string) {
@@ -329,14 +339,14 @@ func (s *Server) handleDownload(c *gin.Context) {
 		if c.Request.Method == http.MethodHead {
 			return
 		}
-		if err := s.writeArchive(c, c.Writer, format, gr.Entries); err != nil {
+		if err := s.writeArchive(c, c.Writer, format, gr.Entries, s.apiOpener(c)); err != nil {
 			s.log.WarnContext(c.Request.Context(), "archive stream", "request_id", c.GetString(ctxRequestID), "error", err)
 			c.Abort()
 		}
 		return
 	}
 	o := gr.Object
-	blob, err := s.cfg.Objects.Open(ctx, o)
+	blob, err := s.cfg.Objects.Open(ctx, o, gr.Grant.Key)
 	if err != nil {
 		s.fail(c, err)
 		return

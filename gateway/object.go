@@ -51,6 +51,12 @@ func viewObject(o *sesame.Object) objectView {
 		if o.MimeType != "" {
 			v.MetadataProtected = map[string]string{"mimetype": o.MimeType}
 		}
+		if o.Lock != nil {
+			if v.MetadataProtected == nil {
+				v.MetadataProtected = map[string]string{}
+			}
+			v.MetadataProtected["vault-password-algorithm"] = o.Lock.Algorithm
+		}
 	}
 	if o.Metadata != nil && len(o.Metadata) == 0 {
 		v.Metadata = nil
@@ -305,19 +311,11 @@ func (s *Server) handleUpdate(c *gin.Context) {
 	if !s.bind(c, &req) {
 		return
 	}
-	for _, f := range []struct {
-		src string
-		set bool
-	}{{"/add_password", req.AddPassword != nil}, {"/add_password_algorithm", req.AddPasswordAlgorithm != nil}, {"/remove_password", req.RemovePassword != nil}} {
-		if f.set {
-			s.fail(c, sesame.FieldErr("UnexpectedProperty", f.src, "password-protected files are not supported by this server"))
-			return
-		}
-	}
 	upd := sesame.ObjectUpdate{BucketID: req.bucket(), Root: req.root(), FileTTL: sesame.FileTTL(deref(req.FileTTL)),
 		Name: req.Name, ParentID: req.ParentID, ParentPath: req.Folder,
 		Metadata: req.Metadata, SetMetadata: req.Metadata != nil, AddMetadata: req.AddMetadata, RemoveMetadata: req.RemoveMetadata,
-		Tags: req.Tags, SetTags: req.Tags != nil, AddTags: req.AddTags, RemoveTags: req.RemoveTags}
+		Tags: req.Tags, SetTags: req.Tags != nil, AddTags: req.AddTags, RemoveTags: req.RemoveTags,
+		AddPassword: req.AddPassword, AddPasswordAlgorithm: deref(req.AddPasswordAlgorithm), RemovePassword: req.RemovePassword}
 	if req.UpdatedAt != nil {
 		t, err := sesame.ParseTime(*req.UpdatedAt)
 		if err != nil {

@@ -60,7 +60,7 @@ type portal struct {
 func (s *Server) parsePages() error {
 	s.pages = map[string]*htmltemplate.Template{}
 	funcs := htmltemplate.FuncMap{"linkify": linkify}
-	for _, name := range []string{"signin", "browse", "notice", "confirm", "dead", "left", "view"} {
+	for _, name := range []string{"signin", "browse", "notice", "confirm", "dead", "left", "view", "unlock"} {
 		t, err := htmltemplate.New("").Funcs(funcs).ParseFS(templates.FS, "layouts/base.html", "pages/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("gateway: parse page %s: %w", name, err)

@@ -18,6 +18,10 @@ type item struct {
 	Folder, Editable               bool
 	Open, Download, Preview, Thumb string
 	RenameURL, DeleteURL           string
+	// Protected marks a file with a password; Locked one whose password
+	// the visit has not given yet, which Unlock asks for.
+	Protected, Locked bool
+	Unlock            string
 }
 
 type browsePage struct {
@@ -210,9 +214,16 @@ func (s *Server) items(c *gin.Context, p *portal, pg *browsePage, objs []*sesame
 		}
 		return strings.ToLower(objs[i].Name) < strings.ToLower(objs[j].Name)
 	})
+	unlocked := s.unlockedAmong(c, p, objs)
 	var out []item
 	for _, o := range objs {
 		it := item{ID: o.ID, Name: o.Name, Type: typeLabel(loc, o), Modified: loc.Date(o.Updated), Folder: o.IsFolder()}
+		if o.Lock != nil && !o.IsFolder() {
+			it.Protected, it.Locked = true, !unlocked[o.ID]
+			if it.Locked {
+				it.Unlock = p.base + "/unlock/" + o.ID
+			}
+		}
 		if o.IsFolder() {
 			it.Open = p.base + "/d/" + o.ID
 		} else {
@@ -221,7 +232,7 @@ func (s *Server) items(c *gin.Context, p *portal, pg *browsePage, objs []*sesame
 			if viewKind(o) != "" {
 				it.Preview = p.base + "/view/" + o.ID
 			}
-			if thumbable[mediaOf(o)] && o.Size <= maxThumbSource && p.Thumbnails() {
+			if thumbable[mediaOf(o)] && o.Size <= maxThumbSource && p.Thumbnails() && o.Lock == nil {
 				it.Thumb = p.base + "/th/" + o.ID
 			}
 		}

@@ -138,7 +138,14 @@ func (s *Server) serveFile(c *gin.Context, inline bool) {
 		c.Redirect(http.StatusSeeOther, p.base+"/f/"+o.ID)
 		return
 	}
-	blob, err := ps.OpenBlob(ctx, o)
+	blob, err := ps.OpenBlob(ctx, p.Visit, o)
+	next := "" // where the password form leads back to
+	if inline {
+		next = "view"
+	}
+	if s.lockedRedirect(c, p, o, err, next) {
+		return
+	}
 	if err != nil {
 		s.log.ErrorContext(c.Request.Context(), "open blob", "object_id", o.ID, "error", err)
 		s.notice(c, p, http.StatusNotFound, "Not found", s.t(c, "This file's contents are missing."))
@@ -270,7 +277,8 @@ func (s *Server) handlePortalZip(c *gin.Context) {
 	setDownloadHeaders(c.Writer.Header(), portalArchiveName(p.Link.Title, ids != nil, entries), "application/zip")
 	c.Status(http.StatusOK)
 	if c.Request.Method != http.MethodHead {
-		if err := s.writeArchive(c, c.Writer, "zip", entries); err != nil && c.Request.Context().Err() == nil {
+		open := func(o *sesame.Object) (sesame.Blob, error) { return ps.OpenBlob(c.Request.Context(), p.Visit, o) }
+		if err := s.writeArchive(c, c.Writer, "zip", entries, open); err != nil && c.Request.Context().Err() == nil {
 			s.log.WarnContext(c.Request.Context(), "zip stream", "error", err)
 		}
 	}

@@ -100,6 +100,15 @@ func (s *Server) handlePortalView(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, p.base+"/f/"+o.ID)
 		return
 	}
+	locked, err := s.cfg.Portal.Service.Locked(c.Request.Context(), p.Visit, o)
+	if err != nil {
+		s.portalFail(c, p, err, "")
+		return
+	}
+	if locked { // the password first, on this page
+		s.unlockForm(c, p, o, "view", http.StatusOK, "")
+		return
+	}
 	siblings, closeURL, err := s.viewSiblings(c.Request.Context(), p, o)
 	if err != nil {
 		s.portalFail(c, p, err, "")
@@ -170,7 +179,10 @@ func viewNeighbours(p *portal, o *sesame.Object, siblings []*sesame.Object) (pre
 func (s *Server) viewText(c *gin.Context, p *portal, o *sesame.Object, pg *viewPage) bool {
 	ctx := c.Request.Context()
 	ps := s.cfg.Portal.Service
-	blob, err := ps.OpenBlob(ctx, o)
+	blob, err := ps.OpenBlob(ctx, p.Visit, o)
+	if s.lockedRedirect(c, p, o, err, "view") {
+		return false
+	}
 	if err != nil {
 		s.log.ErrorContext(c.Request.Context(), "open blob", "object_id", o.ID, "error", err)
 		s.notice(c, p, http.StatusNotFound, "Not found", s.t(c, "This file's contents are missing."))

@@ -74,12 +74,6 @@ func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
 	if err := errs.Err(); err != nil {
 		return sesame.FileCreate{}, err
 	}
-	if r.Password != nil {
-		return sesame.FileCreate{}, sesame.FieldErr("UnexpectedProperty", "/password", "password-protected files are not supported by this server")
-	}
-	if r.PasswordAlgorithm != nil {
-		return sesame.FileCreate{}, sesame.FieldErr("UnexpectedProperty", "/password_algorithm", "password-protected files are not supported by this server")
-	}
 	if r.Format != nil && !sesame.KnownFormat(*r.Format) {
 		return sesame.FileCreate{}, sesame.FieldErr("NotEnumMember", "/format", "format %q is not a known file format (use upper case, such as PDF or PNG)", *r.Format)
 	}
@@ -97,7 +91,8 @@ func (r *putRequest) spec(fallbackName string) (sesame.FileCreate, error) {
 		return sesame.FileCreate{}, err
 	}
 	p.Root = r.root()
-	return sesame.FileCreate{Placement: p, Metadata: r.Metadata, Tags: r.Tags, Declared: d, FileTTL: sesame.FileTTL(deref(r.FileTTL))}, nil
+	return sesame.FileCreate{Placement: p, Metadata: r.Metadata, Tags: r.Tags, Declared: d, FileTTL: sesame.FileTTL(deref(r.FileTTL)),
+		Password: r.Password, PasswordAlgorithm: deref(r.PasswordAlgorithm)}, nil
 }
 
 func (s *Server) handlePut(c *gin.Context) {
@@ -241,19 +236,17 @@ func checkMultipartMethod(req *putRequest) error {
 // checked first, so a bad one is refused before the bytes are read.
 func (pp *putParts) stage(part *multipart.Part) error {
 	pp.payName = part.FileName()
-	sniffName := pp.payName
-	if pp.req != nil {
-		spec, err := pp.req.spec(pp.payName)
-		if err == nil {
-			err = pp.objects.CheckFile(pp.ctx, spec)
-		}
-		if err != nil {
-			return err
-		}
-		// The object's own name tells its type; SDKs name every part "blob".
-		sniffName = spec.Name
+	if pp.req == nil {
+		up, err := pp.objects.Stage(pp.ctx, part, pp.payName)
+		pp.upload = up
+		return err
 	}
-	up, err := pp.objects.Stage(pp.ctx, part, sniffName)
+	spec, err := pp.req.spec(pp.payName)
+	if err != nil {
+		return err
+	}
+	// The object's own name tells its type; SDKs name every part "blob".
+	up, err := pp.objects.StageFile(pp.ctx, spec, part, spec.Name)
 	pp.upload = up
 	return err
 }

@@ -76,6 +76,8 @@ func (s *Server) routes() {
 	e.GET("/s/:token/v/:id", s.handlePortalPreview)
 	e.GET("/s/:token/view/:id", s.handlePortalView)
 	e.GET("/s/:token/th/:id", s.handlePortalThumb)
+	e.GET("/s/:token/unlock/:id", s.handlePortalUnlockForm)
+	e.POST("/s/:token/unlock", s.handlePortalUnlock)
 	e.GET("/s/:token/zip", s.handlePortalZip)
 	e.POST("/s/:token/zip", s.handlePortalZip)
 	e.POST("/s/:token/upload", s.uploadBody, s.handlePortalUpload)

@@ -32,6 +32,17 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // leave less than the reserve (Config.MinFreeSpace) free, with NoSpace, so
 // that deletes and database writes always have room.
 func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64) (*sesame.Upload, error) {
+	return st.stage(ctx, r, name, max, nil)
+}
+
+// StageSealed implements sesame.BlobStore: Stage, with the bytes hashed
+// as they come and stored as the writer wrap makes writes them. The
+// stored bytes are no business of the store's.
+func (st *Store) StageSealed(ctx context.Context, r io.Reader, name string, max int64, wrap func(io.Writer) io.WriteCloser) (*sesame.Upload, error) {
+	return st.stage(ctx, r, name, max, wrap)
+}
+
+func (st *Store) stage(ctx context.Context, r io.Reader, name string, max int64, wrap func(io.Writer) io.WriteCloser) (*sesame.Upload, error) {
 	if err := st.room(0); err != nil {
 		return nil, err
 	}
@@ -40,8 +51,19 @@ func (st *Store) Stage(ctx context.Context, r io.Reader, name string, max int64)
 		st.blobError("create")
 		return nil, err
 	}
+	var sink io.Writer = w
+	var sealer io.WriteCloser
+	if wrap != nil {
+		sealer = wrap(w)
+		sink = sealer
+	}
 	hashes := []hash.Hash{md5.New(), sha1.New(), sha256.New(), sha512.New(), crc32.New(castagnoli)}
-	total, sniff, err := st.copyHashed(ctx, r, w, hashes, max)
+	total, sniff, err := st.copyHashed(ctx, r, sink, hashes, max)
+	if err == nil && sealer != nil {
+		if cerr := sealer.Close(); cerr != nil {
+			err = stageErr(fmt.Errorf("store: stage seal: %w", cerr))
+		}
+	}
 	if err != nil {
 		w.abort()
 		return nil, err

@@ -58,7 +58,7 @@ const (
 var exportTables = []string{
 	"buckets", "objects", "api_tokens", "links", "link_targets", "link_tags", "link_authenticators", "link_counts",
 	"sessions", "challenges", "session_uploads", "download_claims", "backoff", "pending_uploads", "download_grants",
-	"idempotency_keys", "outbox", "audit_events", "audit_purge",
+	"idempotency_keys", "outbox", "audit_events", "audit_purge", "session_file_keys",
 }
 
 // notExported are the tables that belong to one database, not to the
@@ -283,9 +283,13 @@ func backendName(b blobBackend) string {
 }
 
 // exportBlobs streams every blob a file row of the snapshot names, in key
-// order, checking each against its row's size and sha256.
+// order, checking each against its row's size and sha256 (a protected
+// file's blob only against the size of its sealed form: the row's hashes
+// are of the plaintext).
 func (st *Store) exportBlobs(ctx context.Context, tx *sqlx.Tx, tw *tar.Writer, mod time.Time, sum *ExportSummary) error {
-	rows, err := tx.QueryxContext(ctx, `SELECT blob_key, MAX(size), MAX(sha256) FROM objects WHERE blob_key <> '' GROUP BY blob_key ORDER BY blob_key`)
+	rows, err := tx.QueryxContext(ctx, `SELECT b.blob_key, b.size, b.sha256,
+(SELECT o.vault FROM objects o WHERE o.blob_key = b.blob_key AND o.blob_key <> '' AND o.vault IS NOT NULL LIMIT 1)
+FROM (SELECT blob_key, MAX(size) AS size, MAX(sha256) AS sha256 FROM objects WHERE blob_key <> '' GROUP BY blob_key) b ORDER BY b.blob_key`)
 	if err != nil {
 		return fmt.Errorf("store: export blobs: %w", err)
 	}
@@ -294,8 +298,12 @@ func (st *Store) exportBlobs(ctx context.Context, tx *sqlx.Tx, tw *tar.Writer, m
 	for rows.Next() {
 		var key, digest string
 		var size int64
-		if err := rows.Scan(&key, &size, &digest); err != nil {
+		var vault []byte
+		if err := rows.Scan(&key, &size, &digest, &vault); err != nil {
 			return fmt.Errorf("store: export blobs: %w", err)
+		}
+		if vault != nil {
+			size, digest = parseLock(vault).SealedSize(size), ""
 		}
 		missing, err := st.exportBlob(ctx, tw, key, size, digest, mod, buf)
 		if err != nil {

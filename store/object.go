@@ -14,7 +14,7 @@ import (
 )
 
 const objectCols = `id, bucket_id, parent_id, name, type, path, size, mime_type, md5, sha1, sha256, sha512, crc32c, metadata, tags, blob_key, created_at, updated_at,
-file_ttl, ttl_from, ttl_effective, expires_at`
+file_ttl, ttl_from, ttl_effective, expires_at, vault`
 
 type objectRow struct {
 	ID       string         `db:"id"`
@@ -39,6 +39,7 @@ type objectRow struct {
 	TTLFrom  string         `db:"ttl_from"`
 	TTL      string         `db:"ttl_effective"`
 	Expires  sql.NullString `db:"expires_at"`
+	Vault    []byte         `db:"vault"`
 }
 
 // object is the row as an object, with its TTL as def reports it.
@@ -60,6 +61,7 @@ func (r *objectRow) object(def ttlDefault) *sesame.Object {
 		o.Tags = []string{}
 		_ = json.Unmarshal([]byte(r.Tags.String), &o.Tags) // written by encodeJSON
 	}
+	o.Lock = parseLock(r.Vault)
 	return o
 }
 
@@ -284,10 +286,14 @@ func (st *Store) insertObject(ctx context.Context, tx *sqlx.Tx, o *sesame.Object
 	if len([]rune(o.Path)) > sesame.MaxPathLen {
 		return sesame.FieldErr("AboveMaxLength", nameSource, "the full path must be at most %d characters", sesame.MaxPathLen)
 	}
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	vault, err := encodeLock(o.Lock)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO objects (`+objectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		o.ID, o.BucketID, o.ParentID, o.Name, o.Type, o.Path, o.Size, o.MimeType, o.MD5, o.SHA1, o.SHA256, o.SHA512, o.CRC32C,
 		encodeJSON(o.Metadata, o.Metadata != nil), encodeJSON(o.Tags, o.Tags != nil), o.BlobKey,
-		sesame.FormatTime(o.Created), sesame.FormatTime(o.Updated), o.FileTTL, o.TTL.From, o.TTL.TTL, expiresColumn(o))
+		sesame.FormatTime(o.Created), sesame.FormatTime(o.Updated), o.FileTTL, o.TTL.From, o.TTL.TTL, expiresColumn(o), vault)
 	if sesame.KindOf(translate(err)) == sesame.Conflict {
 		return nameTaken(nameSource, o.Name, path.Dir(o.Path))
 	}
@@ -385,7 +391,7 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		o := &sesame.Object{ID: sesame.NewID(sesame.PrefixObject), BucketID: bucketID, ParentID: dir.id, Name: name,
 			Type: sesame.TypeFile, Path: path.Join(dir.path, name), Size: u.Size, MimeType: u.MimeType,
 			MD5: u.MD5, SHA1: u.SHA1, SHA256: u.SHA256, SHA512: u.SHA512, CRC32C: u.CRC32C,
-			Metadata: in.Metadata, Tags: in.Tags, BlobKey: key, Created: now, Updated: now}
+			Metadata: in.Metadata, Tags: in.Tags, BlobKey: key, Lock: u.Lock, Created: now, Updated: now}
 		inherit(o, in.FileTTL, dir.ttl)
 		if err := st.insertObject(ctx, tx, o, nameSource(in.Placement)); err != nil {
 			return err

@@ -20,6 +20,7 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 	bucketID := st.bucketOrDefault(upd.BucketID)
 	var out *sesame.Object
 	var rp reaper
+	newKey := "" // the blob a reseal committed
 	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		rp = reaper{}
 		o, err := st.objectToChange(ctx, tx, bucketID, id)
@@ -29,6 +30,11 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 		if upd.UpdatedAt != nil && !upd.UpdatedAt.Equal(o.Updated) {
 			e := sesame.FieldErr("BadState", "/updated_at", "the object was changed at %s; reload it and try again", sesame.FormatTime(o.Updated))
 			return e.WithKind(sesame.Conflict)
+		}
+		if upd.Reseal != nil {
+			if newKey, err = st.swapBlob(ctx, tx, o, upd.Reseal); err != nil {
+				return err
+			}
 		}
 		oldPath, oldParent, oldTTL := o.Path, o.ParentID, st.ttl.raw(o.TTL)
 		dir, err := st.newParent(ctx, tx, &rp, bucketID, o, upd)
@@ -76,8 +82,11 @@ func (st *Store) UpdateObject(ctx context.Context, id string, upd sesame.ObjectU
 		out = o
 		return attachLinks(ctx, tx, o)
 	})
+	st.settleSwap(ctx, upd.Reseal, newKey, err)
 	if err == nil {
 		st.removeBlobs(ctx, rp.keys)
+	} else {
+		out = nil
 	}
 	return out, err
 }

@@ -110,8 +110,11 @@ FROM sessions WHERE secret_mac = ? AND ended_at IS NULL`), mac)
 // EndSession implements sesame.SessionStore.
 func (st *Store) EndSession(ctx context.Context, secret string) error {
 	return st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
-		var linkID string
-		err := tx.GetContext(ctx, &linkID, tx.Rebind(`UPDATE sessions SET ended_at = ? WHERE secret_mac = ? AND ended_at IS NULL RETURNING link_id`),
+		var ended struct {
+			LinkID string `db:"link_id"`
+			ID     string `db:"id"`
+		}
+		err := tx.GetContext(ctx, &ended, tx.Rebind(`UPDATE sessions SET ended_at = ? WHERE secret_mac = ? AND ended_at IS NULL RETURNING link_id, id`),
 			sesame.FormatTime(st.nowUTC()), st.mac("session", secret))
 		if err == sql.ErrNoRows {
 			return nil // ended already
@@ -119,7 +122,11 @@ func (st *Store) EndSession(ctx context.Context, secret string) error {
 		if err != nil {
 			return fmt.Errorf("store: end session: %w", err)
 		}
-		return st.noteChange(ctx, tx, linkID, "")
+		// The keys of the files the session unlocked end with it.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM session_file_keys WHERE session_id = ?`), ended.ID); err != nil {
+			return fmt.Errorf("store: end session keys: %w", err)
+		}
+		return st.noteChange(ctx, tx, ended.LinkID, "")
 	})
 }
 

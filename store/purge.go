@@ -147,6 +147,9 @@ func purgeSteps(now time.Time, auditRetention time.Duration) []purgeStep {
 		// session row itself is kept (see purgeSessions).
 		{"download_claims", `DELETE FROM download_claims WHERE (session_id, claim_key) IN (SELECT c.session_id, c.claim_key FROM download_claims c
 LEFT JOIN sessions s ON s.id = c.session_id WHERE s.id IS NULL OR ` + spentSession + ` LIMIT ?)`, []any{at(0), at(sesame.SessionIdle)}},
+		// So are the file keys they kept, once their session is spent.
+		{"session_file_keys", `DELETE FROM session_file_keys WHERE (session_id, object_id) IN (SELECT k.session_id, k.object_id FROM session_file_keys k
+LEFT JOIN sessions s ON s.id = k.session_id WHERE s.id IS NULL OR ` + spentSession + ` LIMIT ?)`, []any{at(0), at(sesame.SessionIdle)}},
 		{"challenges", `DELETE FROM challenges WHERE id IN (SELECT id FROM challenges WHERE sent_at < ? AND (consumed_at IS NOT NULL OR expires_at <= ?) LIMIT ?)`,
 			[]any{at(challengeKeep), at(0)}},
 		{"download_grants", `DELETE FROM download_grants WHERE secret_mac IN (SELECT secret_mac FROM download_grants WHERE expires_at <= ? LIMIT ?)`, []any{at(0)}},
@@ -190,7 +193,7 @@ func (st *Store) purgeSessions(ctx context.Context, stats PurgeStats, now, idle 
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		for _, table := range []string{"download_claims", "session_uploads"} {
+		for _, table := range []string{"download_claims", "session_uploads", "session_file_keys"} {
 			n, err := execIn(ctx, tx, `DELETE FROM `+table+` WHERE session_id IN (?)`, ids)
 			if err != nil {
 				return err

@@ -303,7 +303,7 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 	return &services{worker: worker, mailer: mailer, hasher: hasher,
 		links: &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: cfg.LinkPolicy()},
 		objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: int64(cfg.Storage.MaxUploadSize),
-			DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL}}}, nil
+			DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL}, Deriver: hasher}}, nil
 }
 
 // build wires the store, the notification transports and worker, the
@@ -327,7 +327,7 @@ func build(cfg Config, st *store.Store, social []sesame.OIDCProvider, metrics *g
 		Objects: sv.objects, Tokens: st, Ready: st.Ping, LowSpace: st.LowSpace,
 		Links: sv.links, Audit: st, Outbox: st, Version: versionString(),
 		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, Logger: log,
-			Social: social, SocialStates: st,
+			Social: social, SocialStates: st, Deriver: sv.hasher, FileKeys: st,
 			Limits: sesame.PortalLimits{MaxFileSize: int64(cfg.Storage.MaxUploadSize), MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes),
 				MaxLinkFiles: cfg.Portal.MaxLinkFiles},
 			Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: sv.hasher},
