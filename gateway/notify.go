@@ -144,9 +144,12 @@ func (s *Server) handleNotificationList(c *gin.Context) {
 	for i, n := range page.Notifications {
 		v := notificationView{ID: n.ID, Channel: string(n.Message.Channel), Kind: n.Message.Kind, Status: n.Status, Attempts: n.Attempts,
 			LastError: sesame.FailureCategoryOf(n.LastError), ProviderID: n.ProviderID, LinkID: n.Message.LinkID, CreatedAt: sesame.FormatTime(n.Created)}
-		if n.Message.Channel == sesame.ChannelSMS {
+		switch n.Message.Channel {
+		case sesame.ChannelSMS:
 			v.Recipient = sesame.MaskPhone(n.Message.To)
-		} else {
+		case sesame.ChannelWebhook:
+			v.Recipient = n.Message.To // the webhook's id
+		default:
 			v.Recipient = sesame.MaskEmail(n.Message.To)
 		}
 		if n.Status == sesame.OutboxQueued {

@@ -119,6 +119,7 @@ type Config struct {
 	Audit struct {
 		Retention Retention `yaml:"retention"`
 	} `yaml:"audit"`
+	Webhooks WebhooksConfig `yaml:"webhooks"` // config_webhooks.go
 
 	// SecretKeyFile names the master key file, which replicas share;
 	// empty is secret.key in DataDir, made on first start.
@@ -360,6 +361,7 @@ func (c *Config) Validate() error {
 	problems = append(problems, c.checkLinks()...)
 	problems = append(problems, c.checkNotify()...)
 	problems = append(problems, c.checkPortal()...)
+	problems = append(problems, c.Webhooks.check()...)
 	return errors.Join(problems...)
 }
 
