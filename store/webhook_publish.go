@@ -27,7 +27,8 @@ import (
 
 // publish queues the event that build makes, in tx, for every live webhook
 // that wants events of type t. build runs only when one does: with no
-// webhooks, an event costs one read of the (small) webhooks table.
+// webhooks, an event costs one read of the (small) webhooks table. A nil
+// event from build is no event after all.
 func (st *Store) publish(ctx context.Context, tx *sqlx.Tx, t sesame.EventType, build func() (*sesame.Event, error)) error {
 	var rows []struct {
 		ID     string `db:"id"`
@@ -46,7 +47,7 @@ func (st *Store) publish(ctx context.Context, tx *sqlx.Tx, t sesame.EventType, b
 		return nil
 	}
 	ev, err := build()
-	if err != nil {
+	if err != nil || ev == nil {
 		return err
 	}
 	body := ev.Body()
@@ -73,15 +74,12 @@ func (st *Store) publishEvent(ctx context.Context, tx *sqlx.Tx, ev *sesame.Event
 }
 
 // publishLink queues an event about link id as tx sees it, with extra
-// data beside the link's own.
+// data beside the link's own. A link deleted already is no event's.
 func (st *Store) publishLink(ctx context.Context, tx *sqlx.Tx, t sesame.EventType, id string, extra map[string]any) error {
 	return st.publish(ctx, tx, t, func() (*sesame.Event, error) {
-		links, err := st.loadLinks(ctx, tx, []string{id}, true)
-		if err != nil {
+		links, err := st.loadLinks(ctx, tx, []string{id}, false)
+		if err != nil || len(links) == 0 {
 			return nil, err
-		}
-		if len(links) == 0 {
-			return nil, fmt.Errorf("store: event %s: link %s is gone", t, id)
 		}
 		ev := sesame.LinkEvent(t, links[0], st.nowUTC())
 		maps.Copy(ev.Data, extra)
