@@ -156,10 +156,11 @@ func (e *Env) gatewayConfig(o *options) gateway.Config {
 		t.Fatal(err)
 	}
 	hasher := authenticators.NewPassword()
-	portal := &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, Logger: e.Logger, Now: now,
+	portal := &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, Events: st, Logger: e.Logger, Now: now,
 		Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
 			sesame.AuthEmailOTP: email, sesame.AuthSMSOTP: sms}}
 	return gateway.Config{Tokens: st, Ready: st.Ping, Audit: st, Outbox: st,
+		Webhooks:  &sesame.WebhookService{Store: st, Deliveries: st, Now: now},
 		Objects:   &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}, Now: now},
 		Links:     &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: now},
 		Portal:    gateway.PortalConfig{Service: portal, CSRFKey: st.CSRFKey(), Product: o.product, Accent: o.accent, LogoURL: o.logo},
