@@ -48,7 +48,7 @@ func TestWebhookAddressAllowed(t *testing.T) {
 		{"255.255.255.255", nil, false},
 		{"100.64.0.1", nil, false},
 		{"198.18.0.1", nil, false},
-		{"64:ff9b::7f00:1", nil, false},  // NAT64 of 127.0.0.1
+		{"64:ff9b::7f00:1", nil, false},   // NAT64 of 127.0.0.1
 		{"64:ff9b::5db8:d70e", nil, true}, // NAT64 of 93.184.215.14
 		{"2002:7f00:1::1", nil, false},    // 6to4 of 127.0.0.1
 		{"2002:a00:1::1", nil, false},     // 6to4 of 10.0.0.1
