@@ -371,4 +371,16 @@ func TestStore_FindDeliveries(t *testing.T) {
 	if failed.Count != 2 {
 		t.Errorf("failed deliveries: got %d, want 2", failed.Count)
 	}
+
+	// The records of attempts go with the audit trail's.
+	stats, err := ts.Purge(ctx, ts.clock.Now().Add(30*24*time.Hour-90*time.Second), 30*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats["webhook_deliveries"] != 2 {
+		t.Fatalf("purged %v, want the 2 attempts older than the retention", stats)
+	}
+	if left, err := ts.FindDeliveries(ctx, sesame.DeliveryFilter{}); err != nil || left.Count != 1 || left.Deliveries[0].Attempt != 3 {
+		t.Fatalf("left %+v, %v", left, err)
+	}
 }

@@ -123,6 +123,9 @@ branding:
   logo_url: https://example.com/logo.png
 audit:
   retention: 30d
+webhooks:
+  allowed_networks: [10.20.0.0/16, "fd00::/8"]
+  timeout: 5s
 secret_key_file: /etc/sesame/secret.key
 `
 
@@ -166,6 +169,7 @@ func fullConfig() Config {
 	c.Portal.MaxLinkBytes, c.Portal.MaxLinkFiles, c.Portal.MinFreeSpace = 2<<30, 20, 1<<30
 	c.MCP.UploadRoots = []string{"/srv/outgoing"}
 	c.Audit.Retention = Retention(30 * 24 * time.Hour)
+	c.Webhooks.AllowedNetworks, c.Webhooks.Timeout = []string{"10.20.0.0/16", "fd00::/8"}, 5*time.Second
 	c.SecretKeyFile = "/etc/sesame/secret.key"
 	return c
 }
@@ -434,6 +438,8 @@ var envCases = []struct {
 	{"SESAME_BRANDING_ACCENT_COLOR", "#000000", func(c *Config) { c.Branding.AccentColor = "#000000" }},
 	{"SESAME_BRANDING_LOGO_URL", "/logo.svg", func(c *Config) { c.Branding.LogoURL = "/logo.svg" }},
 	{"SESAME_AUDIT_RETENTION", "2w", func(c *Config) { c.Audit.Retention = Retention(14 * 24 * time.Hour) }},
+	{"SESAME_WEBHOOKS_ALLOWED_NETWORKS", "10.0.0.0/8, 127.0.0.1", func(c *Config) { c.Webhooks.AllowedNetworks = []string{"10.0.0.0/8", "127.0.0.1"} }},
+	{"SESAME_WEBHOOKS_TIMEOUT", "20s", func(c *Config) { c.Webhooks.Timeout = 20 * time.Second }},
 	{"SESAME_SECRET_KEY_FILE", "/run/secrets/sesame.key", func(c *Config) { c.SecretKeyFile = "/run/secrets/sesame.key" }},
 }
 
