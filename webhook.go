@@ -58,15 +58,11 @@ func (ev *Event) Body() []byte {
 	if data == nil {
 		data = map[string]any{}
 	}
-	b, err := json.Marshal(struct {
+	b, _ := json.Marshal(struct { // strings, numbers, bools and lists of strings always marshal
 		Type      EventType      `json:"type"`
 		Timestamp string         `json:"timestamp"`
 		Data      map[string]any `json:"data"`
 	}{ev.Type, FormatTime(ev.Time), data})
-	if err != nil {
-		// Data holds only strings, numbers and bools.
-		panic("sesame: event data does not marshal: " + err.Error())
-	}
 	return b
 }
 
@@ -95,19 +91,6 @@ type Webhook struct {
 	// reply that issues it (create, or update with RotateSecret); it is
 	// never shown again.
 	Secret string
-}
-
-// Wants reports whether the webhook is to be sent events of type t.
-func (w *Webhook) Wants(t EventType) bool {
-	if w.Disabled {
-		return false
-	}
-	for _, e := range w.Events {
-		if e == t {
-			return true
-		}
-	}
-	return false
 }
 
 // WebhookCreate is a webhook to make.

@@ -376,6 +376,23 @@ func TestWebhooks_API(t *testing.T) {
 		!strings.HasPrefix(rows[0].Error, "rejected: refused to connect to ") {
 		t.Fatalf("a webhook to localhost: %+v (the receiver got %d)", rows, len(recv.Requests()))
 	}
+	// The outbox lists webhook messages beside emails, by webhook id.
+	r = e.post("/v1/notifications/list", map[string]any{"filter": map[string]any{"channel": "webhook"}})
+	mustOK(t, r)
+	var ns struct {
+		Notifications []struct {
+			ID        string `json:"id"`
+			Recipient string `json:"recipient"`
+			Kind      string `json:"kind"`
+			Status    string `json:"status"`
+			LastError string `json:"last_error"`
+		} `json:"notifications"`
+	}
+	r.Into(t, &ns)
+	if len(ns.Notifications) != 1 || ns.Notifications[0].ID != rows[0].MessageID || ns.Notifications[0].Recipient != local.ID ||
+		ns.Notifications[0].Kind != "link.created" || ns.Notifications[0].Status != "failed" || ns.Notifications[0].LastError != "rejected" {
+		t.Fatalf("notifications: %s", r.Raw)
+	}
 }
 
 // mustWebhooks is a webhook sender with no allowed networks.
