@@ -273,7 +273,13 @@ func (ps *PortalService) FinishDownload(ctx context.Context, v *Visit, c *Claim,
 	if ctx.Err() != nil && outcome == "success" {
 		outcome = "interrupted"
 	}
-	ps.audit(ctx, v, "download", outcome, c.ObjectID, map[string]string{"bytes": fmt.Sprint(sent), "method": method})
+	detail := map[string]string{"bytes": fmt.Sprint(sent), "method": method}
+	if outcome == "success" && c.claimed && ps.Events != nil {
+		// The first download of the file in this session: an event.
+		ps.publish(ctx, v, DownloadEvent(v.Link, v.Session.ID, c.ObjectID, sent, ps.now().UTC()), "download", outcome, c.ObjectID, detail)
+		return
+	}
+	ps.audit(ctx, v, "download", outcome, c.ObjectID, detail)
 }
 
 // Thumbnails reports whether the visit may see small versions of images:

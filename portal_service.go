@@ -28,9 +28,12 @@ type PortalService struct {
 	// Social lists the OpenID Connect providers that social
 	// authenticators sign in with (none: social links cannot open), and
 	// SocialStates keeps their sign-ins in progress.
-	Social         []OIDCProvider
-	SocialStates   SocialStates
-	Audit          AuditLog
+	Social       []OIDCProvider
+	SocialStates SocialStates
+	Audit        AuditLog
+	// Events publishes downloads to webhooks, with their audit events;
+	// nil publishes none.
+	Events         EventLog
 	Authenticators map[AuthType]Authenticator
 	// Deriver and FileKeys let recipients open password-protected files:
 	// the key of a file's password, kept for the session. Without them
@@ -333,6 +336,19 @@ func (ps *PortalService) change(ctx context.Context, v *Visit, action string, de
 // audit appends one event for a recipient action. The request may have
 // ended (a download the client left), so the event is written regardless.
 func (ps *PortalService) audit(ctx context.Context, v *Visit, action, outcome, objectID string, detail map[string]string) {
+	if err := ps.Audit.Audit(context.WithoutCancel(ctx), ps.auditEvent(v, action, outcome, objectID, detail)); err != nil {
+		ps.log().ErrorContext(ctx, "audit", "action", action, "error", err)
+	}
+}
+
+// publish is audit for an action that webhooks are told of as ev.
+func (ps *PortalService) publish(ctx context.Context, v *Visit, ev *Event, action, outcome, objectID string, detail map[string]string) {
+	if err := ps.Events.Publish(context.WithoutCancel(ctx), ev, ps.auditEvent(v, action, outcome, objectID, detail)); err != nil {
+		ps.log().ErrorContext(ctx, "audit", "action", action, "error", err)
+	}
+}
+
+func (ps *PortalService) auditEvent(v *Visit, action, outcome, objectID string, detail map[string]string) *AuditEvent {
 	ev := &AuditEvent{Time: ps.now(), ActorType: ActorSession, Actor: "visitor", Action: action, Outcome: outcome,
 		ObjectID: objectID, Detail: detail}
 	if v != nil {
@@ -344,7 +360,5 @@ func (ps *PortalService) audit(ctx context.Context, v *Visit, action, outcome, o
 			ev.Actor = v.Session.ID
 		}
 	}
-	if err := ps.Audit.Audit(context.WithoutCancel(ctx), ev); err != nil {
-		ps.log().ErrorContext(ctx, "audit", "action", action, "error", err)
-	}
+	return ev
 }

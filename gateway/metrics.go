@@ -205,7 +205,7 @@ func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(queueDepth, prometheus.GaugeValue, float64(s.Pending), boundedLabel(s.Channel))
 		ch <- prometheus.MustNewConstMetric(queueOldest, prometheus.GaugeValue, max(0, now.Sub(s.Oldest).Seconds()), boundedLabel(s.Channel))
 	}
-	for _, c := range []string{string(sesame.ChannelEmail), string(sesame.ChannelSMS)} {
+	for _, c := range []string{string(sesame.ChannelEmail), string(sesame.ChannelSMS), string(sesame.ChannelWebhook)} {
 		if !seen[c] { // an empty queue is a zero, not a missing series
 			ch <- prometheus.MustNewConstMetric(queueDepth, prometheus.GaugeValue, 0, c)
 			ch <- prometheus.MustNewConstMetric(queueOldest, prometheus.GaugeValue, 0, c)

@@ -148,9 +148,12 @@ func NotificationViews(ns []*sesame.Notification) []notificationView {
 	for i, n := range ns {
 		v := notificationView{ID: n.ID, Channel: string(n.Message.Channel), Kind: n.Message.Kind, Status: n.Status, Attempts: n.Attempts,
 			LastError: sesame.FailureCategoryOf(n.LastError), ProviderID: n.ProviderID, LinkID: n.Message.LinkID, CreatedAt: sesame.FormatTime(n.Created)}
-		if n.Message.Channel == sesame.ChannelSMS {
+		switch n.Message.Channel {
+		case sesame.ChannelSMS:
 			v.Recipient = sesame.MaskPhone(n.Message.To)
-		} else {
+		case sesame.ChannelWebhook:
+			v.Recipient = n.Message.To // the webhook's id
+		default:
 			v.Recipient = sesame.MaskEmail(n.Message.To)
 		}
 		if n.Status == sesame.OutboxQueued {

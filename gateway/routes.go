@@ -43,6 +43,7 @@ func (s *Server) routes() {
 		g.POST("/notifications/list", s.auth(sesame.ScopeAuditRead), s.handleNotificationList)
 
 		g.POST("/audit/list", s.auth(sesame.ScopeAuditRead), s.handleAuditList)
+		s.webhookRoutes(g)
 	}
 	e.GET("/request/:id", s.auth(sesame.ScopeObjectsWrite), s.handleRequestPoll)
 

@@ -32,6 +32,8 @@ type Config struct {
 	Audit sesame.AuditLog
 	// Outbox shows delivery status.
 	Outbox sesame.Outbox
+	// Webhooks manages webhooks (/v1/webhooks/...); nil serves none.
+	Webhooks *sesame.WebhookService
 	// Portal serves the recipient pages under /s/.
 	Portal PortalConfig
 	// Version is reported to MCP clients.

@@ -24,6 +24,9 @@ type WorkerConfig struct {
 	Outbox sesame.Outbox
 	Email  sesame.Notifier
 	SMS    sesame.Notifier
+	// Webhooks posts webhook messages; without it they wait for a worker
+	// that has it.
+	Webhooks sesame.WebhookSender
 	// SMSDailyBudget caps SMS sent in any 24 hours; past it, SMS fail
 	// rather than run up a bill. 0 means no SMS at all.
 	SMSDailyBudget int
@@ -138,7 +141,16 @@ func (w *Worker) deliver(ctx context.Context, n *sesame.Notification) {
 		tr = w.cfg.SMS
 	}
 	sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
-	id, err := tr.Notify(sctx, &n.Message)
+	var id string
+	var err error
+	switch {
+	case n.Message.Channel != sesame.ChannelWebhook:
+		id, err = tr.Notify(sctx, &n.Message)
+	case w.cfg.Webhooks == nil:
+		err = sesame.Errorf(sesame.Unavailable, "this process delivers no webhooks")
+	default:
+		id, err = w.cfg.Webhooks.SendWebhook(sctx, n)
+	}
 	cancel()
 	w.finish(bg, n, id, err, sesame.KindOf(err) == sesame.Invalid)
 }
@@ -185,8 +197,11 @@ func (w *Worker) finish(ctx context.Context, n *sesame.Notification, providerID 
 }
 
 func maskRecipient(m sesame.Message) string {
-	if m.Channel == sesame.ChannelSMS {
+	switch m.Channel {
+	case sesame.ChannelSMS:
 		return sesame.MaskPhone(m.To)
+	case sesame.ChannelWebhook:
+		return m.To // the webhook's id
 	}
 	return sesame.MaskEmail(m.To)
 }

@@ -259,6 +259,9 @@ notify_email, expires_at, max_access_count, max_downloads, created_by, created_a
 			if err := st.noteChange(ctx, tx, id, ""); err != nil {
 				return err
 			}
+			if err := st.publishLink(ctx, tx, sesame.EventLinkCreated, id, nil); err != nil {
+				return err
+			}
 			ids[i] = id
 		}
 		return nil
@@ -308,7 +311,10 @@ max_downloads = ?, auth_epoch = ?, updated_at = ? WHERE id = ?`),
 		if err != nil {
 			return fmt.Errorf("store: update link: %w", err)
 		}
-		return st.noteChange(ctx, tx, id, "")
+		if err := st.noteChange(ctx, tx, id, ""); err != nil {
+			return err
+		}
+		return st.publishLink(ctx, tx, sesame.EventLinkUpdated, id, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -433,6 +439,9 @@ func (st *Store) DeleteLinks(ctx context.Context, ids []string) ([]*sesame.Link,
 			if err := st.noteChange(ctx, tx, id, ""); err != nil {
 				return err
 			}
+			if err := st.publishLink(ctx, tx, sesame.EventLinkRevoked, id, map[string]any{"reason": "revoked"}); err != nil {
+				return err
+			}
 		}
 		return retireLinks(ctx, tx, st.nowUTC(), ids)
 	})
@@ -460,6 +469,9 @@ func (st *Store) unlinkObjects(ctx context.Context, tx *sqlx.Tx, where string, a
 		}
 		if !first.Valid {
 			emptied = append(emptied, id)
+			if err := st.publishLink(ctx, tx, sesame.EventLinkRevoked, id, map[string]any{"reason": "targets_deleted"}); err != nil {
+				return err
+			}
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE links SET first_target = ?, updated_at = ? WHERE id = ?`), first.String, sesame.FormatTime(now), id); err != nil {

@@ -253,7 +253,10 @@ func (st *Store) DeleteObject(ctx context.Context, bucketID, id string, force bo
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM objects WHERE id = ?`), o.ID); err != nil {
 			return fmt.Errorf("store: delete object: %w", err)
 		}
-		return st.noteChange(ctx, tx, "", o.ID)
+		if err := st.noteChange(ctx, tx, "", o.ID); err != nil {
+			return err
+		}
+		return st.publishObject(ctx, tx, sesame.EventObjectDeleted, o, map[string]any{"count": count})
 	})
 	if err != nil {
 		return 0, err

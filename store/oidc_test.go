@@ -146,14 +146,14 @@ func TestStore_SocialStateKeepsNoSecretInTheClear(t *testing.T) {
 	}
 }
 
-// Migration 0013 lets link_authenticators hold social authenticators
+// Migration 0014 lets link_authenticators hold social authenticators
 // (SQLite rebuilds the table for that): the authenticators of a database
 // made before it keep every column, failures and locks included.
 func TestStore_MigrationKeepsAuthenticatorsAndAllowsSocial(t *testing.T) {
 	ctx := context.Background()
 	ts := &testStore{clock: newClock(), dir: t.TempDir()}
 	cfg := store.Config{DataDir: ts.dir, DatabaseURL: databaseURL(t, ts.dir), Now: ts.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	old, err := store.OpenAtVersion(ctx, cfg, 12)
+	old, err := store.OpenAtVersion(ctx, cfg, 13)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestStore_MigrationKeepsAuthenticatorsAndAllowsSocial(t *testing.T) {
 	it := ts.linkItem(f.ID)
 	it.Source = "/links/0"
 	if _, err := old.CreateLinks(ctx, []sesame.LinkCreate{it}, [][]sesame.LinkAuthenticator{social}, ts.clock.Now()); err == nil {
-		t.Fatal("a database before migration 0013 took a social authenticator; the test proves nothing")
+		t.Fatal("a database before migration 0014 took a social authenticator; the test proves nothing")
 	}
 	if err := old.Close(); err != nil {
 		t.Fatal(err)

@@ -161,10 +161,10 @@ func (st *Store) MarkRetry(ctx context.Context, id, lastError string, next time.
 RETURNING link_id`, sesame.OutboxQueued, truncate(lastError, 500), sesame.FormatTime(next), id, sesame.OutboxSending)
 }
 
-// MarkFailed implements sesame.Outbox.
+// MarkFailed implements sesame.Outbox: the failure of an email or SMS is
+// published as notification.failed in the same transaction.
 func (st *Store) MarkFailed(ctx context.Context, id, lastError string) error {
-	return st.markOutbox(ctx, "mark failed", `UPDATE outbox SET status = ?, last_error = ?, payload = NULL WHERE id = ? RETURNING link_id`,
-		sesame.OutboxFailed, truncate(lastError, 500), id)
+	return st.markFailed(ctx, id, lastError)
 }
 
 // markOutbox records the outcome of a try and, with the caller's

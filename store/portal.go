@@ -30,11 +30,13 @@ func (st *Store) SignIn(ctx context.Context, l *sesame.Link, authID, ip, userAge
 		// One conditional UPDATE: never past max_access_count, never on a
 		// dead link, whatever runs at the same time.
 		var row struct {
-			Epoch   int    `db:"auth_epoch"`
-			Expires string `db:"expires_at"`
+			Epoch     int    `db:"auth_epoch"`
+			Expires   string `db:"expires_at"`
+			Count     int    `db:"access_count"`
+			MaxAccess int    `db:"max_access_count"`
 		}
 		err := tx.GetContext(ctx, &row, tx.Rebind(`UPDATE links SET access_count = access_count + 1, last_accessed_at = ?
-WHERE id = ? AND deleted_at IS NULL AND expires_at > ? AND access_count < max_access_count RETURNING auth_epoch, expires_at`),
+WHERE id = ? AND deleted_at IS NULL AND expires_at > ? AND access_count < max_access_count RETURNING auth_epoch, expires_at, access_count, max_access_count`),
 			sesame.FormatTime(now), l.ID, sesame.FormatTime(now))
 		if err == sql.ErrNoRows {
 			return errDead
@@ -60,9 +62,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), st.mac("session", secret), sess.ID, l.I
 		if note := sesame.AuditNoteFrom(ctx); note != nil {
 			ev := note.Event(now, l.ID, "")
 			ev.Actor = sess.ID // a sign-in is the act of the session it opens
-			return st.appendAudit(ctx, tx, ev)
+			if err := st.appendAudit(ctx, tx, ev); err != nil {
+				return err
+			}
 		}
-		return nil
+		return st.publishSignIn(ctx, tx, sess, row.Count >= row.MaxAccess)
 	})
 	if err != nil {
 		return nil, "", err
@@ -137,13 +141,14 @@ func (st *Store) RecordAuthFailure(ctx context.Context, authID string, now time.
 	var locked time.Time
 	err := st.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var r struct {
-			Failures int `db:"failures"`
-			Locks    int `db:"lock_count"`
+			Failures int    `db:"failures"`
+			Locks    int    `db:"lock_count"`
+			LinkID   string `db:"link_id"`
 		}
 		// A lock in force counts nothing more: the next lock's window grows
 		// from locks, not from guesses made while locked.
 		err := tx.GetContext(ctx, &r, tx.Rebind(`UPDATE link_authenticators SET failures = failures + 1
-WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) RETURNING failures, lock_count`), authID, sesame.FormatTime(now))
+WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) RETURNING failures, lock_count, link_id`), authID, sesame.FormatTime(now))
 		if err == sql.ErrNoRows {
 			return nil
 		}
@@ -169,7 +174,8 @@ WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) RETURNING failures,
 		if err != nil {
 			return fmt.Errorf("store: lock authenticator: %w", err)
 		}
-		return nil
+		return st.publishLink(ctx, tx, sesame.EventLinkLocked, r.LinkID, map[string]any{"authenticator_id": authID,
+			"locked_until": sesame.FormatTime(locked), "lock_count": r.Locks + 1})
 	})
 	return locked, err
 }
@@ -358,14 +364,22 @@ func (st *Store) ClaimDownload(ctx context.Context, l *sesame.Link, sessionID, k
 			return nil // this session already paid for this file
 		}
 		// One conditional UPDATE against the cap.
-		res, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE links SET downloads = downloads + 1 WHERE id = ? AND (max_downloads = 0 OR downloads < max_downloads)`), l.ID)
+		var c struct {
+			Downloads int `db:"downloads"`
+			Max       int `db:"max_downloads"`
+		}
+		err = tx.GetContext(ctx, &c, tx.Rebind(`UPDATE links SET downloads = downloads + 1 WHERE id = ? AND (max_downloads = 0 OR downloads < max_downloads)
+RETURNING downloads, max_downloads`), l.ID)
+		if err == sql.ErrNoRows {
+			return sesame.Errorf(sesame.Forbidden, "This link has reached its download limit.")
+		}
 		if err != nil {
 			return fmt.Errorf("store: count download: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return sesame.Errorf(sesame.Forbidden, "This link has reached its download limit.")
-		}
 		claimed = true
+		if c.Max > 0 && c.Downloads >= c.Max {
+			return st.publishLink(ctx, tx, sesame.EventLinkExhausted, l.ID, map[string]any{"reason": sesame.ExhaustedDownloads})
+		}
 		return nil
 	})
 	return claimed, err

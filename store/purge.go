@@ -53,8 +53,8 @@ func (p PurgeStats) Total() int64 {
 // their last failure; resumable uploads past their expiry (an unfinished
 // one gives back its reservation, audited); dead exports, and the blobs
 // whose removal waited for exports once none is live. With auditRetention > 0 it also deletes audit events
-// older than that, and the records of sent or failed messages older than
-// that (but never younger than a day). Links are never deleted: a deleted
+// older than that, and the records of sent or failed messages and of
+// webhook deliveries older than that (but never younger than a day). Links are never deleted: a deleted
 // link keeps its row, targets and audit trail (its secrets are dropped when
 // it is deleted). What was deleted before an error is counted.
 func (st *Store) Purge(ctx context.Context, now time.Time, auditRetention time.Duration) (PurgeStats, error) {
@@ -160,7 +160,9 @@ LEFT JOIN sessions s ON s.id = k.session_id WHERE s.id IS NULL OR ` + spentSessi
 	}
 	if auditRetention > 0 {
 		steps = append(steps, purgeStep{"outbox", `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN (?, ?) AND created_at < ? LIMIT ?)`,
-			[]any{sesame.OutboxSent, sesame.OutboxFailed, at(max(auditRetention, notificationKeep))}})
+			[]any{sesame.OutboxSent, sesame.OutboxFailed, at(max(auditRetention, notificationKeep))}},
+			purgeStep{"webhook_deliveries", `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE time < ? LIMIT ?)`,
+				[]any{at(max(auditRetention, notificationKeep))}})
 	}
 	return steps
 }

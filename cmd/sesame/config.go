@@ -121,8 +121,9 @@ type Config struct {
 	Audit struct {
 		Retention Retention `yaml:"retention"`
 	} `yaml:"audit"`
-	OIDC    OIDCConfig    `yaml:"oidc"`
-	Objects ObjectsConfig `yaml:"objects"`
+	OIDC     OIDCConfig     `yaml:"oidc"`
+	Objects  ObjectsConfig  `yaml:"objects"`
+	Webhooks WebhooksConfig `yaml:"webhooks"` // config_webhooks.go
 
 	// SecretKeyFile names the master key file, which replicas share;
 	// empty is secret.key in DataDir, made on first start.
@@ -245,7 +246,8 @@ func ApplyEnv(c *Config, environ []string) (unknown []string, err error) {
 
 // Validate checks the configuration as a whole and reports every problem.
 func (c *Config) Validate() error {
-	return errors.Join(slices.Concat(c.checkServer(), c.checkLinks(), c.checkNotify(), c.checkPortal(), c.checkOIDC(), c.checkObjects())...)
+	return errors.Join(slices.Concat(c.checkServer(), c.checkLinks(), c.checkNotify(), c.checkPortal(), c.checkOIDC(), c.checkObjects(),
+		c.Webhooks.check())...)
 }
 
 // checkServer checks the listener, data directory, logging, HTTP, transfer and storage keys.

@@ -134,6 +134,9 @@ oidc:
       scopes: [openid, email, profile]
 objects:
   default_file_ttl: 90d
+webhooks:
+  allowed_networks: [10.20.0.0/16, "fd00::/8"]
+  timeout: 5s
 secret_key_file: /etc/sesame/secret.key
 `
 
@@ -181,6 +184,7 @@ func fullConfig() Config {
 	c.OIDC.Providers = []OIDCProviderConfig{{Name: "Acme SSO", Issuer: "https://sso.example.com", ClientID: "sesame",
 		ClientSecret: "oidc-secret", Scopes: []string{"openid", "email", "profile"}}}
 	c.Objects.DefaultFileTTL = "90d"
+	c.Webhooks.AllowedNetworks, c.Webhooks.Timeout = []string{"10.20.0.0/16", "fd00::/8"}, 5*time.Second
 	c.SecretKeyFile = "/etc/sesame/secret.key"
 	return c
 }
@@ -453,6 +457,8 @@ var envCases = append([]envCase{
 	{"SESAME_BRANDING_LOGO_URL", "/logo.svg", func(c *Config) { c.Branding.LogoURL = "/logo.svg" }},
 	{"SESAME_AUDIT_RETENTION", "2w", func(c *Config) { c.Audit.Retention = Retention(14 * 24 * time.Hour) }},
 	{"SESAME_OBJECTS_DEFAULT_FILE_TTL", "30d", func(c *Config) { c.Objects.DefaultFileTTL = "30d" }},
+	{"SESAME_WEBHOOKS_ALLOWED_NETWORKS", "10.0.0.0/8, 127.0.0.1", func(c *Config) { c.Webhooks.AllowedNetworks = []string{"10.0.0.0/8", "127.0.0.1"} }},
+	{"SESAME_WEBHOOKS_TIMEOUT", "20s", func(c *Config) { c.Webhooks.Timeout = 20 * time.Second }},
 	{"SESAME_SECRET_KEY_FILE", "/run/secrets/sesame.key", func(c *Config) { c.SecretKeyFile = "/run/secrets/sesame.key" }},
 }, oidcEnvCases()...)
 

@@ -34,6 +34,7 @@ Usage:
   sesame links revoke ID... [--json]  (the links stop working on every replica at once)
   sesame audit tail [--filter JSON] [--size N] [--follow] [--json]
   sesame outbox list [--filter JSON] [--size N] [--last C] [--json]   (pending and failed deliveries)
+  sesame webhook create|list|update|delete ...   (endpoints told of events; see sesame webhook --help)
   sesame mcp [--data DIR]          (MCP over stdio; the token comes from SESAME_TOKEN)
   sesame migrate [--data DIR]
   sesame check [--data DIR]        (lists files whose contents are missing)
@@ -142,6 +143,8 @@ func dispatch(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return runAudit(ctx, args, environ, stdout, stderr)
 	case "outbox":
 		return runOutbox(ctx, args, environ, stdout, stderr)
+	case "webhook":
+		return runWebhook(ctx, args, environ, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, args, environ, os.Stdin, stdout, stderr)
 	case "migrate":
@@ -276,11 +279,12 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 // services are what serve and mcp share: the outbox worker, the mailer
 // and the link rules.
 type services struct {
-	worker  *notify.Worker
-	mailer  *notify.Mailer
-	hasher  *authenticators.Password
-	links   *sesame.LinkService
-	objects *sesame.ObjectService
+	worker   *notify.Worker
+	mailer   *notify.Mailer
+	hasher   *authenticators.Password
+	links    *sesame.LinkService
+	objects  *sesame.ObjectService
+	webhooks *sesame.WebhookService
 }
 
 func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, error) {
@@ -288,7 +292,12 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 	if err != nil {
 		return nil, err
 	}
-	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms,
+	hooks, err := notify.NewWebhooks(notify.WebhooksConfig{Store: st, AllowedNetworks: cfg.Webhooks.Networks(),
+		Timeout: cfg.Webhooks.AttemptTimeout(), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	worker, err := notify.NewWorker(notify.WorkerConfig{Outbox: st, Email: email, SMS: sms, Webhooks: hooks,
 		SMSDailyBudget: cfg.Notify.SMSDailyBudget, Interval: cfg.Notify.Interval, Logger: log})
 	if err != nil {
 		return nil, err
@@ -301,7 +310,8 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 	}
 	hasher := authenticators.NewPassword()
 	return &services{worker: worker, mailer: mailer, hasher: hasher,
-		links: &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: cfg.LinkPolicy()},
+		webhooks: &sesame.WebhookService{Store: st, Deliveries: st, Policy: cfg.WebhookPolicy()},
+		links:    &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: cfg.LinkPolicy()},
 		objects: &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: int64(cfg.Storage.MaxUploadSize),
 			DestURLTTL: cfg.Transfer.DestURLTTL, UploadURLTTL: cfg.Transfer.UploadURLTTL}, Deriver: hasher}}, nil
 }
@@ -325,8 +335,8 @@ func build(cfg Config, st *store.Store, social []sesame.OIDCProvider, metrics *g
 	}
 	srv, err := gateway.New(gateway.Config{
 		Objects: sv.objects, Tokens: st, Ready: st.Ping, LowSpace: st.LowSpace,
-		Links: sv.links, Audit: st, Outbox: st, Version: versionString(),
-		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, Logger: log,
+		Links: sv.links, Audit: st, Outbox: st, Webhooks: sv.webhooks, Version: versionString(),
+		Portal: gateway.PortalConfig{Service: &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, Events: st, Logger: log,
 			Social: social, SocialStates: st, Deriver: sv.hasher, FileKeys: st,
 			Limits: sesame.PortalLimits{MaxFileSize: int64(cfg.Storage.MaxUploadSize), MaxLinkBytes: int64(cfg.Portal.MaxLinkBytes),
 				MaxLinkFiles: cfg.Portal.MaxLinkFiles},

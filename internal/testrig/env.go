@@ -156,11 +156,12 @@ func (e *Env) gatewayConfig(o *options) gateway.Config {
 		t.Fatal(err)
 	}
 	hasher := authenticators.NewPassword()
-	portal := &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, SocialStates: st, Logger: e.Logger, Now: now,
+	portal := &sesame.PortalService{Access: st, Objects: st, Blobs: st, Resumables: st, Audit: st, Events: st, SocialStates: st, Logger: e.Logger, Now: now,
 		Deriver: hasher, FileKeys: st,
 		Authenticators: map[sesame.AuthType]sesame.Authenticator{sesame.AuthPassword: authenticators.PasswordAuthenticator{Hasher: hasher},
 			sesame.AuthEmailOTP: email, sesame.AuthSMSOTP: sms}}
 	return gateway.Config{Tokens: st, Ready: st.Ping, Audit: st, Outbox: st,
+		Webhooks:  &sesame.WebhookService{Store: st, Deliveries: st, Now: now},
 		Objects:   &sesame.ObjectService{Store: st, Blobs: st, Policy: sesame.ObjectPolicy{MaxFileSize: 64 << 20}, Deriver: hasher, Now: now},
 		Links:     &sesame.LinkService{Store: st, Mailer: mailer, Hasher: hasher, Policy: sesame.DefaultLinkPolicy(), Now: now},
 		Portal:    gateway.PortalConfig{Service: portal, CSRFKey: st.CSRFKey(), Product: o.product, Accent: o.accent, LogoURL: o.logo},
