@@ -62,7 +62,15 @@ func (s *Server) routes() {
 	e.GET("/mcp", mcpAuth, s.handleMCP)
 	e.DELETE("/mcp", mcpAuth, s.handleMCP)
 
-	// The recipient portal.
+	s.portalRoutes(e)
+
+	e.NoRoute(func(c *gin.Context) {
+		s.fail(c, &sesame.Error{Kind: sesame.NotFound, Message: "There is no endpoint at " + c.Request.Method + " " + c.Request.URL.Path + "."})
+	})
+}
+
+// portalRoutes serves the recipient pages.
+func (s *Server) portalRoutes(e *gin.Engine) {
 	e.GET("/static/*file", s.handleStatic)
 	e.GET("/s/:token", s.handlePortalShow)
 	e.POST("/s/:token/password", s.handlePortalPassword)
@@ -91,10 +99,6 @@ func (s *Server) routes() {
 	e.POST("/s/:token/rename", s.handlePortalRename)
 	e.GET("/s/:token/delete/:id", s.handlePortalConfirm)
 	e.POST("/s/:token/delete", s.handlePortalDelete)
-
-	e.NoRoute(func(c *gin.Context) {
-		s.fail(c, &sesame.Error{Kind: sesame.NotFound, Message: "There is no endpoint at " + c.Request.Method + " " + c.Request.URL.Path + "."})
-	})
 }
 
 func (s *Server) handleHealth(c *gin.Context) {
