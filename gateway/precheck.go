@@ -80,6 +80,7 @@ func (r *updateRequest) precheck(errs *sesame.Problems) {
 	}
 	errs.Add(sesame.CheckMetaTags("/", r.Metadata, r.Tags))
 	errs.Add(sesame.CheckMetaTags("/add_", r.AddMetadata, r.AddTags))
+	checkEnum(errs, "/add_password_algorithm", r.AddPasswordAlgorithm, sesame.PasswordAlgorithms...)
 }
 
 // precheck of a put looks at the JSON body; a multipart put's request part
@@ -97,6 +98,8 @@ func (r *putRequest) precheck(errs *sesame.Problems) {
 	checkObjectID(errs, "/parent_id", r.ParentID)
 	checkFolder(errs, "/folder", r.Folder)
 	errs.Add(sesame.CheckMetaTags("/", r.Metadata, r.Tags))
+	checkEnum(errs, "/password_algorithm", r.PasswordAlgorithm, sesame.PasswordAlgorithms...)
+	checkEnum(errs, "/password_algorithm", r.PasswordAlgorithm, sesame.PasswordAlgorithms...)
 }
 
 func (r *listRequest) precheck(errs *sesame.Problems) {

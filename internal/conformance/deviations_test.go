@@ -134,18 +134,10 @@ var deviations = []deviation{
 			d.notServed("/v1beta/config", "/v1beta/config/create", "/v1beta/config/update", "/v1beta/config/delete")
 		}},
 
-	// Not yet implemented.
-	{group: notYet, what: "`auth_type: social`",
-		why:    "sign-in through OpenID Connect",
+	{group: difference, what: "`password_algorithm` without `password` on `put`, and `add_password_algorithm` without `add_password` on `update`, are refused (`IsDependentOn`)",
+		why:    "an algorithm alone protects nothing; refusing it tells the caller the password was left out instead of storing the file in the clear",
+		refuse: []string{"put /password_algorithm", "put (json) /password_algorithm", "update /add_password_algorithm"}},
+	{group: difference, what: "`auth_type: social` is refused (`ProviderDisabled`) while no OpenID Connect provider is configured, as on the test's server",
+		why:    "a social authenticator can only sign in through a provider the server trusts (oidc.providers); with one configured it is accepted",
 		refuse: []string{"share/link/create /links/0/authenticators/0/auth_type=social"}},
-	{group: notYet, what: "password-protected files: `password` and `password_algorithm` on `put`, `add_password`, `add_password_algorithm` and `remove_password` on `update`, `password` on `get`",
-		why: "files encrypted under a key derived from a password",
-		refuse: []string{"put /password", "put /password_algorithm", "put (json) /password", "put (json) /password_algorithm",
-			"update /add_password", "update /add_password_algorithm", "update /remove_password", "get /password"}},
-	{group: notYet, what: "`file_ttl` on `put`, `folder/create` and `update`",
-		why:    "files that expire",
-		refuse: []string{"put /file_ttl", "folder/create /file_ttl", "update /file_ttl"}},
-	{group: notYet, what: "`root_folder` and `root_id`",
-		why:    "calls scoped to a subtree",
-		refuse: []string{"* /root_folder", "* /root_id"}},
 }

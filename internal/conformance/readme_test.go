@@ -19,11 +19,14 @@ const (
 func renderDeviations() string {
 	var b strings.Builder
 	for _, g := range []group{extension, difference, notYet} {
-		b.WriteString("\n" + groupTitles[g] + ":\n\n")
+		var lines []string
 		for _, d := range deviations {
 			if d.group == g {
-				b.WriteString("- " + d.what + " — " + d.why + ".\n")
+				lines = append(lines, "- "+d.what+" — "+d.why+".\n")
 			}
+		}
+		if len(lines) > 0 { // a group with nothing in it is left out
+			b.WriteString("\n" + groupTitles[g] + ":\n\n" + strings.Join(lines, ""))
 		}
 	}
 	b.WriteString("\n")
