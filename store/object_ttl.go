@@ -277,6 +277,9 @@ WHERE l.deleted_at IS NULL AND t.object_id IN (?) ORDER BY t.link_id`, ids)
 		if l := links[o.ID]; len(l) > 0 {
 			ev.Detail["links"] = strings.Join(l, " ")
 		}
+		if err := st.publishObject(ctx, tx, sesame.EventObjectDeleted, o, map[string]any{"reason": "expired"}); err != nil {
+			return nil, err
+		}
 		if err := st.appendAudit(ctx, tx, ev); err != nil {
 			return nil, err
 		}
