@@ -12,6 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CGO_ENABLED=1
 
+# section names a step of the run and how far into it it starts.
+section() { echo "== $* (at ${SECONDS}s)"; }
+
 need_apt=()
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
@@ -49,10 +52,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 if [ ${#need_apt[@]} -gt 0 ]; then
   if ! command -v gcc >/dev/null 2>&1; then
-    echo "== installing ${need_apt[*]}"
+    section "installing ${need_apt[*]}"
     apt_install "${need_apt[@]}"
   else
-    echo "== installing ${need_apt[*]} (in the background)"
+    section "installing ${need_apt[*]} (in the background)"
     apt_install "${need_apt[@]}" >"$bg_dir/apt.log" 2>&1 &
     apt_pid=$!
   fi
@@ -67,32 +70,32 @@ wait_for() {
   fi
 }
 
-echo "== go modules"
+section "go modules"
 go mod download
 if [ ! -x "$(gobin)/versitygw" ]; then
-  echo "== building versitygw $VERSITYGW_VERSION (in the background, once; it takes a few minutes)"
+  section "building versitygw $VERSITYGW_VERSION (in the background, once; it takes a few minutes)"
   install_versitygw >"$bg_dir/versitygw.log" 2>&1 &
   vgw_pid=$!
 fi
 
-echo "== gofmt"
+section "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './scripts/sdk/node_modules/*'))
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
-echo "== go vet"
+section "go vet"
 go vet ./...
 go vet -tags cluster ./internal/cluster/
 
-echo "== staticcheck"
+section "staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags cluster ./internal/cluster/
 
-echo "== import rule"
+section "import rule"
 scripts/check-imports.sh
 
-echo "== size and complexity (product files ≤ 600 lines, functions ≤ 80 lines, cyclomatic complexity < 25)"
+section "size and complexity (product files ≤ 600 lines, functions ≤ 80 lines, cyclomatic complexity < 25)"
 go run ./scripts/checksize
 product=$(git ls-files '*.go' | grep -v '_test\.go$' | grep -v -e '^scripts/' -e '^internal/testrig/' -e '/testdata/')
 go run github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0 -over 24 $product
@@ -104,11 +107,11 @@ apt_pid=""
 # The OpenID Connect provider that the social sign-in browser test starts
 # (gateway/browser_oidc_test.go), pinned by its lockfile.
 if [ ! -d scripts/oidc/node_modules ] || [ scripts/oidc/package-lock.json -nt scripts/oidc/node_modules ]; then
-  echo "== npm ci in scripts/oidc (oidc-provider, for the social sign-in browser test)"
+  section "npm ci in scripts/oidc (oidc-provider, for the social sign-in browser test)"
   (cd scripts/oidc && npm ci --no-audit --no-fund)
   touch scripts/oidc/node_modules
 fi
-echo "== go test -race"
+section "go test -race"
 go test -race -count=1 -skip '^TestExportImport_IntoPostgresS3$' ./...
 
 
@@ -117,14 +120,14 @@ if [ -z "${SESAME_TEST_POSTGRES_DSN:-}" ] && [ -n "$(pg_bin)" ]; then
   export SESAME_TEST_POSTGRES_DSN="$pg_dsn"
 fi
 if [ -n "${SESAME_TEST_POSTGRES_DSN:-}" ]; then
-  echo "== go test -race ./store/ on PostgreSQL"
+  section "go test -race ./store/ on PostgreSQL"
   go test -race -count=1 -skip '^TestExportImport_IntoPostgresS3$' ./store/
 else
-  echo "== the store's tests on PostgreSQL skipped: no PostgreSQL server installed (CI=true installs one)"
+  section "the store's tests on PostgreSQL skipped: no PostgreSQL server installed (CI=true installs one)"
 fi
 
 if [ -n "$vgw_pid" ] && ! wait "$vgw_pid"; then
-  echo "== building versitygw failed:"; tail -20 "$bg_dir/versitygw.log"
+  section "building versitygw failed:"; tail -20 "$bg_dir/versitygw.log"
 fi
 vgw_pid=""
 if [ -z "${SESAME_TEST_S3_ENDPOINT:-}" ]; then
@@ -137,24 +140,25 @@ if [ -z "${SESAME_TEST_S3_ENDPOINT:-}" ]; then
   fi
 fi
 if [ -n "${SESAME_TEST_S3_ENDPOINT:-}" ]; then
-  echo "== go test -race ./store/ with blobs in an S3 bucket (versitygw), and the move of an instance into PostgreSQL + S3"
+  section "go test -race ./store/ with blobs in an S3 bucket (versitygw), and the move of an instance into PostgreSQL + S3"
   go test -race -count=1 ./store/
 else
-  echo "== the store's tests on S3 skipped: versitygw could not be installed (CI=true fails instead)"
+  section "the store's tests on S3 skipped: versitygw could not be installed (CI=true fails instead)"
 fi
 
 if [ -n "$(pg_bin)" ] && { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; }; then
-  echo "== cluster test: scripts/cluster.sh (PostgreSQL, versitygw, two replicas, nginx round-robin)"
+  section "cluster test: scripts/cluster.sh (PostgreSQL, versitygw, two replicas, nginx round-robin)"
   go test -tags cluster -count=1 -timeout 15m ./internal/cluster/
 else
-  echo "== the cluster test skipped: it needs Debian's postgresql and nginx (CI=true installs them)"
+  section "the cluster test skipped: it needs Debian's postgresql and nginx (CI=true installs them)"
 fi
 
-echo "== fuzzing (each target briefly; seeds also ran in go test)"
+section "fuzzing (each target briefly; seeds also ran in go test)"
 FUZZTIME="${FUZZTIME:-3}" scripts/fuzz.sh
 
-echo "== vendored browser code matches its pinned npm packages"
+section "vendored browser code matches its pinned npm packages"
 scripts/vendor.sh --check
 
-echo "== SDK conformance (pangea-node-sdk 5.6.0)"
+section "SDK conformance (pangea-node-sdk 5.6.0)"
 scripts/sdk-test.sh
+section "done"
