@@ -77,7 +77,7 @@ func checkNotify(errs *Problems, source string, n *LinkNotify, senderEmail strin
 	}
 	for i, e := range n.Events {
 		if !slices.Contains(OwnerEvents, e) {
-			errs.Addf("DoesNotMatchEnum", fmt.Sprintf("%s/events/%d", source, i), "events may hold upload, download, locked and exhausted")
+			errs.Addf("NotEnumMember", fmt.Sprintf("%s/events/%d", source, i), "events may hold upload, download, locked and exhausted")
 		}
 	}
 	if n.Email != "" && !ValidEmail(n.Email) {
@@ -88,6 +88,6 @@ func checkNotify(errs *Problems, source string, n *LinkNotify, senderEmail strin
 	}
 	errs.Add(CheckText(source+"/language", n.Language, false))
 	if n.Email == "" && senderEmail == "" && len(n.Events) > 0 {
-		errs.Addf("MissingRequiredProperty", source+"/email", "email is required until the link has been sent with a sender_email")
+		errs.Addf("FieldRequired", source+"/email", "email is required until the link has been sent with a sender_email")
 	}
 }
