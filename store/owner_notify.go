@@ -49,6 +49,15 @@ func (st *Store) ownerLink(ctx context.Context, tx *sqlx.Tx, id string, e sesame
 	if st.owner == nil || id == "" {
 		return nil, nil
 	}
+	// The notify column alone first: most links ask for nothing.
+	var raw sql.NullString
+	err := tx.GetContext(ctx, &raw, tx.Rebind(`SELECT notify FROM links WHERE id = ? AND deleted_at IS NULL`), id)
+	if err == sql.ErrNoRows || (err == nil && !decodeNotify(raw).Wants(e)) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: link notify: %w", err)
+	}
 	links, err := st.loadLinks(ctx, tx, []string{id}, false)
 	if err != nil || len(links) == 0 {
 		return nil, err
