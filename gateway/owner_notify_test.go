@@ -62,3 +62,41 @@ func TestOwnerNotify_UploadDigestThroughSMTP(t *testing.T) {
 		}
 	}
 }
+
+// The API shows a link's notify, refuses one without an address where the
+// link has no sender_email, and an update with no events turns it off.
+func TestOwnerNotify_API(t *testing.T) {
+	t.Parallel()
+	e := newPortalEnv(t, portalCheapPasswords)
+	inbox := e.mkdir("/inbox")
+	item := func(notify map[string]any) map[string]any {
+		return map[string]any{"targets": []string{inbox.ID}, "link_type": "upload", "authenticators": []any{pw(goodPassword)}, "notify": notify}
+	}
+	r := e.post("/v1/share/link/create", map[string]any{"links": []any{item(map[string]any{"events": []string{"upload"}})}})
+	if errs := r.Errors(t); r.Code != http.StatusBadRequest || len(errs) != 1 || errs[0].Source != "/links/0/notify/email" || errs[0].Code != "FieldRequired" {
+		t.Fatalf("notify without an email: %d %s", r.Code, r.Raw)
+	}
+	r = e.post("/v1/share/link/create", map[string]any{"links": []any{item(map[string]any{"events": []string{"upload", "locked"}, "email": "owner@example.com"})}})
+	r.MustOK(t)
+	type notify struct {
+		Events []string `json:"events"`
+		Email  string   `json:"email"`
+	}
+	var created struct {
+		ShareLinkObjects []struct {
+			ID     string  `json:"id"`
+			Notify *notify `json:"notify"`
+		} `json:"share_link_objects"`
+	}
+	r.Into(t, &created)
+	if len(created.ShareLinkObjects) != 1 || created.ShareLinkObjects[0].Notify == nil ||
+		strings.Join(created.ShareLinkObjects[0].Notify.Events, ",") != "upload,locked" || created.ShareLinkObjects[0].Notify.Email != "owner@example.com" {
+		t.Fatalf("created %s", r.Raw)
+	}
+	id := created.ShareLinkObjects[0].ID
+	r = e.post("/v1/share/link/update", map[string]any{"id": id, "notify": map[string]any{"events": []string{}}})
+	r.MustOK(t)
+	if strings.Contains(string(r.Result), `"notify"`) {
+		t.Errorf("notify after turning it off: %s", r.Raw)
+	}
+}
