@@ -87,6 +87,8 @@ type Link struct {
 	// AuthEpoch changes with every update of the link; sessions made under
 	// an older epoch end.
 	AuthEpoch int
+	// Notify is what the owner is emailed about (nil: nothing).
+	Notify *LinkNotify
 	// Token is the secret of the link's URL, unsealed for the response.
 	Token string
 }
@@ -121,6 +123,7 @@ type LinkCreate struct {
 	// SendTo, when set, emails the new link as share/link/send would
 	// (Pangea's send_params); it needs links:send.
 	SendTo *LinkSendTo
+	Notify *LinkNotify // owner emails; nil: none
 	// Source is the JSON pointer of this item in the request ("/links/0"),
 	// so that errors point at the right field.
 	Source string
@@ -148,6 +151,7 @@ type LinkUpdate struct {
 	Message        *string
 	Tags           []string
 	SetTags        bool
+	Notify         *LinkNotify // replaces the owner notifications when non-nil
 }
 
 // LinkFilter selects links for FindLinks.

@@ -137,6 +137,11 @@ func (s *LinkService) checkCreate(errs *Problems, it *LinkCreate, now time.Time)
 	if it.NotifyEmail != "" && !ValidEmail(it.NotifyEmail) {
 		errs.Addf("BadFormatEmail", src+"/notify_email", "notify_email must be one email address such as bob@example.com")
 	}
+	sender := ""
+	if it.SendTo != nil {
+		sender = it.SendTo.SenderEmail
+	}
+	checkNotify(errs, src+"/notify", it.Notify, sender)
 	exp, err := s.expiry(src+"/expires_at", it.Expires, now)
 	errs.Add(err)
 	it.Expires = exp
@@ -359,6 +364,7 @@ func (s *LinkService) Update(ctx context.Context, id string, upd LinkUpdate) (*L
 	if upd.Authenticators != nil {
 		s.checkAuthenticators(&errs, "/authenticators", upd.Authenticators)
 	}
+	checkNotify(&errs, "/notify", upd.Notify, cur.SenderEmail)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

@@ -22,26 +22,27 @@ type authView struct {
 // linkView is a share link on the wire. get returns byte for byte what
 // create returned, apart from counters.
 type linkView struct {
-	ID             string     `json:"id"`
-	BucketID       string     `json:"bucket_id"`
-	Targets        []string   `json:"targets"`
-	LinkType       string     `json:"link_type"`
-	AccessCount    int        `json:"access_count"`
-	MaxAccessCount int        `json:"max_access_count"`
-	CreatedAt      string     `json:"created_at"`
-	ExpiresAt      string     `json:"expires_at"`
-	LastAccessedAt string     `json:"last_accessed_at,omitempty"`
-	Authenticators []authView `json:"authenticators"`
-	Link           string     `json:"link"`
-	Title          string     `json:"title,omitempty"`
-	Message        string     `json:"message,omitempty"`
-	Tags           []string   `json:"tags,omitempty"`
-	NotifyEmail    string     `json:"notify_email,omitempty"`
-	RecipientEmail string     `json:"recipient_email,omitempty"`
-	SenderEmail    string     `json:"sender_email,omitempty"`
-	SenderName     string     `json:"sender_name,omitempty"`
-	MaxDownloads   int        `json:"max_downloads,omitempty"`
-	DownloadCount  int        `json:"download_count"`
+	ID             string      `json:"id"`
+	BucketID       string      `json:"bucket_id"`
+	Targets        []string    `json:"targets"`
+	LinkType       string      `json:"link_type"`
+	AccessCount    int         `json:"access_count"`
+	MaxAccessCount int         `json:"max_access_count"`
+	CreatedAt      string      `json:"created_at"`
+	ExpiresAt      string      `json:"expires_at"`
+	LastAccessedAt string      `json:"last_accessed_at,omitempty"`
+	Authenticators []authView  `json:"authenticators"`
+	Link           string      `json:"link"`
+	Title          string      `json:"title,omitempty"`
+	Message        string      `json:"message,omitempty"`
+	Tags           []string    `json:"tags,omitempty"`
+	NotifyEmail    string      `json:"notify_email,omitempty"`
+	RecipientEmail string      `json:"recipient_email,omitempty"`
+	SenderEmail    string      `json:"sender_email,omitempty"`
+	SenderName     string      `json:"sender_name,omitempty"`
+	MaxDownloads   int         `json:"max_downloads,omitempty"`
+	DownloadCount  int         `json:"download_count"`
+	Notify         *notifyJSON `json:"notify,omitempty"`
 }
 
 func (s *Server) viewLink(l *sesame.Link) linkView {
@@ -50,7 +51,7 @@ func (s *Server) viewLink(l *sesame.Link) linkView {
 		MaxAccessCount: l.MaxAccessCount, CreatedAt: sesame.FormatTime(l.Created), ExpiresAt: sesame.FormatTime(l.Expires),
 		Link: s.cfg.PublicURL + "/s/" + l.Token, Title: l.Title, Message: l.Message, Tags: l.Tags, NotifyEmail: l.NotifyEmail,
 		RecipientEmail: l.RecipientEmail, SenderEmail: l.SenderEmail, SenderName: l.SenderName,
-		MaxDownloads: l.MaxDownloads, DownloadCount: l.Downloads,
+		MaxDownloads: l.MaxDownloads, DownloadCount: l.Downloads, Notify: viewNotify(l.Notify),
 	}
 	if !l.LastAccessed.IsZero() {
 		v.LastAccessedAt = sesame.FormatTime(l.LastAccessed)
@@ -105,6 +106,7 @@ type linkCreateItem struct {
 	NotifyEmail    *string     `json:"notify_email"`
 	SendParams     *sendParams `json:"send_params"`
 	TenantID       *string     `json:"tenant_id"`
+	Notify         *notifyJSON `json:"notify"`
 }
 
 type linkCreateRequest struct {
@@ -178,7 +180,7 @@ func linkItems(req *linkCreateRequest, createdBy string) ([]sesame.LinkCreate, e
 		exp, err := parseTimeField(src+"/expires_at", it.ExpiresAt)
 		errs.Add(err)
 		items[i] = sesame.LinkCreate{BucketID: deref(req.BucketID), Type: sesame.LinkType(deref(it.LinkType)), Targets: it.Targets,
-			Authenticators: auths, Title: deref(it.Title), Message: deref(it.Message), Tags: it.Tags, NotifyEmail: deref(it.NotifyEmail),
+			Authenticators: auths, Title: deref(it.Title), Message: deref(it.Message), Tags: it.Tags, NotifyEmail: deref(it.NotifyEmail), Notify: linkNotify(it.Notify),
 			Expires: exp, MaxAccessCount: it.MaxAccessCount, MaxDownloads: it.MaxDownloads, CreatedBy: createdBy, Source: src}
 		if sp := it.SendParams; sp != nil && sp.RecipientEmail != nil && sp.SenderEmail != nil {
 			items[i].SendTo = &sesame.LinkSendTo{RecipientEmail: *sp.RecipientEmail, SenderEmail: *sp.SenderEmail, SenderName: deref(sp.SenderName),
@@ -357,6 +359,7 @@ type linkUpdateRequest struct {
 	Title          *string         `json:"title"`
 	Message        *string         `json:"message"`
 	Tags           []string        `json:"tags"`
+	Notify         *notifyJSON     `json:"notify"`
 }
 
 func (s *Server) handleLinkUpdate(c *gin.Context) {
@@ -374,7 +377,8 @@ func (s *Server) handleLinkUpdate(c *gin.Context) {
 	}
 	s.auditLink(c, *req.ID)
 	upd := sesame.LinkUpdate{Targets: req.Targets, SetTargets: req.Targets != nil, AddTargets: req.AddTargets, RemoveTargets: req.RemoveTargets,
-		MaxAccessCount: req.MaxAccessCount, Title: req.Title, Message: req.Message, Tags: req.Tags, SetTags: req.Tags != nil}
+		MaxAccessCount: req.MaxAccessCount, Title: req.Title, Message: req.Message, Tags: req.Tags, SetTags: req.Tags != nil,
+		Notify: linkNotify(req.Notify)}
 	if req.Authenticators != nil {
 		var errs sesame.Problems
 		upd.Authenticators = authInputs(&errs, "/authenticators", req.Authenticators)

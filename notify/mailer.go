@@ -35,6 +35,7 @@ type Mailer struct {
 	cfg   MailerConfig
 	brand brand
 	links emailSets
+	owner emailSets // owner notifications (owner_email.go)
 }
 
 var _ sesame.LinkMailer = (*Mailer)(nil)
@@ -65,7 +66,11 @@ func NewMailer(cfg MailerConfig) (*Mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Mailer{cfg: cfg, brand: brand{Product: cfg.Product, Accent: cfg.Accent, LogoURL: cfg.LogoURL}, links: sets}, nil
+	owner, err := newEmailSets("owner_email")
+	if err != nil {
+		return nil, err
+	}
+	return &Mailer{cfg: cfg, brand: brand{Product: cfg.Product, Accent: cfg.Accent, LogoURL: cfg.LogoURL}, links: sets, owner: owner}, nil
 }
 
 // oneLine removes line breaks and other control characters, so that text

@@ -12,7 +12,7 @@ import (
 	"github.com/sesame-share/sesame"
 )
 
-const linkCols = `id, bucket_id, link_type, token_sealed, title, message, tags, notify_email, recipient_email, sender_email, sender_name,
+const linkCols = `id, bucket_id, link_type, token_sealed, title, message, tags, notify_email, notify, recipient_email, sender_email, sender_name,
 expires_at, max_access_count, access_count, max_downloads, downloads, last_accessed_at, auth_epoch, created_by, created_at, updated_at, deleted_at`
 
 type linkRow struct {
@@ -24,6 +24,7 @@ type linkRow struct {
 	Message        string         `db:"message"`
 	Tags           sql.NullString `db:"tags"`
 	NotifyEmail    string         `db:"notify_email"`
+	Notify         sql.NullString `db:"notify"`
 	RecipientEmail string         `db:"recipient_email"`
 	SenderEmail    string         `db:"sender_email"`
 	SenderName     string         `db:"sender_name"`
@@ -82,6 +83,7 @@ func linkFields(r *linkRow) *sesame.Link {
 	if r.Tags.Valid {
 		l.Tags = decodeStrings(r.Tags.String)
 	}
+	l.Notify = decodeNotify(r.Notify)
 	return l
 }
 
@@ -240,9 +242,9 @@ func (st *Store) CreateLinks(ctx context.Context, in []sesame.LinkCreate, hashed
 				maxDownloads = *it.MaxDownloads
 			}
 			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO links (id, bucket_id, link_type, token_mac, token_sealed, first_target, title, message, tags,
-notify_email, expires_at, max_access_count, max_downloads, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+notify_email, notify, expires_at, max_access_count, max_downloads, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 				id, bucketID, it.Type, st.mac("link token", token), sealed, it.Targets[0], it.Title, it.Message,
-				encodeJSON(dedupe(it.Tags), it.Tags != nil), it.NotifyEmail, sesame.FormatTime(it.Expires), *it.MaxAccessCount,
+				encodeJSON(dedupe(it.Tags), it.Tags != nil), it.NotifyEmail, encodeNotify(it.Notify), sesame.FormatTime(it.Expires), *it.MaxAccessCount,
 				maxDownloads, it.CreatedBy, sesame.FormatTime(now), sesame.FormatTime(now))
 			if err != nil {
 				return fmt.Errorf("store: insert link: %w", err)
@@ -305,9 +307,9 @@ func (st *Store) UpdateLink(ctx context.Context, id string, upd sesame.LinkUpdat
 		}
 		// Any change to a link ends the sessions opened under its old terms.
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE links SET first_target = ?, title = ?, message = ?, tags = ?, expires_at = ?, max_access_count = ?,
-max_downloads = ?, auth_epoch = ?, updated_at = ? WHERE id = ?`),
+max_downloads = ?, notify = ?, auth_epoch = ?, updated_at = ? WHERE id = ?`),
 			targets[0], l.Title, l.Message, encodeJSON(l.Tags, l.Tags != nil), sesame.FormatTime(l.Expires), l.MaxAccessCount,
-			l.MaxDownloads, l.AuthEpoch+1, sesame.FormatTime(now), id)
+			l.MaxDownloads, encodeNotify(l.Notify), l.AuthEpoch+1, sesame.FormatTime(now), id)
 		if err != nil {
 			return fmt.Errorf("store: update link: %w", err)
 		}
@@ -375,6 +377,9 @@ func applyLinkUpdate(l *sesame.Link, upd sesame.LinkUpdate) {
 	}
 	if upd.SetTags {
 		l.Tags = dedupe(upd.Tags)
+	}
+	if upd.Notify != nil {
+		l.Notify = upd.Notify
 	}
 }
 

@@ -26,7 +26,7 @@ func inDialect(d *dialect, query string) string {
 // its authenticators and its targets, so that every dead link costs what
 // an unknown one does: the same statement, the same columns to read.
 const linkByTokenQuery = `SELECT COALESCE(l.id, '') AS id, COALESCE(l.bucket_id, '') AS bucket_id, COALESCE(l.link_type, '') AS link_type,
-COALESCE(l.title, '') AS title, COALESCE(l.message, '') AS message, l.tags AS tags, COALESCE(l.notify_email, '') AS notify_email,
+COALESCE(l.title, '') AS title, COALESCE(l.message, '') AS message, l.tags AS tags, COALESCE(l.notify_email, '') AS notify_email, l.notify AS notify,
 COALESCE(l.recipient_email, '') AS recipient_email, COALESCE(l.sender_email, '') AS sender_email, COALESCE(l.sender_name, '') AS sender_name,
 COALESCE(l.expires_at, '') AS expires_at, COALESCE(l.max_access_count, 0) AS max_access_count, COALESCE(l.access_count, 0) AS access_count,
 COALESCE(l.max_downloads, 0) AS max_downloads, COALESCE(l.downloads, 0) AS downloads, COALESCE(l.last_accessed_at, '') AS last_accessed_at,

@@ -399,6 +399,9 @@ func (st *Store) CreateFile(ctx context.Context, in sesame.FileCreate, u *sesame
 		if err := st.noteChange(ctx, tx, "", o.ID); err != nil {
 			return err
 		}
+		if err := st.recordOwnerUpload(ctx, tx, o); err != nil {
+			return err
+		}
 		if err := st.publishUpload(ctx, tx, o); err != nil {
 			return err
 		}

@@ -174,6 +174,9 @@ WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) RETURNING failures,
 		if err != nil {
 			return fmt.Errorf("store: lock authenticator: %w", err)
 		}
+		if err := st.notifyOwner(ctx, tx, r.LinkID, sesame.OwnerLocked); err != nil {
+			return err
+		}
 		return st.publishLink(ctx, tx, sesame.EventLinkLocked, r.LinkID, map[string]any{"authenticator_id": authID,
 			"locked_until": sesame.FormatTime(locked), "lock_count": r.Locks + 1})
 	})
@@ -378,6 +381,9 @@ RETURNING downloads, max_downloads`), l.ID)
 		}
 		claimed = true
 		if c.Max > 0 && c.Downloads >= c.Max {
+			if err := st.notifyOwner(ctx, tx, l.ID, sesame.OwnerExhausted); err != nil {
+				return err
+			}
 			return st.publishLink(ctx, tx, sesame.EventLinkExhausted, l.ID, map[string]any{"reason": sesame.ExhaustedDownloads})
 		}
 		return nil

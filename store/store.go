@@ -101,6 +101,8 @@ type Store struct {
 	// of racing for SQLite's lock and sleeping in its busy handler. On
 	// PostgreSQL it is db.
 	w *sqlx.DB
+	// owner renders owner notification emails; nil: none are queued.
+	owner sesame.OwnerMailer
 	// auditObserver, when set, sees every audit event written.
 	auditObserver atomic.Pointer[func(*sesame.AuditEvent)]
 	// blobObserver, when set, is told of every failed blob store call.

@@ -121,6 +121,11 @@ func (st *Store) Publish(ctx context.Context, ev *sesame.Event, audit ...*sesame
 		if err := st.appendAudit(ctx, tx, audit...); err != nil {
 			return err
 		}
+		if ev.Type == sesame.EventObjectDownloaded {
+			if err := st.notifyFirstDownload(ctx, tx, ev.LinkID); err != nil {
+				return err
+			}
+		}
 		return st.publishEvent(ctx, tx, ev)
 	})
 }
@@ -158,6 +163,9 @@ func (st *Store) markFailed(ctx context.Context, id, lastError string) error {
 func (st *Store) publishSignIn(ctx context.Context, tx *sqlx.Tx, sess *sesame.Session, exhausted bool) error {
 	err := st.publishLink(ctx, tx, sesame.EventLinkAccessed, sess.LinkID, map[string]any{"session_id": sess.ID, "authenticator_id": sess.AuthenticatorID})
 	if err != nil || !exhausted {
+		return err
+	}
+	if err := st.notifyOwner(ctx, tx, sess.LinkID, sesame.OwnerExhausted); err != nil {
 		return err
 	}
 	return st.publishLink(ctx, tx, sesame.EventLinkExhausted, sess.LinkID, map[string]any{"reason": sesame.ExhaustedAccess})

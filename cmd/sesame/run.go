@@ -240,6 +240,7 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		func(ctx context.Context) { discoverOIDC(ctx, social, log) },
 		func(ctx context.Context) { purgeEvery(ctx, st, purgeInterval, time.Duration(cfg.Audit.Retention), log) },
 		func(ctx context.Context) { expireEvery(ctx, st, expireInterval, log) },
+		func(ctx context.Context) { digestEvery(ctx, st, digestInterval, worker.Wake, log) },
 		func(ctx context.Context) { reportMissingBlobs(ctx, st, log) })
 	defer stop()
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -308,6 +309,7 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 	if err != nil {
 		return nil, err
 	}
+	st.SetOwnerMailer(mailer)
 	hasher := authenticators.NewPassword()
 	return &services{worker: worker, mailer: mailer, hasher: hasher,
 		webhooks: &sesame.WebhookService{Store: st, Deliveries: st, Policy: cfg.WebhookPolicy()},

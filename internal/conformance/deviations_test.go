@@ -71,6 +71,17 @@ var deviations = []deviation{
 			d.addProperty("ShareLinkObject", "notify_email", ref("AuthN-Email"))
 			d.addProperty("ShareLinkCreateItem", "notify_email", ref("AuthN-Email"))
 		}},
+	{group: extension, what: "`notify` on links and on `share/link/create` and `share/link/update`",
+		why:    "owner notifications: the link's owner is emailed a digest of each session's uploads, the first download, a lock and a spent cap; `events` without `email` is refused until the link has a `sender_email`",
+		refuse: []string{"share/link/create /links/0/notify/events"},
+		patch: func(d jsonDoc) {
+			events := arrayOf(map[string]any{"type": "string", "enum": []any{"upload", "download", "locked", "exhausted"}})
+			notify := func() map[string]any {
+				return map[string]any{"type": "object", "properties": map[string]any{"events": events, "email": ref("AuthN-Email"), "language": str()}}
+			}
+			d.addProperty("ShareLinkObject", "notify", notify())
+			d.addProperty("ShareLinkCreateItem", "notify", notify())
+		}},
 	{group: extension, what: "`failed_attempts` and `locked_until` on link authenticators",
 		why: "consecutive failed sign-ins and the end of a lock in force, so that an app can see and lift a lock (`share/link/update`)",
 		patch: func(d jsonDoc) {

@@ -146,6 +146,7 @@ func (e *Env) gatewayConfig(o *options) gateway.Config {
 		t.Fatal(err)
 	}
 	e.Mailer = mailer
+	st.SetOwnerMailer(mailer)
 	otp := authenticators.OTPConfig{Store: st, Product: o.product, Accent: o.accent, LogoURL: o.logo, PublicURL: e.URL, Now: now, Wake: o.wake}
 	email, err := authenticators.NewEmailOTP(otp)
 	if err != nil {

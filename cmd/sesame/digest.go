@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/sesame-share/sesame/store"
+)
+
+// digestInterval is how often serve looks for upload sessions whose owner
+// digest is due (idle for ten minutes, or ended).
+const digestInterval = time.Minute
+
+// digestEvery queues the owner digests that are due, at once and then
+// every interval, until ctx ends. Replicas may all run it: each session's
+// digest is claimed in one transaction.
+func digestEvery(ctx context.Context, st *store.Store, interval time.Duration, wake func(), log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := st.DigestUploads(ctx, time.Now())
+		if err != nil && ctx.Err() == nil {
+			log.Warn("owner digests", "error", err)
+		}
+		if n > 0 {
+			wake()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
