@@ -32,22 +32,10 @@ func runAudit(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	follow := false
 	fs := newFlags("audit tail", auditSynopsis)
 	g.register(fs, false)
-	fs.StringVar(&lf.filter, "filter", "", "the API's filter, as JSON (e.g. '{\"action\": \"signin\"}')")
+	lf.register(fs, `{"action": "signin"}`, "print one JSON object per line")
 	fs.IntVar(&lf.size, "size", 20, "how many of the newest events to print first")
 	fs.BoolVar(&follow, "follow", false, "keep printing new events until interrupted")
-	fs.BoolVar(&lf.json, "json", false, "print one JSON object per line")
-	if err := parseFlags(fs, args[1:], stdout, stderr); err != nil {
-		return err
-	}
-	body, err := lf.body()
-	if err != nil {
-		return err
-	}
-	newest, err := gateway.AuditList(body)
-	if err != nil {
-		return cliErr(err)
-	}
-	st, err := openCLIStore(ctx, g, environ, stderr)
+	newest, st, err := listCommand(ctx, fs, &g, &lf, args[1:], environ, stdout, stderr, gateway.AuditList)
 	if err != nil {
 		return err
 	}
@@ -124,22 +112,10 @@ func runOutbox(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	var lf listFlags
 	fs := newFlags("outbox list", outboxSynopsis)
 	g.register(fs, false)
-	fs.StringVar(&lf.filter, "filter", "", "the API's filter, as JSON (e.g. '{\"status\": \"failed\"}')")
+	lf.register(fs, `{"status": "failed"}`, "print JSON, as the API's result")
 	fs.IntVar(&lf.size, "size", 0, "deliveries per page (default as the API)")
 	fs.StringVar(&lf.last, "last", "", "the cursor of the previous page")
-	fs.BoolVar(&lf.json, "json", false, "print JSON, as the API's result")
-	if err := parseFlags(fs, args[1:], stdout, stderr); err != nil {
-		return err
-	}
-	body, err := lf.body()
-	if err != nil {
-		return err
-	}
-	filter, err := gateway.NotificationList(body)
-	if err != nil {
-		return cliErr(err)
-	}
-	st, err := openCLIStore(ctx, g, environ, stderr)
+	filter, st, err := listCommand(ctx, fs, &g, &lf, args[1:], environ, stdout, stderr, gateway.NotificationList)
 	if err != nil {
 		return err
 	}

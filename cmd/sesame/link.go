@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -50,6 +51,37 @@ type listFlags struct {
 	json                                 bool
 }
 
+// register adds the flags every list command has: the filter and JSON
+// output.
+func (f *listFlags) register(fs *flag.FlagSet, example, jsonHelp string) {
+	fs.StringVar(&f.filter, "filter", "", "the API's filter, as JSON (e.g. '"+example+"')")
+	fs.BoolVar(&f.json, "json", false, jsonHelp)
+}
+
+// listCommand parses a list command's flags (g's and lf's among them), reads the
+// filter they make as the API reads its body (parse), and opens the store,
+// which the caller closes.
+func listCommand[F any](ctx context.Context, fs *flag.FlagSet, g *globals, lf *listFlags, args, environ []string, stdout, stderr io.Writer,
+	parse func([]byte) (F, error)) (F, *store.Store, error) {
+	var zero F
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return zero, nil, err
+	}
+	body, err := lf.body()
+	if err != nil {
+		return zero, nil, err
+	}
+	filter, err := parse(body)
+	if err != nil {
+		return zero, nil, cliErr(err)
+	}
+	st, err := openCLIStore(ctx, *g, environ, stderr)
+	if err != nil {
+		return zero, nil, err
+	}
+	return filter, st, nil
+}
+
 // body is the list call's JSON body, as the API takes it.
 func (f listFlags) body() ([]byte, error) {
 	req := map[string]any{}
@@ -76,25 +108,13 @@ func runLinksList(ctx context.Context, args, environ []string, stdout, stderr io
 	var lf listFlags
 	fs := newFlags("links list", linksSynopsis)
 	g.register(fs, false)
-	fs.StringVar(&lf.filter, "filter", "", "the API's filter, as JSON (e.g. '{\"tags\": [\"q3\"]}')")
+	lf.register(fs, `{"tags": ["q3"]}`, "print JSON, as the API's result")
 	fs.StringVar(&lf.orderBy, "order-by", "", "the field to sort by (as order_by in the API)")
 	fs.StringVar(&lf.order, "order", "", "asc or desc")
 	fs.IntVar(&lf.size, "size", 0, "links per page (default as the API)")
 	fs.StringVar(&lf.last, "last", "", "the cursor of the previous page")
 	fs.StringVar(&lf.bucket, "bucket", "", "the bucket (default: the default bucket)")
-	fs.BoolVar(&lf.json, "json", false, "print JSON, as the API's result")
-	if err := parseFlags(fs, args, stdout, stderr); err != nil {
-		return err
-	}
-	body, err := lf.body()
-	if err != nil {
-		return err
-	}
-	filter, err := gateway.LinkList(body)
-	if err != nil {
-		return cliErr(err)
-	}
-	st, err := openCLIStore(ctx, g, environ, stderr)
+	filter, st, err := listCommand(ctx, fs, &g, &lf, args, environ, stdout, stderr, gateway.LinkList)
 	if err != nil {
 		return err
 	}
