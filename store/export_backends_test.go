@@ -24,7 +24,7 @@ import (
 var exportedTables = []string{
 	"buckets", "objects", "api_tokens", "links", "link_targets", "link_tags", "link_authenticators", "link_counts",
 	"sessions", "challenges", "session_uploads", "download_claims", "backoff", "pending_uploads", "download_grants",
-	"idempotency_keys", "outbox", "webhooks", "webhook_deliveries", "audit_events", "audit_purge", "session_file_keys",
+	"idempotency_keys", "outbox", "webhooks", "webhook_deliveries", "audit_events", "audit_purge", "session_file_keys", "owner_uploads",
 }
 
 // churn uploads and deletes files under /churn and appends audit events
