@@ -29,7 +29,8 @@ func (s *Server) webhookRoutes(g *gin.RouterGroup) {
 	g.POST("/webhooks/deliveries", admin, s.handleWebhookDeliveries)
 }
 
-type webhookView struct {
+// WebhookView is a webhook as the API (and the CLI's --json) shows it.
+type WebhookView struct {
 	ID          string   `json:"id"`
 	URL         string   `json:"url"`
 	Events      []string `json:"events"`
@@ -41,8 +42,9 @@ type webhookView struct {
 	Secret      string   `json:"secret,omitempty"`
 }
 
-func viewWebhook(w *sesame.Webhook) webhookView {
-	v := webhookView{ID: w.ID, URL: w.URL, Events: []string{}, Description: w.Description, Enabled: !w.Disabled, CreatedBy: w.CreatedBy,
+// ViewWebhook is w as the API shows it; Secret only right after it is made.
+func ViewWebhook(w *sesame.Webhook) WebhookView {
+	v := WebhookView{ID: w.ID, URL: w.URL, Events: []string{}, Description: w.Description, Enabled: !w.Disabled, CreatedBy: w.CreatedBy,
 		CreatedAt: sesame.FormatTime(w.Created), UpdatedAt: sesame.FormatTime(w.Updated), Secret: w.Secret}
 	for _, e := range w.Events {
 		v.Events = append(v.Events, string(e))
@@ -82,7 +84,7 @@ func (s *Server) handleWebhookCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.ok(c, "Created the webhook; its secret is shown only this once", gin.H{"webhook": viewWebhook(w)})
+	s.ok(c, "Created the webhook; its secret is shown only this once", gin.H{"webhook": ViewWebhook(w)})
 }
 
 func (s *Server) handleWebhookList(c *gin.Context) {
@@ -95,9 +97,9 @@ func (s *Server) handleWebhookList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]webhookView, len(list))
+	out := make([]WebhookView, len(list))
 	for i, w := range list {
-		out[i] = viewWebhook(w)
+		out[i] = ViewWebhook(w)
 	}
 	s.ok(c, fmt.Sprintf("Listed %d webhooks", len(out)), gin.H{"count": len(out), "webhooks": out})
 }
@@ -134,7 +136,7 @@ func (s *Server) handleWebhookUpdate(c *gin.Context) {
 	if w.Secret != "" {
 		summary += "; its new secret is shown only this once"
 	}
-	s.ok(c, summary, gin.H{"webhook": viewWebhook(w)})
+	s.ok(c, summary, gin.H{"webhook": ViewWebhook(w)})
 }
 
 type webhookIDRequest struct {
@@ -155,7 +157,7 @@ func (s *Server) handleWebhookDelete(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.ok(c, "Deleted the webhook", gin.H{"webhook": viewWebhook(w)})
+	s.ok(c, "Deleted the webhook", gin.H{"webhook": ViewWebhook(w)})
 }
 
 type deliveryView struct {

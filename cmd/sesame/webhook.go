@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/gateway"
 	"github.com/sesame-share/sesame/store"
 )
 
@@ -131,7 +132,7 @@ func (f *webhookFlags) run(ctx context.Context, svc *sesame.WebhookService, sub 
 		return webhookErr(err)
 	}
 	if f.json {
-		return printJSON(stdout, cliWebhook(w))
+		return printJSON(stdout, gateway.ViewWebhook(w))
 	}
 	if w.Secret != "" {
 		fmt.Fprintln(stdout, w.Secret)
@@ -197,23 +198,7 @@ func webhookErr(err error) error {
 }
 
 // cliWebhookJSON is a webhook as --json prints it: as the API shows it.
-type cliWebhookJSON struct {
-	ID          string   `json:"id"`
-	URL         string   `json:"url"`
-	Events      []string `json:"events"`
-	Description string   `json:"description"`
-	Enabled     bool     `json:"enabled"`
-	CreatedBy   string   `json:"created_by,omitempty"`
-	CreatedAt   string   `json:"created_at"`
-	UpdatedAt   string   `json:"updated_at"`
-	Secret      string   `json:"secret,omitempty"`
-}
-
-func cliWebhook(w *sesame.Webhook) cliWebhookJSON {
-	v := cliWebhookJSON{ID: w.ID, URL: w.URL, Events: eventNames(w.Events), Description: w.Description, Enabled: !w.Disabled,
-		CreatedBy: w.CreatedBy, CreatedAt: sesame.FormatTime(w.Created), UpdatedAt: sesame.FormatTime(w.Updated), Secret: w.Secret}
-	return v
-}
+type cliWebhookJSON = gateway.WebhookView
 
 func eventNames(events []sesame.EventType) []string {
 	out := make([]string, len(events))
@@ -233,7 +218,7 @@ func printWebhooks(w io.Writer, list []*sesame.Webhook, asJSON bool) error {
 	if asJSON {
 		out := make([]cliWebhookJSON, len(list))
 		for i, h := range list {
-			out[i] = cliWebhook(h)
+			out[i] = gateway.ViewWebhook(h)
 		}
 		return printJSON(w, out)
 	}
