@@ -39,8 +39,10 @@ func newToolsEnv(t *testing.T) *toolsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	policy := sesame.DefaultLinkPolicy()
+	policy.SocialSignIn = true // as with an OpenID Connect provider configured
 	tools, err := mcp.New(mcp.Config{Objects: &sesame.ObjectService{Store: st, Blobs: st}, Audit: st,
-		Links:     &sesame.LinkService{Store: st, Mailer: mailer, Hasher: authenticators.NewPassword(), Policy: sesame.DefaultLinkPolicy()},
+		Links:     &sesame.LinkService{Store: st, Mailer: mailer, Hasher: authenticators.NewPassword(), Policy: policy},
 		PublicURL: "http://sesame.test", UploadRoots: []string{t.TempDir()}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -192,5 +194,66 @@ func TestAuthenticatorNames(t *testing.T) {
 				t.Fatalf("got %v %q, want a link opened by %q", res.IsError, text.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestLinkCreateNotify creates links through the tool with the API's
+// notify field: the owner events are stored on the link and shown, a bad
+// event is refused by the core's rule, and a social authenticator is
+// named in the view.
+func TestLinkCreateNotify(t *testing.T) {
+	e := newToolsEnv(t)
+	ctx := context.Background()
+	if _, err := e.st.CreateFolder(ctx, sesame.FolderCreate{Placement: sesame.Placement{HasParentID: true, Name: "inbox"}}); err != nil {
+		t.Fatal(err)
+	}
+	cs := e.session(t, false, sesame.ScopeLinksWrite, sesame.ScopeObjectsRead, sesame.ScopeObjectsWrite)
+	call := func(args map[string]any) (map[string]any, string) {
+		t.Helper()
+		args["targets"] = []string{"/inbox"}
+		res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "share_link_create", Arguments: args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text strings.Builder
+		for _, c := range res.Content {
+			if tc, ok := c.(*sdk.TextContent); ok {
+				text.WriteString(tc.Text)
+			}
+		}
+		if res.IsError {
+			return nil, text.String()
+		}
+		out, _ := res.StructuredContent.(map[string]any)
+		return out, ""
+	}
+	out, refused := call(map[string]any{"link_type": "upload",
+		"authenticators": []any{map[string]any{"auth_type": "social", "auth_context": "bob@example.com"}},
+		"notify":         map[string]any{"events": []string{"upload", "locked"}, "email": "owner@example.com"}})
+	if refused != "" {
+		t.Fatalf("create with notify refused: %s", refused)
+	}
+	if got := fmt.Sprint(out["notify"]); got != "[upload locked]" {
+		t.Errorf("the view's notify is %s, want [upload locked]", got)
+	}
+	if got := fmt.Sprint(out["authenticators"]); got != "[sign-in with a provider as bob@example.com]" {
+		t.Errorf("the view's authenticators are %s, want the social sign-in named", got)
+	}
+	l, err := e.st.LinkByID(ctx, out["id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Notify == nil || l.Notify.Email != "owner@example.com" || len(l.Notify.Events) != 2 || !l.Notify.Wants(sesame.OwnerUpload) || !l.Notify.Wants(sesame.OwnerLocked) {
+		t.Errorf("stored notify %+v, want upload and locked to owner@example.com", l.Notify)
+	}
+	auth := []any{map[string]any{"auth_type": "email_otp", "auth_context": "bob@example.com"}}
+	for name, n := range map[string]map[string]any{
+		"events may hold upload, download, locked and exhausted": {"events": []string{"uploaded"}, "email": "owner@example.com"},
+		"email is required until the link has been sent":       {"events": []string{"download"}},
+		"email must be one email address":                       {"events": []string{"download"}, "email": "not an address"},
+	} {
+		if _, refused := call(map[string]any{"authenticators": auth, "notify": n}); !strings.Contains(refused, name) {
+			t.Errorf("notify %v: got %q, want a refusal saying %q", n, refused, name)
+		}
 	}
 }

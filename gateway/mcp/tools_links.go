@@ -75,16 +75,36 @@ func authInputs(in []authIn) ([]sesame.AuthenticatorInput, error) {
 }
 
 type linkCreateIn struct {
-	Targets        []string `json:"targets" jsonschema:"ids (pos_...) or paths (/reports/q3.pdf) of the files and folders to share"`
-	LinkType       string   `json:"link_type,omitempty" jsonschema:"download (default), upload (folders only) or editor"`
-	Authenticators []authIn `json:"authenticators" jsonschema:"ways to open the link; any one works"`
-	Title          string   `json:"title,omitempty" jsonschema:"shown on the link's page and as the email subject"`
-	Message        string   `json:"message,omitempty" jsonschema:"a note shown to the recipient"`
-	ExpiresIn      string   `json:"expires_in,omitempty" jsonschema:"how long the link works, such as 3d or 12h (default 7d; clamped to the server's maximum)"`
-	MaxAccessCount int      `json:"max_access_count,omitempty" jsonschema:"how many sign-ins are allowed (default 10)"`
-	MaxDownloads   int      `json:"max_downloads,omitempty" jsonschema:"how many downloads are allowed (default: no cap)"`
-	Tags           []string `json:"tags,omitempty"`
-	IdempotencyKey string   `json:"idempotency_key,omitempty" jsonschema:"any unique string; a retry with the same key returns the first result"`
+	Targets        []string  `json:"targets" jsonschema:"ids (pos_...) or paths (/reports/q3.pdf) of the files and folders to share"`
+	LinkType       string    `json:"link_type,omitempty" jsonschema:"download (default), upload (folders only) or editor"`
+	Authenticators []authIn  `json:"authenticators" jsonschema:"ways to open the link; any one works"`
+	Title          string    `json:"title,omitempty" jsonschema:"shown on the link's page and as the email subject"`
+	Message        string    `json:"message,omitempty" jsonschema:"a note shown to the recipient"`
+	ExpiresIn      string    `json:"expires_in,omitempty" jsonschema:"how long the link works, such as 3d or 12h (default 7d; clamped to the server's maximum)"`
+	MaxAccessCount int       `json:"max_access_count,omitempty" jsonschema:"how many sign-ins are allowed (default 10)"`
+	MaxDownloads   int       `json:"max_downloads,omitempty" jsonschema:"how many downloads are allowed (default: no cap)"`
+	Tags           []string  `json:"tags,omitempty"`
+	Notify         *notifyIn `json:"notify,omitempty" jsonschema:"email the link's owner when recipients upload, download, or the link locks or runs out"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty" jsonschema:"any unique string; a retry with the same key returns the first result"`
+}
+
+// notifyIn is the API's notify field: the owner events to email about,
+// and where.
+type notifyIn struct {
+	Events []string `json:"events" jsonschema:"any of upload (one digest per recipient session), download (the first one), locked and exhausted"`
+	Email  string   `json:"email,omitempty" jsonschema:"where the emails go (default: the sender_email of share_link_send)"`
+}
+
+// linkNotify is the core's form of in; nil stays nil.
+func linkNotify(in *notifyIn) *sesame.LinkNotify {
+	if in == nil {
+		return nil
+	}
+	n := &sesame.LinkNotify{Email: in.Email, Events: make([]sesame.OwnerEvent, len(in.Events))}
+	for i, e := range in.Events {
+		n.Events[i] = sesame.OwnerEvent(e)
+	}
+	return n
 }
 
 type linkView struct {
@@ -100,6 +120,7 @@ type linkView struct {
 	DownloadCount  int      `json:"download_count"`
 	Authenticators []string `json:"authenticators"`
 	Tags           []string `json:"tags,omitempty"`
+	Notify         []string `json:"notify,omitempty" jsonschema:"the owner events emailed about"`
 	Revoked        bool     `json:"revoked,omitempty"`
 	Summary        string   `json:"summary"`
 }
@@ -120,6 +141,13 @@ func (t *tools) viewLink(l *sesame.Link, withURL bool) linkView {
 			v.Authenticators = append(v.Authenticators, "email code to "+a.Context)
 		case sesame.AuthSMSOTP:
 			v.Authenticators = append(v.Authenticators, "SMS code to "+sesame.MaskPhone(a.Context))
+		case sesame.AuthSocial:
+			v.Authenticators = append(v.Authenticators, "sign-in with a provider as "+a.Context)
+		}
+	}
+	if l.Notify != nil {
+		for _, e := range l.Notify.Events {
+			v.Notify = append(v.Notify, string(e))
 		}
 	}
 	caps := fmt.Sprintf("at most %d sign-ins", l.MaxAccessCount)
@@ -175,7 +203,8 @@ func parseLifetime(s string) (time.Duration, error) {
 func (t *tools) linkCreate(ctx context.Context, in linkCreateIn) (linkView, error) {
 	ctx, note := t.change(ctx, "share_link_create")
 	out, err := idempotent(ctx, t, "share_link_create", in.IdempotencyKey, in, func() (linkView, error) {
-		item := sesame.LinkCreate{Type: sesame.LinkType(in.LinkType), Title: in.Title, Message: in.Message, Tags: in.Tags, CreatedBy: t.tok.ID}
+		item := sesame.LinkCreate{Type: sesame.LinkType(in.LinkType), Title: in.Title, Message: in.Message, Tags: in.Tags,
+			Notify: linkNotify(in.Notify), CreatedBy: t.tok.ID}
 		targets, err := sesame.ResolveTargets(ctx, t.cfg.Objects.Store, "", "/targets", in.Targets)
 		if err != nil {
 			return linkView{}, err
