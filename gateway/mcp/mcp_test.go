@@ -249,8 +249,8 @@ func TestLinkCreateNotify(t *testing.T) {
 	auth := []any{map[string]any{"auth_type": "email_otp", "auth_context": "bob@example.com"}}
 	for name, n := range map[string]map[string]any{
 		"events may hold upload, download, locked and exhausted": {"events": []string{"uploaded"}, "email": "owner@example.com"},
-		"email is required until the link has been sent":       {"events": []string{"download"}},
-		"email must be one email address":                       {"events": []string{"download"}, "email": "not an address"},
+		"email is required until the link has been sent":         {"events": []string{"download"}},
+		"email must be one email address":                        {"events": []string{"download"}, "email": "not an address"},
 	} {
 		if _, refused := call(map[string]any{"authenticators": auth, "notify": n}); !strings.Contains(refused, name) {
 			t.Errorf("notify %v: got %q, want a refusal saying %q", n, refused, name)
