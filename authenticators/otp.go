@@ -32,8 +32,6 @@ type OTPConfig struct {
 	// is close to (default "en").
 	Language string
 	Now      func() time.Time
-	// Wake, if set, is told that a message is waiting in the outbox.
-	Wake func()
 }
 
 // OTP sends 6-digit codes by email or SMS through the outbox and checks
@@ -143,13 +141,7 @@ func (o *OTP) Begin(ctx context.Context, l *sesame.Link, a *sesame.LinkAuthentic
 		return err
 	}
 	msg.To, msg.Kind, msg.LinkID, msg.Language = a.Context, "code", l.ID, lang
-	if err := o.cfg.Store.CreateChallenge(ctx, a.ID, code, msg, o.cfg.Now()); err != nil {
-		return err
-	}
-	if o.cfg.Wake != nil {
-		o.cfg.Wake()
-	}
-	return nil
+	return o.cfg.Store.CreateChallenge(ctx, a.ID, code, msg, o.cfg.Now())
 }
 
 // Verify implements sesame.Authenticator. Spaces and dashes in the answer

@@ -24,9 +24,6 @@ type MailerConfig struct {
 	// Language is the BCP 47 tag of emails whose request names none
 	// (default "en").
 	Language string
-	// Wake, if set, is told that mail is waiting, so the worker need not
-	// wait for its next tick.
-	Wake func()
 }
 
 // Mailer renders link notification emails and queues them. The bodies are
@@ -163,12 +160,5 @@ func (m *Mailer) SendLinks(ctx context.Context, req sesame.LinkSendRequest) ([]*
 	if err != nil {
 		return nil, err
 	}
-	links, err := m.cfg.Links.RecordLinkSends(ctx, req, msgs)
-	if err != nil {
-		return nil, err
-	}
-	if m.cfg.Wake != nil {
-		m.cfg.Wake()
-	}
-	return links, nil
+	return m.cfg.Links.RecordLinkSends(ctx, req, msgs)
 }

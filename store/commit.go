@@ -186,6 +186,8 @@ func (st *Store) commitBatch(live []*writeJob) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback() // no-op after Commit
+	// Messages of a transaction that rolled back are not there to send.
+	st.queued.Store(false)
 	if err := st.dialect.beginWrite(ctx, tx); err != nil {
 		return err
 	}
@@ -204,6 +206,7 @@ func (st *Store) commitBatch(live []*writeJob) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	st.notifyQueued()
 	return nil
 }
 

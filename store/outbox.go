@@ -66,8 +66,28 @@ func (st *Store) notification(r *outboxRow) (*sesame.Notification, error) {
 	return n, nil
 }
 
+// OnQueued has f called after each commit that queued outbox messages
+// (emails, SMS, webhook deliveries), so that the worker of this process
+// sends them at once instead of at its next poll. f must not block.
+func (st *Store) OnQueued(f func()) {
+	st.onQueued.Store(&f)
+}
+
+// notifyQueued tells the OnQueued function, once the transaction that
+// queued messages has committed.
+func (st *Store) notifyQueued() {
+	if st.queued.Swap(false) {
+		if f := st.onQueued.Load(); f != nil {
+			(*f)()
+		}
+	}
+}
+
 // enqueue inserts messages inside the caller's transaction.
 func (st *Store) enqueue(ctx context.Context, tx *sqlx.Tx, now time.Time, msgs ...*sesame.Message) error {
+	if len(msgs) > 0 {
+		st.queued.Store(true)
+	}
 	for _, m := range msgs {
 		id := sesame.NewID("ntf_")
 		b, _ := json.Marshal(outboxPayload{ReplyTo: m.ReplyTo, FromName: m.FromName, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Language: m.Language}) // strings always marshal

@@ -136,6 +136,10 @@ type Store struct {
 	migrateTo int
 	// ttl is the service's default file TTL.
 	ttl ttlDefault
+	// onQueued, when set, is called after a commit that queued outbox
+	// messages; queued notes that the transaction in progress did.
+	onQueued atomic.Pointer[func()]
+	queued   atomic.Bool
 }
 
 var (

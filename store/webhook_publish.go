@@ -52,6 +52,7 @@ func (st *Store) publish(ctx context.Context, tx *sqlx.Tx, t sesame.EventType, b
 	}
 	body := ev.Body()
 	now := sesame.FormatTime(st.nowUTC())
+	st.queued.Store(true)
 	for _, webhookID := range targets {
 		id := sesame.NewID(sesame.PrefixWebhookMessage)
 		b, _ := json.Marshal(outboxPayload{Text: string(body)}) // strings always marshal

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -383,4 +384,38 @@ func TestStore_FindDeliveries(t *testing.T) {
 	if left, err := ts.FindDeliveries(ctx, sesame.DeliveryFilter{}); err != nil || left.Count != 1 || left.Deliveries[0].Attempt != 3 {
 		t.Fatalf("left %+v, %v", left, err)
 	}
+}
+
+// OnQueued is told after each commit that queued outbox messages (a
+// webhook delivery, an email), and not after one that queued none or
+// rolled back: the worker of the process is woken, not left to its poll.
+func TestStore_OnQueued(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestStore(t)
+	var woken atomic.Int32
+	ts.OnQueued(func() { woken.Add(1) })
+	want := func(step string, n int32) {
+		t.Helper()
+		if got := woken.Swap(0); got != n {
+			t.Errorf("%s: woken %d times, want %d", step, got, n)
+		}
+	}
+	f := ts.putFile(t, "/", "report.pdf", []byte("numbers"))
+	ts.newLinks(t, ts.linkItem(f.ID))
+	want("a link created with no webhook", 0)
+
+	ts.newWebhook(t, sesame.EventLinkCreated)
+	ts.newLinks(t, ts.linkItem(f.ID))
+	want("a link created with a webhook that wants it", 1)
+	if _, err := ts.tryLinks(ts.linkItem(sesame.NewID(sesame.PrefixObject))); err == nil {
+		t.Fatal("a link to a missing target was created")
+	}
+	want("a create that rolled back", 0)
+	ts.mkdir(t, "/", "inbox")
+	want("a folder (no event)", 0)
+
+	if err := ts.Enqueue(ctx, &sesame.Message{Channel: sesame.ChannelEmail, To: "bob@example.com", Kind: "link", Subject: "s", Text: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	want("an email queued", 1)
 }

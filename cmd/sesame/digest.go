@@ -15,16 +15,12 @@ const digestInterval = time.Minute
 // digestEvery queues the owner digests that are due, at once and then
 // every interval, until ctx ends. Replicas may all run it: each session's
 // digest is claimed in one transaction.
-func digestEvery(ctx context.Context, st *store.Store, interval time.Duration, wake func(), log *slog.Logger) {
+func digestEvery(ctx context.Context, st *store.Store, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := st.DigestUploads(ctx, time.Now())
-		if err != nil && ctx.Err() == nil {
+		if _, err := st.DigestUploads(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			log.Warn("owner digests", "error", err)
-		}
-		if n > 0 {
-			wake()
 		}
 		select {
 		case <-ctx.Done():

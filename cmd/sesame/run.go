@@ -240,7 +240,7 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		func(ctx context.Context) { discoverOIDC(ctx, social, log) },
 		func(ctx context.Context) { purgeEvery(ctx, st, purgeInterval, time.Duration(cfg.Audit.Retention), log) },
 		func(ctx context.Context) { expireEvery(ctx, st, expireInterval, log) },
-		func(ctx context.Context) { digestEvery(ctx, st, digestInterval, worker.Wake, log) },
+		func(ctx context.Context) { digestEvery(ctx, st, digestInterval, log) },
 		func(ctx context.Context) { reportMissingBlobs(ctx, st, log) })
 	defer stop()
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -305,10 +305,11 @@ func newServices(cfg Config, st *store.Store, log *slog.Logger) (*services, erro
 	}
 	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Objects: st, PublicURL: cfg.PublicBase(),
 		Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor, LogoURL: emailLogoURL(cfg),
-		Language: cfg.Notify.Language, Wake: worker.Wake})
+		Language: cfg.Notify.Language})
 	if err != nil {
 		return nil, err
 	}
+	st.OnQueued(worker.Wake)
 	st.SetOwnerMailer(mailer)
 	hasher := authenticators.NewPassword()
 	return &services{worker: worker, mailer: mailer, hasher: hasher,
@@ -326,7 +327,7 @@ func build(cfg Config, st *store.Store, social []sesame.OIDCProvider, metrics *g
 		return nil, nil, err
 	}
 	otpCfg := authenticators.OTPConfig{Store: st, Product: cfg.Branding.ProductName, Accent: cfg.Branding.AccentColor,
-		LogoURL: emailLogoURL(cfg), PublicURL: cfg.PublicBase(), Language: cfg.Notify.Language, Wake: sv.worker.Wake}
+		LogoURL: emailLogoURL(cfg), PublicURL: cfg.PublicBase(), Language: cfg.Notify.Language}
 	emailOTP, err := authenticators.NewEmailOTP(otpCfg)
 	if err != nil {
 		return nil, nil, err

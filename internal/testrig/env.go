@@ -63,8 +63,8 @@ func WithStore(st *store.Store) Option { return func(o *options) { o.store = st 
 // WithLogger sends every log of the env to l (default: nowhere).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithWake is told whenever a message is queued (default: the worker's
-// Wake with WithNotifiers, else nothing).
+// WithWake is told after each commit that queued a message (default: the
+// worker's Wake with WithNotifiers, else nothing): see store.OnQueued.
 func WithWake(f func()) Option { return func(o *options) { o.wake = f } }
 
 // WithBrand sets the product name and accent colour of the pages and
@@ -140,14 +140,17 @@ func NewEnv(t testing.TB, opts ...Option) *Env {
 // authenticators (whose messages go to the store's outbox) and the mailer.
 func (e *Env) gatewayConfig(o *options) gateway.Config {
 	t, st, now := e.T, e.Store, nowOf(o.clock)
+	if o.wake != nil {
+		st.OnQueued(o.wake)
+	}
 	mailer, err := notify.NewMailer(notify.MailerConfig{Links: st, Objects: st, PublicURL: e.URL, Product: o.product, Accent: o.accent,
-		LogoURL: o.logo, Wake: o.wake})
+		LogoURL: o.logo})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Mailer = mailer
 	st.SetOwnerMailer(mailer)
-	otp := authenticators.OTPConfig{Store: st, Product: o.product, Accent: o.accent, LogoURL: o.logo, PublicURL: e.URL, Now: now, Wake: o.wake}
+	otp := authenticators.OTPConfig{Store: st, Product: o.product, Accent: o.accent, LogoURL: o.logo, PublicURL: e.URL, Now: now}
 	email, err := authenticators.NewEmailOTP(otp)
 	if err != nil {
 		t.Fatal(err)
