@@ -43,12 +43,12 @@ fi
 # format check, vet and staticcheck run, and are waited for before the
 # tests that use them.
 bg_dir=$(mktemp -d /tmp/sesame-test-bg.XXXXXX)
-apt_pid="" vgw_pid=""
+apt_pid="" vgw_pid="" fuzz_pid=""
 
 # stop_servers is the EXIT trap: it stops the background steps and
 # whichever throw-away servers run.
 stop_servers() {
-  for p in $apt_pid $vgw_pid; do kill "$p" 2>/dev/null || true; done
+  for p in $apt_pid $vgw_pid $fuzz_pid; do kill "$p" 2>/dev/null || true; done
   stop_postgres
   stop_versitygw
   rm -rf "$bg_dir"
@@ -119,7 +119,11 @@ if [ ! -d scripts/oidc/node_modules ] || [ scripts/oidc/package-lock.json -nt sc
 fi
 section "go test -race"
 go test -race -vet=off -count=1 -skip '^TestExportImport_IntoPostgresS3$' ./...
-
+# The fuzz targets' instrumented build (all of it new on a first run) goes
+# on in the background while the store and cluster tests below mostly wait
+# on their servers; the fuzzing step waits for it.
+(go test -vet=off -c -fuzz=. -o /dev/null . && go test -vet=off -c -fuzz=. -o /dev/null ./gateway) >"$bg_dir/fuzz-build.log" 2>&1 &
+fuzz_pid=$!
 
 if [ -z "${SESAME_TEST_POSTGRES_DSN:-}" ] && [ -n "$(pg_bin)" ]; then
   start_postgres
@@ -159,6 +163,8 @@ else
   section "the cluster test skipped: it needs Debian's postgresql and nginx (CI=true installs them)"
 fi
 
+wait_for "building the fuzz targets" "$fuzz_pid" "$bg_dir/fuzz-build.log"
+fuzz_pid=""
 section "fuzzing (each target briefly; seeds also ran in go test)"
 FUZZTIME="${FUZZTIME:-3}" scripts/fuzz.sh
 
