@@ -9,24 +9,6 @@ import (
 	"github.com/sesame-share/sesame/store"
 )
 
-// purgeInterval is how often serve deletes spent rows.
-const purgeInterval = 10 * time.Minute
-
-// purgeEvery deletes spent rows at once and then every interval, until ctx
-// ends. Only serve runs it: one process per data directory purges.
-func purgeEvery(ctx context.Context, st *store.Store, interval, auditRetention time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		purge(ctx, st, time.Now(), auditRetention, log)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // purge runs one purge and logs what it removed, if anything.
 func purge(ctx context.Context, st *store.Store, now time.Time, auditRetention time.Duration, log *slog.Logger) {
 	stats, err := st.Purge(ctx, now, auditRetention)

@@ -238,9 +238,9 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	}
 	stop := background(ctx, worker.Run, func(ctx context.Context) { optimizeHourly(ctx, st, log) },
 		func(ctx context.Context) { discoverOIDC(ctx, social, log) },
-		func(ctx context.Context) { purgeEvery(ctx, st, purgeInterval, time.Duration(cfg.Audit.Retention), log) },
-		func(ctx context.Context) { expireEvery(ctx, st, expireInterval, log) },
-		func(ctx context.Context) { digestEvery(ctx, st, digestInterval, log) },
+		every(purgeInterval, func(ctx context.Context) { purge(ctx, st, time.Now(), time.Duration(cfg.Audit.Retention), log) }),
+		every(expireInterval, func(ctx context.Context) { expireFiles(ctx, st, log) }),
+		every(digestInterval, func(ctx context.Context) { queueDigests(ctx, st, log) }),
 		func(ctx context.Context) { reportMissingBlobs(ctx, st, log) })
 	defer stop()
 	ln, err := net.Listen("tcp", cfg.Listen)
