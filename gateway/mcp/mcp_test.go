@@ -151,6 +151,17 @@ func TestToolSchemas(t *testing.T) {
 	}
 }
 
+// resultText joins the text contents of a tool's result.
+func resultText(res *sdk.CallToolResult) string {
+	var text strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*sdk.TextContent); ok {
+			text.WriteString(tc.Text)
+		}
+	}
+	return text.String()
+}
+
 // TestAuthenticatorNames creates links naming authenticators as the API
 // does (auth_type, auth_context) and by the older names (type, value).
 func TestAuthenticatorNames(t *testing.T) {
@@ -178,20 +189,15 @@ func TestAuthenticatorNames(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var text strings.Builder
-			for _, c := range res.Content {
-				if tc, ok := c.(*sdk.TextContent); ok {
-					text.WriteString(tc.Text)
-				}
-			}
+			text := resultText(res)
 			if want, refused := strings.CutPrefix(tt.want, "!"); refused {
-				if !res.IsError || !strings.Contains(text.String(), want) {
-					t.Fatalf("got %v %q, want an error saying %q", res.IsError, text.String(), want)
+				if !res.IsError || !strings.Contains(text, want) {
+					t.Fatalf("got %v %q, want an error saying %q", res.IsError, text, want)
 				}
 				return
 			}
-			if res.IsError || !strings.Contains(text.String(), tt.want) {
-				t.Fatalf("got %v %q, want a link opened by %q", res.IsError, text.String(), tt.want)
+			if res.IsError || !strings.Contains(text, tt.want) {
+				t.Fatalf("got %v %q, want a link opened by %q", res.IsError, text, tt.want)
 			}
 		})
 	}
@@ -215,14 +221,8 @@ func TestLinkCreateNotify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var text strings.Builder
-		for _, c := range res.Content {
-			if tc, ok := c.(*sdk.TextContent); ok {
-				text.WriteString(tc.Text)
-			}
-		}
 		if res.IsError {
-			return nil, text.String()
+			return nil, resultText(res)
 		}
 		out, _ := res.StructuredContent.(map[string]any)
 		return out, ""
