@@ -19,8 +19,6 @@ const SocialStateTTL = 10 * time.Minute
 type OIDCProvider interface {
 	// Name is the provider's name as the sign-in button shows it.
 	Name() string
-	// Issuer is the provider's issuer URL.
-	Issuer() string
 	// AuthOrigin is the origin (scheme://host[:port]) of the provider's
 	// authorization endpoint, or of its issuer until discovery has run;
 	// the sign-in page lets its forms lead there.
@@ -29,6 +27,12 @@ type OIDCProvider interface {
 	// carrying state, nonce and the S256 challenge of verifier.
 	// Unavailable while the provider cannot be reached.
 	AuthURL(ctx context.Context, state, nonce, verifier string) (string, error)
+	// CheckIssuer checks the iss parameter of the redirect back ("" when
+	// there is none), per RFC 9207: when present it must be the issuer,
+	// and it must be present when the provider's discovery document
+	// promises it. Unauthenticated when it fails; Unavailable while the
+	// provider cannot be reached.
+	CheckIssuer(ctx context.Context, iss string) error
 	// Exchange redeems code with verifier at the provider and returns the
 	// claims of the ID token that comes back, once it is verified.
 	// Unauthenticated when the provider refuses the code or the token
@@ -213,18 +217,21 @@ func (ps *PortalService) finishSocial(ctx context.Context, v *Visit, st *SocialS
 		ps.audit(ctx, v, "signin", "failure:cancelled", "", detail)
 		return ErrSocialCancelled
 	}
-	if r.Issuer != "" && r.Issuer != prov.Issuer() {
-		return ps.refuseSocial(ctx, v, a, ErrSocialFailed, "issuer", detail)
+	// The redirect's issuer is checked before the code is redeemed.
+	reason, err := "issuer", prov.CheckIssuer(ctx, r.Issuer)
+	var claims *IDClaims
+	if err == nil {
+		reason = "token"
+		claims, err = prov.Exchange(ctx, r.Code, st.Verifier)
 	}
-	claims, err := prov.Exchange(ctx, r.Code, st.Verifier)
 	switch KindOf(err) {
 	case Unavailable:
 		ps.log().Warn("oidc provider unavailable", "provider", st.Provider, "error", err)
 		ps.audit(ctx, v, "signin.social", "failure:unavailable", "", detail)
 		return ErrSocialDown
 	case Unauthenticated:
-		ps.log().Info("oidc id token refused", "provider", st.Provider, "link_id", v.Link.ID, "error", err)
-		return ps.refuseSocial(ctx, v, a, ErrSocialFailed, "token", detail)
+		ps.log().Info("oidc sign-in refused", "provider", st.Provider, "link_id", v.Link.ID, "reason", reason, "error", err)
+		return ps.refuseSocial(ctx, v, a, ErrSocialFailed, reason, detail)
 	}
 	if err != nil {
 		return err

@@ -145,6 +145,15 @@ func TestPortalService_SocialSignIn(t *testing.T) {
 			t.Errorf("sign-in: %v", err)
 		}
 	})
+	t.Run("NoIssuerNotPromised", func(t *testing.T) { // RFC 9207 is optional for providers
+		s := newSocialEnv(t)
+		s.idp.SignInAs(socialEmail, true)
+		s.idp.PromiseIssuer(false)
+		s.idp.RedirectIssuer("")
+		if _, err := s.signIn(t, s.link(t, 5)); err != nil {
+			t.Errorf("sign-in: %v", err)
+		}
+	})
 }
 
 // Every other answer of the provider is refused with its reason, counted
@@ -194,6 +203,8 @@ func TestPortalService_SocialSignInRefused(t *testing.T) {
 		{"NoNonce", edit("nonce", nil), sesame.ErrSocialFailed, "nonce"},
 		{"RedirectFromAnotherIssuer", func(p *testrig.IdP) { p.SignInAs(socialEmail, true); p.RedirectIssuer("https://evil.example") },
 			sesame.ErrSocialFailed, "issuer"}, // RFC 9207
+		{"RedirectWithoutPromisedIssuer", func(p *testrig.IdP) { p.SignInAs(socialEmail, true); p.RedirectIssuer("") },
+			sesame.ErrSocialFailed, "issuer"}, // RFC 9207: discovery promised iss
 		{"Cancelled", func(p *testrig.IdP) { p.Deny() }, sesame.ErrSocialCancelled, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

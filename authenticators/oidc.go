@@ -59,9 +59,12 @@ type OIDC struct {
 	// oauth and verifier are set once discovery has worked.
 	oauth    *oauth2.Config
 	verifier *oidc.IDTokenVerifier
-	origin   string    // of the authorization endpoint
-	failedAt time.Time // of the last failed discovery
-	lastErr  error
+	origin   string // of the authorization endpoint
+	// issPromised: the discovery document promises the iss parameter on
+	// the redirect back (RFC 9207).
+	issPromised bool
+	failedAt    time.Time // of the last failed discovery
+	lastErr     error
 }
 
 var _ sesame.OIDCProvider = (*OIDC)(nil)
@@ -120,9 +123,6 @@ func webOrigin(s string) (string, error) {
 // Name implements sesame.OIDCProvider.
 func (o *OIDC) Name() string { return o.cfg.Name }
 
-// Issuer implements sesame.OIDCProvider.
-func (o *OIDC) Issuer() string { return o.cfg.Issuer }
-
 // AuthOrigin implements sesame.OIDCProvider.
 func (o *OIDC) AuthOrigin() string {
 	o.mu.Lock()
@@ -167,6 +167,12 @@ func (o *OIDC) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerif
 		RedirectURL: o.cfg.RedirectURL, Scopes: o.cfg.Scopes}
 	o.verifier = p.Verifier(&oidc.Config{ClientID: o.cfg.ClientID, Now: o.cfg.Now})
 	o.origin = origin
+	var meta struct {
+		IssPromised bool `json:"authorization_response_iss_parameter_supported"`
+	}
+	if err := p.Claims(&meta); err == nil {
+		o.issPromised = meta.IssPromised
+	}
 	o.cfg.Logger.Info("oidc provider discovered", "provider", o.cfg.Name, "issuer", o.cfg.Issuer)
 	return o.oauth, o.verifier, nil
 }
@@ -181,6 +187,26 @@ func (o *OIDC) AuthURL(ctx context.Context, state, nonce, verifier string) (stri
 		return "", err
 	}
 	return cfg.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), nil
+}
+
+// CheckIssuer implements sesame.OIDCProvider (RFC 9207): a redirect back
+// names this issuer, or names none when the provider does not promise it.
+// A provider that promises it and then leaves it out may be another
+// provider's redirect replayed here (a mix-up), so it is refused.
+func (o *OIDC) CheckIssuer(ctx context.Context, iss string) error {
+	if _, _, err := o.discover(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	promised := o.issPromised
+	o.mu.Unlock()
+	switch {
+	case iss != "" && iss != o.cfg.Issuer:
+		return &sesame.Error{Kind: sesame.Unauthenticated, Err: fmt.Errorf("oidc: %s: the redirect names the issuer %q", o.cfg.Name, iss)}
+	case iss == "" && promised:
+		return &sesame.Error{Kind: sesame.Unauthenticated, Err: fmt.Errorf("oidc: %s: the redirect names no issuer, though discovery promised it", o.cfg.Name)}
+	}
+	return nil
 }
 
 // idClaims are the claims Exchange reads beyond go-oidc's own.

@@ -51,8 +51,10 @@ type IdP struct {
 	codes    map[string]idpCode
 	redirect string
 	down     bool
-	// iss is the iss parameter of the redirect back (RFC 9207).
-	iss string
+	// iss is the iss parameter of the redirect back (RFC 9207), and
+	// issPromised whether discovery promises it.
+	iss         string
+	issPromised bool
 }
 
 type idpCode struct {
@@ -77,6 +79,7 @@ func NewIdP(t testing.TB, redirect string, now func() time.Time) *IdP {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /auth", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) { p.discovery(w, r, disc) })
 	mux.Handle("/", disc)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
@@ -90,8 +93,34 @@ func NewIdP(t testing.TB, redirect string, now func() time.Time) *IdP {
 	}))
 	t.Cleanup(srv.Close)
 	disc.SetIssuer(srv.URL)
-	p.URL, p.iss = srv.URL, srv.URL
+	p.URL, p.iss, p.issPromised = srv.URL, srv.URL, true
 	return p
+}
+
+// discovery serves disc's discovery document with the RFC 9207 promise
+// (authorization_response_iss_parameter_supported) as set.
+func (p *IdP) discovery(w http.ResponseWriter, r *http.Request, disc http.Handler) {
+	rec := httptest.NewRecorder()
+	disc.ServeHTTP(rec, r)
+	var doc map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	p.mu.Lock()
+	doc["authorization_response_iss_parameter_supported"] = p.issPromised
+	p.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(doc)
+}
+
+// PromiseIssuer sets whether discovery promises the iss parameter on the
+// redirects back (RFC 9207; it does until then). The provider adapter
+// reads it at its first sign-in.
+func (p *IdP) PromiseIssuer(promised bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.issPromised = promised
 }
 
 // Provider returns sesame's adapter for the fake, named name.
