@@ -36,7 +36,8 @@ type linkMail struct {
 	// Expires is when the link stops working.
 	Expires time.Time
 	// Auth says how the recipient will sign in: "email" (a code to this
-	// address), "sms", "password" or "".
+	// address), "social" (an account for this address at a sign-in
+	// provider), "sms", "password" or "".
 	Auth string
 }
 
@@ -104,11 +105,13 @@ func (m *Mailer) linkContents(ctx context.Context, l *sesame.Link) (*contents, e
 
 // authKind tells the recipient how they will be asked to sign in.
 func authKind(l *sesame.Link, to string) string {
-	var email, sms, password bool
+	var email, social, sms, password bool
 	for _, a := range l.Authenticators {
 		switch a.Type {
 		case sesame.AuthEmailOTP:
 			email = email || strings.EqualFold(a.Context, to)
+		case sesame.AuthSocial:
+			social = social || sesame.SameEmail(a.Context, to)
 		case sesame.AuthSMSOTP:
 			sms = true
 		case sesame.AuthPassword:
@@ -118,6 +121,8 @@ func authKind(l *sesame.Link, to string) string {
 	switch {
 	case email:
 		return "email"
+	case social:
+		return "social"
 	case sms:
 		return "sms"
 	case password:

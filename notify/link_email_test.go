@@ -425,3 +425,52 @@ func TestLinkEmail_Language(t *testing.T) {
 		t.Errorf("NewMailer accepted the default language \"not a tag\"")
 	}
 }
+
+// The email tells its recipient how they will be asked to sign in, by the
+// link's authenticator that suits them best: a code to their own address,
+// their own account at a sign-in provider, a code by SMS, a password.
+func TestLinkEmail_HowToOpen(t *testing.T) {
+	t.Parallel()
+	r := newMailRig(t, notify.MailerConfig{})
+	f := r.file("", "q3.pdf", 10)
+	svc := linkService(r.st, r.clk)
+	svc.Policy.SocialSignIn = true // as with an OpenID Connect provider configured
+	admin := sesame.WithToken(context.Background(), &sesame.Token{ID: "stk_harness", Scopes: []sesame.Scope{sesame.ScopeAdmin}})
+	const pw = "a long enough passphrase"
+	for _, tt := range []struct {
+		name string
+		auth []sesame.AuthenticatorInput
+		want string // "": no such sentence
+	}{
+		{"EmailCode", []sesame.AuthenticatorInput{{Type: sesame.AuthPassword, Context: pw}, {Type: sesame.AuthEmailOTP, Context: "Bob@Example.com"}},
+			"To open it, you will be sent a one-time code at this address."},
+		{"Social", []sesame.AuthenticatorInput{{Type: sesame.AuthSMSOTP, Context: "+14155550123"}, {Type: sesame.AuthSocial, Context: "bob@example.com"}},
+			"To open it, you will sign in with your account for this address."},
+		{"SocialForSomeoneElse", []sesame.AuthenticatorInput{{Type: sesame.AuthSocial, Context: "carol@example.com"}, {Type: sesame.AuthPassword, Context: pw}},
+			"To open it, you need the password from the sender; it is not in this email."},
+		{"SMS", []sesame.AuthenticatorInput{{Type: sesame.AuthSMSOTP, Context: "+14155550123"}},
+			"To open it, you will be sent a one-time code by text message."},
+		{"NothingForThem", []sesame.AuthenticatorInput{{Type: sesame.AuthEmailOTP, Context: "carol@example.com"}}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			links, err := svc.Create(admin, []sesame.LinkCreate{{Targets: []string{f}, Authenticators: tt.auth}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs, err := r.mailer.Preview(context.Background(), sesame.LinkSendRequest{SenderEmail: "alice@example.com",
+				Items: []sesame.LinkSend{{LinkID: links[0].ID, Email: "bob@example.com"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for part, body := range map[string]string{"text": msgs[0].Text, "HTML": msgs[0].HTML} {
+				if tt.want == "" {
+					if strings.Contains(body, "To open it") {
+						t.Errorf("%s: says how to open it, want nothing:\n%s", part, body)
+					}
+				} else if !strings.Contains(body, tt.want) {
+					t.Errorf("%s lacks %q:\n%s", part, tt.want, body)
+				}
+			}
+		})
+	}
+}
