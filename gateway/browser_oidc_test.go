@@ -321,6 +321,20 @@ func TestBrowserSocialSignIn(t *testing.T) {
 			t.Fatalf("%d ID tokens forged, want 1: the test did not reach the token check", n)
 		}
 	})
+	t.Run("Accessibility", func(t *testing.T) {
+		// The social button beside a password field, and a refusal on that
+		// page, as axe-core sees them (light and dark, desktop and phone).
+		g := b.file("", "for-kate-too.txt", []byte("for kate too\n"))
+		_, both := b.link(sesame.LinkDownload, "For Kate, or with the password", []string{g.ID},
+			sesame.AuthenticatorInput{Type: sesame.AuthSocial, Context: "kate@example.com"}, password(browserPassword))
+		c.checkA11y(t, "signin-social", both, func(tb *tab) {
+			tb.do("social button and password field", chromedp.WaitVisible(chromedp.CSS(`form[action$="/social"] button`)),
+				chromedp.WaitVisible(chromedp.CSS("input[type=password]")))
+		})
+		c.checkA11y(t, "signin-social-refused", both+"?social=email", func(tb *tab) {
+			tb.do("the refusal", chromedp.WaitVisible(chromedp.CSS(".flash.error")))
+		})
+	})
 	if n := access(); n != 1 {
 		t.Errorf("access count %d at the end, want 1", n)
 	}
