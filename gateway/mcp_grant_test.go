@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/internal/testrig"
 )
 
 // TestMCP_LinkGrant checks that an agent cannot hand out more than its
@@ -22,7 +23,7 @@ func TestMCP_LinkGrant(t *testing.T) {
 		cs := e.mcpSession(t, token)
 		res := call(t, cs, "share_link_create", map[string]any{"targets": []string{target}, "link_type": typ,
 			"authenticators": []any{map[string]any{"type": "password", "value": "mallory's own passphrase"}}}, nil)
-		return res.IsError, toolText(res)
+		return res.IsError, testrig.ToolText(res)
 	}
 
 	linksOnly := e.newToken(sesame.ScopeLinksWrite)

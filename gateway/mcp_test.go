@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/internal/testrig"
 )
 
 // bearer adds a token to every request of the MCP client.
@@ -74,16 +75,6 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any,
 	return res
 }
 
-func toolText(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
-
 func TestMCP_HTTP(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
@@ -118,7 +109,7 @@ func TestMCP_HTTP(t *testing.T) {
 		"expires_in": "3d", "max_access_count": 3, "idempotency_key": "create-1"}, &link)
 	if res.IsError || !sesame.ValidID(sesame.PrefixLink, link.ID) || !strings.HasPrefix(link.URL, e.srv.URL+"/s/") ||
 		!strings.Contains(link.Summary, "in 3 days") || !strings.Contains(link.Summary, "at most 3 sign-ins") {
-		t.Fatalf("create: %s %+v", toolText(res), link)
+		t.Fatalf("create: %s %+v", testrig.ToolText(res), link)
 	}
 	// The same key replays the same link.
 	var again struct{ ID string }
@@ -134,8 +125,8 @@ func TestMCP_HTTP(t *testing.T) {
 		Links []map[string]any
 	}
 	res = call(t, cs, "share_link_list", map[string]any{}, &list)
-	if list.Count != 1 || strings.Contains(toolText(res), "/s/") {
-		t.Fatalf("list: %d links; secrets in %s", list.Count, toolText(res))
+	if list.Count != 1 || strings.Contains(testrig.ToolText(res), "/s/") {
+		t.Fatalf("list: %d links; secrets in %s", list.Count, testrig.ToolText(res))
 	}
 
 	// Without confirm: a preview and no email.
@@ -168,7 +159,7 @@ func TestMCP_HTTP(t *testing.T) {
 		}
 		res := call(t, cs, "share_link_revoke", map[string]any{"id": link.ID}, &rev)
 		if res.IsError || !rev.Revoked {
-			t.Fatalf("revoke %d: %s", i, toolText(res))
+			t.Fatalf("revoke %d: %s", i, testrig.ToolText(res))
 		}
 	}
 	if r := e.post("/v1/share/link/get", map[string]any{"id": link.ID}); r.Code != http.StatusNotFound {
@@ -176,12 +167,12 @@ func TestMCP_HTTP(t *testing.T) {
 	}
 	// Errors come back as tool errors with the API's message.
 	res = call(t, cs, "share_link_create", map[string]any{"targets": []string{"/nowhere.pdf"}, "authenticators": []any{map[string]any{"type": "password", "value": "short"}}}, nil)
-	if !res.IsError || !strings.Contains(toolText(res), "nothing is stored at") {
-		t.Fatalf("error: %v %s", res.IsError, toolText(res))
+	if !res.IsError || !strings.Contains(testrig.ToolText(res), "nothing is stored at") {
+		t.Fatalf("error: %v %s", res.IsError, testrig.ToolText(res))
 	}
 	res = call(t, cs, "share_link_create", map[string]any{"targets": []string{"/deliveries/acme/contract.pdf"}, "authenticators": []any{map[string]any{"type": "password", "value": "short"}}}, nil)
-	if !res.IsError || !strings.Contains(toolText(res), "at least 15 characters") {
-		t.Fatalf("error: %v %s", res.IsError, toolText(res))
+	if !res.IsError || !strings.Contains(testrig.ToolText(res), "at least 15 characters") {
+		t.Fatalf("error: %v %s", res.IsError, testrig.ToolText(res))
 	}
 
 	// Tool calls are audited with the actor marked as MCP.

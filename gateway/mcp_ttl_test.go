@@ -28,13 +28,13 @@ func TestMCP_FileTTL(t *testing.T) {
 	}
 	var folder view
 	if res := call(t, cs, "folder_create", map[string]any{"path": "/drop", "file_ttl": "1h"}, &folder); res.IsError {
-		t.Fatalf("folder_create: %s", toolText(res))
+		t.Fatalf("folder_create: %s", testrig.ToolText(res))
 	}
 	if folder.FileTTL != "1h" || folder.FileTTLEffective != "1h" || folder.FileTTLFromID != folder.ID || folder.ExpiresAt != "" {
 		t.Errorf("folder_create reply %+v", folder)
 	}
-	if res := call(t, cs, "folder_create", map[string]any{"path": "/bad", "file_ttl": "an hour"}, nil); !res.IsError || !strings.Contains(toolText(res), "file_ttl") {
-		t.Errorf("a bad file_ttl: %s, want an error naming file_ttl", toolText(res))
+	if res := call(t, cs, "folder_create", map[string]any{"path": "/bad", "file_ttl": "an hour"}, nil); !res.IsError || !strings.Contains(testrig.ToolText(res), "file_ttl") {
+		t.Errorf("a bad file_ttl: %s, want an error naming file_ttl", testrig.ToolText(res))
 	}
 	f := e.upload("/drop", "f.txt", []byte("f"))
 	var list struct {

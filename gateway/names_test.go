@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesame-share/sesame"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/store"
 )
 
@@ -59,8 +60,8 @@ func TestMCP_NameRule(t *testing.T) {
 	cs := e.mcpSession(t, e.newToken(sesame.ScopeObjectsRead, sesame.ScopeObjectsWrite))
 	for _, name := range []string{"invoice\u202Efdp", `a\b`} {
 		res := call(t, cs, "folder_create", map[string]any{"path": "/mcp/" + name}, nil)
-		if !res.IsError || !strings.Contains(toolText(res), "must not contain") {
-			t.Errorf("folder_create %q: error %v, %q; want a refusal", name, res.IsError, toolText(res))
+		if !res.IsError || !strings.Contains(testrig.ToolText(res), "must not contain") {
+			t.Errorf("folder_create %q: error %v, %q; want a refusal", name, res.IsError, testrig.ToolText(res))
 		}
 	}
 }

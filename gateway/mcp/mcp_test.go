@@ -15,6 +15,7 @@ import (
 	"github.com/sesame-share/sesame"
 	"github.com/sesame-share/sesame/authenticators"
 	"github.com/sesame-share/sesame/gateway/mcp"
+	"github.com/sesame-share/sesame/internal/testrig"
 	"github.com/sesame-share/sesame/notify"
 	"github.com/sesame-share/sesame/store"
 )
@@ -151,17 +152,6 @@ func TestToolSchemas(t *testing.T) {
 	}
 }
 
-// resultText joins the text contents of a tool's result.
-func resultText(res *sdk.CallToolResult) string {
-	var text strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*sdk.TextContent); ok {
-			text.WriteString(tc.Text)
-		}
-	}
-	return text.String()
-}
-
 // TestAuthenticatorNames creates links naming authenticators as the API
 // does (auth_type, auth_context) and by the older names (type, value).
 func TestAuthenticatorNames(t *testing.T) {
@@ -189,7 +179,7 @@ func TestAuthenticatorNames(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			text := resultText(res)
+			text := testrig.ToolText(res)
 			if want, refused := strings.CutPrefix(tt.want, "!"); refused {
 				if !res.IsError || !strings.Contains(text, want) {
 					t.Fatalf("got %v %q, want an error saying %q", res.IsError, text, want)
@@ -222,7 +212,7 @@ func TestLinkCreateNotify(t *testing.T) {
 			t.Fatal(err)
 		}
 		if res.IsError {
-			return nil, resultText(res)
+			return nil, testrig.ToolText(res)
 		}
 		out, _ := res.StructuredContent.(map[string]any)
 		return out, ""
