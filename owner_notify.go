@@ -32,6 +32,29 @@ type LinkNotify struct {
 	Language string // BCP 47; empty: the server's default
 }
 
+// NewLinkNotify is the core's form of an adapter's notify field: the
+// events by name (checked when the link is created or updated; none turns
+// the emails off), the address and the language.
+func NewLinkNotify(events []string, email, language string) *LinkNotify {
+	n := &LinkNotify{Events: make([]OwnerEvent, len(events)), Email: email, Language: language}
+	for i, e := range events {
+		n.Events[i] = OwnerEvent(e)
+	}
+	return n
+}
+
+// EventNames lists the events n asks for by name; nil for nil n.
+func (n *LinkNotify) EventNames() []string {
+	if n == nil {
+		return nil
+	}
+	out := make([]string, len(n.Events))
+	for i, e := range n.Events {
+		out[i] = string(e)
+	}
+	return out
+}
+
 // Wants reports whether n asks for e.
 func (n *LinkNotify) Wants(e OwnerEvent) bool { return n != nil && slices.Contains(n.Events, e) }
 

@@ -16,11 +16,7 @@ func linkNotify(n *notifyJSON) *sesame.LinkNotify {
 	if n == nil {
 		return nil
 	}
-	out := &sesame.LinkNotify{Events: make([]sesame.OwnerEvent, len(n.Events)), Email: n.Email, Language: n.Language}
-	for i, e := range n.Events {
-		out.Events[i] = sesame.OwnerEvent(e)
-	}
-	return out
+	return sesame.NewLinkNotify(n.Events, n.Email, n.Language)
 }
 
 // viewNotify is a link's notify as replies show it; nil when unset.
@@ -28,9 +24,5 @@ func viewNotify(n *sesame.LinkNotify) *notifyJSON {
 	if n == nil {
 		return nil
 	}
-	out := &notifyJSON{Events: make([]string, len(n.Events)), Email: n.Email, Language: n.Language}
-	for i, e := range n.Events {
-		out.Events[i] = string(e)
-	}
-	return out
+	return &notifyJSON{Events: n.EventNames(), Email: n.Email, Language: n.Language}
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/sesame-share/sesame/store"
 )
 
-// How often serve runs its sweeps. Replicas may all run them: each claims
-// its rows in one transaction.
+// How often serve runs its sweeps. Replicas may all run them: a spent row
+// is deleted, an expired file removed and a digest claimed by one
+// statement or transaction, whichever replica gets to it first.
 const (
 	// purgeInterval: deleting spent rows (see purge).
 	purgeInterval = 10 * time.Minute

@@ -219,7 +219,7 @@ func TestLinkCreateNotify(t *testing.T) {
 	}
 	out, refused := call(map[string]any{"link_type": "upload",
 		"authenticators": []any{map[string]any{"auth_type": "social", "auth_context": "bob@example.com"}},
-		"notify":         map[string]any{"events": []string{"upload", "locked"}, "email": "owner@example.com"}})
+		"notify":         map[string]any{"events": []string{"upload", "locked"}, "email": "owner@example.com", "language": "de"}})
 	if refused != "" {
 		t.Fatalf("create with notify refused: %s", refused)
 	}
@@ -233,8 +233,9 @@ func TestLinkCreateNotify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Notify == nil || l.Notify.Email != "owner@example.com" || len(l.Notify.Events) != 2 || !l.Notify.Wants(sesame.OwnerUpload) || !l.Notify.Wants(sesame.OwnerLocked) {
-		t.Errorf("stored notify %+v, want upload and locked to owner@example.com", l.Notify)
+	if l.Notify == nil || l.Notify.Email != "owner@example.com" || l.Notify.Language != "de" || len(l.Notify.Events) != 2 ||
+		!l.Notify.Wants(sesame.OwnerUpload) || !l.Notify.Wants(sesame.OwnerLocked) {
+		t.Errorf("stored notify %+v, want upload and locked to owner@example.com in German", l.Notify)
 	}
 	auth := []any{map[string]any{"auth_type": "email_otp", "auth_context": "bob@example.com"}}
 	for name, n := range map[string]map[string]any{

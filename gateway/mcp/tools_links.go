@@ -89,10 +89,11 @@ type linkCreateIn struct {
 }
 
 // notifyIn is the API's notify field: the owner events to email about,
-// and where.
+// where, and in which language.
 type notifyIn struct {
-	Events []string `json:"events" jsonschema:"any of upload (one digest per recipient session), download (the first one), locked and exhausted"`
-	Email  string   `json:"email,omitempty" jsonschema:"where the emails go (default: the sender_email of share_link_send)"`
+	Events   []string `json:"events" jsonschema:"any of upload (one digest per recipient session), download (the first one), locked and exhausted"`
+	Email    string   `json:"email,omitempty" jsonschema:"where the emails go (default: the sender_email of share_link_send)"`
+	Language string   `json:"language,omitempty" jsonschema:"the BCP 47 language of the emails, such as de or pt-BR; default: the server's"`
 }
 
 // linkNotify is the core's form of in; nil stays nil.
@@ -100,11 +101,7 @@ func linkNotify(in *notifyIn) *sesame.LinkNotify {
 	if in == nil {
 		return nil
 	}
-	n := &sesame.LinkNotify{Email: in.Email, Events: make([]sesame.OwnerEvent, len(in.Events))}
-	for i, e := range in.Events {
-		n.Events[i] = sesame.OwnerEvent(e)
-	}
-	return n
+	return sesame.NewLinkNotify(in.Events, in.Email, in.Language)
 }
 
 type linkView struct {
@@ -145,11 +142,7 @@ func (t *tools) viewLink(l *sesame.Link, withURL bool) linkView {
 			v.Authenticators = append(v.Authenticators, "sign-in with a provider as "+a.Context)
 		}
 	}
-	if l.Notify != nil {
-		for _, e := range l.Notify.Events {
-			v.Notify = append(v.Notify, string(e))
-		}
-	}
+	v.Notify = l.Notify.EventNames()
 	caps := fmt.Sprintf("at most %d sign-ins", l.MaxAccessCount)
 	if l.MaxDownloads > 0 {
 		caps += fmt.Sprintf(" and %d downloads", l.MaxDownloads)
