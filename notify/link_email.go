@@ -109,7 +109,7 @@ func authKind(l *sesame.Link, to string) string {
 	for _, a := range l.Authenticators {
 		switch a.Type {
 		case sesame.AuthEmailOTP:
-			email = email || strings.EqualFold(a.Context, to)
+			email = email || sesame.SameEmail(a.Context, to)
 		case sesame.AuthSocial:
 			social = social || sesame.SameEmail(a.Context, to)
 		case sesame.AuthSMSOTP:
